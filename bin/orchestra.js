@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+"use strict";
+// The CLI runs from the TypeScript sources, so it can never be older than the program it renders.
+// Transpile-only: type errors are CI's job (`npm run typecheck`), not every invocation's.
+const path = require("node:path");
+require("ts-node").register({ transpileOnly: true, project: path.join(__dirname, "..", "tsconfig.json") });
+
+require("../cli/main")
+  .main(process.argv.slice(2))
+  .then((code) => process.exit(code))
+  .catch((err) => {
+    process.stderr.write(`orchestra: unexpected error: ${err && err.stack ? err.stack : err}\n`);
+    process.exit(1);
+  });

@@ -1,0 +1,28 @@
+import { desiredState } from "../components/cloudrun/canaryService";
+import type { ReleasePlan } from "../components/cloudrun/traffic";
+import { runtimeAccountId, serviceAccountEmail } from "../components/identity/accountId";
+import type { ServiceConfig, StackConfig } from "../config/types";
+
+/** Where a service's release stands. */
+export type CanaryState = "stable" | "canary" | "dark-launch" | "rolled-back";
+
+export interface ServicePlan {
+  readonly service: ServiceConfig;
+  readonly state: CanaryState;
+  /** Undefined when the stable image is built at deploy time (dev), so its revision is not known yet. */
+  readonly plan?: ReleasePlan;
+}
+
+export function canaryState(service: ServiceConfig): CanaryState {
+  if (!service.canary) return "stable";
+  if (service.canary.rolledBack) return "rolled-back";
+  return service.canary.percent === 0 ? "dark-launch" : "canary";
+}
+
+/** The same template and traffic decision the program makes, computed from config alone. */
+export function servicePlan(config: StackConfig, service: ServiceConfig): ServicePlan {
+  const state = canaryState(service);
+  if (!service.stable.image) return { service, state };
+  const email = serviceAccountEmail(runtimeAccountId(service.name), config.project);
+  return { service, state, plan: desiredState(service, service.stable.image, email).plan };
+}

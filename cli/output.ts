@@ -1,0 +1,42 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import pc from "picocolors";
+
+/** Colour only on a terminal, and never with NO_COLOR set (https://no-color.org). */
+export const color = pc.createColors(Boolean(process.stdout.isTTY) && !process.env.NO_COLOR);
+
+/** Left-aligned columns, two spaces apart. */
+export function table(rows: readonly (readonly string[])[], indent = "  "): string {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return rows
+    .map(
+      (row) =>
+        indent + row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]))).join("  "),
+    )
+    .join("\n");
+}
+
+/** A failure the user can act on: printed without a stack trace, with the exit code it implies. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: 1 | 2 = 1,
+  ) {
+    super(message);
+  }
+}
+
+/** The folder holding Pulumi.yaml: the current one or the nearest above it. */
+export function projectDir(start = process.cwd()): string {
+  let dir = path.resolve(start);
+  for (;;) {
+    if (fs.existsSync(path.join(dir, "Pulumi.yaml"))) return dir;
+    const up = path.dirname(dir);
+    if (up === dir)
+      throw new CliError(
+        "No Pulumi.yaml here or in any folder above: run orchestra inside the infrastructure repository.",
+      );
+    dir = up;
+  }
+}

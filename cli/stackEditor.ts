@@ -1,0 +1,62 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parseDocument, type Document } from "yaml";
+import { applyToDocument, type Edit } from "../canary/edits";
+import { formatIssues } from "../config/errors";
+import { gcpConfigKeys } from "../config/load";
+import type { StackConfig } from "../config/types";
+import { validateStackConfig } from "../config/validate";
+import {
+  flattenStackConfig,
+  readProjectFile,
+  readStackConfig,
+  stackFilePath,
+  StackFileError,
+} from "../render/stackFile";
+
+/** Loads and validates a stack's config; a stack file with errors is reported, never edited. */
+export function loadValidStack(
+  dir: string,
+  stack: string,
+): { config: StackConfig; warnings: readonly string[] } {
+  const file = readStackConfig(dir, stack);
+  const result = validateStackConfig(stack, file.flat, { gcpKeys: gcpConfigKeys() });
+  if (!result.ok) throw new StackFileError(formatIssues(stack, result.issues));
+  return { config: result.config, warnings: result.warnings };
+}
+
+export interface EditResult {
+  readonly changed: boolean;
+  readonly before: StackConfig;
+  readonly after: StackConfig;
+  readonly file: string;
+}
+
+/**
+ * Edits `Pulumi.<stack>.yaml` in place: computes the edits from the validated config, applies them
+ * to the YAML document (comments and layout kept), validates the result as the program would, and
+ * only then replaces the file atomically. Any refusal leaves the file byte for byte as it was.
+ */
+export function editStack(dir: string, stack: string, decide: (config: StackConfig) => Edit[]): EditResult {
+  const { config: before } = loadValidStack(dir, stack);
+  const file = stackFilePath(dir, stack);
+  const edits = decide(before);
+  if (edits.length === 0) return { changed: false, before, after: before, file };
+
+  const text = fs.readFileSync(file, "utf8");
+  const doc: Document = parseDocument(text);
+  applyToDocument(doc, edits);
+  const project = readProjectFile(dir);
+  const flat = flattenStackConfig(project, stack, file, (doc.toJS() as { config?: unknown })?.config).flat;
+  const result = validateStackConfig(stack, flat, { gcpKeys: gcpConfigKeys() });
+  if (!result.ok) {
+    throw new StackFileError(
+      `The change was not written: it would make the stack invalid.\n${formatIssues(stack, result.issues)}`,
+    );
+  }
+
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  fs.writeFileSync(tmp, doc.toString(), { mode: fs.statSync(file).mode });
+  fs.renameSync(tmp, file);
+  return { changed: true, before, after: result.config, file };
+}

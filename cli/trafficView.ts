@@ -1,0 +1,33 @@
+import { shortImage } from "../config/imageRef";
+import type { ServicePlan } from "../canary/plan";
+import { color, table } from "./output";
+
+const STATE_TEXT = {
+  stable: "stable only",
+  canary: "canary",
+  "dark-launch": "dark launch (canary at 0%, reachable at its tag URL)",
+  "rolled-back": "rolled back (stable 100%, canary kept at its tag URL)",
+} as const;
+
+/** One service's release state and traffic table, as `plan` and `canary` print it. */
+export function describeService(sp: ServicePlan): string {
+  const s = sp.service;
+  const head = `${color.bold(s.name)}  ${STATE_TEXT[sp.state]}`;
+  const imageFor = (tag: string) => (tag === "canary" ? s.canary?.image : s.stable.image);
+  if (!sp.plan) {
+    return `${head}\n${table([
+      ["TAG", "REVISION", "PERCENT", "IMAGE"],
+      ["stable", "(built at deploy)", "100%", `local build of ${s.stable.build?.context}`],
+    ])}`;
+  }
+  const rows = [["TAG", "REVISION", "PERCENT", "IMAGE"]];
+  for (const t of sp.plan.traffic)
+    rows.push([t.tag, t.revision, `${t.percent}%`, shortImage(imageFor(t.tag) ?? "")]);
+  return `${head}\n${table(rows)}\n  template revision: ${sp.plan.templateRevision} (the ${sp.plan.templateRelease} release)`;
+}
+
+/** The split as one line, e.g. `stable 90% / canary 10%`. */
+export function splitLine(sp: ServicePlan): string {
+  if (!sp.plan) return "stable 100%";
+  return sp.plan.traffic.map((t) => `${t.tag} ${t.percent}%`).join(" / ");
+}

@@ -1,0 +1,169 @@
+import * as gcp from "@pulumi/gcp";
+import * as pulumi from "@pulumi/pulumi";
+import { artifactRepository } from "../../config/imageRef";
+import { INGRESS_VALUES, type Environment, type ServiceConfig } from "../../config/types";
+import { RuntimeIdentity } from "../identity/runtimeIdentity";
+import { serviceLabels } from "./labels";
+import { buildLocalImage } from "./localImage";
+import { revisionName } from "./revisionName";
+import { revisionTemplate } from "./template";
+import { planRelease, type ReleasePlan, type TrafficTarget } from "./traffic";
+
+export interface CanaryServiceArgs {
+  /** The service's validated settings; plain, because they decide names and the traffic list. */
+  readonly service: ServiceConfig;
+  /** GCP project to deploy into. */
+  readonly project: string;
+  /** Cloud Run region. */
+  readonly region: string;
+  /** Stack name: labels, and the tag of locally built dev images. */
+  readonly stack: string;
+  /** Environment the stack belongs to, for labels. */
+  readonly environment: Environment;
+  /** Stack-wide labels; `managed-by`, `pulumi-stack`, `environment` and `service` are added. Default: none. */
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
+/**
+ * A Cloud Run v2 service whose traffic is split between a stable and a canary release, as the stack
+ * config says. Owns the service's runtime identity, its invoker bindings and image pull access.
+ */
+export class CanaryService extends pulumi.ComponentResource {
+  /** The service's main URL (serves the traffic split). */
+  public readonly url: pulumi.Output<string>;
+  /** URL that always reaches the stable revision. */
+  public readonly stableUrl: pulumi.Output<string | undefined>;
+  /** URL that always reaches the canary revision, when there is one. */
+  public readonly canaryUrl: pulumi.Output<string | undefined>;
+  /** The traffic list this program asks for. */
+  public readonly split: pulumi.Output<readonly TrafficTarget[]>;
+  /** The revision the service's template declares (the newest one). */
+  public readonly templateRevision: pulumi.Output<string>;
+  public readonly service: gcp.cloudrunv2.Service;
+  public readonly identity: RuntimeIdentity;
+
+  constructor(name: string, args: CanaryServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("ai-orchestra:cloudrun:CanaryService", name, {}, opts);
+    const svc = args.service;
+    const labels = serviceLabels(args.labels ?? {}, args.stack, args.environment, svc.name);
+
+    this.identity = new RuntimeIdentity(
+      `${name}-identity`,
+      {
+        service: svc.name,
+        project: args.project,
+        secrets: Object.values(svc.secretEnv).map((s) => s.secret),
+      },
+      { parent: this },
+    );
+    const pull = this.grantImagePull(name, svc.repository, args.project);
+
+    const stableImage: pulumi.Input<string> = svc.stable.build
+      ? buildLocalImage(name, svc.repository, args.stack, svc.stable.build, this)
+      : (svc.stable.image as string);
+
+    const desired = pulumi
+      .output(stableImage)
+      .apply((image) => desiredState(svc, image, this.identity.email));
+    const plan = desired.apply((d) => d.plan);
+
+    this.service = new gcp.cloudrunv2.Service(
+      `${name}-service`,
+      {
+        name: svc.name,
+        project: args.project,
+        location: args.region,
+        description: `${svc.name}: canary-managed by Pulumi (stack ${args.stack}).`,
+        ingress: INGRESS_VALUES[svc.ingress],
+        deletionProtection: svc.deletionProtection,
+        labels,
+        template: desired.apply((d) => ({ ...d.template, revision: d.plan.templateRevision })),
+        traffics: plan.apply((p) =>
+          p.traffic.map((t) => ({
+            type: "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION",
+            revision: t.revision,
+            percent: t.percent,
+            tag: t.tag,
+          })),
+        ),
+      },
+      { parent: this, dependsOn: [this.identity, ...pull] },
+    );
+
+    this.grantInvokers(name, svc, args.project, args.region);
+
+    const tagUrl = (tag: string) =>
+      this.service.trafficStatuses.apply(
+        (statuses) => statuses?.find((s) => s.tag === tag)?.uri || undefined,
+      );
+    this.url = this.service.uri;
+    this.stableUrl = tagUrl("stable");
+    this.canaryUrl = svc.canary ? tagUrl("canary") : pulumi.output(undefined);
+    this.split = plan.apply((p) => p.traffic);
+    this.templateRevision = plan.apply((p) => p.templateRevision);
+
+    this.registerOutputs({
+      url: this.url,
+      stableUrl: this.stableUrl,
+      canaryUrl: this.canaryUrl,
+      split: this.split,
+      templateRevision: this.templateRevision,
+    });
+  }
+
+  /** Cloud Run pulls images as its service agent, which needs read access when the repository is in another project. */
+  private grantImagePull(name: string, repository: string, project: string): pulumi.Resource[] {
+    const ar = artifactRepository(repository);
+    if (!ar) return [];
+    const projectNumber = gcp.organizations.getProjectOutput({ projectId: project }, { parent: this }).number;
+    return [
+      new gcp.artifactregistry.RepositoryIamMember(
+        `${name}-image-pull`,
+        {
+          project: ar.project,
+          location: ar.location,
+          repository: ar.repository,
+          role: "roles/artifactregistry.reader",
+          member: pulumi.interpolate`serviceAccount:service-${projectNumber}@serverless-robot-prod.iam.gserviceaccount.com`,
+        },
+        { parent: this },
+      ),
+    ];
+  }
+
+  private grantInvokers(name: string, svc: ServiceConfig, project: string, region: string): void {
+    const members = [...(svc.allowUnauthenticated ? ["allUsers"] : []), ...svc.invokers];
+    for (const member of [...new Set(members)].sort()) {
+      new gcp.cloudrunv2.ServiceIamMember(
+        `${name}-invoker-${memberSlug(member)}`,
+        { project, location: region, name: this.service.name, role: "roles/run.invoker", member },
+        { parent: this },
+      );
+    }
+  }
+}
+
+/** The template, its revision name and the traffic list for a service, given its stable image. */
+export function desiredState(svc: ServiceConfig, stableImage: string, serviceAccount: string) {
+  const stableTemplate = revisionTemplate(svc, stableImage, serviceAccount);
+  const canaryTemplate = svc.canary ? revisionTemplate(svc, svc.canary.image, serviceAccount) : undefined;
+  const plan: ReleasePlan = planRelease(svc, {
+    stable: revisionName(svc.name, stableTemplate),
+    canary: canaryTemplate && revisionName(svc.name, canaryTemplate),
+  });
+  return {
+    plan,
+    template: plan.templateRelease === "canary" && canaryTemplate ? canaryTemplate : stableTemplate,
+  };
+}
+
+/** A stable, name-safe slug for an IAM member, so that reordering invokers replaces nothing. */
+function memberSlug(member: string): string {
+  if (member === "allUsers") return "public";
+  return member
+    .toLowerCase()
+    .replace(/^[a-z]+:/, "")
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-|-$/g, "")
+    .slice(0, 40);
+}

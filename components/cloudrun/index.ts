@@ -1,0 +1,4 @@
+export { CanaryService, desiredState, type CanaryServiceArgs } from "./canaryService";
+export { revisionName, canonicalJson, REVISION_NAME } from "./revisionName";
+export { revisionTemplate, type RevisionTemplate } from "./template";
+export { planRelease, type ReleasePlan, type TrafficTarget, type TrafficTag } from "./traffic";

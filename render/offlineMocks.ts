@@ -1,0 +1,58 @@
+import { createHash } from "node:crypto";
+import type * as pulumi from "@pulumi/pulumi";
+
+/** The project number offline renders pretend to have; real runs read it from GCP. */
+export const OFFLINE_PROJECT_NUMBER = "123456789012";
+
+const fakeDigest = (seed: string) => `sha256:${createHash("sha256").update(seed).digest("hex")}`;
+
+/**
+ * Fills in what a provider would compute (URLs, emails, digests), so outputs read like a real stack's.
+ * Inputs pass through untouched: they are what the program sends to the engine.
+ */
+export class OfflineMocks implements pulumi.runtime.Mocks {
+  newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
+    const inputs = args.inputs as Record<string, unknown>;
+    const state: Record<string, unknown> = { ...inputs };
+    switch (args.type) {
+      case "gcp:cloudrunv2/service:Service": {
+        const name = String(inputs.name ?? args.name);
+        const host = `${name}-${OFFLINE_PROJECT_NUMBER}.${String(inputs.location)}.run.app`;
+        const template = inputs.template as { revision?: string } | undefined;
+        const traffics =
+          (inputs.traffics as { tag?: string; revision?: string; percent?: number; type?: string }[]) ?? [];
+        state.uri = `https://${host}`;
+        state.latestCreatedRevision = template?.revision;
+        state.latestReadyRevision = template?.revision;
+        state.trafficStatuses = traffics.map((t) => ({
+          ...t,
+          uri: t.tag ? `https://${t.tag}---${host}` : "",
+        }));
+        state.terminalCondition = { type: "Ready", state: "CONDITION_SUCCEEDED" };
+        break;
+      }
+      case "gcp:serviceaccount/account:Account":
+        state.email = `${String(inputs.accountId)}@${String(inputs.project)}.iam.gserviceaccount.com`;
+        state.uniqueId = "100000000000000000000";
+        break;
+      case "docker:index/image:Image": {
+        const repo = String(inputs.imageName).replace(/:[^/:]+$/, "");
+        state.repoDigest = `${repo}@${fakeDigest(String(inputs.imageName))}`;
+        break;
+      }
+    }
+    return { id: `${args.name}-id`, state };
+  }
+
+  call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+    const inputs = args.inputs as Record<string, unknown>;
+    switch (args.token) {
+      case "gcp:organizations/getProject:getProject":
+        return { ...inputs, number: OFFLINE_PROJECT_NUMBER, projectId: inputs.projectId };
+      case "gcp:organizations/getClientConfig:getClientConfig":
+        return { accessToken: "offline-access-token", project: "offline", region: "offline" };
+      default:
+        return inputs;
+    }
+  }
+}

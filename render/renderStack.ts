@@ -1,0 +1,132 @@
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { OfflineMocks } from "./offlineMocks";
+import { readProjectFile, readStackConfig } from "./stackFile";
+
+/** One resource as the program declared it. */
+export interface RenderedResource {
+  /** Pulumi type token, e.g. `gcp:cloudrunv2/service:Service`. */
+  readonly type: string;
+  readonly name: string;
+  /** Name of the parent resource; the stack itself for top-level components. */
+  readonly parent?: string;
+  /** Inputs as the program sent them to the engine, secrets redacted. */
+  readonly inputs: Record<string, unknown>;
+}
+
+export interface RenderedStack {
+  readonly stack: string;
+  readonly resources: readonly RenderedResource[];
+  /** Stack outputs, as the program exported them (computed values are offline stand-ins). */
+  readonly outputs: Record<string, unknown>;
+  /** Warnings the program logged. */
+  readonly warnings: readonly string[];
+}
+
+export interface RenderOptions {
+  /** Folder holding Pulumi.yaml and the stack files. */
+  readonly dir: string;
+  readonly stack: string;
+  /** Config to use instead of reading `Pulumi.<stack>.yaml`, as Pulumi would hand it to the program. */
+  readonly config?: { readonly flat: Record<string, string>; readonly secretKeys?: readonly string[] };
+  /** Program entry point; default `<dir>/index.ts`. */
+  readonly program?: string;
+}
+
+/** Pulumi's wire marker for a secret value (sdk/nodejs/runtime/rpc.ts). */
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
+export const REDACTED = "[secret]";
+
+export function redactSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redactSecrets);
+  if (value && typeof value === "object") {
+    const obj = value as Record<string, unknown>;
+    if (obj[SECRET_SIG] === SECRET_VALUE) return REDACTED;
+    return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, redactSecrets(v)]));
+  }
+  return value;
+}
+
+/**
+ * Runs the real program in-process against Pulumi's mocks, with a stack's config, and returns what it
+ * declares. No Pulumi CLI, provider plugin or cloud credential is involved. One render at a time per
+ * process: the Pulumi runtime is global.
+ */
+export async function renderStack(options: RenderOptions): Promise<RenderedStack> {
+  const dir = path.resolve(options.dir);
+  const project = readProjectFile(dir).name;
+  const config = options.config ?? readStackConfig(dir, options.stack);
+  const program = options.program ?? path.join(dir, "index.ts");
+
+  const declared: { type: string; name: string; inputs: Record<string, unknown> }[] = [];
+  const parents = new Map<string, string>();
+  const warnings: string[] = [];
+  const mocks = new OfflineMocks();
+  const recorder: pulumi.runtime.Mocks = {
+    call: (args) => mocks.call(args),
+    newResource: (args) => {
+      declared.push({
+        type: args.type,
+        name: args.name,
+        inputs: redactSecrets(args.inputs) as Record<string, unknown>,
+      });
+      return mocks.newResource(args);
+    },
+  };
+
+  await pulumi.runtime.setMocks(recorder, project, options.stack, false);
+  pulumi.runtime.setAllConfig(config.flat, [...(config.secretKeys ?? [])]);
+  forgetProgramModules(dir);
+
+  const restoreWarn = captureWarnings(warnings);
+  let outputs: Record<string, unknown>;
+  try {
+    outputs =
+      (await pulumi.runtime.runInPulumiStack(async () => {
+        pulumi.runtime.registerStackTransformation((args) => {
+          const parent = args.opts.parent;
+          if (parent) parents.set(`${args.type}::${args.name}`, pulumi.resourceName(parent));
+          return undefined;
+        });
+        return { ...(await import(program)) };
+      })) ?? {};
+    // Resources nothing exported depends on (IAM bindings) may still be registering.
+    await pulumi.runtime.disconnect();
+  } finally {
+    restoreWarn();
+  }
+
+  return {
+    stack: options.stack,
+    resources: declared
+      .filter((r) => r.type !== "pulumi:pulumi:Stack")
+      .map((r) => ({
+        type: r.type,
+        name: r.name,
+        parent: parents.get(`${r.type}::${r.name}`),
+        inputs: r.inputs,
+      })),
+    outputs: redactSecrets(JSON.parse(JSON.stringify(outputs))) as Record<string, unknown>,
+    warnings,
+  };
+}
+
+/** Drops the project's own modules from the require cache, so each render runs the program afresh. */
+function forgetProgramModules(dir: string): void {
+  const nodeModules = path.join(dir, "node_modules") + path.sep;
+  for (const key of Object.keys(require.cache)) {
+    if (key.startsWith(dir + path.sep) && !key.startsWith(nodeModules)) delete require.cache[key];
+  }
+}
+
+/** Collects `pulumi.log.warn` output, which under mocks would otherwise go to the console. */
+function captureWarnings(into: string[]): () => void {
+  const original = pulumi.log.warn;
+  (pulumi.log as { warn: typeof pulumi.log.warn }).warn = async (msg: string) => {
+    into.push(msg);
+  };
+  return () => {
+    (pulumi.log as { warn: typeof pulumi.log.warn }).warn = original;
+  };
+}

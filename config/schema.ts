@@ -106,11 +106,9 @@ const secretRef = z.strictObject({
     .union([z.string(), z.number()])
     .transform(String)
     .pipe(
-      z
-        .string()
-        .regex(/^(?:latest|[1-9]\d*)$/, {
-          error: fix("must be `latest` or a version number.", "pin a number for reproducible revisions."),
-        }),
+      z.string().regex(/^(?:latest|[1-9]\d*)$/, {
+        error: fix("must be `latest` or a version number.", "pin a number for reproducible revisions."),
+      }),
     )
     .optional(),
 });
@@ -140,21 +138,17 @@ export const serviceSchema = z.strictObject({
   scaling: scaling.optional(),
   env: z
     .record(
-      z
-        .string()
-        .regex(ENV_NAME, {
-          error: "must be an environment variable name: letters, digits, _; not starting with a digit.",
-        }),
+      z.string().regex(ENV_NAME, {
+        error: "must be an environment variable name: letters, digits, _; not starting with a digit.",
+      }),
       envValue,
     )
     .optional(),
   secretEnv: z
     .record(
-      z
-        .string()
-        .regex(ENV_NAME, {
-          error: "must be an environment variable name: letters, digits, _; not starting with a digit.",
-        }),
+      z.string().regex(ENV_NAME, {
+        error: "must be an environment variable name: letters, digits, _; not starting with a digit.",
+      }),
       secretRef,
     )
     .optional(),
@@ -203,20 +197,16 @@ export const projectSchema = z.strictObject({
   }),
   labels: z
     .record(
-      z
-        .string()
-        .regex(LABEL_KEY, {
-          error:
-            "must be a label key: lowercase letters, digits, _ and -, starting with a letter, at most 63 characters.",
-        }),
-      z
-        .string({ error: "must be a string." })
-        .regex(LABEL_VALUE, {
-          error: fix(
-            "must be a label value: lowercase letters, digits, _ and -, at most 63 characters.",
-            "lowercase it.",
-          ),
-        }),
+      z.string().regex(LABEL_KEY, {
+        error:
+          "must be a label key: lowercase letters, digits, _ and -, starting with a letter, at most 63 characters.",
+      }),
+      z.string({ error: "must be a string." }).regex(LABEL_VALUE, {
+        error: fix(
+          "must be a label value: lowercase letters, digits, _ and -, at most 63 characters.",
+          "lowercase it.",
+        ),
+      }),
     )
     .optional(),
   services: z

@@ -117,7 +117,7 @@ function resolveService(
         path: at("stable"),
         hasValue: false,
         message:
-          "is missing, but a canary is declared: a canary splits traffic with a stable release, and this service has none yet.\n" +
+          "is missing, but a canary is declared: the service has no stable release for the canary to split traffic with.\n" +
           "Fix: deploy the first release as stable (move `canary.image` to `stable.image` and remove `canary`), then start a canary.",
       });
     } else {
@@ -229,6 +229,12 @@ function resolveService(
       raw.cpu ?? cpu,
       `must be at least ${minCpu} for memory ${memory} (Cloud Run's memory-per-CPU limit).\nFix: raise cpu to ${minCpu} or lower memory.`,
     );
+  } else if (mib < minMemoryMiB(cpu)) {
+    push(
+      "memory",
+      memory,
+      `must be at least ${minMemoryMiB(cpu) / 1024}Gi for ${cpu} CPUs (Cloud Run's memory-per-CPU limit).\nFix: raise memory or lower cpu.`,
+    );
   }
 
   const minInstances = raw.scaling?.minInstances ?? envDefaults.minInstances;
@@ -290,6 +296,11 @@ function resolveService(
     timeoutSeconds: raw.timeoutSeconds ?? SERVICE_DEFAULTS.timeoutSeconds,
     deletionProtection: raw.deletionProtection ?? envDefaults.deletionProtection,
   };
+}
+
+/** Cloud Run's smallest memory for a CPU count: 4 vCPU need 2 GiB, 6 and 8 need 4 GiB. */
+function minMemoryMiB(cpu: string): number {
+  return Number(cpu) >= 6 ? 4096 : Number(cpu) >= 4 ? 2048 : 0;
 }
 
 function memoryMiB(memory: string): number {

@@ -38,8 +38,14 @@ export interface EditResult {
  * only then replaces the file atomically. Any refusal leaves the file byte for byte as it was.
  */
 export function editStack(dir: string, stack: string, decide: (config: StackConfig) => Edit[]): EditResult {
-  const { config: before } = loadValidStack(dir, stack);
   const file = stackFilePath(dir, stack);
+  let before: StackConfig;
+  try {
+    before = loadValidStack(dir, stack).config;
+  } catch (e) {
+    if (!(e instanceof StackFileError)) throw e;
+    throw new StackFileError(`${path.basename(file)} was not changed: fix its errors first.\n${e.message}`);
+  }
   const edits = decide(before);
   if (edits.length === 0) return { changed: false, before, after: before, file };
 

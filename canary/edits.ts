@@ -1,4 +1,4 @@
-import { isMap, type Document } from "yaml";
+import { isMap, isScalar, type Document } from "yaml";
 
 /** A change to a stack file, as a path from the file's root. */
 export type Edit =
@@ -16,6 +16,12 @@ export function applyToDocument(doc: Document, edits: readonly Edit[]): void {
   for (const edit of edits) {
     if (edit.op === "delete") {
       doc.deleteIn(edit.path);
+      continue;
+    }
+    // Changing a scalar in place keeps the comment attached to it (`percent: 10 # ...`).
+    const existing = doc.getIn(edit.path, true);
+    if (isScalar(existing) && (edit.value === null || typeof edit.value !== "object")) {
+      existing.value = edit.value;
       continue;
     }
     const parent = doc.getIn(edit.path.slice(0, -1), true);

@@ -1,4 +1,4 @@
-import { desiredState } from "../components/cloudrun/canaryService";
+import { desiredState } from "../components/cloudrun/desiredState";
 import type { ReleasePlan } from "../components/cloudrun/traffic";
 import { runtimeAccountId, serviceAccountEmail } from "../components/identity/accountId";
 import type { ServiceConfig, StackConfig } from "../config/types";

@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { parseDocument, type Document } from "yaml";
 import { applyToDocument, type Edit } from "../canary/edits";
 import { formatIssues } from "../config/errors";
-import { gcpConfigKeys } from "../config/load";
+import { gcpConfigKeys } from "../config/gcpKeys";
 import type { StackConfig } from "../config/types";
 import { validateStackConfig } from "../config/validate";
 import {
@@ -20,7 +20,7 @@ export function loadValidStack(
   stack: string,
 ): { config: StackConfig; warnings: readonly string[] } {
   const file = readStackConfig(dir, stack);
-  const result = validateStackConfig(stack, file.flat, { gcpKeys: gcpConfigKeys() });
+  const result = validateStackConfig(stack, file.flat, { gcpKeys: gcpConfigKeys });
   if (!result.ok) throw new StackFileError(formatIssues(stack, result.issues));
   return { config: result.config, warnings: result.warnings };
 }
@@ -54,7 +54,7 @@ export function editStack(dir: string, stack: string, decide: (config: StackConf
   applyToDocument(doc, edits);
   const project = readProjectFile(dir);
   const flat = flattenStackConfig(project, stack, file, (doc.toJS() as { config?: unknown })?.config).flat;
-  const result = validateStackConfig(stack, flat, { gcpKeys: gcpConfigKeys() });
+  const result = validateStackConfig(stack, flat, { gcpKeys: gcpConfigKeys });
   if (!result.ok) {
     throw new StackFileError(
       `The change was not written: it would make the stack invalid.\n${formatIssues(stack, result.issues)}`,

@@ -1,6 +1,9 @@
 import type { z } from "zod";
 import { ENVIRONMENT_DEFAULTS, SERVICE_DEFAULTS } from "./defaults";
 import type { ConfigIssue } from "./errors";
+import { revisionName } from "../components/cloudrun/revisionName";
+import { revisionTemplate } from "../components/cloudrun/template";
+import { runtimeAccountId, serviceAccountEmail } from "../components/identity/accountId";
 import { parseImageRef } from "./imageRef";
 import { gcpSchema, projectSchema, type RawService } from "./schema";
 import { suggestKey } from "./suggest";
@@ -16,8 +19,8 @@ export type ValidationResult =
   | { readonly ok: false; readonly issues: readonly ConfigIssue[] };
 
 export interface ValidateOptions {
-  /** Config keys the gcp provider declares, to catch typos under `gcp:`. */
-  readonly gcpKeys?: readonly string[];
+  /** Config keys the gcp provider declares, to catch typos under `gcp:`; called only for keys other than project and region. */
+  readonly gcpKeys?: () => readonly string[];
 }
 
 /**
@@ -49,8 +52,9 @@ export function validateStackConfig(
       }
       own[name] = name === "environment" ? raw : parseJson(raw);
     } else if (ns === "gcp") {
-      if (options.gcpKeys && !options.gcpKeys.includes(name)) {
-        issues.push(unknownKey(key, raw, name, options.gcpKeys, "gcp:"));
+      const known = name in gcpSchema.shape ? undefined : options.gcpKeys?.();
+      if (known && !known.includes(name)) {
+        issues.push(unknownKey(key, raw, name, known, "gcp:"));
         continue;
       }
       gcp[name] = raw;
@@ -81,6 +85,7 @@ export function validateStackConfig(
     const resolved = resolveService(name, raw, environment, issues, warnings);
     if (resolved) services.push(resolved);
   }
+  for (const service of services) requireStablePin(service, gcpParsed.data.project, issues);
   if (issues.length > 0) return { ok: false, issues };
 
   return {
@@ -301,6 +306,34 @@ function resolveService(
 /** Cloud Run's smallest memory for a CPU count: 4 vCPU need 2 GiB, 6 and 8 need 4 GiB. */
 function minMemoryMiB(cpu: string): number {
   return Number(cpu) >= 6 ? 4096 : Number(cpu) >= 4 ? 2048 : 0;
+}
+
+/**
+ * A canary needs the stable revision named: recomputing it from the current settings would point
+ * stable traffic at a revision that was never created as soon as any setting changes mid-canary.
+ * The fix names the revision stable serves now, assuming settings have not changed since its deploy.
+ */
+function requireStablePin(service: ServiceConfig, project: string, issues: ConfigIssue[]): void {
+  if (!service.canary || service.stable.revision) return;
+  const current = service.stable.image
+    ? revisionName(
+        service.name,
+        revisionTemplate(
+          service,
+          service.stable.image,
+          serviceAccountEmail(runtimeAccountId(service.name), project),
+        ),
+      )
+    : undefined;
+  issues.push({
+    path: `${PROJECT}:services.${service.name}.stable.revision`,
+    hasValue: false,
+    message:
+      "is required while a canary runs: it names the existing revision that keeps serving stable traffic.\n" +
+      (current
+        ? `Fix: add \`revision: ${current}\` under \`stable\` (the stable revision for the current settings), or start canaries with \`orchestra canary start\`, which pins it.`
+        : "Fix: add `revision:` under `stable` with the revision stable traffic is on (`gcloud run services describe`)."),
+  });
 }
 
 function memoryMiB(memory: string): number {

@@ -44,7 +44,12 @@ describe("stack config validation", () => {
   });
 
   it("names the key path, the bad value, what is allowed and the fix", () => {
-    const issue = onlyIssue(baseConfig({ canary: { image: `${REPO}@${digest("c")}`, percent: 150 } }));
+    const issue = onlyIssue(
+      baseConfig({
+        stable: { image: STABLE, revision: "api-0" },
+        canary: { image: `${REPO}@${digest("c")}`, percent: 150 },
+      }),
+    );
     assert.equal(issue.path, "ai-orchestra:services.api.canary.percent");
     assert.equal(issue.value, 150);
     assert.match(issue.message, /at most 100/);
@@ -148,6 +153,22 @@ describe("stack config validation", () => {
         canary: { image: `${REPO}@${digest("c")}`, percent: 5 },
       });
       assert.match(onlyIssue(other).message, /must start with the service name/);
+    });
+
+    it("requires the stable revision pinned while a canary runs, and names the one to pin", () => {
+      const stableOnly = validate("prod", baseConfig());
+      assert.ok(stableOnly.ok);
+      const issue = onlyIssue(baseConfig({ canary: { image: `${REPO}@${digest("c")}`, percent: 5 } }));
+      assert.equal(issue.path, "ai-orchestra:services.api.stable.revision");
+      assert.equal(issue.hasValue, false);
+      const named = /add `revision: (api-[0-9a-f]{10})`/.exec(issue.message)?.[1];
+      assert.ok(named, issue.message);
+      // The named revision is the one the stable-only service is serving now.
+      const pinned = baseConfig({
+        stable: { image: STABLE, revision: named },
+        canary: { image: `${REPO}@${digest("c")}`, percent: 5 },
+      });
+      assert.ok(validate("prod", pinned).ok);
     });
 
     it("allows local builds in dev only", () => {

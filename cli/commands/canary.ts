@@ -18,9 +18,11 @@ import { describeService, splitLine } from "../trafficView";
 const stackOption = () =>
   new Option("-s, --stack <name>", "stack whose Pulumi.<name>.yaml to edit").makeOptionMandatory();
 
+/** A percent argument; anything but a whole number 0-100 is a usage error, like a malformed option. */
 function parsePercent(value: string): number {
-  if (!/^\d+$/.test(value))
+  if (!/^\d+$/.test(value) || Number(value) > 100) {
     throw new CliError(`Percent must be a whole number from 0 to 100, without %; got "${value}".`, 2);
+  }
   return Number(value);
 }
 

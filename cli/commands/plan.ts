@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { servicePlan } from "../../canary/plan";
-import { renderStack, type RenderedResource } from "../../render/renderStack";
+import type { RenderedResource } from "../../render/renderStack";
 import { loadValidStack } from "../stackEditor";
 import { color, projectDir, table } from "../output";
 import { describeService } from "../trafficView";
@@ -20,6 +20,8 @@ export function registerPlan(program: Command): void {
       const dir = projectDir();
       // Validating first gives the formatted config errors without starting the Pulumi runtime.
       const { config, warnings } = loadValidStack(dir, opts.stack);
+      // Loaded here: the Pulumi SDK and providers are only needed to render.
+      const { renderStack } = await import("../../render/renderStack");
       const rendered = await renderStack({ dir, stack: opts.stack });
       if (opts.json) {
         process.stdout.write(

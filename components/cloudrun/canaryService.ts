@@ -5,9 +5,8 @@ import { INGRESS_VALUES, type Environment, type ServiceConfig } from "../../conf
 import { RuntimeIdentity } from "../identity/runtimeIdentity";
 import { serviceLabels } from "./labels";
 import { buildLocalImage } from "./localImage";
-import { revisionName } from "./revisionName";
-import { revisionTemplate } from "./template";
-import { planRelease, type ReleasePlan, type TrafficTarget } from "./traffic";
+import { desiredState } from "./desiredState";
+import type { TrafficTarget } from "./traffic";
 
 export interface CanaryServiceArgs {
   /** The service's validated settings; plain, because they decide names and the traffic list. */
@@ -141,20 +140,6 @@ export class CanaryService extends pulumi.ComponentResource {
       );
     }
   }
-}
-
-/** The template, its revision name and the traffic list for a service, given its stable image. */
-export function desiredState(svc: ServiceConfig, stableImage: string, serviceAccount: string) {
-  const stableTemplate = revisionTemplate(svc, stableImage, serviceAccount);
-  const canaryTemplate = svc.canary ? revisionTemplate(svc, svc.canary.image, serviceAccount) : undefined;
-  const plan: ReleasePlan = planRelease(svc, {
-    stable: revisionName(svc.name, stableTemplate),
-    canary: canaryTemplate && revisionName(svc.name, canaryTemplate),
-  });
-  return {
-    plan,
-    template: plan.templateRelease === "canary" && canaryTemplate ? canaryTemplate : stableTemplate,
-  };
 }
 
 /** A stable, name-safe slug for an IAM member, so that reordering invokers replaces nothing. */

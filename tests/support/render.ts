@@ -1,5 +1,5 @@
 import * as path from "node:path";
-import { gcpConfigKeys } from "../../config/load";
+import { gcpConfigKeys } from "../../config/gcpKeys";
 import { validateStackConfig } from "../../config/validate";
 import { renderStack, type RenderedResource, type RenderedStack } from "../../render/renderStack";
 
@@ -16,7 +16,7 @@ export function renderWithConfig(stack: string, flat: Record<string, string>): P
 }
 
 export function validate(stack: string, flat: Record<string, string>) {
-  return validateStackConfig(stack, flat, { gcpKeys: gcpConfigKeys() });
+  return validateStackConfig(stack, flat, { gcpKeys: gcpConfigKeys });
 }
 
 export function ofType(stack: RenderedStack, type: string): RenderedResource[] {

@@ -1,0 +1,179 @@
+import { spawn, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+/**
+ * End-to-end helpers: run the real `orchestra` process against throwaway copies of the stack files.
+ * The repository's own Pulumi.*.yaml are only ever read, never written.
+ */
+
+export const REPO_ROOT = path.resolve(__dirname, "..", "..");
+export const CLI = path.join(REPO_ROOT, "bin", "orchestra.js");
+
+/** What `plan` needs beside the stack files: it imports `<dir>/index.ts`, which imports the rest. */
+const PROGRAM_ENTRIES = [
+  "index.ts",
+  "config",
+  "components",
+  "canary",
+  "render",
+  "cli",
+  "package.json",
+  "tsconfig.json",
+  "node_modules",
+];
+
+export interface CliResult {
+  /** Exit code; null only if the process was killed (e.g. by the timeout). */
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface TempProjectOptions {
+  /** Symlink the program (index.ts, sources, node_modules) so that `orchestra plan` can render. */
+  readonly program?: boolean;
+  /** Per stack: the new text of `Pulumi.<stack>.yaml`, or a function of the repository's text. */
+  readonly stacks?: Readonly<Record<string, string | ((original: string) => string)>>;
+}
+
+const created = new Set<string>();
+
+/** A temporary project folder: Pulumi.yaml and real copies of every Pulumi.<stack>.yaml. */
+export class TempProject {
+  constructor(readonly dir: string) {}
+
+  stackFile(stack: string): string {
+    return path.join(this.dir, `Pulumi.${stack}.yaml`);
+  }
+
+  read(stack: string): string {
+    return fs.readFileSync(this.stackFile(stack), "utf8");
+  }
+
+  write(stack: string, text: string): void {
+    fs.writeFileSync(this.stackFile(stack), text);
+  }
+
+  /** Runs `orchestra ...args` here and waits for it (blocks the test process). */
+  run(...args: string[]): CliResult {
+    return runCli(this.dir, args);
+  }
+
+  /** Runs `orchestra ...args` here without blocking, so independent runs can overlap. */
+  runAsync(...args: string[]): Promise<CliResult> {
+    return runCliAsync(this.dir, args);
+  }
+
+  cleanup(): void {
+    removeTempDir(this.dir);
+  }
+}
+
+export function makeTempProject(options: TempProjectOptions = {}): TempProject {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "orchestra-cli-"));
+  created.add(dir);
+  for (const file of fs.readdirSync(REPO_ROOT)) {
+    if (/^Pulumi(\.[^.]+)?\.ya?ml$/.test(file))
+      fs.copyFileSync(path.join(REPO_ROOT, file), path.join(dir, file));
+  }
+  const project = new TempProject(dir);
+  for (const [stack, text] of Object.entries(options.stacks ?? {})) {
+    const original = fs.existsSync(project.stackFile(stack)) ? project.read(stack) : "";
+    project.write(stack, typeof text === "function" ? text(original) : text);
+  }
+  if (options.program) {
+    for (const entry of PROGRAM_ENTRIES) {
+      const target = path.join(REPO_ROOT, entry);
+      fs.symlinkSync(target, path.join(dir, entry), fs.statSync(target).isDirectory() ? "dir" : "file");
+    }
+  }
+  return project;
+}
+
+/**
+ * Removes a temporary project. Symlinks are unlinked one by one first, so that nothing can ever
+ * follow them into the repository.
+ */
+export function removeTempDir(dir: string): void {
+  if (!created.has(dir) || !fs.existsSync(dir)) return;
+  for (const entry of fs.readdirSync(dir)) {
+    const p = path.join(dir, entry);
+    if (fs.lstatSync(p).isSymbolicLink()) fs.unlinkSync(p);
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  created.delete(dir);
+}
+
+/** Removes every temporary project this process made. */
+export function cleanupTempProjects(): void {
+  for (const dir of [...created]) removeTempDir(dir);
+}
+
+function cliEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
+  delete env.FORCE_COLOR;
+  for (const key of Object.keys(env)) if (key.startsWith("TS_NODE_")) delete env[key];
+  return env;
+}
+
+const TIMEOUT_MS = 60_000;
+
+export function runCli(cwd: string, args: readonly string[]): CliResult {
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    cwd,
+    env: cliEnv(),
+    encoding: "utf8",
+    timeout: TIMEOUT_MS,
+  });
+  if (r.error) throw r.error;
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+// Each run is CPU-bound (ts-node transpiles the CLI), so more parallel runs than cores only adds contention.
+const MAX_PARALLEL = Math.max(2, os.availableParallelism());
+let running = 0;
+const waiting: (() => void)[] = [];
+
+async function slot<T>(work: () => Promise<T>): Promise<T> {
+  if (running >= MAX_PARALLEL) await new Promise<void>((resolve) => waiting.push(resolve));
+  running++;
+  try {
+    return await work();
+  } finally {
+    running--;
+    waiting.shift()?.();
+  }
+}
+
+export function runCliAsync(cwd: string, args: readonly string[]): Promise<CliResult> {
+  return slot(
+    () =>
+      new Promise<CliResult>((resolve, reject) => {
+        const child = spawn(process.execPath, [CLI, ...args], { cwd, env: cliEnv(), timeout: TIMEOUT_MS });
+        const out: Buffer[] = [];
+        const err: Buffer[] = [];
+        child.stdout.on("data", (b: Buffer) => out.push(b));
+        child.stderr.on("data", (b: Buffer) => err.push(b));
+        child.on("error", reject);
+        child.on("close", (status) =>
+          resolve({
+            status,
+            stdout: Buffer.concat(out).toString("utf8"),
+            stderr: Buffer.concat(err).toString("utf8"),
+          }),
+        );
+      }),
+  );
+}
+
+/** A readable summary of a run, for assertion messages. */
+export function describeRun(r: CliResult): string {
+  return `exit ${r.status}\n--- stdout ---\n${r.stdout}\n--- stderr ---\n${r.stderr}`;
+}
+
+/** Lines that look like a JavaScript stack trace frame. */
+export function stackTraceLines(text: string): string[] {
+  return text.split("\n").filter((l) => /^\s+at\s/.test(l));
+}

@@ -53,3 +53,16 @@ export function applyToObject<T>(root: T, edits: readonly Edit[]): T {
   }
   return copy as T;
 }
+
+/**
+ * The edited document as text. The yaml library always puts a blank line before a comment that
+ * ends the file; keep the original spacing so an edit touches only the lines it changes.
+ */
+export function renderDocument(doc: Document, originalText: string): string {
+  const text = doc.toString();
+  if (!doc.comment) return text;
+  const firstLine = `#${doc.comment.split("\n")[0]}`;
+  const at = text.lastIndexOf(`\n\n${firstLine}`);
+  if (at < 0 || originalText.includes(`\n\n${firstLine}`)) return text;
+  return text.slice(0, at) + text.slice(at + 1);
+}

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseDocument, type Document } from "yaml";
-import { applyToDocument, type Edit } from "../canary/edits";
+import { applyToDocument, renderDocument, type Edit } from "../canary/edits";
 import { formatIssues } from "../config/errors";
 import { gcpConfigKeys } from "../config/gcpKeys";
 import type { StackConfig } from "../config/types";
@@ -62,7 +62,7 @@ export function editStack(dir: string, stack: string, decide: (config: StackConf
   }
 
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  fs.writeFileSync(tmp, doc.toString(), { mode: fs.statSync(file).mode });
+  fs.writeFileSync(tmp, renderDocument(doc, text), { mode: fs.statSync(file).mode });
   fs.renameSync(tmp, file);
   return { changed: true, before, after: result.config, file };
 }

@@ -4,6 +4,8 @@ import type { RawProject } from "./schema";
 import type { CicdConfig, Environment, ServiceConfig } from "./types";
 
 const AT = "ai-orchestra:cicd";
+/** Shown instead of a secret key's value in errors. */
+const SECRET = "[secret]";
 
 /**
  * Resolves `ai-orchestra:cicd` and the secret keys beside it, after the schema has passed: the rules
@@ -26,7 +28,8 @@ export function resolveCicd(
       if (present)
         issues.push({
           path: `ai-orchestra:${key}`,
-          hasValue: false,
+          value: SECRET,
+          hasValue: true,
           message: `is set, but \`${AT}\` is not: there is no GitHub repository to write it to.\nFix: configure \`${AT}\` or remove the key.`,
         });
     }
@@ -68,7 +71,8 @@ export function resolveCicd(
   if (hasKey && !owns) {
     issues.push({
       path: "ai-orchestra:deliveryAppPrivateKey",
-      hasValue: false,
+      value: SECRET,
+      hasValue: true,
       message:
         "is only written by the stack that owns repository-wide settings (a repository secret).\nFix: set it in that stack only.",
     });

@@ -129,6 +129,12 @@ describe("generated workflows", () => {
       assert.deepEqual(ups.at(-1)?.[1].needs, ["up-staging", "perf-staging"]);
     });
 
+    it("no other workflow joins a deploy's concurrency group (a queued job would cancel a pending deploy)", () => {
+      for (const [name, w] of Object.entries(infra).filter(([p]) => !p.endsWith("deploy.yml")))
+        for (const [id, job] of jobsOf(w))
+          assert.ok(!job.concurrency?.group.startsWith("deploy"), `${name} ${id}: ${job.concurrency?.group}`);
+    });
+
     it("follows every up with a k6 test: the service URL, and the canary tag URL in prod", () => {
       const deploy = infra[".github/workflows/deploy.yml"];
       for (const stack of infraInput.stacks) {

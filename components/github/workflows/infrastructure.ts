@@ -258,7 +258,8 @@ export function driftWorkflow(input: InfraWorkflowInput): Workflow {
       name: `drift (${stack.name})`,
       "runs-on": "ubuntu-latest",
       permissions: { contents: "read", "id-token": "write", issues: "write" },
-      concurrency: { group: `deploy-${stack.name}`, "cancel-in-progress": false },
+      // Not the deploy group: a queued job cancels the pending one of its group, which could be a prod deploy.
+      concurrency: { group: `drift-${stack.name}`, "cancel-in-progress": false },
       "timeout-minutes": 30,
       steps: [
         checkout(),

@@ -1,4 +1,5 @@
 import { strict as assert } from "node:assert";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
@@ -145,6 +146,9 @@ describe("generated workflows", () => {
         assert.match(target?.run ?? "", stack.name === "prod" ? /\.canaryUrl/ : /\.url /);
       }
       const k6 = fs.readFileSync(path.join(ROOT, "perf/k6/smoke.js"), "utf8");
+      // k6 runs ES modules; Node can at least check the syntax (k6/* imports are not resolved).
+      const check = spawnSync(process.execPath, ["--input-type=module", "--check"], { input: k6 });
+      assert.equal(check.status, 0, String(check.stderr));
       assert.match(k6, /http_req_duration: \[`p\(95\)<\$\{P95_MS\}`\]/);
       assert.match(k6, /http_req_failed: \[`rate<\$\{ERROR_RATE\}`\]/);
     });

@@ -17,8 +17,8 @@ export function renderYaml(data: Workflow | object): string {
       }
     },
     Map(_, map) {
-      // `on:` keys with no settings (workflow_dispatch) read better as `workflow_dispatch:` than `{}`.
-      if (isMap(map)) map.flow = false;
+      // Block style throughout; an empty map (`permissions: {}`, no permission at all) stays on one line.
+      if (isMap(map)) map.flow = map.items.length === 0;
     },
   });
   return doc.toString({ lineWidth: 0, nullStr: "" });

@@ -19,16 +19,18 @@ const GITHUB_NAME = /^[A-Za-z0-9_.-]{1,100}$/;
 export const GITHUB_SECRET_NAME = /^(?!GITHUB_)[A-Z_][A-Z0-9_]*$/;
 
 const repository = z.strictObject({
-  name: z.string({ error: "must be the repository's name, without the owner." }).regex(GITHUB_NAME, {
-    error: fix("must be a GitHub repository name: letters, digits, '.', '_' and '-'.", "e.g. `infra`."),
-  }),
+  name: z
+    .string({ error: fix("must be the repository's name, without the owner.", "e.g. `infra`.") })
+    .regex(GITHUB_NAME, {
+      error: fix("must be a GitHub repository name: letters, digits, '.', '_' and '-'.", "e.g. `infra`."),
+    }),
   id: numericId("the repository", "`gh api repos/OWNER/NAME --jq .id` prints it."),
 });
 
 const ids = (what: string) =>
   z
     .array(numericId(what, "`gh api users/NAME --jq .id` or `gh api orgs/ORG/teams/TEAM --jq .id`."), {
-      error: `must be a list of numeric ${what} ids.`,
+      error: fix(`must be a list of numeric ${what} ids.`, `e.g. [1234567]; no names.`),
     })
     .max(6, { error: fix("must list at most 6 ids: GitHub's limit per environment.", "use a team.") })
     .optional();
@@ -38,14 +40,19 @@ const DURATION = /^\d+(?:s|m|h)$/;
 export const cicdSchema = z.strictObject({
   github: z.strictObject({
     owner: z
-      .string({ error: "must be the GitHub organisation or user that owns the repositories." })
+      .string({
+        error: fix(
+          "must be the GitHub organisation or user that owns the repositories.",
+          "e.g. `ai-orchestra`.",
+        ),
+      })
       .regex(GITHUB_NAME, {
         error: fix("must be a GitHub organisation or user name.", "e.g. `ai-orchestra`."),
       }),
     ownerId: numericId("the owner", "`gh api orgs/OWNER --jq .id` prints it."),
     infraRepository: repository,
     defaultBranch: z
-      .string({ error: "must be a branch name." })
+      .string({ error: fix("must be a branch name.", "e.g. `main`.") })
       .regex(/^[A-Za-z0-9._/-]+$/, { error: fix("must be a branch name.", "e.g. `main`.") })
       .optional(),
     appId: numericId("the GitHub App that writes across repositories", "it is on the App's settings page."),
@@ -61,7 +68,12 @@ export const cicdSchema = z.strictObject({
   reviewers: z
     .strictObject(
       { teams: ids("team"), users: ids("user") },
-      { error: "must be `{teams: [...], users: [...]}`." },
+      {
+        error: fix(
+          "must be `{teams: [...], users: [...]}` of numeric ids.",
+          "e.g. `reviewers: {teams: [1234567]}`.",
+        ),
+      },
     )
     .optional(),
   applications: z
@@ -75,7 +87,7 @@ export const cicdSchema = z.strictObject({
   registry: z
     .strictObject({
       repository: z
-        .string({ error: "must be an Artifact Registry repository id." })
+        .string({ error: fix("must be an Artifact Registry repository id.", "e.g. `orchestra`.") })
         .regex(/^[a-z][a-z0-9-]{0,62}$/, {
           error: fix(
             "must be an Artifact Registry repository id: lowercase letters, digits and '-'.",
@@ -84,14 +96,16 @@ export const cicdSchema = z.strictObject({
         })
         .optional(),
       keepVersions: z
-        .number({ error: "must be a number of versions." })
-        .int({ error: "must be a whole number." })
+        .number({ error: fix("must be a number of versions.", "e.g. 10.") })
+        .int({ error: fix("must be a whole number.", "e.g. 10.") })
         .min(1, { error: fix("must be at least 1.", "keep at least the running release.") })
-        .max(1000, { error: "must be at most 1000." })
+        .max(1000, {
+          error: fix("must be at most 1000.", "tagged releases are kept anyway; 10 to 50 is plenty."),
+        })
         .optional(),
       deleteUntaggedAfterDays: z
-        .number({ error: "must be a number of days." })
-        .int({ error: "must be a whole number of days." })
+        .number({ error: fix("must be a number of days.", "e.g. 7.") })
+        .int({ error: fix("must be a whole number of days.", "e.g. 7.") })
         .min(1, {
           error: fix("must be at least 1.", "untagged images are build leftovers; a week is plenty."),
         })
@@ -99,13 +113,15 @@ export const cicdSchema = z.strictObject({
     })
     .optional(),
   stateBucket: z
-    .string({ error: "must be a GCS bucket name." })
+    .string({ error: fix("must be a GCS bucket name.", "e.g. `ai-orchestra-pulumi-state`.") })
     .regex(/^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/, {
       error: fix("must be a GCS bucket name, without `gs://`.", "e.g. `ai-orchestra-pulumi-state`."),
     })
     .optional(),
   secretsKey: z
-    .string({ error: "must be a Cloud KMS key name." })
+    .string({
+      error: fix("must be a Cloud KMS key name.", "the key of the stack's `gcpkms://` secrets provider."),
+    })
     .regex(/^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKeys\/[^/]+$/, {
       error: fix(
         "must be a Cloud KMS key `projects/P/locations/L/keyRings/R/cryptoKeys/K`.",
@@ -115,28 +131,30 @@ export const cicdSchema = z.strictObject({
     .optional(),
   perf: z
     .strictObject({
-      service: z.string({ error: "must be the name of a service of this stack." }).optional(),
+      service: z
+        .string({ error: fix("must be the name of a service of this stack.", "e.g. `api`.") })
+        .optional(),
       path: z
-        .string({ error: "must be an HTTP path." })
+        .string({ error: fix("must be an HTTP path.", "e.g. `/healthz`.") })
         .regex(/^\/\S*$/, { error: fix("must be an HTTP path starting with `/`.", "e.g. `/healthz`.") })
         .optional(),
       p95Ms: z
-        .number({ error: "must be a number of milliseconds." })
-        .positive({ error: "must be more than 0." })
+        .number({ error: fix("must be a number of milliseconds.", "e.g. 500.") })
+        .positive({ error: fix("must be more than 0.", "e.g. 500.") })
         .optional(),
       errorRate: z
-        .number({ error: "must be a rate between 0 and 1." })
+        .number({ error: fix("must be a rate between 0 and 1.", "write 1% as 0.01.") })
         .min(0, { error: fix("must be at least 0.", "e.g. 0.01 for 1%.") })
         .max(1, { error: fix("must be at most 1.", "write 1% as 0.01.") })
         .optional(),
       vus: z
-        .number({ error: "must be a number of virtual users." })
-        .int({ error: "must be a whole number." })
-        .min(1, { error: "must be at least 1." })
+        .number({ error: fix("must be a number of virtual users.", "e.g. 5.") })
+        .int({ error: fix("must be a whole number.", "e.g. 5.") })
+        .min(1, { error: fix("must be at least 1.", "e.g. 5.") })
         .max(500, { error: fix("must be at most 500.", "this is a smoke test, not a stress test.") })
         .optional(),
       duration: z
-        .string({ error: "must be a duration such as `30s` or `2m`." })
+        .string({ error: fix("must be a duration such as `30s` or `2m`.", "quote it with its unit.") })
         .regex(DURATION, { error: fix("must be a duration such as `30s`, `2m` or `1h`.", "e.g. `30s`.") })
         .optional(),
     })

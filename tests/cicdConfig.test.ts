@@ -102,6 +102,31 @@ describe("CI/CD config", () => {
     );
   });
 
+  it("gives every bad value its key path and a fix", () => {
+    const result = validate(
+      "prod",
+      baseConfig(
+        {},
+        {
+          "ai-orchestra:cicd": {
+            github: { owner: "bad owner!", ownerId: -1, infraRepository: { name: 7, id: 1.5 }, appId: "x" },
+            reviewers: { teams: ["platform"] },
+            registry: { repository: "Bad_Repo", keepVersions: 0, deleteUntaggedAfterDays: "week" },
+            stateBucket: "gs://bucket",
+            secretsKey: "state",
+            perf: { path: "healthz", p95Ms: 0, errorRate: 5, vus: 1000, duration: "30" },
+          },
+        },
+      ),
+    );
+    assert.ok(!result.ok);
+    assert.ok(result.issues.length >= 14, `${result.issues.length} issues`);
+    for (const issue of result.issues) {
+      assert.match(issue.path, /^ai-orchestra:cicd\.[a-zA-Z.0-9]+$/);
+      assert.match(issue.message, /\nFix: /, `${issue.path}: ${issue.message}`);
+    }
+  });
+
   it("suggests the key a typo meant, inside the CI/CD block too", () => {
     const text = errors({ "ai-orchestra:cicd": cicd({ ownsRepositorySetting: true }) });
     assert.match(

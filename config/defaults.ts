@@ -22,3 +22,11 @@ export const ENVIRONMENT_DEFAULTS: Record<
   staging: { minInstances: 0, deletionProtection: false, requireDigest: true },
   prod: { minInstances: 1, deletionProtection: true, requireDigest: true },
 };
+
+/** Defaults of `ai-orchestra:cicd`. Owning repository-wide settings is never a default: one stack opts in. */
+export const CICD_DEFAULTS = {
+  defaultBranch: "main",
+  ownsRepositorySettings: false,
+  registry: { repository: "orchestra", keepVersions: 10, deleteUntaggedAfterDays: 7 },
+  perf: { path: "/", p95Ms: 500, errorRate: 0.01, vus: 5, duration: "30s" },
+} as const;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { cicdSchema, githubSecretsSchema } from "./cicd";
 import { ENVIRONMENTS, INGRESS_VALUES } from "./types";
 
 /**
@@ -228,6 +229,11 @@ export const projectSchema = z.strictObject({
     .refine((s) => Object.keys(s).length > 0, {
       error: fix("must declare at least one service.", "add a service under `ai-orchestra:services`."),
     }),
+  cicd: cicdSchema.optional(),
+  githubSecrets: githubSecretsSchema.optional(),
+  deliveryAppPrivateKey: z
+    .string({ error: "must be the GitHub App's private key (PEM), set as a secret." })
+    .optional(),
 });
 
 export type RawProject = z.infer<typeof projectSchema>;

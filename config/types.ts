@@ -63,6 +63,55 @@ export interface ServiceConfig {
   readonly deletionProtection: boolean;
 }
 
+/** A GitHub repository by name and by the numeric id that OIDC tokens carry. */
+export interface GithubRepository {
+  readonly name: string;
+  readonly id: number;
+}
+
+/** Keyless CI/CD of a stack: who may deploy it from GitHub, and what is declared on GitHub. */
+export interface CicdConfig {
+  /** GitHub organisation (or user) owning every repository below, and its numeric id. */
+  readonly owner: string;
+  readonly ownerId: number;
+  /** This infrastructure repository. */
+  readonly infraRepository: GithubRepository;
+  readonly defaultBranch: string;
+  /** The GitHub App whose short-lived installation tokens write across repositories. */
+  readonly appId: number;
+  /**
+   * True in exactly one stack: it owns repository-wide GitHub objects (rulesets, repository
+   * variables and secrets, application workflows, Dependabot and vulnerability alerts).
+   */
+  readonly ownsRepositorySettings: boolean;
+  /** Required reviewers of the stack's GitHub environment (numeric ids). */
+  readonly reviewers: { readonly teams: readonly number[]; readonly users: readonly number[] };
+  /** Service name to its application repository; only in the owning stack. */
+  readonly applications: Readonly<Record<string, GithubRepository>>;
+  readonly registry: {
+    readonly repository: string;
+    readonly keepVersions: number;
+    readonly deleteUntaggedAfterDays: number;
+  };
+  /** GCS bucket of the Pulumi state (`gs://` backend), if any. */
+  readonly stateBucket?: string;
+  /** Cloud KMS key of the stack's `gcpkms://` secrets provider, if any. */
+  readonly secretsKey?: string;
+  /** The k6 smoke test after each deploy; absent when no service is reachable from the internet. */
+  readonly perf?: {
+    readonly service: string;
+    readonly path: string;
+    readonly p95Ms: number;
+    readonly errorRate: number;
+    readonly vus: number;
+    readonly duration: string;
+  };
+  /** Names of `ai-orchestra:githubSecrets`; the values are read as secrets by the program. */
+  readonly secretNames: readonly string[];
+  /** Whether `ai-orchestra:deliveryAppPrivateKey` is set, so the App's key is managed as a secret. */
+  readonly manageDeliveryAppKey: boolean;
+}
+
 export interface StackConfig {
   readonly stack: string;
   readonly project: string;
@@ -70,4 +119,6 @@ export interface StackConfig {
   readonly environment: Environment;
   readonly labels: Readonly<Record<string, string>>;
   readonly services: readonly ServiceConfig[];
+  /** Keyless CI/CD; absent when `ai-orchestra:cicd` is not set. */
+  readonly cicd?: CicdConfig;
 }

@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { resolveCicd } from "./cicdValidate";
 import { ENVIRONMENT_DEFAULTS, SERVICE_DEFAULTS } from "./defaults";
 import type { ConfigIssue } from "./errors";
 import { revisionName } from "../components/cloudrun/revisionName";
@@ -10,6 +11,15 @@ import { suggestKey } from "./suggest";
 import type { Environment, ServiceConfig, StackConfig } from "./types";
 
 export const PROJECT = "ai-orchestra";
+
+/** Keys read as plain strings, never parsed as JSON (a PEM key or an enum). */
+const STRING_KEYS = new Set(["environment", "deliveryAppPrivateKey"]);
+/** Pulumi.yaml's defaults for optional keys, which mean "not set". */
+const UNSET: Readonly<Record<string, string>> = {
+  cicd: "{}",
+  githubSecrets: "{}",
+  deliveryAppPrivateKey: "",
+};
 
 /** Cloud Run sets these itself; a container may not. */
 const RESERVED_ENV = new Set(["PORT", "K_SERVICE", "K_REVISION", "K_CONFIGURATION"]);
@@ -50,7 +60,8 @@ export function validateStackConfig(
         issues.push(unknownKey(key, raw, name, ownKeys, `${PROJECT}:`));
         continue;
       }
-      own[name] = name === "environment" ? raw : parseJson(raw);
+      if (UNSET[name] === raw) continue;
+      own[name] = STRING_KEYS.has(name) ? raw : parseJson(raw);
     } else if (ns === "gcp") {
       const known = name in gcpSchema.shape ? undefined : options.gcpKeys?.();
       if (known && !known.includes(name)) {
@@ -86,6 +97,7 @@ export function validateStackConfig(
     if (resolved) services.push(resolved);
   }
   for (const service of services) requireStablePin(service, gcpParsed.data.project, issues);
+  const cicd = resolveCicd(ownParsed.data, environment, services, issues);
   if (issues.length > 0) return { ok: false, issues };
 
   return {
@@ -98,6 +110,7 @@ export function validateStackConfig(
       environment,
       labels: ownParsed.data.labels ?? {},
       services,
+      ...(cicd ? { cicd } : {}),
     },
   };
 }

@@ -34,6 +34,13 @@ export class OfflineMocks implements pulumi.runtime.Mocks {
       case "gcp:serviceaccount/account:Account":
         state.email = `${String(inputs.accountId)}@${String(inputs.project)}.iam.gserviceaccount.com`;
         state.uniqueId = "100000000000000000000";
+        state.name = `projects/${String(inputs.project)}/serviceAccounts/${String(state.email)}`;
+        break;
+      case "gcp:iam/workloadIdentityPool:WorkloadIdentityPool":
+        state.name = `projects/${OFFLINE_PROJECT_NUMBER}/locations/global/workloadIdentityPools/${String(inputs.workloadIdentityPoolId)}`;
+        break;
+      case "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider":
+        state.name = `projects/${OFFLINE_PROJECT_NUMBER}/locations/global/workloadIdentityPools/${String(inputs.workloadIdentityPoolId)}/providers/${String(inputs.workloadIdentityPoolProviderId)}`;
         break;
       case "docker:index/image:Image": {
         const repo = String(inputs.imageName).replace(/:[^/:]+$/, "");

@@ -12,6 +12,8 @@ export interface RenderedResource {
   readonly parent?: string;
   /** Inputs as the program sent them to the engine, secrets redacted. */
   readonly inputs: Record<string, unknown>;
+  /** Set when the resource is replaced by deleting it first (GitHub secrets: a name cannot exist twice). */
+  readonly deleteBeforeReplace?: true;
 }
 
 export interface RenderedStack {
@@ -61,6 +63,7 @@ export async function renderStack(options: RenderOptions): Promise<RenderedStack
 
   const declared: { type: string; name: string; inputs: Record<string, unknown> }[] = [];
   const parents = new Map<string, string>();
+  const deleteFirst = new Set<string>();
   const warnings: string[] = [];
   const mocks = new OfflineMocks();
   const recorder: pulumi.runtime.Mocks = {
@@ -87,6 +90,8 @@ export async function renderStack(options: RenderOptions): Promise<RenderedStack
         pulumi.runtime.registerStackTransformation((args) => {
           const parent = args.opts.parent;
           if (parent) parents.set(`${args.type}::${args.name}`, pulumi.resourceName(parent));
+          if ((args.opts as pulumi.CustomResourceOptions).deleteBeforeReplace)
+            deleteFirst.add(`${args.type}::${args.name}`);
           return undefined;
         });
         return { ...(await import(program)) };
@@ -106,6 +111,7 @@ export async function renderStack(options: RenderOptions): Promise<RenderedStack
         name: r.name,
         parent: parents.get(`${r.type}::${r.name}`),
         inputs: r.inputs,
+        ...(deleteFirst.has(`${r.type}::${r.name}`) ? { deleteBeforeReplace: true as const } : {}),
       })),
     outputs: redactSecrets(JSON.parse(JSON.stringify(outputs))) as Record<string, unknown>,
     warnings,

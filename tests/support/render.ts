@@ -11,8 +11,12 @@ export function renderRepoStack(stack: string): Promise<RenderedStack> {
 }
 
 /** Renders the program with an explicit config map, as `pulumi.runtime.allConfig()` would hold it. */
-export function renderWithConfig(stack: string, flat: Record<string, string>): Promise<RenderedStack> {
-  return renderStack({ dir: ROOT, stack, config: { flat } });
+export function renderWithConfig(
+  stack: string,
+  flat: Record<string, string>,
+  secretKeys: readonly string[] = [],
+): Promise<RenderedStack> {
+  return renderStack({ dir: ROOT, stack, config: { flat, secretKeys } });
 }
 
 export function validate(stack: string, flat: Record<string, string>) {

@@ -1,0 +1,186 @@
+import { z } from "zod";
+
+/**
+ * The shape of `ai-orchestra:cicd` (keyless CI/CD: Workload Identity, GitHub environments, workflows)
+ * and of the secret keys beside it. Cross-field rules live in validate.ts; defaults in defaults.ts.
+ */
+
+const fix = (allowed: string, howTo: string) => `${allowed}\nFix: ${howTo}`;
+
+const numericId = (what: string, howTo: string) =>
+  z
+    .number({ error: fix(`must be the numeric id of ${what}.`, howTo) })
+    .int({ error: fix(`must be a whole number: the numeric id of ${what}.`, howTo) })
+    .positive({ error: fix(`must be a positive number: the numeric id of ${what}.`, howTo) });
+
+// GitHub repository and owner names: letters, digits, '.', '_' and '-'.
+const GITHUB_NAME = /^[A-Za-z0-9_.-]{1,100}$/;
+/** GitHub secret and variable names: letters, digits and '_', not starting with a digit or `GITHUB_`. */
+export const GITHUB_SECRET_NAME = /^(?!GITHUB_)[A-Z_][A-Z0-9_]*$/;
+
+const repository = z.strictObject({
+  name: z
+    .string({ error: fix("must be the repository's name, without the owner.", "e.g. `infra`.") })
+    .regex(GITHUB_NAME, {
+      error: fix("must be a GitHub repository name: letters, digits, '.', '_' and '-'.", "e.g. `infra`."),
+    }),
+  id: numericId("the repository", "`gh api repos/OWNER/NAME --jq .id` prints it."),
+});
+
+const ids = (what: string) =>
+  z
+    .array(numericId(what, "`gh api users/NAME --jq .id` or `gh api orgs/ORG/teams/TEAM --jq .id`."), {
+      error: fix(`must be a list of numeric ${what} ids.`, `e.g. [1234567]; no names.`),
+    })
+    .max(6, { error: fix("must list at most 6 ids: GitHub's limit per environment.", "use a team.") })
+    .optional();
+
+const DURATION = /^\d+(?:s|m|h)$/;
+
+export const cicdSchema = z.strictObject({
+  github: z.strictObject({
+    owner: z
+      .string({
+        error: fix(
+          "must be the GitHub organisation or user that owns the repositories.",
+          "e.g. `ai-orchestra`.",
+        ),
+      })
+      .regex(GITHUB_NAME, {
+        error: fix("must be a GitHub organisation or user name.", "e.g. `ai-orchestra`."),
+      }),
+    ownerId: numericId("the owner", "`gh api orgs/OWNER --jq .id` prints it."),
+    infraRepository: repository,
+    defaultBranch: z
+      .string({ error: fix("must be a branch name.", "e.g. `main`.") })
+      .regex(/^[A-Za-z0-9._/-]+$/, { error: fix("must be a branch name.", "e.g. `main`.") })
+      .optional(),
+    appId: numericId("the GitHub App that writes across repositories", "it is on the App's settings page."),
+  }),
+  ownsRepositorySettings: z
+    .boolean({
+      error: fix(
+        "must be true or false.",
+        "leave it unset: only the prod stack owns repository-wide settings by default.",
+      ),
+    })
+    .optional(),
+  reviewers: z
+    .strictObject(
+      { teams: ids("team"), users: ids("user") },
+      {
+        error: fix(
+          "must be `{teams: [...], users: [...]}` of numeric ids.",
+          "e.g. `reviewers: {teams: [1234567]}`.",
+        ),
+      },
+    )
+    .optional(),
+  applications: z
+    .record(z.string(), repository, {
+      error: fix(
+        "must map a service name to its application repository `{name, id}`.",
+        "e.g. `api: {name: api, id: 123}`.",
+      ),
+    })
+    .optional(),
+  registry: z
+    .strictObject({
+      repository: z
+        .string({ error: fix("must be an Artifact Registry repository id.", "e.g. `orchestra`.") })
+        .regex(/^[a-z][a-z0-9-]{0,62}$/, {
+          error: fix(
+            "must be an Artifact Registry repository id: lowercase letters, digits and '-'.",
+            "e.g. `orchestra`.",
+          ),
+        })
+        .optional(),
+      keepVersions: z
+        .number({ error: fix("must be a number of versions.", "e.g. 10.") })
+        .int({ error: fix("must be a whole number.", "e.g. 10.") })
+        .min(1, { error: fix("must be at least 1.", "keep at least the running release.") })
+        .max(1000, {
+          error: fix("must be at most 1000.", "tagged releases are kept anyway; 10 to 50 is plenty."),
+        })
+        .optional(),
+      deleteUntaggedAfterDays: z
+        .number({ error: fix("must be a number of days.", "e.g. 7.") })
+        .int({ error: fix("must be a whole number of days.", "e.g. 7.") })
+        .min(1, {
+          error: fix("must be at least 1.", "untagged images are build leftovers; a week is plenty."),
+        })
+        .optional(),
+    })
+    .optional(),
+  stateBucket: z
+    .string({ error: fix("must be a GCS bucket name.", "e.g. `ai-orchestra-pulumi-state`.") })
+    .regex(/^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/, {
+      error: fix("must be a GCS bucket name, without `gs://`.", "e.g. `ai-orchestra-pulumi-state`."),
+    })
+    .optional(),
+  secretsKey: z
+    .string({
+      error: fix("must be a Cloud KMS key name.", "the key of the stack's `gcpkms://` secrets provider."),
+    })
+    .regex(/^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKeys\/[^/]+$/, {
+      error: fix(
+        "must be a Cloud KMS key `projects/P/locations/L/keyRings/R/cryptoKeys/K`.",
+        "use the key of the stack's `gcpkms://` secrets provider.",
+      ),
+    })
+    .optional(),
+  perf: z
+    .strictObject({
+      service: z
+        .string({ error: fix("must be the name of a service of this stack.", "e.g. `api`.") })
+        .optional(),
+      path: z
+        .string({ error: fix("must be an HTTP path.", "e.g. `/healthz`.") })
+        .regex(/^\/\S*$/, { error: fix("must be an HTTP path starting with `/`.", "e.g. `/healthz`.") })
+        .optional(),
+      p95Ms: z
+        .number({ error: fix("must be a number of milliseconds.", "e.g. 500.") })
+        .positive({ error: fix("must be more than 0.", "e.g. 500.") })
+        .optional(),
+      errorRate: z
+        .number({ error: fix("must be a rate between 0 and 1.", "write 1% as 0.01.") })
+        .min(0, { error: fix("must be at least 0.", "e.g. 0.01 for 1%.") })
+        .max(1, { error: fix("must be at most 1.", "write 1% as 0.01.") })
+        .optional(),
+      vus: z
+        .number({ error: fix("must be a number of virtual users.", "e.g. 5.") })
+        .int({ error: fix("must be a whole number.", "e.g. 5.") })
+        .min(1, { error: fix("must be at least 1.", "e.g. 5.") })
+        .max(500, { error: fix("must be at most 500.", "this is a smoke test, not a stress test.") })
+        .optional(),
+      duration: z
+        .string({ error: fix("must be a duration such as `30s` or `2m`.", "quote it with its unit.") })
+        .regex(DURATION, { error: fix("must be a duration such as `30s`, `2m` or `1h`.", "e.g. `30s`.") })
+        .optional(),
+    })
+    .optional(),
+});
+
+export type RawCicd = z.infer<typeof cicdSchema>;
+
+/** `ai-orchestra:githubSecrets`: Actions secrets of this stack's environment, each a `secure:` value. */
+export const githubSecretsSchema = z.record(
+  z.string().regex(GITHUB_SECRET_NAME, {
+    error: fix(
+      "must be a GitHub secret name: upper-case letters, digits and '_', not starting with a digit or GITHUB_.",
+      "rename the key, e.g. `SLACK_WEBHOOK_URL`.",
+    ),
+  }),
+  z.string({
+    error: fix(
+      "must be a secret value.",
+      "`pulumi config set --secret --path 'ai-orchestra:githubSecrets.NAME' VALUE`.",
+    ),
+  }),
+  {
+    error: fix(
+      "must map secret names to `secure:` values.",
+      "set each with `pulumi config set --secret --path`.",
+    ),
+  },
+);

@@ -62,7 +62,8 @@ export function editStack(dir: string, stack: string, decide: (config: StackConf
   }
 
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  fs.writeFileSync(tmp, doc.toString(), { mode: fs.statSync(file).mode });
+  // lineWidth 0: never fold long values (log filters, descriptions) that this edit does not touch.
+  fs.writeFileSync(tmp, doc.toString({ lineWidth: 0 }), { mode: fs.statSync(file).mode });
   fs.renameSync(tmp, file);
   return { changed: true, before, after: result.config, file };
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { monitoringSchema } from "./monitoring";
 import { ENVIRONMENTS, INGRESS_VALUES } from "./types";
 
 /**
@@ -228,6 +229,12 @@ export const projectSchema = z.strictObject({
     .refine((s) => Object.keys(s).length > 0, {
       error: fix("must declare at least one service.", "add a service under `ai-orchestra:services`."),
     }),
+  monitoring: monitoringSchema.optional(),
+  // Secrets for notification channels: set with `pulumi config set --secret`; read by the program as secrets.
+  slackToken: z.string({ error: "must be a string (set it with `pulumi config set --secret`)." }).optional(),
+  pagerdutyServiceKey: z
+    .string({ error: "must be a string (set it with `pulumi config set --secret`)." })
+    .optional(),
 });
 
 export type RawProject = z.infer<typeof projectSchema>;

@@ -5,11 +5,15 @@ import { revisionName } from "../components/cloudrun/revisionName";
 import { revisionTemplate } from "../components/cloudrun/template";
 import { runtimeAccountId, serviceAccountEmail } from "../components/identity/accountId";
 import { parseImageRef } from "./imageRef";
+import { PAGERDUTY_KEY, resolveMonitoring, SLACK_TOKEN_KEY } from "./monitoring";
 import { gcpSchema, projectSchema, type RawService } from "./schema";
 import { suggestKey } from "./suggest";
 import type { Environment, ServiceConfig, StackConfig } from "./types";
 
 export const PROJECT = "ai-orchestra";
+
+/** Keys whose values are plain strings, never JSON: a token of digits must stay a string. */
+const STRING_KEYS = new Set(["environment", SLACK_TOKEN_KEY, PAGERDUTY_KEY]);
 
 /** Cloud Run sets these itself; a container may not. */
 const RESERVED_ENV = new Set(["PORT", "K_SERVICE", "K_REVISION", "K_CONFIGURATION"]);
@@ -50,7 +54,7 @@ export function validateStackConfig(
         issues.push(unknownKey(key, raw, name, ownKeys, `${PROJECT}:`));
         continue;
       }
-      own[name] = name === "environment" ? raw : parseJson(raw);
+      own[name] = STRING_KEYS.has(name) ? raw : parseJson(raw);
     } else if (ns === "gcp") {
       const known = name in gcpSchema.shape ? undefined : options.gcpKeys?.();
       if (known && !known.includes(name)) {
@@ -86,7 +90,21 @@ export function validateStackConfig(
     if (resolved) services.push(resolved);
   }
   for (const service of services) requireStablePin(service, gcpParsed.data.project, issues);
-  if (issues.length > 0) return { ok: false, issues };
+  const monitoring = resolveMonitoring(
+    ownParsed.data.monitoring,
+    {
+      environment,
+      services: Object.entries(ownParsed.data.services).map(([name, raw]) => ({
+        name,
+        maxInstances: raw.scaling?.maxInstances ?? SERVICE_DEFAULTS.maxInstances,
+      })),
+      hasSlackToken: Boolean(ownParsed.data.slackToken),
+      hasPagerdutyKey: Boolean(ownParsed.data.pagerdutyServiceKey),
+    },
+    issues,
+    warnings,
+  );
+  if (issues.length > 0 || !monitoring) return { ok: false, issues };
 
   return {
     ok: true,
@@ -98,6 +116,7 @@ export function validateStackConfig(
       environment,
       labels: ownParsed.data.labels ?? {},
       services,
+      monitoring,
     },
   };
 }

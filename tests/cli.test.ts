@@ -277,7 +277,8 @@ describe("orchestra CLI (end to end)", function () {
         assert.equal(typeof r.type, "string");
         assert.equal(typeof r.name, "string");
         assert.equal(typeof r.inputs, "object");
-        if (r.type === "ai-orchestra:cloudrun:CanaryService") assert.equal(r.parent, undefined, r.name);
+        // Top-level: the services' components and the stack's monitoring components.
+        if (r.parent === undefined) assert.match(r.type, /^ai-orchestra:(cloudrun|monitoring):/, r.name);
         else assert.ok(names.has(r.parent), `${r.name} has parent ${r.parent}, which is declared`);
       }
       const byName = (name: string) => out.resources.find((r: Json) => r.name === name);

@@ -60,6 +60,7 @@ const observed = config.services.map((service, i) => {
   const alerts = new ServiceAlerts(`${service.name}-alerts`, {
     service: service.name,
     project: config.project,
+    region: config.region,
     stack: config.stack,
     monitoring: settings,
     maxInstances: service.scaling.maxInstances,

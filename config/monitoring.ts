@@ -163,6 +163,7 @@ const url = z.string({ error: "must be a URL." }).regex(/^https:\/\/\S+$/, {
 
 const receives = z
   .array(route, { error: fix("must be a list of routes.", "e.g. [page, ticket].") })
+  .min(1, { error: fix("must name at least one route.", "e.g. [page]; remove the channel to silence it.") })
   .optional();
 
 const channelSchema = z.discriminatedUnion(
@@ -317,7 +318,7 @@ function mergeSlo(base: SloDefaults, ...layers: (RawSlo | undefined)[]): SloDefa
 
 export interface MonitoringContext {
   readonly environment: Environment;
-  readonly services: readonly { readonly name: string; readonly maxInstances: number }[];
+  readonly services: readonly string[];
   /** Whether the secret config keys are set (their values are never read here). */
   readonly hasSlackToken: boolean;
   readonly hasPagerdutyKey: boolean;
@@ -338,7 +339,7 @@ export function resolveMonitoring(
   const push = (key: string, value: unknown, message: string) =>
     issues.push({ path: at(key), value, hasValue: value !== undefined, message });
   const envDefaults = MONITORING_ENVIRONMENT_DEFAULTS[ctx.environment];
-  const serviceNames = ctx.services.map((s) => s.name);
+  const serviceNames = ctx.services;
 
   const channels: ChannelConfig[] = [];
   for (const [name, c] of Object.entries(raw?.channels ?? {})) {
@@ -376,19 +377,12 @@ export function resolveMonitoring(
   }
 
   const services: Record<string, ServiceMonitoring> = {};
-  for (const svc of ctx.services) {
-    const own = raw?.services?.[svc.name];
+  for (const name of ctx.services) {
+    const own = raw?.services?.[name];
     const alerts = mergeAlerts(envDefaults.alerts, raw?.alerts, own?.alerts);
     const slo = mergeSlo(envDefaults.slo, raw?.slo, own?.slo);
-    if (alerts.uptime.timeoutSeconds > alerts.uptime.periodSeconds) {
-      push(
-        "alerts.uptime.timeoutSeconds",
-        alerts.uptime.timeoutSeconds,
-        "must not exceed the check period.\nFix: lower the timeout.",
-      );
-    }
     const runbookUrl = own?.runbookUrl ?? raw?.runbookUrl;
-    services[svc.name] = { alerts, slo, ...(runbookUrl ? { runbookUrl } : {}) };
+    services[name] = { alerts, slo, ...(runbookUrl ? { runbookUrl } : {}) };
   }
 
   const logMetrics: LogMetricConfig[] = [];

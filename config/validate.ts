@@ -94,10 +94,8 @@ export function validateStackConfig(
     ownParsed.data.monitoring,
     {
       environment,
-      services: Object.entries(ownParsed.data.services).map(([name, raw]) => ({
-        name,
-        maxInstances: raw.scaling?.maxInstances ?? SERVICE_DEFAULTS.maxInstances,
-      })),
+      // Every declared service, including any with errors, so overrides for it are not reported as unknown.
+      services: Object.keys(ownParsed.data.services),
       hasSlackToken: Boolean(ownParsed.data.slackToken),
       hasPagerdutyKey: Boolean(ownParsed.data.pagerdutyServiceKey),
     },

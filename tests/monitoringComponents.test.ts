@@ -132,7 +132,7 @@ describe("monitoring components", () => {
       const svc = byName(r, "api-alerts-service").inputs as Json;
       assert.deepEqual(svc.basicService, {
         serviceType: "CLOUD_RUN",
-        serviceLabels: { service_name: "api" },
+        serviceLabels: { service_name: "api", location: "europe-west1" },
       });
       const availability = byName(r, "api-alerts-slo-availability").inputs as Json;
       assert.equal(availability.service, "api-run");

@@ -21,6 +21,8 @@ export interface ServiceAlertsArgs {
   readonly service: string;
   /** GCP project. */
   readonly project: string;
+  /** Cloud Run region, which identifies the service to Cloud Monitoring. */
+  readonly region: string;
   /** Stack name, shown in policy names and documentation. */
   readonly stack: string;
   /** The service's resolved monitoring settings (thresholds, routes, SLO goals; defaults per environment). */
@@ -140,7 +142,10 @@ export class ServiceAlerts extends pulumi.ComponentResource {
         project: args.project,
         serviceId: `${args.service}-run`,
         displayName: `${args.service} (Cloud Run)`,
-        basicService: { serviceType: "CLOUD_RUN", serviceLabels: { service_name: args.service } },
+        basicService: {
+          serviceType: "CLOUD_RUN",
+          serviceLabels: { service_name: args.service, location: args.region },
+        },
         userLabels: labels,
       },
       { parent: this },

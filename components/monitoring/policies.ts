@@ -322,10 +322,11 @@ export function logMetricPolicy(
   stack: string,
   autoCloseSeconds: number,
 ): PolicySpec {
-  const ctx: PolicyContext = { service: metric.service ?? stack, stack, autoCloseSeconds };
+  // Named after the metric: it may span several services, or none.
+  const ctx: PolicyContext = { service: metric.name, stack, autoCloseSeconds };
   const above = alert.comparison === "COMPARISON_GT";
   return spec(
-    { ...ctx, service: metric.name },
+    ctx,
     `log-${metric.name}`,
     `${metric.name} ${above ? "above" : "below"} ${alert.threshold}`,
     alert.notify,

@@ -83,6 +83,12 @@ const observed = config.services.map((service, i) => {
     canaryUrl: run.canaryUrl,
     split: run.split,
     slos: alerts.slos,
+    alertPolicies: [
+      { title: "Incidents: 5xx ratio", name: alerts.policies["error-ratio"] },
+      ...(alerts.policies.canary
+        ? [{ title: "Incidents: canary worse than stable", name: alerts.policies.canary }]
+        : []),
+    ],
     logMetrics: monitoring.logMetrics.filter((m) => m.service === service.name),
   });
   return { alerts, dashboard };

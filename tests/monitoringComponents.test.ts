@@ -186,6 +186,13 @@ describe("monitoring components", () => {
       assert.match(text, /Runbook:\*\* \[https:\/\/runbooks\.example\/orchestra\]/);
       const titles = json.mosaicLayout.tiles.map((t: Json) => t.widget.title);
       assert.ok(titles.includes("tokens_used (p95)"), titles.join(", "));
+      const alertCharts = json.mosaicLayout.tiles.filter((t: Json) => t.widget.alertChart);
+      assert.deepEqual(
+        alertCharts.map((t: Json) => t.widget.title),
+        ["Incidents: 5xx ratio", "Incidents: canary worse than stable"],
+      );
+      for (const t of alertCharts)
+        assert.match(t.widget.alertChart.name, /^projects\/proj-test\/alertPolicies\/\d+$/);
       assert.match(
         JSON.stringify(json),
         /select_slo_budget_fraction\(\\"projects\/123456789012\/services\/api-run/,

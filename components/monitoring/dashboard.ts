@@ -135,6 +135,8 @@ export interface ServiceDashboardSpec {
   /** Full resource names of the service's SLOs, `projects/P/services/S/serviceLevelObjectives/O`. */
   readonly slos: readonly { kind: string; name: string; goal: number }[];
   readonly logMetrics: readonly LogMetricConfig[];
+  /** Alert policies shown as alert charts (incidents over time): title and `projects/P/alertPolicies/N`. Default: none. */
+  readonly alertCharts?: readonly { title: string; name: string }[];
 }
 
 function serviceText(s: ServiceDashboardSpec): string {
@@ -254,6 +256,7 @@ export function serviceDashboard(s: ServiceDashboardSpec): Json {
     1,
   );
   const logCharts = s.logMetrics.map((m) => logMetricChart(m, []));
+  const alertCharts = (s.alertCharts ?? []).map((a) => ({ title: a.title, alertChart: { name: a.name } }));
   return {
     displayName: `${s.service} (${s.stack})`,
     labels: { service: s.service, stack: s.stack },
@@ -262,6 +265,7 @@ export function serviceDashboard(s: ServiceDashboardSpec): Json {
       { widgets: charts, width: HALF, height: CHART_HEIGHT },
       { widgets: sloCards, width: COLUMNS / Math.max(1, sloCards.length), height: 8 },
       { widgets: [burn, ...logCharts], width: HALF, height: CHART_HEIGHT },
+      { widgets: alertCharts, width: HALF, height: 8 },
     ]),
   };
 }

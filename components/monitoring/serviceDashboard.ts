@@ -23,6 +23,8 @@ export interface ServiceDashboardArgs {
   readonly split: pulumi.Input<readonly TrafficTarget[]>;
   /** The service's SLOs, for the compliance, budget and burn-rate tiles. Default: none. */
   readonly slos?: readonly { kind: string; goal: number; name: pulumi.Input<string> }[];
+  /** Alert policies charted as incidents over time, by title. Default: none. */
+  readonly alertPolicies?: readonly { title: string; name: pulumi.Input<string> }[];
   /** Log-based metrics charted on this dashboard. Default: none. */
   readonly logMetrics?: readonly LogMetricConfig[];
 }
@@ -40,9 +42,14 @@ export class ServiceDashboard extends pulumi.ComponentResource {
         pulumi.output(s.name).apply((n) => ({ kind: s.kind, goal: s.goal, name: n })),
       ),
     );
+    const alertCharts = pulumi.all(
+      (args.alertPolicies ?? []).map((a) =>
+        pulumi.output(a.name).apply((n) => ({ title: a.title, name: n })),
+      ),
+    );
     const json = pulumi
-      .all([args.url, args.canaryUrl, args.split, slos])
-      .apply(([url, canaryUrl, split, sloList]) =>
+      .all([args.url, args.canaryUrl, args.split, slos, alertCharts])
+      .apply(([url, canaryUrl, split, sloList, alerts]) =>
         JSON.stringify(
           serviceDashboard({
             service: args.service,
@@ -56,6 +63,7 @@ export class ServiceDashboard extends pulumi.ComponentResource {
             latency: args.monitoring.alerts.latency,
             slos: sloList,
             logMetrics: args.logMetrics ?? [],
+            alertCharts: alerts,
           }),
         ),
       );

@@ -3,7 +3,6 @@ import {
   MONITORING_DEFAULTS,
   MONITORING_ENVIRONMENT_DEFAULTS,
   type AlertDefaults,
-  type AlertRoute,
   type SloDefaults,
 } from "./defaults";
 import type { ConfigIssue } from "./errors";
@@ -441,5 +440,3 @@ export function resolveMonitoring(
     logMetrics,
   };
 }
-
-export type { AlertRoute };

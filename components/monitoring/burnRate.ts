@@ -1,5 +1,3 @@
-import type { AlertRoute } from "../../config/defaults";
-
 /**
  * Multiwindow, multi-burn-rate alerting (SRE Workbook, "Alerting on SLOs", table 5-8). Each tier fires
  * when both its long and its short window burn the error budget faster than the threshold; the short
@@ -60,5 +58,3 @@ export function formatWindow(seconds: number): string {
   if (seconds % HOUR === 0) return `${seconds / HOUR}h`;
   return `${seconds / 60}m`;
 }
-
-export type { AlertRoute };

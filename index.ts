@@ -3,6 +3,14 @@ import { CanaryService } from "./components/cloudrun";
 import { GithubDelivery } from "./components/github/delivery";
 import { DeliveryIdentity } from "./components/identity/deliveryIdentity";
 import { ImageRegistry } from "./components/registry/imageRegistry";
+import { serviceLabels } from "./components/cloudrun/labels";
+import {
+  LogMetrics,
+  NotificationChannels,
+  OverviewDashboard,
+  ServiceAlerts,
+  ServiceDashboard,
+} from "./components/monitoring";
 import { loadStackConfig } from "./config/load";
 
 // Validate everything first: a bad config stops here, before any resource is declared.
@@ -98,3 +106,87 @@ function declareDelivery(c: NonNullable<typeof cicd>, r: ImageRegistry) {
     registry: r.url,
   };
 }
+// Observability: channels first (policies name them), then per service its alerts and SLOs and a
+// dashboard that charts them, then the stack's log-based metrics and overview.
+const monitoring = config.monitoring;
+const secrets = new pulumi.Config();
+const channels = new NotificationChannels("notifications", {
+  channels: monitoring.channels,
+  project: config.project,
+  slackToken: secrets.getSecret("slackToken"),
+  pagerdutyServiceKey: secrets.getSecret("pagerdutyServiceKey"),
+  labels: config.labels,
+});
+
+const observed = config.services.map((service, i) => {
+  const run = services[i];
+  const settings = monitoring.services[service.name];
+  const labels = serviceLabels(config.labels, config.stack, config.environment, service.name);
+  const alerts = new ServiceAlerts(`${service.name}-alerts`, {
+    service: service.name,
+    project: config.project,
+    region: config.region,
+    stack: config.stack,
+    monitoring: settings,
+    maxInstances: service.scaling.maxInstances,
+    ...(service.healthCheckPath ? { healthCheckPath: service.healthCheckPath } : {}),
+    publiclyReachable: service.ingress === "all" && service.allowUnauthenticated,
+    url: run.url,
+    split: run.split,
+    hasCanary: service.canary !== undefined,
+    channels: channels.byRoute,
+    autoCloseSeconds: monitoring.autoCloseSeconds,
+    labels,
+  });
+  const dashboard = new ServiceDashboard(`${service.name}-dashboard`, {
+    service: service.name,
+    project: config.project,
+    stack: config.stack,
+    monitoring: settings,
+    maxInstances: service.scaling.maxInstances,
+    url: run.url,
+    canaryUrl: run.canaryUrl,
+    split: run.split,
+    slos: alerts.slos,
+    alertPolicies: [
+      { title: "Incidents: 5xx ratio", name: alerts.policies["error-ratio"] },
+      ...(alerts.policies.canary
+        ? [{ title: "Incidents: canary worse than stable", name: alerts.policies.canary }]
+        : []),
+    ],
+    logMetrics: monitoring.logMetrics.filter((m) => m.service === service.name),
+  });
+  return { alerts, dashboard };
+});
+
+new LogMetrics("log-metrics", {
+  metrics: monitoring.logMetrics,
+  project: config.project,
+  stack: config.stack,
+  channels: channels.byRoute,
+  autoCloseSeconds: monitoring.autoCloseSeconds,
+  labels: config.labels,
+});
+
+const overview = new OverviewDashboard("overview", {
+  project: config.project,
+  stack: config.stack,
+  environment: config.environment,
+  services: config.services.map((s, i) => ({ name: s.name, url: services[i].url })),
+  logMetrics: monitoring.logMetrics,
+});
+
+/** Dashboards and SLOs to open: the overview, and per service its dashboard and SLO names. */
+export const observability = {
+  overviewDashboard: overview.dashboardId,
+  services: Object.fromEntries(
+    observed.map((o, i) => [
+      config.services[i].name,
+      {
+        dashboard: o.dashboard.dashboardId,
+        slos: Object.fromEntries(o.alerts.slos.map((s) => [s.kind, s.name])),
+        uptimeCheckId: o.alerts.uptimeCheckId,
+      },
+    ]),
+  ),
+};

@@ -55,11 +55,12 @@ export function applyToObject<T>(root: T, edits: readonly Edit[]): T {
 }
 
 /**
- * The edited document as text. The yaml library always puts a blank line before a comment that
- * ends the file; keep the original spacing so an edit touches only the lines it changes.
+ * The edited document as text, touching only the lines the edit changes: long values (log filters,
+ * descriptions) are never folded, and a comment that ends the file keeps its original spacing (the
+ * yaml library always puts a blank line before it).
  */
 export function renderDocument(doc: Document, originalText: string): string {
-  const text = doc.toString();
+  const text = doc.toString({ lineWidth: 0 });
   if (!doc.comment) return text;
   const firstLine = `#${doc.comment.split("\n")[0]}`;
   const at = text.lastIndexOf(`\n\n${firstLine}`);

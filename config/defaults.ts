@@ -30,3 +30,115 @@ export const CICD_DEFAULTS = {
   registry: { repository: "orchestra", keepVersions: 10, deleteUntaggedAfterDays: 7 },
   perf: { path: "/", p95Ms: 500, errorRate: 0.01, vus: 5, duration: "30s" },
 } as const;
+/** Who hears about an alert: `page` wakes someone up, `ticket` is looked at in working hours. */
+export type AlertRoute = "page" | "ticket";
+
+/** Alert policy severity per route: what Cloud Monitoring shows and what channels can filter on. */
+export const ROUTE_SEVERITY: Record<AlertRoute, "CRITICAL" | "WARNING"> = {
+  page: "CRITICAL",
+  ticket: "WARNING",
+};
+
+/** Monitoring defaults that do not depend on the environment. */
+export const MONITORING_DEFAULTS = {
+  /** Open incidents close by themselves after this long without data. */
+  autoCloseSeconds: 1800,
+  /** A channel receives both routes unless it says otherwise. */
+  channelReceives: ["page", "ticket"] as readonly AlertRoute[],
+  /** Log-based metrics are read from Cloud Run's logs unless they say otherwise. */
+  logMetricResourceType: "cloud_run_revision",
+  logMetricAlertDurationSeconds: 300,
+  logMetricAlertRoute: "ticket" as AlertRoute,
+} as const;
+
+/** Every alert and SLO setting of a service, as resolved from defaults and config. */
+export interface AlertDefaults {
+  readonly errorRatio: { threshold: number; durationSeconds: number; notify: AlertRoute };
+  readonly latency: {
+    percentile: 50 | 95 | 99;
+    thresholdMs: number;
+    durationSeconds: number;
+    notify: AlertRoute;
+  };
+  readonly canary: {
+    margin: number;
+    minRequestsPerSecond: number;
+    durationSeconds: number;
+    evaluationSeconds: number;
+    notify: AlertRoute;
+  };
+  readonly uptime: { periodSeconds: 60 | 300 | 600 | 900; timeoutSeconds: number; notify: AlertRoute };
+  readonly saturation: { ratio: number; durationSeconds: number; notify: AlertRoute };
+  readonly fastBurn: { notify: AlertRoute };
+  readonly slowBurn: { notify: AlertRoute };
+}
+
+export interface SloDefaults {
+  readonly availability: { goal: number; rollingPeriodDays: number };
+  readonly latency: { goal: number; thresholdMs: number; rollingPeriodDays: number };
+}
+
+const alerts = (notify: Record<keyof AlertDefaults, AlertRoute>, errorRatio: number): AlertDefaults => ({
+  errorRatio: { threshold: errorRatio, durationSeconds: 300, notify: notify.errorRatio },
+  latency: { percentile: 99, thresholdMs: 2000, durationSeconds: 300, notify: notify.latency },
+  canary: {
+    margin: 0.01,
+    minRequestsPerSecond: 0.1,
+    durationSeconds: 300,
+    evaluationSeconds: 60,
+    notify: notify.canary,
+  },
+  uptime: { periodSeconds: 60, timeoutSeconds: 10, notify: notify.uptime },
+  saturation: { ratio: 0.8, durationSeconds: 600, notify: notify.saturation },
+  fastBurn: { notify: notify.fastBurn },
+  slowBurn: { notify: notify.slowBurn },
+});
+
+const allTickets: Record<keyof AlertDefaults, AlertRoute> = {
+  errorRatio: "ticket",
+  latency: "ticket",
+  canary: "ticket",
+  uptime: "ticket",
+  saturation: "ticket",
+  fastBurn: "ticket",
+  slowBurn: "ticket",
+};
+
+/** Dev and staging open tickets; prod pages for anything users feel now, tickets for slow trends. */
+export const MONITORING_ENVIRONMENT_DEFAULTS: Record<
+  Environment,
+  { readonly alerts: AlertDefaults; readonly slo: SloDefaults }
+> = {
+  dev: {
+    alerts: alerts(allTickets, 0.1),
+    slo: {
+      availability: { goal: 0.99, rollingPeriodDays: 28 },
+      latency: { goal: 0.9, thresholdMs: 1000, rollingPeriodDays: 28 },
+    },
+  },
+  staging: {
+    alerts: alerts(allTickets, 0.05),
+    slo: {
+      availability: { goal: 0.99, rollingPeriodDays: 28 },
+      latency: { goal: 0.95, thresholdMs: 1000, rollingPeriodDays: 28 },
+    },
+  },
+  prod: {
+    alerts: alerts(
+      {
+        errorRatio: "page",
+        latency: "page",
+        canary: "page",
+        uptime: "page",
+        saturation: "ticket",
+        fastBurn: "page",
+        slowBurn: "ticket",
+      },
+      0.05,
+    ),
+    slo: {
+      availability: { goal: 0.995, rollingPeriodDays: 28 },
+      latency: { goal: 0.95, thresholdMs: 1000, rollingPeriodDays: 28 },
+    },
+  },
+};

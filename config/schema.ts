@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { cicdSchema, githubSecretsSchema } from "./cicd";
+import { monitoringSchema } from "./monitoring";
 import { ENVIRONMENTS, INGRESS_VALUES } from "./types";
 
 /**
@@ -233,6 +234,12 @@ export const projectSchema = z.strictObject({
   githubSecrets: githubSecretsSchema.optional(),
   deliveryAppPrivateKey: z
     .string({ error: "must be the GitHub App's private key (PEM), set as a secret." })
+    .optional(),
+  monitoring: monitoringSchema.optional(),
+  // Secrets for notification channels: set with `pulumi config set --secret`; read by the program as secrets.
+  slackToken: z.string({ error: "must be a string (set it with `pulumi config set --secret`)." }).optional(),
+  pagerdutyServiceKey: z
+    .string({ error: "must be a string (set it with `pulumi config set --secret`)." })
     .optional(),
 });
 

@@ -1,5 +1,7 @@
 /** The typed, validated stack configuration that every component reads. */
 
+import type { AlertDefaults, AlertRoute, SloDefaults } from "./defaults";
+
 export const ENVIRONMENTS = ["dev", "staging", "prod"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
 
@@ -121,4 +123,58 @@ export interface StackConfig {
   readonly services: readonly ServiceConfig[];
   /** Keyless CI/CD; absent when `ai-orchestra:cicd` is not set. */
   readonly cicd?: CicdConfig;
+  readonly monitoring: MonitoringConfig;
+}
+
+/** A notification channel; secrets (Slack token, PagerDuty key) are read by the program, never kept here. */
+export type ChannelConfig =
+  | {
+      readonly name: string;
+      readonly type: "email";
+      readonly address: string;
+      readonly receives: readonly AlertRoute[];
+    }
+  | {
+      readonly name: string;
+      readonly type: "slack";
+      readonly channel: string;
+      readonly receives: readonly AlertRoute[];
+    }
+  | { readonly name: string; readonly type: "pagerduty"; readonly receives: readonly AlertRoute[] };
+
+/** A log-based metric: counts matching log entries, or a distribution of a value extracted from them. */
+export interface LogMetricConfig {
+  readonly name: string;
+  readonly description: string;
+  readonly filter: string;
+  /** Label key to extractor expression, e.g. `EXTRACT(jsonPayload.model)`. */
+  readonly labels: Readonly<Record<string, string>>;
+  /** When set, the metric is a distribution of this value; otherwise a counter. */
+  readonly valueExtractor?: string;
+  readonly unit: string;
+  /** Monitored resource type the matching log entries are written against. */
+  readonly resourceType: string;
+  /** Service whose dashboard charts it; every log metric is also on the overview. */
+  readonly service?: string;
+  readonly alert?: {
+    readonly comparison: "COMPARISON_GT" | "COMPARISON_LT";
+    readonly threshold: number;
+    readonly durationSeconds: number;
+    readonly notify: AlertRoute;
+  };
+}
+
+/** Monitoring settings of one service, with every default applied. */
+export interface ServiceMonitoring {
+  readonly alerts: AlertDefaults;
+  readonly slo: SloDefaults;
+  readonly runbookUrl?: string;
+}
+
+export interface MonitoringConfig {
+  readonly autoCloseSeconds: number;
+  readonly channels: readonly ChannelConfig[];
+  /** By service name; every service of the stack has an entry. */
+  readonly services: Readonly<Record<string, ServiceMonitoring>>;
+  readonly logMetrics: readonly LogMetricConfig[];
 }

@@ -6,14 +6,15 @@ import { revisionName } from "../components/cloudrun/revisionName";
 import { revisionTemplate } from "../components/cloudrun/template";
 import { runtimeAccountId, serviceAccountEmail } from "../components/identity/accountId";
 import { parseImageRef } from "./imageRef";
+import { PAGERDUTY_KEY, resolveMonitoring, SLACK_TOKEN_KEY } from "./monitoring";
 import { gcpSchema, projectSchema, type RawService } from "./schema";
 import { suggestKey } from "./suggest";
 import type { Environment, ServiceConfig, StackConfig } from "./types";
 
 export const PROJECT = "ai-orchestra";
 
-/** Keys read as plain strings, never parsed as JSON (a PEM key or an enum). */
-const STRING_KEYS = new Set(["environment", "deliveryAppPrivateKey"]);
+/** Keys read as plain strings, never parsed as JSON: an enum, a PEM key, or a token of digits. */
+const STRING_KEYS = new Set(["environment", "deliveryAppPrivateKey", SLACK_TOKEN_KEY, PAGERDUTY_KEY]);
 /** Pulumi.yaml's defaults for optional keys, which mean "not set". */
 const UNSET: Readonly<Record<string, string>> = {
   cicd: "{}",
@@ -99,6 +100,19 @@ export function validateStackConfig(
   for (const service of services) requireStablePin(service, gcpParsed.data.project, issues);
   const cicd = resolveCicd(ownParsed.data, environment, services, issues);
   if (issues.length > 0) return { ok: false, issues };
+  const monitoring = resolveMonitoring(
+    ownParsed.data.monitoring,
+    {
+      environment,
+      // Every declared service, including any with errors, so overrides for it are not reported as unknown.
+      services: Object.keys(ownParsed.data.services),
+      hasSlackToken: Boolean(ownParsed.data.slackToken),
+      hasPagerdutyKey: Boolean(ownParsed.data.pagerdutyServiceKey),
+    },
+    issues,
+    warnings,
+  );
+  if (issues.length > 0 || !monitoring) return { ok: false, issues };
 
   return {
     ok: true,
@@ -111,6 +125,7 @@ export function validateStackConfig(
       labels: ownParsed.data.labels ?? {},
       services,
       ...(cicd ? { cicd } : {}),
+      monitoring,
     },
   };
 }

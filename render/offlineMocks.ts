@@ -4,6 +4,10 @@ import type * as pulumi from "@pulumi/pulumi";
 /** The project number offline renders pretend to have; real runs read it from GCP. */
 export const OFFLINE_PROJECT_NUMBER = "123456789012";
 
+/** A stable numeric-looking id derived from a resource name, as the API would assign one. */
+const offlineId = (seed: string) =>
+  BigInt(`0x${createHash("sha256").update(seed).digest("hex").slice(0, 15)}`).toString();
+
 const fakeDigest = (seed: string) => `sha256:${createHash("sha256").update(seed).digest("hex")}`;
 
 /**
@@ -42,6 +46,26 @@ export class OfflineMocks implements pulumi.runtime.Mocks {
       case "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider":
         state.name = `projects/${OFFLINE_PROJECT_NUMBER}/locations/global/workloadIdentityPools/${String(inputs.workloadIdentityPoolId)}/providers/${String(inputs.workloadIdentityPoolProviderId)}`;
         break;
+      case "gcp:monitoring/notificationChannel:NotificationChannel":
+        state.name = `projects/${String(inputs.project)}/notificationChannels/${offlineId(args.name)}`;
+        break;
+      case "gcp:monitoring/alertPolicy:AlertPolicy":
+        state.name = `projects/${String(inputs.project)}/alertPolicies/${offlineId(args.name)}`;
+        break;
+      case "gcp:monitoring/genericService:GenericService":
+        state.name = `projects/${OFFLINE_PROJECT_NUMBER}/services/${String(inputs.serviceId)}`;
+        break;
+      case "gcp:monitoring/slo:Slo":
+        state.name = `projects/${OFFLINE_PROJECT_NUMBER}/services/${String(inputs.service)}/serviceLevelObjectives/${String(inputs.sloId)}`;
+        break;
+      case "gcp:monitoring/uptimeCheckConfig:UptimeCheckConfig": {
+        const id = `${String(args.name).replace(/[^a-z0-9-]/g, "-")}-${offlineId(args.name).slice(0, 6)}`;
+        state.uptimeCheckId = id;
+        state.name = `projects/${String(inputs.project)}/uptimeCheckConfigs/${id}`;
+        break;
+      }
+      case "gcp:monitoring/dashboard:Dashboard":
+        return { id: `projects/${OFFLINE_PROJECT_NUMBER}/dashboards/${offlineId(args.name)}`, state };
       case "docker:index/image:Image": {
         const repo = String(inputs.imageName).replace(/:[^/:]+$/, "");
         state.repoDigest = `${repo}@${fakeDigest(String(inputs.imageName))}`;

@@ -225,6 +225,15 @@ describe("orchestra CLI (end to end)", function () {
     const CIPHERTEXT = "v1:abc";
     // A key in a namespace the program ignores: the offline render must never print its ciphertext.
     const withSecret = (text: string) => `${text.trimEnd()}\n  github:token:\n    secure: ${CIPHERTEXT}\n`;
+    // A Slack channel whose token is a secure value the program does read.
+    const withSlack = (text: string) => {
+      const out = withSecret(text).replace(
+        "    channels:\n",
+        '    channels:\n      chat:\n        type: slack\n        channel: "#orchestra-alerts"\n',
+      );
+      assert.ok(out.includes("type: slack"), "fixture edit applied");
+      return `${out}  ai-orchestra:slackToken:\n    secure: ${CIPHERTEXT}\n`;
+    };
     const breakProd = (text: string) => {
       const broken = text
         .replace("        percent: 10 #", "        percent: 150 #")
@@ -238,7 +247,7 @@ describe("orchestra CLI (end to end)", function () {
     let unknownStack: CliResult;
 
     before(async () => {
-      const project = makeTempProject({ program: true, stacks: { dev: withSecret, prod: withSecret } });
+      const project = makeTempProject({ program: true, stacks: { dev: withSecret, prod: withSlack } });
       const broken = makeTempProject({ program: true, stacks: { prod: breakProd } });
       [dev, prodJson, configError, unknownStack] = await Promise.all([
         project.runAsync("plan", "--stack", "dev"),
@@ -306,6 +315,16 @@ describe("orchestra CLI (end to end)", function () {
         expectExit(r, 0);
         assert.ok(!r.stdout.includes(CIPHERTEXT) && !r.stderr.includes(CIPHERTEXT), describeRun(r));
       }
+    });
+
+    it("keeps the Slack token a secret: the channel's sensitive labels print as [secret]", () => {
+      expectExit(prodJson, 0);
+      const chat = (JSON.parse(prodJson.stdout) as Json).resources.find(
+        (r: Json) => r.name === "notifications-chat",
+      );
+      assert.equal(chat.inputs.type, "slack");
+      assert.equal(chat.inputs.sensitiveLabels, "[secret]");
+      assert.ok(!prodJson.stdout.includes("decrypted only"), "the offline stand-in is never printed either");
     });
 
     it("a config error exits 1 naming the key path, the bad value and a fix, without a stack trace", () => {

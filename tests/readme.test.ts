@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { parse } from "yaml";
 import { servicePlan } from "../canary/plan";
 import { formatIssues } from "../config/errors";
+import { readStackConfig } from "../render/stackFile";
 import { baseConfig, ROOT, validate } from "./support/render";
 
 const README = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
@@ -58,6 +59,21 @@ describe("README examples", () => {
     const result = validate("prod", baseConfig({ memroy: "1Gi" }));
     assert.ok(!result.ok);
     assert.equal(formatIssues("prod", result.issues).trim(), shown.trim());
+  });
+
+  it("the monitoring example is a valid config for the prod stack, once its secrets are set", () => {
+    const example = blocks("yaml").find((b) => b.includes("ai-orchestra:monitoring"));
+    assert.ok(example, "README shows a monitoring example");
+    const flat = {
+      ...readStackConfig(ROOT, "prod").flat,
+      "ai-orchestra:monitoring": JSON.stringify(parse(example)["ai-orchestra:monitoring"]),
+      "ai-orchestra:slackToken": "xoxb-example",
+      "ai-orchestra:pagerdutyServiceKey": "example-key",
+    };
+    const result = validate("prod", flat);
+    assert.ok(result.ok, result.ok ? "" : formatIssues("prod", result.issues));
+    assert.equal(result.config.monitoring.services.worker.alerts.latency.thresholdMs, 600000);
+    assert.equal(result.config.monitoring.services.api.alerts.saturation.notify, "page");
   });
 
   it("the quick start and .ci/run agree on the install and test commands", () => {

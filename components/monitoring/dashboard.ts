@@ -1,0 +1,336 @@
+import type { LogMetricConfig } from "../../config/types";
+import {
+  BY_REVISION,
+  BY_SERVICE,
+  BY_STATE,
+  logMetricFilter,
+  RUN_METRICS,
+  runFilter,
+  SERVER_ERRORS,
+} from "./filters";
+import { logMetricAggregation } from "./policies";
+
+/**
+ * Dashboards as `google.monitoring.dashboard.v1.Dashboard` JSON: a 48-column mosaic of tiles. Every
+ * chart of a service is split by revision, so during a canary its revision sits beside stable's.
+ */
+
+type Json = Record<string, unknown>;
+
+export const COLUMNS = 48;
+const HALF = COLUMNS / 2;
+const CHART_HEIGHT = 16;
+
+interface Aggregation {
+  alignmentPeriod: string;
+  perSeriesAligner: string;
+  crossSeriesReducer: string;
+  groupByFields: string[];
+}
+
+const agg = (aligner: string, reducer: string, groupBy: string[]): Aggregation => ({
+  alignmentPeriod: "60s",
+  perSeriesAligner: aligner,
+  crossSeriesReducer: reducer,
+  groupByFields: groupBy,
+});
+
+function dataSet(filter: string, aggregation: Aggregation, legend?: string): Json {
+  return {
+    timeSeriesQuery: { timeSeriesFilter: { filter, aggregation } },
+    plotType: "LINE",
+    minAlignmentPeriod: "60s",
+    ...(legend ? { legendTemplate: legend } : {}),
+  };
+}
+
+function ratioDataSet(numerator: string, denominator: string, groupBy: string[]): Json {
+  return {
+    timeSeriesQuery: {
+      timeSeriesFilterRatio: {
+        numerator: { filter: numerator, aggregation: agg("ALIGN_RATE", "REDUCE_SUM", groupBy) },
+        denominator: { filter: denominator, aggregation: agg("ALIGN_RATE", "REDUCE_SUM", groupBy) },
+      },
+      unitOverride: "10^2.%",
+    },
+    plotType: "LINE",
+    minAlignmentPeriod: "60s",
+  };
+}
+
+function xyChart(title: string, dataSets: Json[], yLabel: string, threshold?: number): Json {
+  return {
+    title,
+    xyChart: {
+      dataSets,
+      yAxis: { label: yLabel, scale: "LINEAR" },
+      chartOptions: { mode: "COLOR" },
+      ...(threshold !== undefined
+        ? { thresholds: [{ value: threshold, color: "RED", direction: "ABOVE" }] }
+        : {}),
+    },
+  };
+}
+
+function scorecard(title: string, filter: string, redBelow?: number): Json {
+  return {
+    title,
+    scorecard: {
+      timeSeriesQuery: { timeSeriesFilter: { filter } },
+      sparkChartView: { sparkChartType: "SPARK_LINE" },
+      ...(redBelow !== undefined
+        ? { thresholds: [{ value: redBelow, color: "RED", direction: "BELOW" }] }
+        : {}),
+    },
+  };
+}
+
+const text = (title: string, content: string): Json => ({ title, text: { content, format: "MARKDOWN" } });
+
+/** Lays widgets out left to right, `width` columns each, wrapping at 48. */
+function mosaic(rows: { widgets: Json[]; width: number; height: number }[]): Json {
+  const tiles: Json[] = [];
+  let y = 0;
+  for (const row of rows) {
+    let x = 0;
+    let rowHeight = 0;
+    for (const widget of row.widgets) {
+      if (x + row.width > COLUMNS) {
+        x = 0;
+        y += rowHeight;
+      }
+      tiles.push({ xPos: x, yPos: y, width: row.width, height: row.height, widget });
+      x += row.width;
+      rowHeight = row.height;
+    }
+    y += rowHeight;
+  }
+  return { columns: COLUMNS, tiles };
+}
+
+const PERCENTILES = [50, 95, 99] as const;
+const REVISION_LEGEND = "${resource.labels.revision_name}";
+
+function logMetricChart(metric: LogMetricConfig, groupBy: string[]): Json {
+  const kind = metric.valueExtractor ? "p95" : "per second";
+  return xyChart(
+    `${metric.name} (${kind})`,
+    [dataSet(logMetricFilter(metric.name, metric.resourceType), logMetricAggregation(metric, groupBy))],
+    metric.valueExtractor ? metric.unit : "entries/s",
+    metric.alert?.threshold,
+  );
+}
+
+export interface ServiceDashboardSpec {
+  readonly service: string;
+  readonly stack: string;
+  readonly url: string;
+  readonly canaryUrl?: string;
+  readonly runbookUrl?: string;
+  /** The traffic split as the program asks for it. */
+  readonly split: readonly { revision: string; percent: number; tag: string }[];
+  readonly maxInstances: number;
+  readonly errorRatioThreshold: number;
+  readonly latency: { percentile: number; thresholdMs: number };
+  /** Full resource names of the service's SLOs, `projects/P/services/S/serviceLevelObjectives/O`. */
+  readonly slos: readonly { kind: string; name: string; goal: number }[];
+  readonly logMetrics: readonly LogMetricConfig[];
+  /** Alert policies shown as alert charts (incidents over time): title and `projects/P/alertPolicies/N`. Default: none. */
+  readonly alertCharts?: readonly { title: string; name: string }[];
+}
+
+function serviceText(s: ServiceDashboardSpec): string {
+  const lines = [
+    `**Service:** [${s.url}](${s.url})`,
+    s.canaryUrl ? `**Canary tag URL:** [${s.canaryUrl}](${s.canaryUrl})` : "**Canary:** none running",
+    `**Traffic:** ${s.split.map((t) => `${t.tag} \`${t.revision}\` ${t.percent}%`).join(", ")}`,
+    s.runbookUrl
+      ? `**Runbook:** [${s.runbookUrl}](${s.runbookUrl})`
+      : "**Runbook:** none configured (set `ai-orchestra:monitoring.runbookUrl`)",
+    `**SLOs:** ${s.slos.map((o) => `${o.kind} ${Math.round(o.goal * 10000) / 100}%`).join(", ")}`,
+  ];
+  return lines.join("\n\n");
+}
+
+/** One service's dashboard: traffic, errors and latency by revision; capacity; SLOs; business metrics. */
+export function serviceDashboard(s: ServiceDashboardSpec): Json {
+  const f = (metric: string, ...extra: string[]) => runFilter(metric, s.service, ...extra);
+  const byRevision = [BY_REVISION];
+  const charts: Json[] = [
+    xyChart(
+      "Requests per second by revision",
+      [dataSet(f(RUN_METRICS.requestCount), agg("ALIGN_RATE", "REDUCE_SUM", byRevision), REVISION_LEGEND)],
+      "requests/s",
+    ),
+    xyChart(
+      "5xx ratio by revision",
+      [ratioDataSet(f(RUN_METRICS.requestCount, SERVER_ERRORS), f(RUN_METRICS.requestCount), byRevision)],
+      "5xx share",
+      s.errorRatioThreshold,
+    ),
+    xyChart(
+      "Latency p50 / p95 / p99 by revision",
+      PERCENTILES.map((p) =>
+        dataSet(
+          f(RUN_METRICS.requestLatencies),
+          agg("ALIGN_DELTA", `REDUCE_PERCENTILE_${p}`, byRevision),
+          `p${p} ${REVISION_LEGEND}`,
+        ),
+      ),
+      "ms",
+      s.latency.thresholdMs,
+    ),
+    xyChart(
+      "Instances (active / idle)",
+      [dataSet(f(RUN_METRICS.instanceCount), agg("ALIGN_MAX", "REDUCE_SUM", [BY_STATE]))],
+      "instances",
+      s.maxInstances,
+    ),
+    xyChart(
+      "CPU utilization p95 by revision",
+      [
+        dataSet(
+          f(RUN_METRICS.cpuUtilizations),
+          agg("ALIGN_DELTA", "REDUCE_PERCENTILE_95", byRevision),
+          REVISION_LEGEND,
+        ),
+      ],
+      "utilization",
+    ),
+    xyChart(
+      "Memory utilization p95 by revision",
+      [
+        dataSet(
+          f(RUN_METRICS.memoryUtilizations),
+          agg("ALIGN_DELTA", "REDUCE_PERCENTILE_95", byRevision),
+          REVISION_LEGEND,
+        ),
+      ],
+      "utilization",
+    ),
+    xyChart(
+      "Startup latency p95 by revision",
+      [
+        dataSet(
+          f(RUN_METRICS.startupLatencies),
+          agg("ALIGN_DELTA", "REDUCE_PERCENTILE_95", byRevision),
+          REVISION_LEGEND,
+        ),
+      ],
+      "ms",
+    ),
+    xyChart(
+      "Billable instance time by revision",
+      [
+        dataSet(
+          f(RUN_METRICS.billableInstanceTime),
+          agg("ALIGN_RATE", "REDUCE_SUM", byRevision),
+          REVISION_LEGEND,
+        ),
+      ],
+      "instance-seconds/s",
+    ),
+  ];
+  const sloCards = s.slos.flatMap((o) => [
+    scorecard(
+      `${o.kind} SLO: compliance (goal ${o.goal})`,
+      `select_slo_compliance(${JSON.stringify(o.name)})`,
+      o.goal,
+    ),
+    scorecard(
+      `${o.kind} SLO: error budget remaining`,
+      `select_slo_budget_fraction(${JSON.stringify(o.name)})`,
+      0,
+    ),
+  ]);
+  const burn = xyChart(
+    "SLO burn rate (1h)",
+    s.slos.map((o) => ({
+      ...dataSet(
+        `select_slo_burn_rate(${JSON.stringify(o.name)}, "3600s")`,
+        agg("ALIGN_MEAN", "REDUCE_NONE", []),
+      ),
+      legendTemplate: `${o.kind}`,
+    })),
+    "x budget",
+    1,
+  );
+  const logCharts = s.logMetrics.map((m) => logMetricChart(m, []));
+  const alertCharts = (s.alertCharts ?? []).map((a) => ({ title: a.title, alertChart: { name: a.name } }));
+  return {
+    displayName: `${s.service} (${s.stack})`,
+    labels: { service: s.service, stack: s.stack },
+    mosaicLayout: mosaic([
+      { widgets: [text(`${s.service}: links and release`, serviceText(s))], width: COLUMNS, height: 10 },
+      { widgets: charts, width: HALF, height: CHART_HEIGHT },
+      { widgets: sloCards, width: COLUMNS / Math.max(1, sloCards.length), height: 8 },
+      { widgets: [burn, ...logCharts], width: HALF, height: CHART_HEIGHT },
+      { widgets: alertCharts, width: HALF, height: 8 },
+    ]),
+  };
+}
+
+export interface OverviewDashboardSpec {
+  readonly stack: string;
+  readonly environment: string;
+  readonly services: readonly { name: string; url: string }[];
+  readonly logMetrics: readonly LogMetricConfig[];
+}
+
+/** One per stack: every service side by side, and every log-based metric. */
+export function overviewDashboard(o: OverviewDashboardSpec): Json {
+  const names = o.services.map((s) => s.name);
+  const f = (metric: string, ...extra: string[]) => runFilter(metric, names, ...extra);
+  const byService = [BY_SERVICE];
+  const legend = "${resource.labels.service_name}";
+  const summary = [
+    `**Stack:** ${o.stack} (${o.environment})`,
+    ...o.services.map((s) => `**${s.name}:** [${s.url}](${s.url})`),
+  ].join("\n\n");
+  return {
+    displayName: `AI Orchestra overview (${o.stack})`,
+    labels: { stack: o.stack },
+    mosaicLayout: mosaic([
+      { widgets: [text("Services", summary)], width: COLUMNS, height: 8 },
+      {
+        widgets: [
+          xyChart(
+            "Requests per second by service",
+            [dataSet(f(RUN_METRICS.requestCount), agg("ALIGN_RATE", "REDUCE_SUM", byService), legend)],
+            "requests/s",
+          ),
+          xyChart(
+            "5xx ratio by service",
+            [
+              ratioDataSet(
+                f(RUN_METRICS.requestCount, SERVER_ERRORS),
+                f(RUN_METRICS.requestCount),
+                byService,
+              ),
+            ],
+            "5xx share",
+          ),
+          xyChart(
+            "Latency p95 by service",
+            [
+              dataSet(
+                f(RUN_METRICS.requestLatencies),
+                agg("ALIGN_DELTA", "REDUCE_PERCENTILE_95", byService),
+                legend,
+              ),
+            ],
+            "ms",
+          ),
+          xyChart(
+            "Instances by service",
+            [dataSet(f(RUN_METRICS.instanceCount), agg("ALIGN_MAX", "REDUCE_SUM", byService), legend)],
+            "instances",
+          ),
+          ...o.logMetrics.map((m) => logMetricChart(m, [])),
+        ],
+        width: HALF,
+        height: CHART_HEIGHT,
+      },
+    ]),
+  };
+}

@@ -1,0 +1,60 @@
+/**
+ * Cloud Monitoring filters for Cloud Run. Every metric and resource type named here is a real one
+ * (run.googleapis.com metrics on the `cloud_run_revision` resource); tests check the list.
+ */
+
+export const CLOUD_RUN_RESOURCE = "cloud_run_revision";
+
+export const RUN_METRICS = {
+  requestCount: "run.googleapis.com/request_count",
+  requestLatencies: "run.googleapis.com/request_latencies",
+  instanceCount: "run.googleapis.com/container/instance_count",
+  cpuUtilizations: "run.googleapis.com/container/cpu/utilizations",
+  memoryUtilizations: "run.googleapis.com/container/memory/utilizations",
+  startupLatencies: "run.googleapis.com/container/startup_latencies",
+  billableInstanceTime: "run.googleapis.com/container/billable_instance_time",
+} as const;
+
+export const UPTIME_CHECK_PASSED = "monitoring.googleapis.com/uptime_check/check_passed";
+export const UPTIME_RESOURCE = "uptime_url";
+
+/** Label references as filters and groupByFields spell them. */
+export const BY_REVISION = 'resource.label."revision_name"';
+export const BY_SERVICE = 'resource.label."service_name"';
+export const BY_STATE = 'metric.label."state"';
+
+const quote = (s: string) => JSON.stringify(s);
+
+/** Services a filter is restricted to: one service by name, or several with one_of. */
+function serviceClause(services: string | readonly string[]): string {
+  const list = typeof services === "string" ? [services] : services;
+  return list.length === 1
+    ? `${BY_SERVICE}=${quote(list[0])}`
+    : `${BY_SERVICE}=one_of(${list.map(quote).join(", ")})`;
+}
+
+/** A filter on one Cloud Run metric of the given services, with optional extra clauses. */
+export function runFilter(metric: string, services: string | readonly string[], ...extra: string[]): string {
+  return [
+    `metric.type=${quote(metric)}`,
+    `resource.type=${quote(CLOUD_RUN_RESOURCE)}`,
+    serviceClause(services),
+    ...extra,
+  ].join(" AND ");
+}
+
+/** Responses Cloud Run counts as server errors. */
+export const SERVER_ERRORS = 'metric.label."response_code_class"="5xx"';
+
+/** The metric type of a log-based metric. */
+export function logMetricType(name: string): string {
+  return `logging.googleapis.com/user/${name}`;
+}
+
+export function logMetricFilter(name: string, resourceType: string): string {
+  return `metric.type=${quote(logMetricType(name))} AND resource.type=${quote(resourceType)}`;
+}
+
+export function uptimeFilter(checkId: string): string {
+  return `metric.type=${quote(UPTIME_CHECK_PASSED)} AND resource.type=${quote(UPTIME_RESOURCE)} AND metric.label."check_id"=${quote(checkId)}`;
+}

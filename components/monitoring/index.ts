@@ -1,0 +1,5 @@
+export { NotificationChannels, type NotificationChannelsArgs } from "./notificationChannels";
+export { ServiceAlerts, type ServiceAlertsArgs } from "./serviceAlerts";
+export { ServiceDashboard, type ServiceDashboardArgs } from "./serviceDashboard";
+export { OverviewDashboard, type OverviewDashboardArgs } from "./overviewDashboard";
+export { LogMetrics, type LogMetricsArgs } from "./logMetrics";

@@ -1,0 +1,48 @@
+import * as gcp from "@pulumi/gcp";
+import * as pulumi from "@pulumi/pulumi";
+import type { LogMetricConfig } from "../../config/types";
+import { overviewDashboard } from "./dashboard";
+
+export interface OverviewDashboardArgs {
+  /** GCP project. */
+  readonly project: string;
+  /** Stack name, in the dashboard's title. */
+  readonly stack: string;
+  /** Environment, in the summary tile. */
+  readonly environment: string;
+  /** Every service of the stack with its URL. */
+  readonly services: readonly { name: string; url: pulumi.Input<string> }[];
+  /** Log-based metrics charted on the overview. Default: none. */
+  readonly logMetrics?: readonly LogMetricConfig[];
+}
+
+/** The stack's overview dashboard: all services side by side, and every log-based metric. */
+export class OverviewDashboard extends pulumi.ComponentResource {
+  public readonly dashboardId: pulumi.Output<string>;
+
+  constructor(name: string, args: OverviewDashboardArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("ai-orchestra:monitoring:OverviewDashboard", name, {}, opts);
+    const services = pulumi.all(
+      args.services.map((s) => pulumi.output(s.url).apply((url) => ({ name: s.name, url }))),
+    );
+    const dashboard = new gcp.monitoring.Dashboard(
+      `${name}-dashboard`,
+      {
+        project: args.project,
+        dashboardJson: services.apply((list) =>
+          JSON.stringify(
+            overviewDashboard({
+              stack: args.stack,
+              environment: args.environment,
+              services: list,
+              logMetrics: args.logMetrics ?? [],
+            }),
+          ),
+        ),
+      },
+      { parent: this },
+    );
+    this.dashboardId = dashboard.id;
+    this.registerOutputs({ dashboardId: this.dashboardId });
+  }
+}

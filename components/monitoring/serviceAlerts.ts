@@ -1,0 +1,186 @@
+import * as gcp from "@pulumi/gcp";
+import * as pulumi from "@pulumi/pulumi";
+import type { AlertRoute } from "../../config/defaults";
+import type { ServiceMonitoring } from "../../config/types";
+import type { TrafficTarget } from "../cloudrun/traffic";
+import {
+  burnRatePolicies,
+  canaryPolicy,
+  errorRatioPolicy,
+  latencyPolicy,
+  saturationPolicy,
+  uptimePolicy,
+  type PolicyContext,
+  type PolicySpec,
+} from "./policies";
+import { serviceSlos } from "./slos";
+import { uptimeCheckTarget } from "./uptime";
+
+export interface ServiceAlertsArgs {
+  /** Cloud Run service name; plain, because it names the SLOs and policies. */
+  readonly service: string;
+  /** GCP project. */
+  readonly project: string;
+  /** Cloud Run region, which identifies the service to Cloud Monitoring. */
+  readonly region: string;
+  /** Stack name, shown in policy names and documentation. */
+  readonly stack: string;
+  /** The service's resolved monitoring settings (thresholds, routes, SLO goals; defaults per environment). */
+  readonly monitoring: ServiceMonitoring;
+  /** scaling.maxInstances, which the saturation alert compares with. */
+  readonly maxInstances: number;
+  /** Health path for the uptime check; no uptime check without one. Default: none. */
+  readonly healthCheckPath?: string;
+  /** Whether anyone may call the service from the internet; uptime checkers can reach only public services. */
+  readonly publiclyReachable: boolean;
+  /** The service's URL. */
+  readonly url: pulumi.Input<string>;
+  /** The traffic split; with a canary, the canary-worse-than-stable alert compares its two revisions. */
+  readonly split: pulumi.Input<readonly TrafficTarget[]>;
+  /** Whether the service has a canary; plain, because it decides whether the canary policy exists. */
+  readonly hasCanary: boolean;
+  /** Notification channel names per route. Default: none (policies open incidents only). */
+  readonly channels?: Partial<Record<AlertRoute, pulumi.Input<string>[]>>;
+  /** Open incidents close after this long without data, in seconds. */
+  readonly autoCloseSeconds: number;
+  /** User labels on every policy, SLO and check. Default: none. */
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
+/**
+ * A service's alerting: 5xx ratio, latency, saturation, uptime of the health path, canary worse than
+ * stable, and availability and latency SLOs with multiwindow, multi-burn-rate alerts.
+ */
+export class ServiceAlerts extends pulumi.ComponentResource {
+  /** SLO resource names, `projects/P/services/S/serviceLevelObjectives/O`, by kind. */
+  public readonly slos: { kind: "availability" | "latency"; goal: number; name: pulumi.Output<string> }[];
+  /** Alert policy resource names by key. */
+  public readonly policies: Record<string, pulumi.Output<string>>;
+  /** The uptime check's id, when there is one. */
+  public readonly uptimeCheckId: pulumi.Output<string | undefined>;
+
+  constructor(name: string, args: ServiceAlertsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("ai-orchestra:monitoring:ServiceAlerts", name, {}, opts);
+    const { alerts, slo } = args.monitoring;
+    const labels = { ...args.labels };
+    const ctx: PolicyContext = {
+      service: args.service,
+      stack: args.stack,
+      autoCloseSeconds: args.autoCloseSeconds,
+      ...(args.monitoring.runbookUrl ? { runbookUrl: args.monitoring.runbookUrl } : {}),
+    };
+    this.policies = {};
+    const declare = (spec: PolicySpec | pulumi.Output<PolicySpec>, key: string) => {
+      const p = pulumi.output(spec);
+      const policy = new gcp.monitoring.AlertPolicy(
+        `${name}-${key}`,
+        {
+          project: args.project,
+          displayName: p.displayName,
+          combiner: p.combiner,
+          conditions: p.conditions,
+          severity: p.severity,
+          documentation: p.documentation,
+          alertStrategy: p.alertStrategy,
+          notificationChannels: p.route.apply((r) => pulumi.all(args.channels?.[r] ?? [])),
+          userLabels: labels,
+        },
+        { parent: this },
+      );
+      this.policies[key] = policy.name;
+    };
+
+    declare(errorRatioPolicy(ctx, alerts.errorRatio), "error-ratio");
+    declare(latencyPolicy(ctx, alerts.latency), "latency");
+    declare(saturationPolicy(ctx, args.maxInstances, alerts.saturation), "saturation");
+
+    if (args.hasCanary) {
+      const revisions = pulumi.output(args.split).apply((split) => ({
+        canary: split.find((t) => t.tag === "canary")?.revision ?? "",
+        stable: split.find((t) => t.tag === "stable")?.revision ?? "",
+      }));
+      declare(
+        revisions.apply((r) => canaryPolicy(ctx, r, alerts.canary)),
+        "canary",
+      );
+    }
+
+    const target = uptimeCheckTarget(args.healthCheckPath, args.publiclyReachable);
+    if (target) {
+      const check = new gcp.monitoring.UptimeCheckConfig(
+        `${name}-uptime-check`,
+        {
+          project: args.project,
+          displayName: `${args.service} (${args.stack}) ${target.path}`,
+          period: `${alerts.uptime.periodSeconds}s`,
+          timeout: `${alerts.uptime.timeoutSeconds}s`,
+          httpCheck: { path: target.path, port: 443, useSsl: true, validateSsl: true, requestMethod: "GET" },
+          monitoredResource: {
+            type: "uptime_url",
+            labels: {
+              project_id: args.project,
+              host: pulumi.output(args.url).apply((u) => new URL(u).host),
+            },
+          },
+          checkerType: "STATIC_IP_CHECKERS",
+          userLabels: labels,
+        },
+        { parent: this },
+      );
+      declare(
+        check.uptimeCheckId.apply((id) => uptimePolicy(ctx, id, target.path, alerts.uptime)),
+        "uptime",
+      );
+      this.uptimeCheckId = check.uptimeCheckId;
+    } else {
+      this.uptimeCheckId = pulumi.output(undefined);
+    }
+
+    const monitored = new gcp.monitoring.GenericService(
+      `${name}-service`,
+      {
+        project: args.project,
+        serviceId: `${args.service}-run`,
+        displayName: `${args.service} (Cloud Run)`,
+        basicService: {
+          serviceType: "CLOUD_RUN",
+          serviceLabels: { service_name: args.service, location: args.region },
+        },
+        userLabels: labels,
+      },
+      { parent: this },
+    );
+    this.slos = serviceSlos(args.service, slo).map((s) => {
+      const objective = new gcp.monitoring.Slo(
+        `${name}-slo-${s.kind}`,
+        {
+          project: args.project,
+          service: monitored.serviceId,
+          sloId: s.sloId,
+          displayName: s.displayName,
+          goal: s.goal,
+          rollingPeriodDays: s.rollingPeriodDays,
+          requestBasedSli: s.requestBasedSli,
+          userLabels: labels,
+        },
+        { parent: this },
+      );
+      for (const tier of ["fast", "medium", "slow"] as const) {
+        declare(
+          objective.name.apply(
+            (sloName) =>
+              burnRatePolicies(
+                ctx,
+                { kind: s.kind, name: sloName, goal: s.goal, periodDays: s.rollingPeriodDays },
+                alerts,
+              ).find((p) => p.key.endsWith(`-${tier}`)) as PolicySpec,
+          ),
+          `${s.kind}-burn-${tier}`,
+        );
+      }
+      return { kind: s.kind, goal: s.goal, name: objective.name };
+    });
+
+    this.registerOutputs({ slos: this.slos, policies: this.policies, uptimeCheckId: this.uptimeCheckId });
+  }
+}

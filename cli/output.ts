@@ -27,16 +27,28 @@ export class CliError extends Error {
   }
 }
 
-/** The folder holding Pulumi.yaml: the current one or the nearest above it. */
-export function projectDir(start = process.cwd()): string {
+/** The folder holding Pulumi.yaml: the current one or the nearest above it; undefined if none. */
+export function findProjectDir(start = process.cwd()): string | undefined {
   let dir = path.resolve(start);
   for (;;) {
     if (fs.existsSync(path.join(dir, "Pulumi.yaml"))) return dir;
     const up = path.dirname(dir);
-    if (up === dir)
-      throw new CliError(
-        "No Pulumi.yaml here or in any folder above: run orchestra inside the infrastructure repository.",
-      );
+    if (up === dir) return undefined;
     dir = up;
   }
+}
+
+/** The folder holding Pulumi.yaml: the current one or the nearest above it. */
+export function projectDir(start = process.cwd()): string {
+  const dir = findProjectDir(start);
+  if (!dir)
+    throw new CliError(
+      "No Pulumi.yaml here or in any folder above: run orchestra inside the infrastructure repository.",
+    );
+  return dir;
+}
+
+/** Prints a value as the whole of stdout, for --json. */
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }

@@ -210,6 +210,8 @@ describe("orchestra tools (end to end)", function () {
       completionZsh: project.runAsync("completion", "zsh"),
       completionFish: project.runAsync("completion", "fish"),
       typo: project.runAsync("doctr"),
+      help: project.runAsync("--help"),
+      helpAuthCheck: project.runAsync("auth", "check", "--help"),
     };
     const names = Object.keys(runs);
     const done = await Promise.all(Object.values(runs));
@@ -551,6 +553,22 @@ describe("orchestra tools (end to end)", function () {
         /next: the worker canary on dev takes 20%: bump it with `orchestra canary set worker 50 --stack dev`, or `orchestra canary promote worker --stack dev`/,
       );
       assert.doesNotThrow(() => JSON.parse(r.stdout));
+    });
+
+    it("--help lists the new commands, and auth check --help its flags", () => {
+      expectExit(results.help, 0);
+      for (const c of ["doctor", "auth", "diff", "preview", "up", "history", "completion", "plan", "canary"])
+        assert.match(results.help.stdout, new RegExp(`^  ${c}\\b`, "m"), c);
+      expectExit(results.helpAuthCheck, 0);
+      for (const flag of [
+        "--for <purpose>",
+        "--repo <owner/name>",
+        "--warn-days <n>",
+        "--json",
+        "GITHUB_API_URL",
+      ])
+        assert.ok(results.helpAuthCheck.stdout.includes(flag), flag);
+      assert.equal(results.help.stderr, "", "no suggestion after --help");
     });
 
     it("a mistyped command gets did you mean", () => {

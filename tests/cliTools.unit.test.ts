@@ -6,7 +6,7 @@ import { buildProgram } from "../cli/main";
 import { completionTree } from "../cli/completion/scripts";
 import { formatDiffMarkdown } from "../cli/diff/format";
 import { diffStacks, inputChanges } from "../cli/diff/stackDiff";
-import { satisfiesMinimum, stackForBranch } from "../cli/doctor/evaluate";
+import { pulumiRunChecks, satisfiesMinimum, stackForBranch, type DoctorFacts } from "../cli/doctor/evaluate";
 import { assessToken } from "../cli/github/assess";
 import {
   expiryStatus,
@@ -140,6 +140,34 @@ describe("doctor and up decisions", () => {
     assert.equal(stackForBranch("release/1.2", "main", stacks), "staging");
     assert.equal(stackForBranch("feature/x", "main", stacks), "dev");
     assert.equal(stackForBranch("feature/x", "main", ["prod"]), undefined);
+  });
+
+  it("preview/up require the CLI, its login and an existing, valid stack file", () => {
+    const ran = { missing: false, code: 0, stdout: "v3.0.0", stderr: "" };
+    const facts: DoctorFacts = {
+      node: { version: "20.19.0", required: ">=20.19" },
+      pulumiVersion: ran,
+      pulumiWhoami: { ...ran, stdout: '{"user":"u","url":"gs://b"}' },
+      adc: { file: "/none", exists: false, fromEnv: false },
+      docker: ran,
+      git: {},
+      stacks: [{ stack: "prod", warnings: 0 }],
+    };
+    const failed = (stack: string, f = facts) =>
+      pulumiRunChecks(f, stack)
+        .filter((c) => c.status === "fail")
+        .map((c) => c.id);
+    assert.deepEqual(failed("prod"), []);
+    assert.deepEqual(failed("nope"), ["stack-nope"]);
+    assert.deepEqual(
+      failed("prod", {
+        ...facts,
+        pulumiVersion: { ...ran, missing: true, code: null },
+        pulumiWhoami: undefined,
+      }),
+      ["pulumi-cli"],
+    );
+    assert.deepEqual(failed("prod", { ...facts, pulumiWhoami: { ...ran, code: 255 } }), ["pulumi-login"]);
   });
 
   it("guards only prod: clean tree and default branch unless allowed", () => {

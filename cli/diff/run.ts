@@ -28,7 +28,14 @@ export async function runDiff(opts: DiffOptions): Promise<void> {
   const atBase = renderAtCommit(repo, projectRel, opts.stack, commit, nodeModules);
   atBase.catch(() => undefined);
   const { renderStack } = await import("../../render/renderStack");
-  const now = await renderStack({ dir, stack: opts.stack });
+  let now;
+  try {
+    now = await renderStack({ dir, stack: opts.stack });
+  } catch (e) {
+    // Let the base render finish and remove its worktree before the process exits.
+    await atBase.catch(() => undefined);
+    throw e;
+  }
   const before = await atBase;
 
   const d = diffStacks(before.rendered, now);

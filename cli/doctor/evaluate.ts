@@ -175,6 +175,18 @@ export function gitCheck(f: DoctorFacts): Check {
 }
 
 export function stackChecks(f: DoctorFacts, only?: string): Check[] {
+  if (only !== undefined && !f.stacks.some((s) => s.stack === only)) {
+    const known = f.stacks.map((s) => s.stack).join(", ");
+    return [
+      {
+        id: `stack-${only}`,
+        status: "fail",
+        detail: `there is no Pulumi.${only}.yaml${known ? ` (stacks here: ${known})` : ""}`,
+        fix: `check the stack name, or create the stack: \`pulumi stack init ${only}\``,
+        required: true,
+      },
+    ];
+  }
   return f.stacks
     .filter((s) => only === undefined || s.stack === only)
     .map((s) =>

@@ -97,6 +97,14 @@ function problemOf(e: unknown, base: string): ApiProblem {
       resetAt,
     );
   }
+  const retryAfter = Number(header(headers, "retry-after"));
+  if (err.status === 429 || (err.status === 403 && Number.isFinite(retryAfter) && retryAfter > 0)) {
+    return new ApiProblem(
+      "rate-limited",
+      `GitHub's secondary rate limit stopped the check${retryAfter > 0 ? `; retry after ${retryAfter} s` : ""}.`,
+      retryAfter > 0 ? new Date(Date.now() + retryAfter * 1000) : undefined,
+    );
+  }
   return new ApiProblem("http", `GitHub answered ${err.status}: ${err.message ?? "no message"}.`);
 }
 

@@ -1,3 +1,4 @@
+import * as os from "node:os";
 import { spawn } from "node:child_process";
 import { anyRequiredFailed, formatChecks } from "../checks";
 import { pulumiRunChecks } from "../doctor/evaluate";
@@ -13,7 +14,10 @@ function runPulumi(args: readonly string[], cwd: string): Promise<number> {
     child.on("error", (e: NodeJS.ErrnoException) =>
       reject(e.code === "ENOENT" ? new CliError("The Pulumi CLI is not on PATH.") : e),
     );
-    child.on("close", (code, signal) => resolve(code ?? (signal ? 128 + 1 : 1)));
+    // Killed by a signal: the shell's convention, 128 + its number.
+    child.on("close", (code, signal) =>
+      resolve(code ?? 128 + (signal ? (os.constants.signals[signal] ?? 1) : 1)),
+    );
   });
 }
 

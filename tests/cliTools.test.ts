@@ -594,6 +594,15 @@ describe("orchestra tools (end to end)", function () {
       assert.deepEqual(complete("orchestra", "canary", "s"), ["set", "start", "status"]);
       assert.deepEqual(complete("orchestra", "auth", "check", "--f"), ["--for"]);
       assert.deepEqual(complete("orchestra", "diff", "--stack", ""), ["dev", "prod", "staging"]);
+      assert.deepEqual(complete("orchestra", "auth", "check", "--for", ""), [
+        "all",
+        "environments",
+        "secrets",
+        "workflows",
+      ]);
+      assert.deepEqual(complete("orchestra", "completion", "z"), ["zsh"]);
+      // A service named like a command is an argument, not a command path.
+      assert.deepEqual(complete("orchestra", "canary", "set", "up", "--st"), ["--stack"]);
       expectExit(results.completionZsh, 0);
       assert.match(results.completionZsh.stdout, /bashcompinit/);
       expectExit(results.completionFish, 2);

@@ -1,5 +1,7 @@
 import { color } from "./output";
 
+type Palette = typeof color;
+
 /** One finding of `doctor`, `auth check` or the checks before `preview`/`up`. */
 export interface Check {
   /** Stable identifier, for --json consumers: `node`, `pulumi-cli`, `token-scopes`... */
@@ -19,17 +21,17 @@ export function anyRequiredFailed(checks: readonly Check[]): boolean {
 }
 
 const MARK = {
-  ok: () => color.green("ok  "),
-  warn: () => color.yellow("warn"),
-  fail: () => color.red("FAIL"),
+  ok: (c: Palette) => c.green("ok  "),
+  warn: (c: Palette) => c.yellow("warn"),
+  fail: (c: Palette) => c.red("FAIL"),
 };
 
-/** `  ok    pulumi-cli  Pulumi CLI v3.1 ...` with the fix on the next line. */
-export function formatChecks(checks: readonly Check[]): string {
+/** `  ok    pulumi-cli  Pulumi CLI v3.1 ...` with the fix on the next line; `errColor` for stderr. */
+export function formatChecks(checks: readonly Check[], palette: Palette = color): string {
   const width = Math.max(...checks.map((c) => c.id.length));
   return checks
     .map((c) => {
-      const line = `  ${MARK[c.status]()}  ${c.id.padEnd(width)}  ${c.detail}`;
+      const line = `  ${MARK[c.status](palette)}  ${c.id.padEnd(width)}  ${c.detail}`;
       return c.fix && c.status !== "ok" ? `${line}\n  ${" ".repeat(6 + width)}  fix: ${c.fix}` : line;
     })
     .join("\n");

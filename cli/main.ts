@@ -9,7 +9,7 @@ import { registerHistory } from "./commands/history";
 import { registerPlan } from "./commands/plan";
 import { registerPulumi } from "./commands/pulumi";
 import { recordInvocation } from "./history/store";
-import { CliError, color, findProjectDir } from "./output";
+import { CliError, errColor, findProjectDir } from "./output";
 
 /** Commands after which no next step is suggested: they are about orchestra itself, not the project. */
 const NO_SUGGESTION = new Set(["history", "completion"]);
@@ -23,7 +23,7 @@ export function buildProgram(): Command {
     .version(version)
     .exitOverride()
     .showHelpAfterError("(add --help for usage)")
-    .configureOutput({ outputError: (text, write) => write(color.red(text)) });
+    .configureOutput({ outputError: (text, write) => write(errColor.red(text)) });
   registerDoctor(program);
   registerAuth(program);
   registerPlan(program);
@@ -68,7 +68,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       const { nextStep } = await import("./suggest/nextStep");
       const { readProjectState } = await import("./suggest/projectState");
       const hint = nextStep({ ...ran, exitCode }, readProjectState(findProjectDir()));
-      if (hint) process.stderr.write(`\n${color.cyan("next:")} ${hint}\n`);
+      if (hint) process.stderr.write(`\n${errColor.cyan("next:")} ${hint}\n`);
     } catch {
       // A suggestion is never worth failing for.
     }
@@ -90,7 +90,7 @@ async function run(program: Command, argv: readonly string[]): Promise<number> {
     const { CanaryRuleError } = await import("../canary/lifecycle");
     const { StackFileError } = await import("../render/stackFile");
     if (e instanceof CliError || e instanceof CanaryRuleError || e instanceof StackFileError) {
-      process.stderr.write(`${color.red("error:")} ${e.message}\n`);
+      process.stderr.write(`${errColor.red("error:")} ${e.message}\n`);
       return e instanceof CliError ? e.exitCode : 1;
     }
     throw e;

@@ -5,6 +5,9 @@ import pc from "picocolors";
 /** Colour only on a terminal, and never with NO_COLOR set (https://no-color.org). */
 export const color = pc.createColors(Boolean(process.stdout.isTTY) && !process.env.NO_COLOR);
 
+/** The same rule for what goes to stderr (errors, suggestions), which may be a terminal when stdout is not. */
+export const errColor = pc.createColors(Boolean(process.stderr.isTTY) && !process.env.NO_COLOR);
+
 /** Left-aligned columns, two spaces apart. */
 export function table(rows: readonly (readonly string[])[], indent = "  "): string {
   const widths: number[] = [];

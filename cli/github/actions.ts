@@ -6,7 +6,7 @@ import { readSecret } from "./readSecret";
 import { DEFAULT_WARN_DAYS, KIND_TEXT, PURPOSES, repoFromRemote, tokenKind, type Purpose } from "./token";
 import { ApiProblem, apiUrl, fetchTokenFacts } from "./tokenCheck";
 import { writeTokenMemo } from "../history/stateDir";
-import { CliError, color, findProjectDir, printJson } from "../output";
+import { CliError, color, errColor, findProjectDir, printJson } from "../output";
 
 function parseWarnDays(value: string): number {
   if (!/^\d+$/.test(value))
@@ -122,7 +122,7 @@ export async function authLogin(): Promise<void> {
   );
   if (process.env.GITHUB_TOKEN || process.env.GH_TOKEN)
     process.stderr.write(
-      `${color.yellow("note:")} GITHUB_TOKEN / GH_TOKEN is set and wins over the keyring.\n`,
+      `${errColor.yellow("note:")} GITHUB_TOKEN / GH_TOKEN is set and wins over the keyring.\n`,
     );
 }
 

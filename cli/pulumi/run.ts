@@ -3,7 +3,7 @@ import { spawn } from "node:child_process";
 import { anyRequiredFailed, formatChecks } from "../checks";
 import { pulumiRunChecks } from "../doctor/evaluate";
 import { gatherFacts } from "../doctor/gather";
-import { CliError, color, projectDir } from "../output";
+import { CliError, errColor, projectDir } from "../output";
 import { upRefusals } from "./guard";
 import { loadValidStack } from "../stackEditor";
 
@@ -30,10 +30,12 @@ export async function checkedRun(
   const facts = await gatherFacts(dir, { docker: false, token: false, git: verb === "up" });
   const checks = pulumiRunChecks(facts, opts.stack);
   if (anyRequiredFailed(checks)) {
-    throw new CliError(`pulumi ${verb} was not run: a required check failed.\n${formatChecks(checks)}`);
+    throw new CliError(
+      `pulumi ${verb} was not run: a required check failed.\n${formatChecks(checks, errColor)}`,
+    );
   }
   const warnings = checks.filter((c) => c.status !== "ok");
-  if (warnings.length > 0) process.stderr.write(`${formatChecks(warnings)}\n`);
+  if (warnings.length > 0) process.stderr.write(`${formatChecks(warnings, errColor)}\n`);
 
   if (verb === "up") {
     const { config } = loadValidStack(dir, opts.stack);
@@ -53,6 +55,6 @@ export async function checkedRun(
   }
 
   const args = [verb, "-s", opts.stack, ...extra];
-  process.stderr.write(`${color.dim(`$ pulumi ${args.join(" ")}`)}\n`);
+  process.stderr.write(`${errColor.dim(`$ pulumi ${args.join(" ")}`)}\n`);
   process.exitCode = await runPulumi(args, dir);
 }

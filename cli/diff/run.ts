@@ -22,6 +22,10 @@ export async function runDiff(opts: DiffOptions): Promise<void> {
   const base = opts.base ?? (await defaultBase(dir, await defaultBranch(dir)));
   const commit = await mergeBaseCommit(dir, base);
   const projectRel = path.relative(fs.realpathSync(repo), fs.realpathSync(dir)) || ".";
+  if (!fs.existsSync(path.join(dir, "node_modules")))
+    throw new CliError(
+      "No node_modules here: run `npm ci` first (the base is rendered with these packages).",
+    );
   const nodeModules = fs.realpathSync(path.join(dir, "node_modules"));
 
   // The base renders in a child process while this one renders the working tree.

@@ -1,9 +1,7 @@
 #!/usr/bin/env node
 "use strict";
 // The CLI runs from the TypeScript sources, so it can never be older than the program it renders.
-// Transpile-only: type errors are CI's job (`npm run typecheck`), not every invocation's.
-const path = require("node:path");
-require("ts-node").register({ transpileOnly: true, project: path.join(__dirname, "..", "tsconfig.json") });
+require("./register");
 
 require("../cli/main")
   .main(process.argv.slice(2))

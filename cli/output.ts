@@ -5,6 +5,9 @@ import pc from "picocolors";
 /** Colour only on a terminal, and never with NO_COLOR set (https://no-color.org). */
 export const color = pc.createColors(Boolean(process.stdout.isTTY) && !process.env.NO_COLOR);
 
+/** The same rule for what goes to stderr (errors, suggestions), which may be a terminal when stdout is not. */
+export const errColor = pc.createColors(Boolean(process.stderr.isTTY) && !process.env.NO_COLOR);
+
 /** Left-aligned columns, two spaces apart. */
 export function table(rows: readonly (readonly string[])[], indent = "  "): string {
   const widths: number[] = [];
@@ -27,16 +30,28 @@ export class CliError extends Error {
   }
 }
 
-/** The folder holding Pulumi.yaml: the current one or the nearest above it. */
-export function projectDir(start = process.cwd()): string {
+/** The folder holding Pulumi.yaml: the current one or the nearest above it; undefined if none. */
+export function findProjectDir(start = process.cwd()): string | undefined {
   let dir = path.resolve(start);
   for (;;) {
     if (fs.existsSync(path.join(dir, "Pulumi.yaml"))) return dir;
     const up = path.dirname(dir);
-    if (up === dir)
-      throw new CliError(
-        "No Pulumi.yaml here or in any folder above: run orchestra inside the infrastructure repository.",
-      );
+    if (up === dir) return undefined;
     dir = up;
   }
+}
+
+/** The folder holding Pulumi.yaml: the current one or the nearest above it. */
+export function projectDir(start = process.cwd()): string {
+  const dir = findProjectDir(start);
+  if (!dir)
+    throw new CliError(
+      "No Pulumi.yaml here or in any folder above: run orchestra inside the infrastructure repository.",
+    );
+  return dir;
+}
+
+/** Prints a value as the whole of stdout, for --json. */
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }

@@ -1,46 +1,14 @@
 import type { Command } from "commander";
 import { Option } from "commander";
-import type { Edit } from "../../canary/edits";
-import {
-  DEFAULT_CANARY_PERCENT,
-  promoteCanary,
-  rollbackCanary,
-  setCanaryPercent,
-  startCanary,
-} from "../../canary/lifecycle";
-import { servicePlan } from "../../canary/plan";
-import type { StackConfig } from "../../config/types";
-import { listStacks, StackFileError } from "../../render/stackFile";
-import { CliError, color, projectDir } from "../output";
-import { editStack, loadValidStack } from "../stackEditor";
-import { describeService, splitLine } from "../trafficView";
+
+/** Loaded on use: the lifecycle rules pull in config validation, which --help and other commands never need. */
+const actions = () => import("../canary/actions");
+
+/** Shown in --help without loading the lifecycle; a test keeps it equal to DEFAULT_CANARY_PERCENT. */
+export const HELP_DEFAULT_PERCENT = 10;
 
 const stackOption = () =>
   new Option("-s, --stack <name>", "stack whose Pulumi.<name>.yaml to edit").makeOptionMandatory();
-
-/** A percent argument; anything but a whole number 0-100 is a usage error, like a malformed option. */
-function parsePercent(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) > 100) {
-    throw new CliError(`Percent must be a whole number from 0 to 100, without %; got "${value}".`, 2);
-  }
-  return Number(value);
-}
-
-/** Runs one lifecycle operation against a stack file and reports the resulting split. */
-function run(stack: string, service: string, verb: string, decide: (config: StackConfig) => Edit[]): void {
-  const result = editStack(projectDir(), stack, decide);
-  const after = result.after.services.find((s) => s.name === service);
-  if (!after) throw new CliError(`Service "${service}" is gone after the edit.`);
-  const sp = servicePlan(result.after, after);
-  const lines = result.changed
-    ? [`${color.green("✓")} ${verb}: ${result.file} updated.`]
-    : [`Nothing to change: ${service} is already in that state; ${result.file} was not touched.`];
-  lines.push("", describeService(sp), "");
-  lines.push(
-    `Next: ${color.cyan(`pulumi preview -s ${stack}`)} to see the change, then \`pulumi up -s ${stack}\` (or merge the pull request) to apply it.`,
-  );
-  process.stdout.write(`${lines.join("\n")}\n`);
-}
 
 export function registerCanary(program: Command): void {
   const canary = program
@@ -58,92 +26,37 @@ export function registerCanary(program: Command): void {
     .requiredOption("--image <ref>", "the new release, REPOSITORY@sha256:DIGEST")
     .option(
       "--percent <n>",
-      `share of traffic for the canary, 0 for a dark launch (default ${DEFAULT_CANARY_PERCENT})`,
+      `share of traffic for the canary, 0 for a dark launch (default ${HELP_DEFAULT_PERCENT})`,
     )
     .addOption(stackOption())
-    .action((service: string, opts: { image: string; percent?: string; stack: string }) => {
-      const percent = opts.percent === undefined ? DEFAULT_CANARY_PERCENT : parsePercent(opts.percent);
-      run(opts.stack, service, `canary of ${service} started at ${percent}%`, (c) =>
-        startCanary(c, service, opts.image, percent),
-      );
-    });
+    .action(async (service: string, opts: { image: string; percent?: string; stack: string }) =>
+      (await actions()).start(service, opts),
+    );
 
   canary
     .command("set <service> <percent>")
     .description("Move the canary to a new share of traffic (no new revision)")
     .addOption(stackOption())
-    .action((service: string, percent: string, opts: { stack: string }) => {
-      const p = parsePercent(percent);
-      run(opts.stack, service, `canary of ${service} set to ${p}%`, (c) => setCanaryPercent(c, service, p));
-    });
+    .action(async (service: string, percent: string, opts: { stack: string }) =>
+      (await actions()).set(service, percent, opts),
+    );
 
   canary
     .command("promote <service>")
     .description("Make the canary the stable release at 100% (no new revision)")
     .addOption(stackOption())
-    .action((service: string, opts: { stack: string }) => {
-      run(opts.stack, service, `canary of ${service} promoted to stable`, (c) => promoteCanary(c, service));
-    });
+    .action(async (service: string, opts: { stack: string }) => (await actions()).promote(service, opts));
 
   canary
     .command("rollback <service>")
     .description("Send 100% back to stable; the canary stays reachable at its tag URL with 0%")
     .addOption(stackOption())
-    .action((service: string, opts: { stack: string }) => {
-      run(opts.stack, service, `canary of ${service} rolled back`, (c) => rollbackCanary(c, service));
-    });
+    .action(async (service: string, opts: { stack: string }) => (await actions()).rollback(service, opts));
 
   canary
     .command("status")
     .description("Show every service's release state and traffic split")
     .option("-s, --stack <name>", "one stack (default: every Pulumi.<stack>.yaml)")
     .option("--json", "print JSON")
-    .action((opts: { stack?: string; json?: boolean }) => {
-      const dir = projectDir();
-      const stacks = opts.stack ? [opts.stack] : listStacks(dir);
-      const report: unknown[] = [];
-      const text: string[] = [];
-      let failed = false;
-      for (const stack of stacks) {
-        try {
-          const { config } = loadValidStack(dir, stack);
-          const services = config.services.map((s) => servicePlan(config, s));
-          report.push({
-            stack,
-            services: services.map((sp) => ({
-              name: sp.service.name,
-              state: sp.state,
-              stable: {
-                image: sp.service.stable.image ?? null,
-                revision: sp.plan?.traffic.find((t) => t.tag === "stable")?.revision ?? null,
-              },
-              canary: sp.service.canary
-                ? {
-                    image: sp.service.canary.image,
-                    percent: sp.service.canary.percent,
-                    revision: sp.plan?.traffic.find((t) => t.tag === "canary")?.revision ?? null,
-                  }
-                : null,
-              traffic: sp.plan?.traffic ?? [],
-            })),
-          });
-          text.push(
-            color.bold(`Stack ${stack}`),
-            ...services.map(
-              (sp) => `  ${sp.service.name.padEnd(16)} ${splitLine(sp).padEnd(28)} ${sp.state}`,
-            ),
-            "",
-          );
-        } catch (e) {
-          if (!(e instanceof StackFileError)) throw e;
-          failed = true;
-          report.push({ stack, error: e.message });
-          text.push(color.bold(`Stack ${stack}`), color.red(e.message), "");
-        }
-      }
-      process.stdout.write(
-        opts.json ? `${JSON.stringify({ stacks: report }, null, 2)}\n` : `${text.join("\n")}`,
-      );
-      if (failed) process.exitCode = 1;
-    });
+    .action(async (opts: { stack?: string; json?: boolean }) => (await actions()).status(opts));
 }

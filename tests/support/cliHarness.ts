@@ -24,6 +24,14 @@ const PROGRAM_ENTRIES = [
   "node_modules",
 ];
 
+/** Extra settings for one run. */
+export interface RunOptions {
+  /** Variables added to (or, when undefined, removed from) the run's environment. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Written to the process's stdin, which is then closed. */
+  readonly input?: string;
+}
+
 export interface CliResult {
   /** Exit code; null only if the process was killed (e.g. by the timeout). */
   readonly status: number | null;
@@ -66,6 +74,11 @@ export class TempProject {
     return runCliAsync(this.dir, args);
   }
 
+  /** Like runAsync, with extra environment variables or stdin. */
+  runWith(options: RunOptions, ...args: string[]): Promise<CliResult> {
+    return runCliAsync(this.dir, args, options);
+  }
+
   cleanup(): void {
     removeTempDir(this.dir);
   }
@@ -104,6 +117,7 @@ export function removeTempDir(dir: string): void {
   }
   fs.rmSync(dir, { recursive: true, force: true });
   created.delete(dir);
+  if (dir === sharedStateDir) sharedStateDir = undefined;
 }
 
 /** Removes every temporary project this process made. */
@@ -111,10 +125,35 @@ export function cleanupTempProjects(): void {
   for (const dir of [...created]) removeTempDir(dir);
 }
 
-function cliEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
-  delete env.FORCE_COLOR;
+let sharedStateDir: string | undefined;
+
+/** One throwaway state folder (history, token memo) for every run that does not bring its own. */
+function defaultStateDir(): string {
+  if (!sharedStateDir) {
+    sharedStateDir = fs.mkdtempSync(path.join(os.tmpdir(), "orchestra-state-"));
+    created.add(sharedStateDir);
+  }
+  return sharedStateDir;
+}
+
+/**
+ * The environment of a run: no colour, never the user's own history, keyring or GitHub token, plus
+ * the run's own variables.
+ */
+function cliEnv(extra: RunOptions["env"] = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NO_COLOR: "1",
+    ORCHESTRA_STATE_DIR: defaultStateDir(),
+    ORCHESTRA_NO_KEYRING: "1",
+  };
+  for (const key of ["FORCE_COLOR", "GITHUB_TOKEN", "GH_TOKEN", "GITHUB_API_URL", "GITHUB_ACTIONS"])
+    delete env[key];
   for (const key of Object.keys(env)) if (key.startsWith("TS_NODE_")) delete env[key];
+  for (const [key, value] of Object.entries(extra)) {
+    if (value === undefined) delete env[key];
+    else env[key] = value;
+  }
   return env;
 }
 
@@ -147,11 +186,20 @@ async function slot<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-export function runCliAsync(cwd: string, args: readonly string[]): Promise<CliResult> {
+export function runCliAsync(
+  cwd: string,
+  args: readonly string[],
+  options: RunOptions = {},
+): Promise<CliResult> {
   return slot(
     () =>
       new Promise<CliResult>((resolve, reject) => {
-        const child = spawn(process.execPath, [CLI, ...args], { cwd, env: cliEnv(), timeout: TIMEOUT_MS });
+        const child = spawn(process.execPath, [CLI, ...args], {
+          cwd,
+          env: cliEnv(options.env),
+          timeout: TIMEOUT_MS,
+        });
+        child.stdin.end(options.input ?? "");
         const out: Buffer[] = [];
         const err: Buffer[] = [];
         child.stdout.on("data", (b: Buffer) => out.push(b));

@@ -1,0 +1,107 @@
+import { color } from "../output";
+import { hasChanges, splitText, type InputChange, type StackDiff, type TrafficTarget } from "./stackDiff";
+
+const MAX_VALUE = 100;
+
+/** A value as one short line; long ones are cut in the middle, where digests differ least usefully. */
+export function showValue(v: unknown): string {
+  if (v === undefined) return "(absent)";
+  const text = typeof v === "string" ? v : JSON.stringify(v);
+  return text.length > MAX_VALUE ? `${text.slice(0, 60)}…${text.slice(-30)}` : text;
+}
+
+const revisionsMoved = (before: readonly TrafficTarget[], after: readonly TrafficTarget[]) =>
+  after
+    .filter((a) => {
+      const b = before.find((x) => x.tag === a.tag);
+      return b && b.revision !== a.revision;
+    })
+    .map((a) => `${a.tag} → ${a.revision}`);
+
+function changeLine(c: InputChange): string {
+  return `${c.path}: ${showValue(c.before)} → ${showValue(c.after)}`;
+}
+
+export interface DiffHeader {
+  readonly stack: string;
+  readonly base: string;
+  /** Short commit of the base. */
+  readonly baseCommit: string;
+  /** The stack did not exist at the base. */
+  readonly newStack: boolean;
+}
+
+/** Terminal text: traffic first, then added, removed and changed resources with their inputs. */
+export function formatDiffText(d: StackDiff, h: DiffHeader): string {
+  const lines = [color.bold(`Stack ${h.stack}: ${h.base} (${h.baseCommit}) → working tree`)];
+  if (h.newStack) lines.push(`Pulumi.${h.stack}.yaml does not exist at ${h.base}: everything is new.`);
+  if (!hasChanges(d)) {
+    lines.push("No changes: both render the same resources with the same inputs.");
+    return `${lines.join("\n")}\n`;
+  }
+  lines.push("", color.bold("Traffic"));
+  if (d.traffic.length === 0) lines.push("  no split changes");
+  for (const t of d.traffic) {
+    lines.push(`  ${t.service}: ${splitText(t.before)}  →  ${color.cyan(splitText(t.after))}`);
+    for (const moved of revisionsMoved(t.before, t.after)) lines.push(`    ${moved}`);
+  }
+  if (d.added.length) {
+    lines.push("", color.bold(`Added (${d.added.length})`));
+    for (const r of d.added) lines.push(`  ${color.green("+")} ${r.name}  ${r.type}`);
+  }
+  if (d.removed.length) {
+    lines.push("", color.bold(`Removed (${d.removed.length})`));
+    for (const r of d.removed) lines.push(`  ${color.red("-")} ${r.name}  ${r.type}`);
+  }
+  if (d.changed.length) {
+    lines.push("", color.bold(`Changed (${d.changed.length})`));
+    for (const r of d.changed) {
+      lines.push(`  ${color.yellow("~")} ${r.name}  ${r.type}`);
+      for (const c of r.changes) lines.push(`      ${changeLine(c)}`);
+    }
+  }
+  lines.push("", `${d.unchanged} resource${d.unchanged === 1 ? "" : "s"} unchanged.`);
+  return `${lines.join("\n")}\n`;
+}
+
+const code = (s: string) => `\`${s.replace(/`/g, "'")}\``;
+const cell = (s: string) => s.replace(/\|/g, "\\|");
+
+/** A pull-request comment in GitHub-flavoured markdown. */
+export function formatDiffMarkdown(d: StackDiff, h: DiffHeader): string {
+  const out = [
+    `### orchestra diff: stack \`${h.stack}\``,
+    "",
+    `Base: \`${h.base}\` (${h.baseCommit}) → this change.`,
+    "",
+  ];
+  if (h.newStack) out.push(`\`Pulumi.${h.stack}.yaml\` is new: every resource is added.`, "");
+  if (!hasChanges(d)) {
+    out.push("No changes: both sides render the same resources with the same inputs.");
+    return `${out.join("\n")}\n`;
+  }
+  out.push("#### Traffic", "");
+  if (d.traffic.length === 0) out.push("No split changes.", "");
+  else {
+    out.push("| service | before | after |", "| --- | --- | --- |");
+    for (const t of d.traffic)
+      out.push(`| ${cell(t.service)} | ${cell(splitText(t.before))} | **${cell(splitText(t.after))}** |`);
+    out.push("");
+  }
+  const summary = `${d.added.length} added, ${d.removed.length} removed, ${d.changed.length} changed, ${d.unchanged} unchanged`;
+  out.push(`#### Resources (${summary})`, "");
+  for (const r of d.added) out.push(`- ➕ ${code(r.name)} (${code(r.type)})`);
+  for (const r of d.removed) out.push(`- ➖ ${code(r.name)} (${code(r.type)})`);
+  if (d.changed.length) {
+    for (const r of d.changed) {
+      out.push(`- ✏️ ${code(r.name)} (${code(r.type)})`);
+      for (const c of r.changes)
+        out.push(`  - ${code(c.path)}: ${code(showValue(c.before))} → ${code(showValue(c.after))}`);
+    }
+  }
+  out.push(
+    "",
+    "<sub>Rendered offline under Pulumi mocks; computed values are stand-ins and secrets print as [secret]. `pulumi preview` compares with what is deployed.</sub>",
+  );
+  return `${out.join("\n")}\n`;
+}

@@ -1,0 +1,49 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { formatDiffMarkdown, formatDiffText } from "./format";
+import { defaultBase, mergeBaseCommit, renderAtCommit } from "./renderAtRef";
+import { diffStacks } from "./stackDiff";
+import { defaultBranch, gitTopLevel } from "../git";
+import { CliError, printJson, projectDir } from "../output";
+import { loadValidStack } from "../stackEditor";
+
+export interface DiffOptions {
+  readonly stack: string;
+  readonly base?: string;
+  readonly markdown?: boolean;
+  readonly json?: boolean;
+}
+
+export async function runDiff(opts: DiffOptions): Promise<void> {
+  const dir = projectDir();
+  const repo = await gitTopLevel(dir);
+  if (!repo) throw new CliError("orchestra diff needs a git repository: the base is a git ref.");
+  loadValidStack(dir, opts.stack);
+  const base = opts.base ?? (await defaultBase(dir, await defaultBranch(dir)));
+  const commit = await mergeBaseCommit(dir, base);
+  const projectRel = path.relative(fs.realpathSync(repo), fs.realpathSync(dir)) || ".";
+  if (!fs.existsSync(path.join(dir, "node_modules")))
+    throw new CliError(
+      "No node_modules here: run `npm ci` first (the base is rendered with these packages).",
+    );
+  const nodeModules = fs.realpathSync(path.join(dir, "node_modules"));
+
+  // The base renders in a child process while this one renders the working tree.
+  const atBase = renderAtCommit(repo, projectRel, opts.stack, commit, nodeModules);
+  atBase.catch(() => undefined);
+  const { renderStack } = await import("../../render/renderStack");
+  let now;
+  try {
+    now = await renderStack({ dir, stack: opts.stack });
+  } catch (e) {
+    // Let the base render finish and remove its worktree before the process exits.
+    await atBase.catch(() => undefined);
+    throw e;
+  }
+  const before = await atBase;
+
+  const d = diffStacks(before.rendered, now);
+  const header = { stack: opts.stack, base, baseCommit: commit.slice(0, 10), newStack: !before.rendered };
+  if (opts.json) printJson({ ...header, baseCommit: commit, ...d });
+  else process.stdout.write(opts.markdown ? formatDiffMarkdown(d, header) : formatDiffText(d, header));
+}

@@ -1,0 +1,48 @@
+import { servicePlan } from "../../canary/plan";
+import type { RenderedResource } from "../../render/renderStack";
+import { loadValidStack } from "../stackEditor";
+import { color, projectDir, table } from "../output";
+import { describeService } from "../trafficView";
+
+export async function runPlan(opts: { stack: string; json?: boolean }): Promise<void> {
+  const dir = projectDir();
+  // Validating first gives the formatted config errors without starting the Pulumi runtime.
+  const { config, warnings } = loadValidStack(dir, opts.stack);
+  // Loaded here: the Pulumi SDK and providers are only needed to render.
+  const { renderStack } = await import("../../render/renderStack");
+  const rendered = await renderStack({ dir, stack: opts.stack });
+  if (opts.json) {
+    process.stdout.write(
+      `${JSON.stringify({ stack: rendered.stack, resources: rendered.resources, outputs: rendered.outputs }, null, 2)}\n`,
+    );
+    return;
+  }
+  const lines = [
+    `${color.bold(`Stack ${config.stack}`)}  ${config.environment}, project ${config.project}, region ${config.region}: ${rendered.resources.length} resources`,
+    "",
+  ];
+  for (const service of config.services) lines.push(describeService(servicePlan(config, service)), "");
+  lines.push(color.bold("Resources"), resourceTree(rendered.resources), "");
+  for (const w of new Set([...warnings, ...rendered.warnings])) lines.push(color.yellow(`warning: ${w}`));
+  lines.push(`Next: ${color.cyan(`pulumi preview -s ${config.stack}`)} to compare with what is deployed.`);
+  process.stdout.write(`${lines.join("\n")}\n`);
+}
+
+/** Resources indented under their parents, in declaration order. */
+function resourceTree(resources: readonly RenderedResource[]): string {
+  const children = new Map<string | undefined, RenderedResource[]>();
+  const names = new Set(resources.map((r) => r.name));
+  for (const r of resources) {
+    const parent = r.parent && names.has(r.parent) ? r.parent : undefined;
+    children.set(parent, [...(children.get(parent) ?? []), r]);
+  }
+  const rows: string[][] = [];
+  const walk = (parent: string | undefined, depth: number) => {
+    for (const r of children.get(parent) ?? []) {
+      rows.push([`${"  ".repeat(depth)}${r.name}`, r.type]);
+      walk(r.name, depth + 1);
+    }
+  };
+  walk(undefined, 0);
+  return table(rows);
+}

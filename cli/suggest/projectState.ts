@@ -1,0 +1,61 @@
+import { spawnSync } from "node:child_process";
+import { listStacks, readStackConfig } from "../../render/stackFile";
+import { readTokenMemo } from "../history/stateDir";
+import type { ProjectState } from "./nextStep";
+
+interface RawService {
+  canary?: { percent?: unknown; rolledBack?: unknown };
+}
+
+/** Canaries taking live traffic in one stack, read from the YAML alone (validation is doctor's job, and slow). */
+export function liveCanaries(
+  stack: string,
+  servicesJson: string | undefined,
+): { stack: string; service: string; percent: number }[] {
+  if (!servicesJson) return [];
+  let services: Record<string, RawService>;
+  try {
+    services = JSON.parse(servicesJson) as Record<string, RawService>;
+  } catch {
+    return [];
+  }
+  return Object.entries(services ?? {}).flatMap(([service, s]) => {
+    const percent = s?.canary?.percent;
+    return typeof percent === "number" && percent > 0 && s.canary?.rolledBack !== true
+      ? [{ stack, service, percent }]
+      : [];
+  });
+}
+
+/** Reads the project's state for suggestions; anything it cannot read is simply left out. */
+export function readProjectState(dir: string | undefined, now = new Date()): ProjectState {
+  const memo = readTokenMemo();
+  const expires = memo?.expiresAt ? Date.parse(memo.expiresAt) : NaN;
+  const tokenDaysLeft = Number.isFinite(expires)
+    ? Math.floor((expires - now.getTime()) / 86_400_000)
+    : undefined;
+  if (!dir) return { dirtyStacks: [], canaries: [], tokenDaysLeft };
+
+  const stacks = listStacks(dir);
+  const git = spawnSync("git", ["status", "--porcelain", "--", ...stacks.map((s) => `Pulumi.${s}.yaml`)], {
+    cwd: dir,
+    encoding: "utf8",
+    timeout: 5000,
+  });
+  const dirtyStacks =
+    git.status === 0
+      ? git.stdout
+          .split("\n")
+          .map((l) => /Pulumi\.(.+)\.ya?ml$/.exec(l.slice(3))?.[1])
+          .filter((s): s is string => s !== undefined && stacks.includes(s))
+      : [];
+
+  const canaries = stacks.flatMap((stack) => {
+    try {
+      return liveCanaries(stack, readStackConfig(dir, stack).flat["ai-orchestra:services"]);
+    } catch {
+      return [];
+    }
+  });
+  return { dirtyStacks, canaries, tokenDaysLeft };
+}

@@ -84,7 +84,7 @@ export const imageDigest: ResourceRule = {
     if (!Array.isArray(containers)) return [];
     const name = serviceName(r.props, r.name);
     return containers.flatMap((_, i) => {
-      const image = known(containers, `${i}.image`, true);
+      const image = known(r.props, `template.containers.${i}.image`, true);
       if (typeof image === "string" && DIGEST.test(image)) return [];
       return [
         {

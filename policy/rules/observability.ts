@@ -78,7 +78,7 @@ export const serviceObservability: StackRule = {
       if (missing.length > 0) {
         findings.push({
           resource: svc,
-          message: `${name} has no ${missing.join(", no ")}.`,
+          message: `${name} is missing ${missing.join(", ")}.`,
           fix: `${fixes.join("; ")}.`,
         });
       }

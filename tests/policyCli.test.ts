@@ -1,0 +1,54 @@
+import { strict as assert } from "node:assert";
+import { cleanupTempProjects, describeRun, makeTempProject, type CliResult } from "./support/cliHarness";
+
+/** `orchestra plan` runs the guardrails on the offline render; `--policy` fails on a mandatory violation. */
+describe("orchestra plan guardrails", function () {
+  this.timeout(120000);
+  // Prod's worker with deletion protection off: one mandatory violation.
+  const unprotect = (text: string) => {
+    const out = text.replace(
+      "      timeoutSeconds: 900\n",
+      "      timeoutSeconds: 900\n      deletionProtection: false\n",
+    );
+    assert.ok(out.includes("deletionProtection: false"), "fixture edit applied");
+    return out;
+  };
+  let text: CliResult;
+  let json: CliResult;
+  let clean: CliResult;
+
+  before(async () => {
+    const bad = makeTempProject({ program: true, stacks: { prod: unprotect } });
+    const good = makeTempProject({ program: true });
+    [text, json, clean] = await Promise.all([
+      bad.runAsync("plan", "--stack", "prod", "--policy"),
+      bad.runAsync("plan", "--stack", "prod", "--json"),
+      good.runAsync("plan", "--stack", "staging", "--policy"),
+    ]);
+  });
+  after(() => cleanupTempProjects());
+
+  it("prints each violation with its level, rule, resource and fix, and --policy exits 1", () => {
+    assert.equal(text.status, 1, describeRun(text));
+    assert.match(text.stdout, /^ {2}MANDATORY {2}deletion-protection {2}worker-service$/m);
+    assert.match(text.stdout, /^ {4}worker has deletionProtection: false in prod\.$/m);
+    assert.match(text.stdout, /^ {4}Fix: remove `deletionProtection: false`/m);
+    assert.match(text.stderr, /1 mandatory guardrail violation in stack prod/);
+  });
+
+  it("--json lists the violations; without --policy it exits 0", () => {
+    assert.equal(json.status, 0, describeRun(json));
+    const out = JSON.parse(json.stdout) as {
+      violations: { rule: string; resource: string; level: string }[];
+    };
+    assert.deepEqual(
+      out.violations.map((v) => [v.rule, v.resource, v.level]),
+      [["deletion-protection", "worker-service", "mandatory"]],
+    );
+  });
+
+  it("a stack that keeps every rule passes --policy", () => {
+    assert.equal(clean.status, 0, describeRun(clean));
+    assert.match(clean.stdout, /^Guardrails\n {2}ok {2}every rule passes$/m);
+  });
+});

@@ -6,6 +6,7 @@ import { RULE_IDS, RULES, UNKNOWN, type PolicyResource, type RuleContext } from 
 import { evaluate, runRule } from "../policy/rules/run";
 import { plainSecretConfig, unpinnedActions } from "../policy/rules/security";
 import { policySchema, resolvePolicy } from "../config/policy";
+import { baseConfig, validate } from "./support/render";
 
 const DIGEST = `europe-west1-docker.pkg.dev/p/orchestra/api@sha256:${"a".repeat(64)}`;
 const SHA = "0123456789abcdef0123456789abcdef01234567";
@@ -368,5 +369,31 @@ describe("the README's guardrails", () => {
     );
     const listed = [...section.matchAll(/^\| `([a-z-]+)` +\|/gm)].map((m) => m[1]);
     assert.deepEqual(listed, [...RULE_IDS]);
+  });
+});
+
+describe("ai-orchestra:policy in the stack config", () => {
+  const issuesOf = (policy: unknown) => {
+    const result = validate("prod", baseConfig({}, { "ai-orchestra:policy": policy }));
+    return result.ok ? [] : result.issues.map((i) => i.path);
+  };
+
+  it("is optional, and resolves to the environment's defaults", () => {
+    const result = validate("prod", baseConfig());
+    assert.ok(result.ok);
+    assert.equal(result.config.policy.enforcement, "mandatory");
+    assert.equal(result.config.policy.maxCanaryPercent, 80);
+  });
+
+  it("refuses an unknown rule, a level that is not one, and a maximum outside 1-100, naming the key", () => {
+    assert.deepEqual(issuesOf({ rules: { "no-such-rule": "advisory" } }), [
+      "ai-orchestra:policy.rules.no-such-rule",
+    ]);
+    assert.deepEqual(issuesOf({ rules: { "image-digest": "warn" } }), [
+      "ai-orchestra:policy.rules.image-digest",
+    ]);
+    assert.deepEqual(issuesOf({ maxCanaryPercent: 0 }), ["ai-orchestra:policy.maxCanaryPercent"]);
+    assert.deepEqual(issuesOf({ enforcement: "disabled" }), ["ai-orchestra:policy.enforcement"]);
+    assert.deepEqual(issuesOf({ maxCanary: 50 }).length, 1);
   });
 });

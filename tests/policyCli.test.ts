@@ -1,4 +1,5 @@
 import { strict as assert } from "node:assert";
+import { describeGuardrails, enforceGuardrails } from "../cli/plan/guardrails";
 import { cleanupTempProjects, describeRun, makeTempProject, type CliResult } from "./support/cliHarness";
 
 /** `orchestra plan` runs the guardrails on the offline render; `--policy` fails on a mandatory violation. */
@@ -15,15 +16,12 @@ describe("orchestra plan guardrails", function () {
   };
   let text: CliResult;
   let json: CliResult;
-  let clean: CliResult;
 
   before(async () => {
     const bad = makeTempProject({ program: true, stacks: { prod: unprotect } });
-    const good = makeTempProject({ program: true });
-    [text, json, clean] = await Promise.all([
+    [text, json] = await Promise.all([
       bad.runAsync("plan", "--stack", "prod", "--policy"),
       bad.runAsync("plan", "--stack", "prod", "--json"),
-      good.runAsync("plan", "--stack", "staging", "--policy"),
     ]);
   });
   after(() => cleanupTempProjects());
@@ -47,8 +45,9 @@ describe("orchestra plan guardrails", function () {
     );
   });
 
-  it("a stack that keeps every rule passes --policy", () => {
-    assert.equal(clean.status, 0, describeRun(clean));
-    assert.match(clean.stdout, /^Guardrails\n {2}ok {2}every rule passes$/m);
+  it("a stack that keeps every rule says so, and --policy lets it pass", () => {
+    const ok = { violations: [], skipped: [], failed: false };
+    assert.equal(describeGuardrails(ok), "Guardrails\n  ok  every rule passes");
+    assert.doesNotThrow(() => enforceGuardrails("staging", ok));
   });
 });

@@ -142,3 +142,16 @@ export const MONITORING_ENVIRONMENT_DEFAULTS: Record<
     },
   },
 };
+
+/**
+ * Guardrail defaults per environment (`ai-orchestra:policy`): prod and staging fail on a violation, dev
+ * reports only. A canary above the maximum should be promoted instead (the steps are 5, 20, 50, 80).
+ */
+export const POLICY_DEFAULTS: Record<
+  Environment,
+  { readonly enforcement: "mandatory" | "advisory"; readonly maxCanaryPercent: number }
+> = {
+  dev: { enforcement: "advisory", maxCanaryPercent: 100 },
+  staging: { enforcement: "mandatory", maxCanaryPercent: 100 },
+  prod: { enforcement: "mandatory", maxCanaryPercent: 80 },
+};

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { cicdSchema, githubSecretsSchema } from "./cicd";
 import { monitoringSchema } from "./monitoring";
+import { policySchema } from "./policy";
 import { ENVIRONMENTS, INGRESS_VALUES } from "./types";
 
 /**
@@ -236,6 +237,7 @@ export const projectSchema = z.strictObject({
     .string({ error: "must be the GitHub App's private key (PEM), set as a secret." })
     .optional(),
   monitoring: monitoringSchema.optional(),
+  policy: policySchema.optional(),
   // Secrets for notification channels: set with `pulumi config set --secret`; read by the program as secrets.
   slackToken: z.string({ error: "must be a string (set it with `pulumi config set --secret`)." }).optional(),
   pagerdutyServiceKey: z

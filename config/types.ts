@@ -1,5 +1,6 @@
 /** The typed, validated stack configuration that every component reads. */
 
+import type { PolicyConfig } from "./policy";
 import type { AlertDefaults, AlertRoute, SloDefaults } from "./defaults";
 
 export const ENVIRONMENTS = ["dev", "staging", "prod"] as const;
@@ -124,6 +125,8 @@ export interface StackConfig {
   /** Keyless CI/CD; absent when `ai-orchestra:cicd` is not set. */
   readonly cicd?: CicdConfig;
   readonly monitoring: MonitoringConfig;
+  /** Guardrail levels and limits (`ai-orchestra:policy`). */
+  readonly policy: PolicyConfig;
 }
 
 /** A notification channel; secrets (Slack token, PagerDuty key) are read by the program, never kept here. */

@@ -7,6 +7,7 @@ import { revisionTemplate } from "../components/cloudrun/template";
 import { runtimeAccountId, serviceAccountEmail } from "../components/identity/accountId";
 import { parseImageRef } from "./imageRef";
 import { PAGERDUTY_KEY, resolveMonitoring, SLACK_TOKEN_KEY } from "./monitoring";
+import { resolvePolicy } from "./policy";
 import { gcpSchema, projectSchema, type RawService } from "./schema";
 import { suggestKey } from "./suggest";
 import type { Environment, ServiceConfig, StackConfig } from "./types";
@@ -126,6 +127,7 @@ export function validateStackConfig(
       services,
       ...(cicd ? { cicd } : {}),
       monitoring,
+      policy: resolvePolicy(ownParsed.data.policy, environment),
     },
   };
 }

@@ -4,17 +4,21 @@ import { loadValidStack } from "../stackEditor";
 import { color, projectDir, table } from "../output";
 import { describeService } from "../trafficView";
 
-export async function runPlan(opts: { stack: string; json?: boolean }): Promise<void> {
+export async function runPlan(opts: { stack: string; json?: boolean; policy?: boolean }): Promise<void> {
   const dir = projectDir();
   // Validating first gives the formatted config errors without starting the Pulumi runtime.
   const { config, warnings } = loadValidStack(dir, opts.stack);
   // Loaded here: the Pulumi SDK and providers are only needed to render.
   const { renderStack } = await import("../../render/renderStack");
   const rendered = await renderStack({ dir, stack: opts.stack });
+  const { checkGuardrails, describeGuardrails, enforceGuardrails } = await import("./guardrails");
+  const guardrails = checkGuardrails(dir, config, rendered.resources);
   if (opts.json) {
+    const { violations, skipped } = guardrails;
     process.stdout.write(
-      `${JSON.stringify({ stack: rendered.stack, resources: rendered.resources, outputs: rendered.outputs }, null, 2)}\n`,
+      `${JSON.stringify({ stack: rendered.stack, resources: rendered.resources, outputs: rendered.outputs, violations, skipped }, null, 2)}\n`,
     );
+    if (opts.policy) enforceGuardrails(config.stack, guardrails);
     return;
   }
   const lines = [
@@ -23,9 +27,11 @@ export async function runPlan(opts: { stack: string; json?: boolean }): Promise<
   ];
   for (const service of config.services) lines.push(describeService(servicePlan(config, service)), "");
   lines.push(color.bold("Resources"), resourceTree(rendered.resources), "");
+  lines.push(describeGuardrails(guardrails), "");
   for (const w of new Set([...warnings, ...rendered.warnings])) lines.push(color.yellow(`warning: ${w}`));
   lines.push(`Next: ${color.cyan(`pulumi preview -s ${config.stack}`)} to compare with what is deployed.`);
   process.stdout.write(`${lines.join("\n")}\n`);
+  if (opts.policy) enforceGuardrails(config.stack, guardrails);
 }
 
 /** Resources indented under their parents, in declaration order. */

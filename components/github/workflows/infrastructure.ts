@@ -71,6 +71,12 @@ function pulumiStep(
   };
 }
 
+/** The policy pack is its own npm project: pulumi loads it with policy/node_modules. */
+const policyPackCi: Step = {
+  name: "Install the policy pack's dependencies",
+  run: "npm ci --prefix policy --no-audit --no-fund",
+};
+
 /** Pull requests: the tests, and `pulumi preview` of each stack the change touches, as a PR comment. */
 export function pullRequestWorkflow(input: InfraWorkflowInput): Workflow {
   const previews: Record<string, Job> = {};
@@ -90,10 +96,13 @@ export function pullRequestWorkflow(input: InfraWorkflowInput): Workflow {
         checkout(),
         setupNode(),
         npmCi,
+        policyPackCi,
         gcpAuth(v("WIF_PREVIEW_PROVIDER", stack.name), v("PREVIEWER_SA", stack.name)),
         pulumiStep(stack.name, "preview", "${{ github.token }}", {
           "comment-on-pr": true,
           "github-token": "${{ github.token }}",
+          // The guardrails (README, Guardrails): a mandatory violation fails the preview.
+          policyPacks: "policy",
         }),
       ],
     };

@@ -1,0 +1,9 @@
+import { PolicyPack } from "@pulumi/policy";
+import { buildPolicies } from "./pack";
+import { loadPackContext } from "./packContext";
+
+// `pulumi preview --policy-pack policy` runs this pack; `orchestra plan` runs the same rules offline.
+new PolicyPack("ai-orchestra-guardrails", {
+  description: "AI Orchestra's guardrails for Cloud Run, monitoring and CI/CD (README, Guardrails).",
+  policies: buildPolicies(() => loadPackContext()),
+});

@@ -1,0 +1,22 @@
+import { canaryPercent, deletionProtection, imageDigest, minInstances, publicInvoker } from "./cloudrun";
+import { serviceObservability } from "./observability";
+import { noPlaintextSecrets, noServiceAccountKeys, pinnedActions, secretConfig } from "./security";
+import type { Rule } from "./types";
+
+export * from "./ids";
+export * from "./types";
+export { UNKNOWN, normalizeUnknowns } from "./values";
+
+/** Every guardrail, in the order they are reported. */
+export const RULES: readonly Rule[] = [
+  publicInvoker,
+  deletionProtection,
+  minInstances,
+  imageDigest,
+  serviceObservability,
+  canaryPercent,
+  noServiceAccountKeys,
+  pinnedActions,
+  noPlaintextSecrets,
+  secretConfig,
+];

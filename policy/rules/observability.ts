@@ -1,0 +1,88 @@
+import { CLOUD_RUN_INVOKER_TYPES, CLOUD_RUN_SERVICE, serviceName } from "./cloudrun";
+import type { Finding, PolicyResource, StackRule } from "./types";
+import { known, strings } from "./values";
+
+const DASHBOARD = "gcp:monitoring/dashboard:Dashboard";
+const UPTIME_CHECK = "gcp:monitoring/uptimeCheckConfig:UptimeCheckConfig";
+const ALERT_POLICY = "gcp:monitoring/alertPolicy:AlertPolicy";
+
+/**
+ * How a service is tied to what watches it:
+ * - a dashboard: one whose filters select this service alone (`resource.label."service_name"="api"`);
+ *   the stack overview, which selects several with `one_of(...)`, does not count;
+ * - an uptime check and alert policies: by their `service` user label, which the program puts on
+ *   everything it declares for a service.
+ * An uptime check is required only where checkers can reach the service: ingress `all` and an
+ * `allUsers` invoker. A paging alert (severity CRITICAL) is required where the stack pages: prod; dev
+ * and staging open tickets by design, so there any alert policy will do.
+ */
+export function dashboardSelects(dashboardJson: string, service: string): boolean {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(dashboardJson);
+  } catch {
+    return false;
+  }
+  const clause = `resource.label."service_name"=${JSON.stringify(service)}`;
+  return strings(parsed).some((s) => s.value.includes(clause));
+}
+
+const labelOf = (r: PolicyResource) => known(r.props, "userLabels.service");
+
+export const serviceObservability: StackRule = {
+  id: "service-observability",
+  kind: "stack",
+  description:
+    "Every Cloud Run service has a dashboard, an uptime check (when reachable from the internet) and an alert that pages (prod).",
+  check(resources, ctx) {
+    const ofType = (type: string) => resources.filter((r) => r.type === type);
+    const findings: Finding[] = [];
+    for (const svc of ofType(CLOUD_RUN_SERVICE)) {
+      const name = serviceName(svc.props, svc.name);
+      const missing: string[] = [];
+      const fixes: string[] = [];
+
+      const dashboards = ofType(DASHBOARD).filter((d) => {
+        const json = known(d.props, "dashboardJson", true);
+        return typeof json === "string" && dashboardSelects(json, name);
+      });
+      if (dashboards.length === 0) {
+        missing.push("a dashboard");
+        fixes.push("declare a ServiceDashboard for it (index.ts does so for every configured service)");
+      }
+
+      const publicInvoker = resources.some(
+        (r) =>
+          CLOUD_RUN_INVOKER_TYPES.includes(r.type) &&
+          known(r.props, "name", true) === name &&
+          [known(r.props, "member"), ...((known(r.props, "members") as unknown[]) ?? [])].includes(
+            "allUsers",
+          ),
+      );
+      const reachable = known(svc.props, "ingress") === "INGRESS_TRAFFIC_ALL" && publicInvoker;
+      if (reachable && !ofType(UPTIME_CHECK).some((u) => labelOf(u) === name)) {
+        missing.push("an uptime check");
+        fixes.push(`set \`ai-orchestra:services.${name}.healthCheckPath\` (the check calls it)`);
+      }
+
+      const alerts = ofType(ALERT_POLICY).filter((a) => labelOf(a) === name);
+      const pages = ctx.environment === "prod";
+      if (!alerts.some((a) => !pages || known(a.props, "severity", true) === "CRITICAL")) {
+        missing.push(pages ? "an alert policy that pages (severity CRITICAL)" : "an alert policy");
+        fixes.push(
+          pages
+            ? `route at least one of its alerts to \`page\` (\`ai-orchestra:monitoring.alerts.<kind>.notify: page\`)`
+            : "declare ServiceAlerts for it",
+        );
+      }
+      if (missing.length > 0) {
+        findings.push({
+          resource: svc,
+          message: `${name} is missing ${missing.join(", ")}.`,
+          fix: `${fixes.join("; ")}.`,
+        });
+      }
+    }
+    return findings;
+  },
+};

@@ -55,12 +55,18 @@ function series(times: number, once: () => number): Series {
 }
 
 const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "orchestra-bench-state-"));
+// Plan runs keep no history and suggest nothing; the test suite runs with this process's own environment.
 const env = { ...process.env, NO_COLOR: "1", ORCHESTRA_STATE_DIR: stateDir, ORCHESTRA_NO_SUGGESTIONS: "1" };
 
 /** Runs a command to completion; returns its wall time in ms, or throws with its output. */
-function timed(command: string, args: string[], cwd: string): { ms: number; stdout: string } {
+function timed(
+  command: string,
+  args: string[],
+  cwd: string,
+  runEnv: NodeJS.ProcessEnv = env,
+): { ms: number; stdout: string } {
   const start = process.hrtime.bigint();
-  const r = spawnSync(command, args, { cwd, env, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+  const r = spawnSync(command, args, { cwd, env: runEnv, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   if (r.status !== 0)
     throw new Error(`${command} ${args.join(" ")} exited ${r.status}\n${r.stdout}\n${r.stderr}`);
@@ -147,7 +153,7 @@ function main(argv: string[]): void {
   if (!skipTests) {
     log(`npm test (${runs.tests} runs)`);
     const npm = process.platform === "win32" ? "npm.cmd" : "npm";
-    tests = series(runs.tests, () => timed(npm, ["test", "--", "--reporter", "dot"], ROOT).ms);
+    tests = series(runs.tests, () => timed(npm, ["test", "--", "--reporter", "dot"], ROOT, process.env).ms);
   }
   fs.rmSync(stateDir, { recursive: true, force: true });
 

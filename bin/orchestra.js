@@ -5,7 +5,8 @@ require("./register");
 
 require("../cli/main")
   .main(process.argv.slice(2))
-  .then((code) => process.exit(code))
+  // Exit once stdout is flushed: to a pipe, a large `plan --json` is still being written.
+  .then((code) => process.stdout.write("", () => process.exit(code)))
   .catch((err) => {
     process.stderr.write(`orchestra: unexpected error: ${err && err.stack ? err.stack : err}\n`);
     process.exit(1);

@@ -83,6 +83,10 @@ export async function renderStack(options: RenderOptions): Promise<RenderedStack
   forgetProgramModules(dir);
 
   const restoreWarn = captureWarnings(warnings);
+  // Pulumi records a stack trace with every promise it makes (several per resource) for leak reports
+  // nobody reads offline; formatting them was most of a render's time. Errors still carry messages.
+  const stackTraceLimit = Error.stackTraceLimit;
+  if (process.env.ORCHESTRA_STACK_TRACES !== "1") Error.stackTraceLimit = 0;
   let outputs: Record<string, unknown>;
   try {
     outputs =
@@ -99,6 +103,7 @@ export async function renderStack(options: RenderOptions): Promise<RenderedStack
     // Resources nothing exported depends on (IAM bindings) may still be registering.
     await pulumi.runtime.disconnect();
   } finally {
+    Error.stackTraceLimit = stackTraceLimit;
     restoreWarn();
   }
 

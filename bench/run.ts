@@ -1,0 +1,224 @@
+/**
+ * `npm run bench [-- --json] [-- --quick]`: how long the offline render and the test suite take.
+ *
+ *  (a) cold `orchestra plan --stack prod` against the floor: a bare Node process that loads the same
+ *      Pulumi modules the plan loaded (recorded from a plan run), as a ratio;
+ *  (b) plan time on synthetic stacks of 1, 10, 50 and 100 services, and the marginal cost per declared
+ *      resource (slope of a least-squares line through the medians);
+ *  (c) the full test suite (`npm test`).
+ *
+ * Every run is a fresh process. Medians with min/max; the load average is noted with each series,
+ * since other work on the machine slows every number.
+ */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { makeSyntheticProject, SYNTHETIC_STACK } from "./synthetic";
+
+const ROOT = path.resolve(__dirname, "..");
+const CLI = path.join(ROOT, "bin", "orchestra.js");
+
+export const TARGETS = { planToFloor: 1.5, msPerResource: 2, largestStackMs: 15_000, testSuiteMs: 30_000 };
+const SIZES = [1, 10, 50, 100];
+
+interface Series {
+  readonly runs: number[];
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+  /** 1-minute load average before and after the series. */
+  readonly load: [number, number];
+}
+
+function load1(): number {
+  return Math.round(os.loadavg()[0] * 100) / 100;
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function series(times: number, once: () => number): Series {
+  const before = load1();
+  const runs: number[] = [];
+  for (let i = 0; i < times; i++) runs.push(Math.round(once()));
+  return {
+    runs,
+    median: median(runs),
+    min: Math.min(...runs),
+    max: Math.max(...runs),
+    load: [before, load1()],
+  };
+}
+
+const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "orchestra-bench-state-"));
+// Plan runs keep no history and suggest nothing; the test suite runs with this process's own environment.
+const env = { ...process.env, NO_COLOR: "1", ORCHESTRA_STATE_DIR: stateDir, ORCHESTRA_NO_SUGGESTIONS: "1" };
+
+/** Runs a command to completion; returns its wall time in ms, or throws with its output. */
+function timed(
+  command: string,
+  args: string[],
+  cwd: string,
+  runEnv: NodeJS.ProcessEnv = env,
+): { ms: number; stdout: string } {
+  const start = process.hrtime.bigint();
+  const r = spawnSync(command, args, { cwd, env: runEnv, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  if (r.status !== 0)
+    throw new Error(`${command} ${args.join(" ")} exited ${r.status}\n${r.stdout}\n${r.stderr}`);
+  return { ms, stdout: r.stdout };
+}
+
+/** The @pulumi/* module files a plan of `stack` loads, in load order. */
+function pulumiModulesOfPlan(cwd: string, stack: string): string[] {
+  const out = path.join(stateDir, "modules.json");
+  const recorder = path.join(stateDir, "record-modules.js");
+  fs.writeFileSync(
+    recorder,
+    `process.on("exit", () => require("node:fs").writeFileSync(${JSON.stringify(out)}, JSON.stringify(` +
+      `Object.keys(require.cache).filter((k) => k.includes("${path.sep}node_modules${path.sep}@pulumi${path.sep}")))));\n`,
+  );
+  timed(process.execPath, ["-r", recorder, CLI, "plan", "--stack", stack], cwd);
+  return JSON.parse(fs.readFileSync(out, "utf8")) as string[];
+}
+
+/** Least-squares slope and intercept of y over x. */
+export function linearFit(
+  xs: readonly number[],
+  ys: readonly number[],
+): { slope: number; intercept: number } {
+  const n = xs.length;
+  const mx = xs.reduce((a, b) => a + b, 0) / n;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  for (let i = 0; i < n; i++) {
+    sxy += (xs[i] - mx) * (ys[i] - my);
+    sxx += (xs[i] - mx) ** 2;
+  }
+  const slope = sxx === 0 ? 0 : sxy / sxx;
+  return { slope, intercept: my - slope * mx };
+}
+
+function main(argv: string[]): void {
+  const json = argv.includes("--json");
+  const quick = argv.includes("--quick");
+  const skipTests = argv.includes("--skip-tests");
+  const runs = quick ? { plan: 3, sizes: 2, tests: 1 } : { plan: 7, sizes: 3, tests: 3 };
+  const log = (msg: string) => {
+    if (!json) process.stderr.write(`${msg}\n`);
+  };
+
+  // (a) prod plan against the floor.
+  log("recording the Pulumi modules a prod plan loads...");
+  const modules = pulumiModulesOfPlan(ROOT, "prod");
+  const floorScript = path.join(stateDir, "floor.js");
+  fs.writeFileSync(floorScript, `for (const m of ${JSON.stringify(modules)}) require(m);\n`);
+  log(`floor: node loading the same ${modules.length} @pulumi module files (${runs.plan} runs)`);
+  const floor = series(runs.plan, () => timed(process.execPath, [floorScript], ROOT).ms);
+  log(`plan --stack prod (${runs.plan} runs)`);
+  const plan = series(runs.plan, () => timed(process.execPath, [CLI, "plan", "--stack", "prod"], ROOT).ms);
+  const ratio = Math.round((plan.median / floor.median) * 100) / 100;
+
+  // (b) synthetic stacks.
+  const sizes = SIZES.map((services) => {
+    const project = makeSyntheticProject(ROOT, services);
+    try {
+      const rendered = JSON.parse(
+        timed(process.execPath, [CLI, "plan", "--stack", SYNTHETIC_STACK, "--json"], project.dir).stdout,
+      ) as { resources: unknown[] };
+      log(`plan of ${services} services, ${rendered.resources.length} resources (${runs.sizes} runs)`);
+      const s = series(
+        runs.sizes,
+        () => timed(process.execPath, [CLI, "plan", "--stack", SYNTHETIC_STACK], project.dir).ms,
+      );
+      return { services, resources: rendered.resources.length, ...s };
+    } finally {
+      project.cleanup();
+    }
+  });
+  const fit = linearFit(
+    sizes.map((s) => s.resources),
+    sizes.map((s) => s.median),
+  );
+  const msPerResource = Math.round(fit.slope * 1000) / 1000;
+  const largest = sizes[sizes.length - 1];
+
+  // (c) the test suite.
+  let tests: Series | undefined;
+  if (!skipTests) {
+    log(`npm test (${runs.tests} runs)`);
+    const npm = process.platform === "win32" ? "npm.cmd" : "npm";
+    tests = series(runs.tests, () => timed(npm, ["test", "--", "--reporter", "dot"], ROOT, process.env).ms);
+  }
+  fs.rmSync(stateDir, { recursive: true, force: true });
+
+  const targets = {
+    planToFloor: { value: ratio, target: TARGETS.planToFloor, met: ratio <= TARGETS.planToFloor },
+    msPerResource: {
+      value: msPerResource,
+      target: TARGETS.msPerResource,
+      met: msPerResource <= TARGETS.msPerResource,
+    },
+    largestStackMs: {
+      value: largest.median,
+      target: TARGETS.largestStackMs,
+      met: largest.median < TARGETS.largestStackMs,
+    },
+    ...(tests
+      ? {
+          testSuiteMs: {
+            value: tests.median,
+            target: TARGETS.testSuiteMs,
+            met: tests.median < TARGETS.testSuiteMs,
+          },
+        }
+      : {}),
+  };
+  const report = {
+    machine: {
+      cpus: os.availableParallelism(),
+      node: process.version,
+      loadAfter: os.loadavg().map((l) => Math.round(l * 100) / 100),
+    },
+    floor,
+    plan,
+    ratio,
+    sizes,
+    fit: { msPerResource, interceptMs: Math.round(fit.intercept) },
+    ...(tests ? { tests } : {}),
+    targets,
+  };
+  if (json) {
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    return;
+  }
+  const fmt = (s: Series) =>
+    `median ${s.median} ms (min ${s.min}, max ${s.max}; load ${s.load[0]} -> ${s.load[1]})`;
+  const mark = (met: boolean) => (met ? "met" : "NOT met");
+  const lines = [
+    `Machine: ${report.machine.cpus} CPUs, Node ${process.version}`,
+    "",
+    `(a) floor (node + the plan's ${modules.length} @pulumi modules): ${fmt(floor)}`,
+    `    orchestra plan --stack prod:                ${fmt(plan)}`,
+    `    ratio ${ratio}x (target <= ${TARGETS.planToFloor}x: ${mark(targets.planToFloor.met)})`,
+    "",
+    "(b) services  resources  plan",
+    ...sizes.map(
+      (s) => `    ${String(s.services).padStart(8)}  ${String(s.resources).padStart(9)}  ${fmt(s)}`,
+    ),
+    `    marginal cost ${msPerResource} ms per declared resource (target <= ${TARGETS.msPerResource}: ${mark(targets.msPerResource.met)}); fixed ${report.fit.interceptMs} ms`,
+    `    ${largest.services} services: ${largest.median} ms (target < ${TARGETS.largestStackMs}: ${mark(targets.largestStackMs.met)})`,
+    "",
+    tests
+      ? `(c) npm test: ${fmt(tests)} (target < ${TARGETS.testSuiteMs}: ${mark(tests.median < TARGETS.testSuiteMs)})`
+      : "(c) npm test: skipped (--skip-tests)",
+  ];
+  process.stdout.write(`${lines.join("\n")}\n`);
+}
+
+if (require.main === module) main(process.argv.slice(2));

@@ -203,3 +203,25 @@ export function decideStep(result: AnalysisResult, interval: number, maxInterval
     reason: `No significant regression after ${maxIntervals} analysis intervals with enough traffic. ${result.summary}`,
   };
 }
+
+/**
+ * At 100% stable serves nothing, so there is nothing to compare with: only the traffic minimum and the
+ * absolute guards are judged.
+ */
+export function analyseAlone(canary: RevisionMetrics, s: AnalysisSettings): AnalysisResult {
+  const filler: RevisionMetrics = { requests: s.minRequests, errors: 0, latency: canary.latency };
+  const full = analyse(canary, { ...filler, latency: { ...canary.latency } }, s);
+  if (full.waitingFor === "traffic") return full;
+  const verdicts = full.verdicts.filter((v) => v.metric === "traffic" || v.metric.endsWith("Guard"));
+  const failed = verdicts.filter((v) => v.outcome === "fail");
+  return failed.length > 0
+    ? { outcome: "fail", verdicts, summary: failed.map((v) => v.explanation).join(" ") }
+    : {
+        outcome: "pass",
+        verdicts,
+        summary: `At 100% there is no stable traffic to compare with; the absolute guards hold. ${verdicts
+          .slice(1)
+          .map((v) => v.explanation)
+          .join(" ")}`,
+      };
+}

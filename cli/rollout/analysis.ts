@@ -24,7 +24,7 @@ export interface AnalysisSettings {
 
 export const ANALYSIS_DEFAULTS = {
   minRequests: 100,
-  failPValue: 0.0005,
+  failPValue: 0.0003,
   passPValue: 0.2,
 } as const;
 

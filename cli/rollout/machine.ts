@@ -1,7 +1,14 @@
 import { promoteCanary, rollbackCanary, setCanaryPercent, startCanary } from "../../canary/lifecycle";
 import type { StackConfig } from "../../config/types";
 import { editStack, loadValidStack } from "../stackEditor";
-import { analyse, analyseAlone, decideStep, type AnalysisResult, type AnalysisSettings } from "./analysis";
+import {
+  analyse,
+  analyseAlone,
+  ANALYSIS_DEFAULTS,
+  decideStep,
+  type AnalysisResult,
+  type AnalysisSettings,
+} from "./analysis";
 import type { Clock, MetricsSource, PulumiDriver } from "./ports";
 import { acquireLock, clearState, readState, writeState, type RolloutState } from "./state";
 
@@ -64,7 +71,7 @@ const serviceOf = (config: StackConfig, name: string) => config.services.find((s
 export function analysisSettings(config: StackConfig, service: string, o: RolloutOptions): AnalysisSettings {
   const alerts = config.monitoring.services[service]?.alerts;
   return {
-    ...{ minRequests: 100, failPValue: 0.0005, passPValue: 0.2 },
+    ...ANALYSIS_DEFAULTS,
     maxErrorRatio: o.guards?.maxErrorRatio ?? alerts?.errorRatio.threshold ?? 0.05,
     maxP95Ms: o.guards?.maxP95Ms ?? alerts?.latency.thresholdMs ?? 2000,
     ...(o.guards?.minRequests !== undefined ? { minRequests: o.guards.minRequests } : {}),
@@ -169,7 +176,13 @@ export async function runRollout(o: RolloutOptions, deps: RolloutDeps): Promise<
         report.records.push(record);
         log(`Step ${i + 1}/${state.steps.length}: canary at ${percent}%.`);
         editStack(o.dir, o.stack, (c) => setCanaryPercent(c, o.service, percent));
-        const out = await apply();
+        let out: Awaited<ReturnType<typeof apply>>;
+        try {
+          out = await apply();
+        } catch (e) {
+          record.verification = `pulumi up failed: ${(e as Error).message}`;
+          return await rollback(`Step ${percent}%: ${record.verification}`);
+        }
         checkAbort();
 
         const cfg = loadValidStack(o.dir, o.stack).config;

@@ -150,6 +150,16 @@ describe("orchestra rollout (end to end: stand-in Pulumi, HTTP smoke and metrics
     assert.equal(fs.readFileSync(`${dir}/Pulumi.staging.yaml`, "utf8"), before);
   });
 
+  it("a failing pulumi up mid-rollout rolls back; the stack file stays valid", async () => {
+    const d = deps((n) => {
+      if (n === 3) throw new Error("stand-in: update failed");
+    });
+    const report = await runRollout(options(), d);
+    assert.equal(report.final, "rolled back");
+    assert.match(report.reason ?? "", /Step 50%: pulumi up failed: stand-in: update failed/);
+    assert.equal(api().canary.rolledBack, true);
+  });
+
   it("Ctrl-C mid-step returns to the last verified step; --resume continues to promotion", async () => {
     const controller = new AbortController();
     // Interrupt while step 2 (25%) bakes: after its `up`.

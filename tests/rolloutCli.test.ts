@@ -1,4 +1,6 @@
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { cleanupTempProjects, makeTempProject as tempProject } from "./support/cliHarness";
 
 describe("orchestra rollout (command line)", () => {
@@ -42,5 +44,20 @@ describe("orchestra rollout (command line)", () => {
     const p = tempProject();
     assert.equal(p.run("rollout", "api", "--stack", "staging", "--steps", "50,25", "--dry-run").status, 2);
     assert.equal(p.run("rollout", "api", "--stack", "staging", "--interval", "10", "--dry-run").status, 2);
+  });
+
+  it("refuses a second rollout of a stack while the lock is held (exit 1), leaving the file alone", () => {
+    const p = tempProject();
+    const before = p.read("staging");
+    fs.mkdirSync(path.join(p.dir, ".orchestra-rollout"));
+    const lock = { pid: process.pid, service: "worker", since: "2026-01-01T00:00:00Z" };
+    fs.writeFileSync(path.join(p.dir, ".orchestra-rollout", "staging.lock"), JSON.stringify(lock));
+    const r = p.run("rollout", "api", "--stack", "staging", "--image", "repo@sha256:" + "1".repeat(64));
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(
+      r.stderr,
+      new RegExp(`Another rollout holds stack "staging" \\(pid ${process.pid}, service worker`),
+    );
+    assert.equal(p.read("staging"), before);
   });
 });

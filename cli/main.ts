@@ -8,6 +8,7 @@ import { registerDoctor } from "./commands/doctor";
 import { registerHistory } from "./commands/history";
 import { registerPlan } from "./commands/plan";
 import { registerPulumi } from "./commands/pulumi";
+import { registerRollout } from "./commands/rollout";
 import { recordInvocation } from "./history/store";
 import { CliError, errColor, findProjectDir } from "./output";
 
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerDiff(program);
   registerPulumi(program);
   registerCanary(program);
+  registerRollout(program);
   registerHistory(program);
   registerCompletion(program);
   const exitOverrideAll = (cmd: Command) => {

@@ -1,0 +1,275 @@
+import { promoteCanary, rollbackCanary, setCanaryPercent, startCanary } from "../../canary/lifecycle";
+import type { StackConfig } from "../../config/types";
+import { editStack, loadValidStack } from "../stackEditor";
+import {
+  analyse,
+  analyseAlone,
+  ANALYSIS_DEFAULTS,
+  decideStep,
+  type AnalysisResult,
+  type AnalysisSettings,
+} from "./analysis";
+import type { Clock, MetricsSource, PulumiDriver } from "./ports";
+import { acquireLock, clearState, readState, writeState, type RolloutState } from "./state";
+
+export interface RolloutOptions {
+  readonly dir: string;
+  readonly stack: string;
+  readonly service: string;
+  readonly image?: string;
+  readonly steps: readonly number[];
+  readonly intervalMs: number;
+  readonly maxIntervals: number;
+  /** Cloud Monitoring points can lag; each window ends this long before "now". */
+  readonly metricsLagMs: number;
+  readonly resume: boolean;
+  /** Overrides of the guards taken from the service's monitoring config. */
+  readonly guards?: Partial<Pick<AnalysisSettings, "maxErrorRatio" | "maxP95Ms" | "minRequests">>;
+  readonly signal?: AbortSignal;
+}
+
+export interface RolloutDeps {
+  readonly pulumi: PulumiDriver;
+  readonly metrics: MetricsSource;
+  readonly clock: Clock;
+  readonly smoke: (url: string) => Promise<string | undefined>;
+  /** Progress events, for the terminal or CI log. */
+  readonly progress: (event: ProgressEvent) => void;
+}
+
+export type ProgressEvent =
+  | { kind: "log"; message: string }
+  | { kind: "bake"; step: number; percent: number; interval: number; msLeft: number };
+
+export interface StepRecord {
+  percent: number;
+  startedAt: string;
+  finishedAt?: string;
+  canaryUrl?: string;
+  verification?: string;
+  analyses: { at: string; window: { start: string; end: string }; result: AnalysisResult }[];
+  decision?: string;
+}
+
+export type FinalState = "promoted" | "rolled back" | "interrupted";
+
+export interface RolloutReport {
+  stack: string;
+  service: string;
+  image: string;
+  steps: number[];
+  startedAt: string;
+  finishedAt?: string;
+  final?: FinalState;
+  reason?: string;
+  records: StepRecord[];
+}
+
+const serviceOf = (config: StackConfig, name: string) => config.services.find((s) => s.name === name);
+
+/** The guards: from the service's alert config (5xx ratio threshold, latency threshold), overridable. */
+export function analysisSettings(config: StackConfig, service: string, o: RolloutOptions): AnalysisSettings {
+  const alerts = config.monitoring.services[service]?.alerts;
+  return {
+    ...ANALYSIS_DEFAULTS,
+    maxErrorRatio: o.guards?.maxErrorRatio ?? alerts?.errorRatio.threshold ?? 0.05,
+    maxP95Ms: o.guards?.maxP95Ms ?? alerts?.latency.thresholdMs ?? 2000,
+    ...(o.guards?.minRequests !== undefined ? { minRequests: o.guards.minRequests } : {}),
+  };
+}
+
+class Interrupted extends Error {}
+
+/**
+ * The rollout: for each step, set the percent, apply, verify, bake and analyse; then promote. Any failed
+ * verification or analysis rolls back and applies that. The stack file only ever changes through
+ * editStack (validated, atomic), and the resume state records the last verified step after each one.
+ */
+export async function runRollout(o: RolloutOptions, deps: RolloutDeps): Promise<RolloutReport> {
+  const log = (message: string) => deps.progress({ kind: "log", message });
+  const iso = () => new Date(deps.clock.now()).toISOString();
+  const release = acquireLock(o.dir, o.stack, o.service);
+  try {
+    let config = loadValidStack(o.dir, o.stack).config;
+    const existing = serviceOf(config, o.service)?.canary;
+    let state: RolloutState;
+    const previous = readState(o.dir, o.stack, o.service);
+    if (o.resume) {
+      if (!previous)
+        throw new Error(`Nothing to resume: no rollout of ${o.service} on ${o.stack} was interrupted.`);
+      state = previous;
+      log(
+        `Resuming ${o.service} on ${o.stack} after step ${state.lastVerified + 1} of ${state.steps.length}.`,
+      );
+    } else {
+      const image = o.image ?? existing?.image;
+      if (!image)
+        throw new Error(`Service "${o.service}" has no canary to continue: give --image to start one.`);
+      state = {
+        stack: o.stack,
+        service: o.service,
+        image,
+        steps: [...o.steps],
+        lastVerified: -1,
+        startedAt: iso(),
+      };
+      if (!existing || existing.rolledBack || existing.image !== image) {
+        if (existing && !existing.rolledBack && existing.image !== image) {
+          throw new Error(
+            `Service "${o.service}" already has a canary (${existing.image}); promote or roll it back before rolling out ${image}.`,
+          );
+        }
+        if (existing?.rolledBack && existing.image === image) {
+          editStack(o.dir, o.stack, (c) => setCanaryPercent(c, o.service, 0));
+        } else {
+          editStack(o.dir, o.stack, (c) => {
+            const cur = serviceOf(c, o.service)?.canary;
+            return cur?.rolledBack ? [] : startCanary(c, o.service, image, 0);
+          });
+        }
+        log(`Canary ${image} prepared for ${o.service} on ${o.stack}.`);
+      }
+      writeState(o.dir, state);
+    }
+    config = loadValidStack(o.dir, o.stack).config;
+    const settings = analysisSettings(config, o.service, o);
+    const report: RolloutReport = {
+      stack: o.stack,
+      service: o.service,
+      image: state.image,
+      steps: [...state.steps],
+      startedAt: state.startedAt,
+      records: [],
+    };
+
+    const apply = async () => {
+      const outputs = await deps.pulumi.up(o.stack, (line) => log(`  pulumi: ${line.trimEnd()}`));
+      const endpoints = (outputs.serviceEndpoints ?? {}) as Record<
+        string,
+        { canaryUrl?: string; revision?: string }
+      >;
+      return endpoints[o.service] ?? {};
+    };
+    const settle = async (final: FinalState, reason: string) => {
+      report.final = final;
+      report.reason = reason;
+      report.finishedAt = iso();
+      return report;
+    };
+    const rollback = async (reason: string) => {
+      log(`Rolling back: ${reason}`);
+      editStack(o.dir, o.stack, (c) => rollbackCanary(c, o.service));
+      await apply();
+      clearState(o.dir, o.stack, o.service);
+      log("Rolled back: stable serves 100%.");
+      return settle("rolled back", reason);
+    };
+    const checkAbort = () => {
+      if (o.signal?.aborted) throw new Interrupted();
+    };
+
+    try {
+      for (let i = state.lastVerified + 1; i < state.steps.length; i++) {
+        checkAbort();
+        const percent = state.steps[i];
+        const record: StepRecord = { percent, startedAt: iso(), analyses: [] };
+        report.records.push(record);
+        log(`Step ${i + 1}/${state.steps.length}: canary at ${percent}%.`);
+        editStack(o.dir, o.stack, (c) => setCanaryPercent(c, o.service, percent));
+        let out: Awaited<ReturnType<typeof apply>>;
+        try {
+          out = await apply();
+        } catch (e) {
+          record.verification = `pulumi up failed: ${(e as Error).message}`;
+          return await rollback(`Step ${percent}%: ${record.verification}`);
+        }
+        checkAbort();
+
+        const cfg = loadValidStack(o.dir, o.stack).config;
+        const svc = serviceOf(cfg, o.service);
+        const stableRevision = svc?.stable.revision;
+        if (!out.canaryUrl || !out.revision) {
+          record.verification = "The stack outputs name no canary URL or ready revision for the service.";
+          return await rollback(`Step ${percent}%: verification failed. ${record.verification}`);
+        }
+        record.canaryUrl = out.canaryUrl;
+        const smokeUrl = new URL(svc?.healthCheckPath ?? "/", out.canaryUrl).toString();
+        const smokeFailure = await deps.smoke(smokeUrl);
+        if (smokeFailure) {
+          record.verification = smokeFailure;
+          return await rollback(`Step ${percent}%: smoke check failed. ${smokeFailure}`);
+        }
+        record.verification = `Revision ${out.revision} is ready; ${smokeUrl} answered 2xx.`;
+        log(`  verified: ${record.verification}`);
+
+        const windowStart = deps.clock.now();
+        let decided = false;
+        for (let k = 1; k <= o.maxIntervals && !decided; k++) {
+          await bake(deps, o, i + 1, percent, k);
+          checkAbort();
+          const end = deps.clock.now() - o.metricsLagMs;
+          const window = { start: new Date(windowStart), end: new Date(Math.max(end, windowStart)) };
+          const canary = await deps.metrics.revisionMetrics({
+            service: o.service,
+            revision: out.revision,
+            ...window,
+          });
+          let result: AnalysisResult;
+          if (percent === 100 || !stableRevision) {
+            result = analyseAlone(canary, settings);
+          } else {
+            const stable = await deps.metrics.revisionMetrics({
+              service: o.service,
+              revision: stableRevision,
+              ...window,
+            });
+            result = analyse(canary, stable, settings);
+          }
+          record.analyses.push({
+            at: iso(),
+            window: { start: window.start.toISOString(), end: window.end.toISOString() },
+            result,
+          });
+          for (const v of result.verdicts) log(`  ${v.outcome.padEnd(12)} ${v.explanation}`);
+          const d = decideStep(result, k, o.maxIntervals);
+          record.decision = `${d.action}: ${d.reason}`;
+          if (d.action === "rollback") return await rollback(`Step ${percent}%: ${d.reason}`);
+          if (d.action === "advance") decided = true;
+        }
+        record.finishedAt = iso();
+        state = { ...state, lastVerified: i };
+        writeState(o.dir, state);
+        log(`Step ${i + 1}/${state.steps.length} verified at ${percent}%.`);
+      }
+      checkAbort();
+      editStack(o.dir, o.stack, (c) => promoteCanary(c, o.service));
+      await apply();
+      clearState(o.dir, o.stack, o.service);
+      log(`Promoted ${state.image} to stable for ${o.service} on ${o.stack}.`);
+      return await settle("promoted", "Every step was verified and its analysis passed.");
+    } catch (e) {
+      if (!(e instanceof Interrupted)) throw e;
+      // Back to the last verified step (or a rollback before any), applied; --resume continues from there.
+      if (state.lastVerified < 0) return await rollback("Interrupted before any step was verified.");
+      const percent = state.steps[state.lastVerified];
+      log(`Interrupted: returning to the last verified step, ${percent}%.`);
+      editStack(o.dir, o.stack, (c) => setCanaryPercent(c, o.service, percent));
+      await apply();
+      return await settle(
+        "interrupted",
+        `Interrupted; the canary is back at the last verified step (${percent}%). Run again with --resume to continue.`,
+      );
+    }
+  } finally {
+    release();
+  }
+}
+
+async function bake(deps: RolloutDeps, o: RolloutOptions, step: number, percent: number, interval: number) {
+  const until = deps.clock.now() + o.intervalMs;
+  const tick = Math.max(1, Math.min(1000, o.intervalMs));
+  for (let left = until - deps.clock.now(); left > 0 && !o.signal?.aborted; left = until - deps.clock.now()) {
+    deps.progress({ kind: "bake", step, percent, interval, msLeft: left });
+    await deps.clock.sleep(Math.min(tick, left), o.signal);
+  }
+}

@@ -1,0 +1,53 @@
+import type { RevisionMetrics } from "./analysis";
+
+/** Runs `pulumi up` for a stack whose file is already edited; returns the stack outputs. */
+export interface PulumiDriver {
+  up(stack: string, onOutput: (line: string) => void): Promise<Record<string, unknown>>;
+}
+
+/** What one revision served in [start, end). */
+export interface MetricsSource {
+  revisionMetrics(query: {
+    readonly service: string;
+    readonly revision: string;
+    readonly start: Date;
+    readonly end: Date;
+  }): Promise<RevisionMetrics>;
+}
+
+/** Time, injectable so tests run minutes of baking in milliseconds. */
+export interface Clock {
+  now(): number;
+  /** Resolves after `ms`, or early (without throwing) when `signal` aborts. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms, signal) =>
+    new Promise((resolve) => {
+      if (signal?.aborted) return resolve();
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", done);
+        resolve();
+      }
+      signal?.addEventListener("abort", done, { once: true });
+    }),
+};
+
+/** GETs `url` a few times; every answer must be 2xx within the timeout. Returns a failure, or undefined. */
+export async function smokeCheck(url: string, attempts = 3, timeoutMs = 10_000): Promise<string | undefined> {
+  for (let i = 1; i <= attempts; i++) {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+      await res.arrayBuffer();
+      if (res.status < 200 || res.status > 299)
+        return `GET ${url} answered ${res.status} (attempt ${i} of ${attempts}).`;
+    } catch (e) {
+      return `GET ${url} failed: ${(e as Error).message} (attempt ${i} of ${attempts}).`;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,182 @@
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import { parse } from "yaml";
+import type { RevisionMetrics } from "../cli/rollout/analysis";
+import { runRollout, type RolloutOptions } from "../cli/rollout/machine";
+import { smokeCheck } from "../cli/rollout/ports";
+import { reportMarkdown } from "../cli/rollout/report";
+import { acquireLock, LockHeldError, readState } from "../cli/rollout/state";
+import { FakeClock, FakePulumi, HttpMetricsSource, serve, tempProjectDir } from "./support/rolloutHarness";
+
+const IMAGE =
+  "europe-west1-docker.pkg.dev/ai-orchestra-staging/orchestra/api@sha256:1111111111111111111111111111111111111111111111111111111111111111";
+const CANARY_REVISION = "api-canary-rev";
+const bounds = [50, 100, 200, 400, null];
+
+/** A revision's window: `requests` spread over latency buckets by `shape`. */
+function window(requests: number, errors: number, shape: number[]): RevisionMetrics {
+  const sum = shape.reduce((a, b) => a + b, 0);
+  const counts = shape.map((s) => Math.round((s / sum) * requests));
+  return { requests, errors, latency: { bounds: bounds as number[], counts } };
+}
+const NORMAL = [30, 50, 15, 5, 0];
+const SLOW = [5, 25, 40, 25, 5];
+
+type Scenario = { canary: RevisionMetrics; stable: RevisionMetrics; smokeStatus?: number };
+const healthy: Scenario = { canary: window(2000, 20, NORMAL), stable: window(8000, 80, NORMAL) };
+
+describe("orchestra rollout (end to end: stand-in Pulumi, HTTP smoke and metrics servers)", function () {
+  let dir: string;
+  let scenario: Scenario;
+  let smoke: Awaited<ReturnType<typeof serve>>;
+  let metrics: Awaited<ReturnType<typeof serve>>;
+  const events: string[] = [];
+
+  before(async () => {
+    smoke = await serve((_req, res) => {
+      res.statusCode = scenario.smokeStatus ?? 200;
+      res.end("ok");
+    });
+    metrics = await serve((req, res) => {
+      const revision = new URL(req.url ?? "/", "http://x").searchParams.get("revision");
+      const m = revision === CANARY_REVISION ? scenario.canary : scenario.stable;
+      // JSON has no Infinity: the overflow bound travels as null.
+      res.setHeader("content-type", "application/json");
+      res.end(JSON.stringify(m));
+    });
+  });
+  after(async () => {
+    await smoke.close();
+    await metrics.close();
+  });
+  beforeEach(() => {
+    dir = tempProjectDir();
+    scenario = healthy;
+    events.length = 0;
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const options = (extra: Partial<RolloutOptions> = {}): RolloutOptions => ({
+    dir,
+    stack: "staging",
+    service: "api",
+    image: IMAGE,
+    steps: [5, 25, 50, 100],
+    intervalMs: 10 * 60_000,
+    maxIntervals: 3,
+    metricsLagMs: 120_000,
+    resume: false,
+    ...extra,
+  });
+  const deps = (onUp?: (n: number) => void) => {
+    const pulumi = new FakePulumi(
+      dir,
+      () => ({ serviceEndpoints: { api: { canaryUrl: `${smoke.url}/`, revision: CANARY_REVISION } } }),
+      onUp,
+    );
+    return {
+      pulumi,
+      metrics: new HttpMetricsSource(metrics.url),
+      clock: new FakeClock(),
+      smoke: (url: string) => smokeCheck(url, 2, 2000),
+      progress: (e: { kind: string; message?: string }) => {
+        if (e.kind === "log") events.push(e.message ?? "");
+      },
+    };
+  };
+  const api = () =>
+    parse(fs.readFileSync(`${dir}/Pulumi.staging.yaml`, "utf8")).config["ai-orchestra:services"].api;
+
+  it("a healthy canary goes through every step and is promoted", async () => {
+    const d = deps();
+    const report = await runRollout(options(), d);
+    assert.equal(report.final, "promoted", report.reason);
+    assert.deepEqual(
+      report.records.map((r) => r.percent),
+      [5, 25, 50, 100],
+    );
+    assert.equal(d.pulumi.ups.length, 5);
+    assert.match(d.pulumi.ups[1], /percent: 25/);
+    assert.equal(api().stable.image, IMAGE);
+    assert.equal(api().canary, undefined);
+    assert.match(fs.readFileSync(`${dir}/Pulumi.staging.yaml`, "utf8"), /^# Staging/);
+    assert.match(reportMarkdown(report), /\| errorRatio \| pass \| 5xx ratio: canary 1\.00%/);
+    assert.equal(readState(dir, "staging", "api"), undefined);
+  });
+
+  it("an error-rate regression is rolled back with the reason in numbers", async () => {
+    scenario = { ...healthy, canary: window(2000, 80, NORMAL) };
+    const d = deps();
+    const report = await runRollout(options(), d);
+    assert.equal(report.final, "rolled back");
+    assert.match(report.reason ?? "", /5xx ratio: canary 4\.00% \(80\/2000\) vs stable 1\.00%/);
+    assert.equal(api().canary.percent, 0);
+    assert.equal(api().canary.rolledBack, true);
+    assert.match(d.pulumi.ups.at(-1) ?? "", /rolledBack: true/);
+  });
+
+  it("a latency regression is rolled back", async () => {
+    scenario = { ...healthy, canary: window(2000, 20, SLOW) };
+    const report = await runRollout(options(), deps());
+    assert.equal(report.final, "rolled back");
+    assert.match(report.reason ?? "", /significantly slower/);
+  });
+
+  it("too little traffic waits, never passes, and fails at the limit", async () => {
+    scenario = { ...healthy, canary: window(10, 0, NORMAL) };
+    const report = await runRollout(options(), deps());
+    assert.equal(report.final, "rolled back");
+    assert.equal(report.records[0].analyses.length, 3);
+    assert.ok(report.records[0].analyses.every((a) => a.result.outcome === "inconclusive"));
+    assert.match(report.reason ?? "", /too little traffic after 3 analysis intervals/);
+  });
+
+  it("a failing smoke check rolls back before any bake", async () => {
+    scenario = { ...healthy, smokeStatus: 503 };
+    const report = await runRollout(options(), deps());
+    assert.equal(report.final, "rolled back");
+    assert.match(report.reason ?? "", /smoke check failed.*answered 503/);
+    assert.equal(report.records[0].analyses.length, 0);
+  });
+
+  it("a held lock refuses a second rollout of the stack and leaves the file alone", async () => {
+    const before = fs.readFileSync(`${dir}/Pulumi.staging.yaml`, "utf8");
+    const release = acquireLock(dir, "staging", "worker");
+    try {
+      await assert.rejects(runRollout(options(), deps()), LockHeldError);
+    } finally {
+      release();
+    }
+    assert.equal(fs.readFileSync(`${dir}/Pulumi.staging.yaml`, "utf8"), before);
+  });
+
+  it("a failing pulumi up mid-rollout rolls back; the stack file stays valid", async () => {
+    const d = deps((n) => {
+      if (n === 3) throw new Error("stand-in: update failed");
+    });
+    const report = await runRollout(options(), d);
+    assert.equal(report.final, "rolled back");
+    assert.match(report.reason ?? "", /Step 50%: pulumi up failed: stand-in: update failed/);
+    assert.equal(api().canary.rolledBack, true);
+  });
+
+  it("Ctrl-C mid-step returns to the last verified step; --resume continues to promotion", async () => {
+    const controller = new AbortController();
+    // Interrupt while step 2 (25%) bakes: after its `up`.
+    const first = await runRollout(
+      options({ signal: controller.signal }),
+      deps((n) => n === 2 && controller.abort()),
+    );
+    assert.equal(first.final, "interrupted");
+    assert.equal(api().canary.percent, 5);
+    assert.equal(readState(dir, "staging", "api")?.lastVerified, 0);
+
+    const second = await runRollout(options({ resume: true, image: undefined }), deps());
+    assert.equal(second.final, "promoted", second.reason);
+    assert.deepEqual(
+      second.records.map((r) => r.percent),
+      [25, 50, 100],
+    );
+    assert.equal(api().stable.image, IMAGE);
+  });
+});

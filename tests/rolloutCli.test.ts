@@ -1,0 +1,63 @@
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { cleanupTempProjects, makeTempProject as tempProject } from "./support/cliHarness";
+
+describe("orchestra rollout (command line)", () => {
+  after(cleanupTempProjects);
+  it("--help lists every option and the exit codes", () => {
+    const r = tempProject().run("rollout", "--help");
+    assert.equal(r.status, 0);
+    for (const flag of [
+      "--stack",
+      "--image",
+      "--steps",
+      "--interval",
+      "--resume",
+      "--dry-run",
+      "--report",
+      "--max-p95",
+    ])
+      assert.ok(r.stdout.includes(flag), flag);
+    assert.match(r.stdout, /Exit codes: 0 promoted, 1 rolled back/);
+  });
+
+  it("--dry-run prints the plan and changes nothing", () => {
+    const p = tempProject();
+    const before = p.read("staging");
+    const r = p.run(
+      "rollout",
+      "api",
+      "--stack",
+      "staging",
+      "--image",
+      "repo@sha256:" + "1".repeat(64),
+      "--dry-run",
+    );
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /step 1 +5%: set percent, pulumi up/);
+    assert.match(r.stdout, /promote repo@sha256/);
+    assert.equal(p.read("staging"), before);
+  });
+
+  it("a malformed --steps or --interval is a usage error (exit 2)", () => {
+    const p = tempProject();
+    assert.equal(p.run("rollout", "api", "--stack", "staging", "--steps", "50,25", "--dry-run").status, 2);
+    assert.equal(p.run("rollout", "api", "--stack", "staging", "--interval", "10", "--dry-run").status, 2);
+  });
+
+  it("refuses a second rollout of a stack while the lock is held (exit 1), leaving the file alone", () => {
+    const p = tempProject();
+    const before = p.read("staging");
+    fs.mkdirSync(path.join(p.dir, ".orchestra-rollout"));
+    const lock = { pid: process.pid, service: "worker", since: "2026-01-01T00:00:00Z" };
+    fs.writeFileSync(path.join(p.dir, ".orchestra-rollout", "staging.lock"), JSON.stringify(lock));
+    const r = p.run("rollout", "api", "--stack", "staging", "--image", "repo@sha256:" + "1".repeat(64));
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(
+      r.stderr,
+      new RegExp(`Another rollout holds stack "staging" \\(pid ${process.pid}, service worker`),
+    );
+    assert.equal(p.read("staging"), before);
+  });
+});

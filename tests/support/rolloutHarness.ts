@@ -1,0 +1,78 @@
+import * as fs from "node:fs";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { RevisionMetrics } from "../../cli/rollout/analysis";
+import type { Clock, MetricsSource, PulumiDriver } from "../../cli/rollout/ports";
+import { REPO_ROOT } from "./cliHarness";
+
+/** A project folder with Pulumi.yaml and copies of the stack files, removed by the caller. */
+export function tempProjectDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "orchestra-rollout-"));
+  for (const f of fs.readdirSync(REPO_ROOT)) {
+    if (/^Pulumi(\.[\w-]+)?\.yaml$/.test(f)) fs.copyFileSync(path.join(REPO_ROOT, f), path.join(dir, f));
+  }
+  return dir;
+}
+
+/** A local HTTP server on 127.0.0.1; `handler` answers every request. */
+export async function serve(
+  handler: (req: http.IncomingMessage, res: http.ServerResponse) => void,
+): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = http.createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** A metrics source reading `GET /metrics?service=&revision=&start=&end=` as JSON: used only in tests. */
+export class HttpMetricsSource implements MetricsSource {
+  constructor(private readonly base: string) {}
+  async revisionMetrics(q: {
+    service: string;
+    revision: string;
+    start: Date;
+    end: Date;
+  }): Promise<RevisionMetrics> {
+    const u = new URL("/metrics", this.base);
+    u.searchParams.set("service", q.service);
+    u.searchParams.set("revision", q.revision);
+    u.searchParams.set("start", q.start.toISOString());
+    u.searchParams.set("end", q.end.toISOString());
+    const res = await fetch(u);
+    if (!res.ok) throw new Error(`metrics ${res.status}`);
+    return (await res.json()) as RevisionMetrics;
+  }
+}
+
+/** Virtual time: sleeping advances it at once. */
+export class FakeClock implements Clock {
+  constructor(public t = Date.parse("2026-01-01T00:00:00Z")) {}
+  now(): number {
+    return this.t;
+  }
+  async sleep(ms: number): Promise<void> {
+    this.t += ms;
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+/** The Automation API stand-in: records each `up` with the stack file as it was, returns outputs. */
+export class FakePulumi implements PulumiDriver {
+  readonly ups: string[] = [];
+  constructor(
+    private readonly dir: string,
+    private readonly outputs: () => Record<string, unknown>,
+    private readonly onUp?: (n: number) => void,
+  ) {}
+  async up(stack: string, onOutput: (line: string) => void): Promise<Record<string, unknown>> {
+    this.ups.push(fs.readFileSync(path.join(this.dir, `Pulumi.${stack}.yaml`), "utf8"));
+    onOutput("Updating (stand-in)");
+    this.onUp?.(this.ups.length);
+    return this.outputs();
+  }
+}

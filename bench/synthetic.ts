@@ -2,19 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse, stringify } from "yaml";
-
-/** The folders and files `orchestra plan` needs beside the stack files (as tests/support/cliHarness.ts). */
-const PROGRAM_ENTRIES = [
-  "index.ts",
-  "config",
-  "components",
-  "canary",
-  "render",
-  "cli",
-  "package.json",
-  "tsconfig.json",
-  "node_modules",
-];
+import { PROGRAM_ENTRIES } from "../render/programFiles";
 
 /** Name of the synthetic stack written by `makeSyntheticProject`. */
 export const SYNTHETIC_STACK = "bench";

@@ -2,6 +2,7 @@ import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { PROGRAM_ENTRIES } from "../../render/programFiles";
 
 /**
  * End-to-end helpers: run the real `orchestra` process against throwaway copies of the stack files.
@@ -10,19 +11,6 @@ import * as path from "node:path";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 export const CLI = path.join(REPO_ROOT, "bin", "orchestra.js");
-
-/** What `plan` needs beside the stack files: it imports `<dir>/index.ts`, which imports the rest. */
-const PROGRAM_ENTRIES = [
-  "index.ts",
-  "config",
-  "components",
-  "canary",
-  "render",
-  "cli",
-  "package.json",
-  "tsconfig.json",
-  "node_modules",
-];
 
 /** Extra settings for one run. */
 export interface RunOptions {

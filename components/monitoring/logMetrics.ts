@@ -1,7 +1,7 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import type { AlertRoute } from "../../config/defaults";
 import type { LogMetricConfig } from "../../config/types";
+import { alertPolicyArgs, type RouteChannels } from "./alertPolicyArgs";
 import { logMetricArgs } from "./logMetric";
 import { logMetricPolicy } from "./policies";
 
@@ -13,7 +13,7 @@ export interface LogMetricsArgs {
   /** Stack name, in alert names. */
   readonly stack: string;
   /** Notification channel names per route. Default: none. */
-  readonly channels?: Partial<Record<AlertRoute, pulumi.Input<string>[]>>;
+  readonly channels?: RouteChannels;
   /** Open incidents close after this long without data, in seconds. */
   readonly autoCloseSeconds: number;
   /** User labels on alert policies. Default: none. */
@@ -37,17 +37,7 @@ export class LogMetrics extends pulumi.ComponentResource {
         const p = logMetricPolicy(m, m.alert, args.stack, args.autoCloseSeconds);
         new gcp.monitoring.AlertPolicy(
           `${name}-${m.name}-alert`,
-          {
-            project: args.project,
-            displayName: p.displayName,
-            combiner: p.combiner,
-            conditions: p.conditions,
-            severity: p.severity,
-            documentation: p.documentation,
-            alertStrategy: p.alertStrategy,
-            notificationChannels: args.channels?.[p.route] ?? [],
-            userLabels: { ...args.labels },
-          },
+          alertPolicyArgs(p, args.project, args.channels, args.labels ?? {}),
           // The policy's filter names the metric, which must exist first.
           { parent: this, dependsOn: [metric] },
         );

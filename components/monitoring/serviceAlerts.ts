@@ -1,6 +1,5 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import type { AlertRoute } from "../../config/defaults";
 import type { ServiceMonitoring } from "../../config/types";
 import type { TrafficTarget } from "../cloudrun/traffic";
 import {
@@ -13,6 +12,7 @@ import {
   type PolicyContext,
   type PolicySpec,
 } from "./policies";
+import { alertPolicyArgs, type RouteChannels } from "./alertPolicyArgs";
 import { serviceSlos } from "./slos";
 import { uptimeCheckTarget } from "./uptime";
 
@@ -40,7 +40,7 @@ export interface ServiceAlertsArgs {
   /** Whether the service has a canary; plain, because it decides whether the canary policy exists. */
   readonly hasCanary: boolean;
   /** Notification channel names per route. Default: none (policies open incidents only). */
-  readonly channels?: Partial<Record<AlertRoute, pulumi.Input<string>[]>>;
+  readonly channels?: RouteChannels;
   /** Open incidents close after this long without data, in seconds. */
   readonly autoCloseSeconds: number;
   /** User labels on every policy, SLO and check. Default: none. */
@@ -71,20 +71,9 @@ export class ServiceAlerts extends pulumi.ComponentResource {
     };
     this.policies = {};
     const declare = (spec: PolicySpec | pulumi.Output<PolicySpec>, key: string) => {
-      const p = pulumi.output(spec);
       const policy = new gcp.monitoring.AlertPolicy(
         `${name}-${key}`,
-        {
-          project: args.project,
-          displayName: p.displayName,
-          combiner: p.combiner,
-          conditions: p.conditions,
-          severity: p.severity,
-          documentation: p.documentation,
-          alertStrategy: p.alertStrategy,
-          notificationChannels: p.route.apply((r) => pulumi.all(args.channels?.[r] ?? [])),
-          userLabels: labels,
-        },
+        alertPolicyArgs(spec, args.project, args.channels, labels),
         { parent: this },
       );
       this.policies[key] = policy.name;

@@ -1,4 +1,6 @@
-import * as gcp from "@pulumi/gcp";
+import * as artifactregistry from "@pulumi/gcp/artifactregistry";
+import * as cloudrunv2 from "@pulumi/gcp/cloudrunv2";
+import * as organizations from "@pulumi/gcp/organizations";
 import * as pulumi from "@pulumi/pulumi";
 import { artifactRepository } from "../../config/imageRef";
 import { INGRESS_VALUES, type Environment, type ServiceConfig } from "../../config/types";
@@ -38,7 +40,7 @@ export class CanaryService extends pulumi.ComponentResource {
   public readonly split: pulumi.Output<readonly TrafficTarget[]>;
   /** The revision the service's template declares (the newest one). */
   public readonly templateRevision: pulumi.Output<string>;
-  public readonly service: gcp.cloudrunv2.Service;
+  public readonly service: cloudrunv2.Service;
   public readonly identity: RuntimeIdentity;
 
   constructor(name: string, args: CanaryServiceArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -66,7 +68,7 @@ export class CanaryService extends pulumi.ComponentResource {
       .apply((image) => desiredState(svc, image, this.identity.email));
     const plan = desired.apply((d) => d.plan);
 
-    this.service = new gcp.cloudrunv2.Service(
+    this.service = new cloudrunv2.Service(
       `${name}-service`,
       {
         name: svc.name,
@@ -114,9 +116,9 @@ export class CanaryService extends pulumi.ComponentResource {
   private grantImagePull(name: string, repository: string, project: string): pulumi.Resource[] {
     const ar = artifactRepository(repository);
     if (!ar) return [];
-    const projectNumber = gcp.organizations.getProjectOutput({ projectId: project }, { parent: this }).number;
+    const projectNumber = organizations.getProjectOutput({ projectId: project }, { parent: this }).number;
     return [
-      new gcp.artifactregistry.RepositoryIamMember(
+      new artifactregistry.RepositoryIamMember(
         `${name}-image-pull`,
         {
           project: ar.project,
@@ -133,7 +135,7 @@ export class CanaryService extends pulumi.ComponentResource {
   private grantInvokers(name: string, svc: ServiceConfig, project: string, region: string): void {
     const members = [...(svc.allowUnauthenticated ? ["allUsers"] : []), ...svc.invokers];
     for (const member of [...new Set(members)].sort()) {
-      new gcp.cloudrunv2.ServiceIamMember(
+      new cloudrunv2.ServiceIamMember(
         `${name}-invoker-${memberSlug(member)}`,
         { project, location: region, name: this.service.name, role: "roles/run.invoker", member },
         { parent: this },

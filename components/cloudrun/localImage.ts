@@ -1,5 +1,5 @@
 import * as docker from "@pulumi/docker";
-import * as gcp from "@pulumi/gcp";
+import * as organizations from "@pulumi/gcp/organizations";
 import * as pulumi from "@pulumi/pulumi";
 import type { BuildSpec } from "../../config/types";
 
@@ -15,7 +15,7 @@ export function buildLocalImage(
   parent: pulumi.Resource,
 ): pulumi.Output<string> {
   const imageName = `${repository}:${tag}`;
-  const token = gcp.organizations.getClientConfigOutput({ parent }).accessToken;
+  const token = organizations.getClientConfigOutput({ parent }).accessToken;
   const image = new docker.Image(
     `${name}-image`,
     {

@@ -1,4 +1,10 @@
-import * as gcp from "@pulumi/gcp";
+import * as artifactregistry from "@pulumi/gcp/artifactregistry";
+import * as iam from "@pulumi/gcp/iam";
+import * as kms from "@pulumi/gcp/kms";
+import * as projects from "@pulumi/gcp/projects";
+import * as serviceaccount from "@pulumi/gcp/serviceaccount";
+import * as storage from "@pulumi/gcp/storage";
+import type * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { artifactRepository } from "../../config/imageRef";
 import type { CicdConfig } from "../../config/types";
@@ -52,7 +58,7 @@ export class DeliveryIdentity extends pulumi.ComponentResource {
     const parent = { parent: this };
     const appIds = Object.values(cicd.applications).map((a) => a.id);
 
-    const pool = new gcp.iam.WorkloadIdentityPool(
+    const pool = new iam.WorkloadIdentityPool(
       `${name}-pool`,
       {
         project,
@@ -63,7 +69,7 @@ export class DeliveryIdentity extends pulumi.ComponentResource {
       parent,
     );
     const provider = (kind: "deploy" | "preview", id: string, condition: string) =>
-      new gcp.iam.WorkloadIdentityPoolProvider(
+      new iam.WorkloadIdentityPoolProvider(
         `${name}-${kind}-provider`,
         {
           project,
@@ -95,7 +101,7 @@ export class DeliveryIdentity extends pulumi.ComponentResource {
     );
 
     const account = (role: string, accountId: string, what: string) =>
-      new gcp.serviceaccount.Account(
+      new serviceaccount.Account(
         `${name}-${role}`,
         {
           project,
@@ -105,8 +111,8 @@ export class DeliveryIdentity extends pulumi.ComponentResource {
         },
         parent,
       );
-    const impersonation = (role: string, sa: gcp.serviceaccount.Account, attribute: string, repoId: number) =>
-      new gcp.serviceaccount.IAMMember(
+    const impersonation = (role: string, sa: serviceaccount.Account, attribute: string, repoId: number) =>
+      new serviceaccount.IAMMember(
         `${name}-${role}`,
         {
           serviceAccountId: sa.name,
@@ -117,11 +123,11 @@ export class DeliveryIdentity extends pulumi.ComponentResource {
       );
     const projectRole = (
       role: string,
-      sa: gcp.serviceaccount.Account,
+      sa: serviceaccount.Account,
       grant: string,
       condition?: gcp.types.input.projects.IAMMemberCondition,
     ) =>
-      new gcp.projects.IAMMember(
+      new projects.IAMMember(
         `${name}-${role}`,
         {
           project,
@@ -152,7 +158,7 @@ export class DeliveryIdentity extends pulumi.ComponentResource {
         ["deployer", deployer, "roles/storage.objectAdmin"],
         ["previewer", previewer, "roles/storage.objectViewer"],
       ] as const) {
-        new gcp.storage.BucketIAMMember(
+        new storage.BucketIAMMember(
           `${name}-${who}-state`,
           { bucket: cicd.stateBucket, role, member: pulumi.interpolate`serviceAccount:${sa.email}` },
           parent,
@@ -164,7 +170,7 @@ export class DeliveryIdentity extends pulumi.ComponentResource {
         ["deployer", deployer, "roles/cloudkms.cryptoKeyEncrypterDecrypter"],
         ["previewer", previewer, "roles/cloudkms.cryptoKeyDecrypter"],
       ] as const) {
-        new gcp.kms.CryptoKeyIAMMember(
+        new kms.CryptoKeyIAMMember(
           `${name}-${who}-secrets-key`,
           { cryptoKeyId: cicd.secretsKey, role, member: pulumi.interpolate`serviceAccount:${sa.email}` },
           parent,
@@ -178,7 +184,7 @@ export class DeliveryIdentity extends pulumi.ComponentResource {
         impersonation(`pusher-wif-${service}`, pusher, DEPLOY_ATTRIBUTE, repo.id);
         const ar = artifactRepository(args.imageRepositories?.[service] ?? "");
         if (!ar) continue;
-        new gcp.artifactregistry.RepositoryIamMember(
+        new artifactregistry.RepositoryIamMember(
           `${name}-pusher-${service}`,
           {
             project: ar.project,

@@ -1,4 +1,5 @@
-import * as gcp from "@pulumi/gcp";
+import * as secretmanager from "@pulumi/gcp/secretmanager";
+import * as serviceaccount from "@pulumi/gcp/serviceaccount";
 import * as pulumi from "@pulumi/pulumi";
 import { runtimeAccountId, serviceAccountEmail } from "./accountId";
 
@@ -18,14 +19,14 @@ export interface RuntimeIdentityArgs {
 export class RuntimeIdentity extends pulumi.ComponentResource {
   /** The account's email, known before creation because the id is derived from the service name. */
   public readonly email: string;
-  public readonly account: gcp.serviceaccount.Account;
+  public readonly account: serviceaccount.Account;
 
   constructor(name: string, args: RuntimeIdentityArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ai-orchestra:identity:RuntimeIdentity", name, {}, opts);
     const accountId = runtimeAccountId(args.service);
     this.email = serviceAccountEmail(accountId, args.project);
 
-    this.account = new gcp.serviceaccount.Account(
+    this.account = new serviceaccount.Account(
       `${name}-account`,
       {
         project: args.project,
@@ -39,7 +40,7 @@ export class RuntimeIdentity extends pulumi.ComponentResource {
     const member = pulumi.interpolate`serviceAccount:${this.account.email}`;
     for (const secret of [...new Set(args.secrets ?? [])].sort()) {
       const short = secret.split("/").pop() as string;
-      new gcp.secretmanager.SecretIamMember(
+      new secretmanager.SecretIamMember(
         `${name}-secret-${short}`,
         { project: args.project, secretId: secret, role: "roles/secretmanager.secretAccessor", member },
         { parent: this },

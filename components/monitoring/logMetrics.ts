@@ -1,4 +1,5 @@
-import * as gcp from "@pulumi/gcp";
+import * as logging from "@pulumi/gcp/logging";
+import * as monitoring from "@pulumi/gcp/monitoring";
 import * as pulumi from "@pulumi/pulumi";
 import type { LogMetricConfig } from "../../config/types";
 import { alertPolicyArgs, type RouteChannels } from "./alertPolicyArgs";
@@ -29,13 +30,13 @@ export class LogMetrics extends pulumi.ComponentResource {
     super("ai-orchestra:monitoring:LogMetrics", name, {}, opts);
     this.metricTypes = {};
     for (const m of args.metrics) {
-      const metric = new gcp.logging.Metric(`${name}-${m.name}`, logMetricArgs(m, args.project), {
+      const metric = new logging.Metric(`${name}-${m.name}`, logMetricArgs(m, args.project), {
         parent: this,
       });
       this.metricTypes[m.name] = pulumi.interpolate`logging.googleapis.com/user/${metric.name}`;
       if (m.alert) {
         const p = logMetricPolicy(m, m.alert, args.stack, args.autoCloseSeconds);
-        new gcp.monitoring.AlertPolicy(
+        new monitoring.AlertPolicy(
           `${name}-${m.name}-alert`,
           alertPolicyArgs(p, args.project, args.channels, args.labels ?? {}),
           // The policy's filter names the metric, which must exist first.

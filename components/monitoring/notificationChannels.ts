@@ -1,4 +1,4 @@
-import * as gcp from "@pulumi/gcp";
+import * as monitoring from "@pulumi/gcp/monitoring";
 import * as pulumi from "@pulumi/pulumi";
 import type { AlertRoute } from "../../config/defaults";
 import type { ChannelConfig } from "../../config/types";
@@ -24,14 +24,14 @@ export class NotificationChannels extends pulumi.ComponentResource {
 
   constructor(name: string, args: NotificationChannelsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ai-orchestra:monitoring:NotificationChannels", name, {}, opts);
-    const created = new Map<string, gcp.monitoring.NotificationChannel>();
+    const created = new Map<string, monitoring.NotificationChannel>();
     for (const c of args.channels) {
       const { type, labels } = channelType(c);
       const secret = (v: pulumi.Input<string> | undefined) =>
         v === undefined ? undefined : pulumi.secret(v);
       created.set(
         c.name,
-        new gcp.monitoring.NotificationChannel(
+        new monitoring.NotificationChannel(
           `${name}-${c.name}`,
           {
             project: args.project,
@@ -50,7 +50,7 @@ export class NotificationChannels extends pulumi.ComponentResource {
     }
     const routes = routeChannels(args.channels);
     const names = (list: string[]) =>
-      list.map((n) => (created.get(n) as gcp.monitoring.NotificationChannel).name);
+      list.map((n) => (created.get(n) as monitoring.NotificationChannel).name);
     this.byRoute = { page: names(routes.page), ticket: names(routes.ticket) };
     this.registerOutputs({ byRoute: this.byRoute });
   }

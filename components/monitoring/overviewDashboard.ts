@@ -1,4 +1,4 @@
-import * as gcp from "@pulumi/gcp";
+import * as monitoring from "@pulumi/gcp/monitoring";
 import * as pulumi from "@pulumi/pulumi";
 import type { LogMetricConfig } from "../../config/types";
 import { overviewDashboard } from "./dashboard";
@@ -25,7 +25,7 @@ export class OverviewDashboard extends pulumi.ComponentResource {
     const services = pulumi.all(
       args.services.map((s) => pulumi.output(s.url).apply((url) => ({ name: s.name, url }))),
     );
-    const dashboard = new gcp.monitoring.Dashboard(
+    const dashboard = new monitoring.Dashboard(
       `${name}-dashboard`,
       {
         project: args.project,

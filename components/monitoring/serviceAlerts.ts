@@ -1,4 +1,4 @@
-import * as gcp from "@pulumi/gcp";
+import * as monitoring from "@pulumi/gcp/monitoring";
 import * as pulumi from "@pulumi/pulumi";
 import type { ServiceMonitoring } from "../../config/types";
 import type { TrafficTarget } from "../cloudrun/traffic";
@@ -71,7 +71,7 @@ export class ServiceAlerts extends pulumi.ComponentResource {
     };
     this.policies = {};
     const declare = (spec: PolicySpec | pulumi.Output<PolicySpec>, key: string) => {
-      const policy = new gcp.monitoring.AlertPolicy(
+      const policy = new monitoring.AlertPolicy(
         `${name}-${key}`,
         alertPolicyArgs(spec, args.project, args.channels, labels),
         { parent: this },
@@ -96,7 +96,7 @@ export class ServiceAlerts extends pulumi.ComponentResource {
 
     const target = uptimeCheckTarget(args.healthCheckPath, args.publiclyReachable);
     if (target) {
-      const check = new gcp.monitoring.UptimeCheckConfig(
+      const check = new monitoring.UptimeCheckConfig(
         `${name}-uptime-check`,
         {
           project: args.project,
@@ -125,7 +125,7 @@ export class ServiceAlerts extends pulumi.ComponentResource {
       this.uptimeCheckId = pulumi.output(undefined);
     }
 
-    const monitored = new gcp.monitoring.GenericService(
+    const monitored = new monitoring.GenericService(
       `${name}-service`,
       {
         project: args.project,
@@ -140,7 +140,7 @@ export class ServiceAlerts extends pulumi.ComponentResource {
       { parent: this },
     );
     this.slos = serviceSlos(args.service, slo).map((s) => {
-      const objective = new gcp.monitoring.Slo(
+      const objective = new monitoring.Slo(
         `${name}-slo-${s.kind}`,
         {
           project: args.project,

@@ -1,4 +1,4 @@
-import * as gcp from "@pulumi/gcp";
+import * as monitoring from "@pulumi/gcp/monitoring";
 import * as pulumi from "@pulumi/pulumi";
 import type { LogMetricConfig, ServiceMonitoring } from "../../config/types";
 import type { TrafficTarget } from "../cloudrun/traffic";
@@ -33,7 +33,7 @@ export interface ServiceDashboardArgs {
 export class ServiceDashboard extends pulumi.ComponentResource {
   /** The dashboard's resource id. */
   public readonly dashboardId: pulumi.Output<string>;
-  public readonly dashboard: gcp.monitoring.Dashboard;
+  public readonly dashboard: monitoring.Dashboard;
 
   constructor(name: string, args: ServiceDashboardArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ai-orchestra:monitoring:ServiceDashboard", name, {}, opts);
@@ -67,7 +67,7 @@ export class ServiceDashboard extends pulumi.ComponentResource {
           }),
         ),
       );
-    this.dashboard = new gcp.monitoring.Dashboard(
+    this.dashboard = new monitoring.Dashboard(
       `${name}-dashboard`,
       { project: args.project, dashboardJson: json },
       { parent: this },

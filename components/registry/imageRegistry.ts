@@ -1,4 +1,4 @@
-import * as gcp from "@pulumi/gcp";
+import * as artifactregistry from "@pulumi/gcp/artifactregistry";
 import * as pulumi from "@pulumi/pulumi";
 import { cleanupPolicies, type CleanupSettings } from "./cleanup";
 
@@ -19,12 +19,12 @@ export interface ImageRegistryArgs {
 export class ImageRegistry extends pulumi.ComponentResource {
   /** `REGION-docker.pkg.dev/PROJECT/REPOSITORY`, the prefix of every image in it. */
   public readonly url: string;
-  public readonly repository: gcp.artifactregistry.Repository;
+  public readonly repository: artifactregistry.Repository;
 
   constructor(name: string, args: ImageRegistryArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ai-orchestra:registry:ImageRegistry", name, {}, opts);
     this.url = `${args.region}-docker.pkg.dev/${args.project}/${args.repository}`;
-    this.repository = new gcp.artifactregistry.Repository(
+    this.repository = new artifactregistry.Repository(
       `${name}-repository`,
       {
         project: args.project,

@@ -46,7 +46,11 @@ const services = config.services.map(
     ),
 );
 
-/** Per service: its URL, the URLs of the stable and canary tags, and the traffic split. */
+/**
+ * Per service: its URL, the URLs of the stable and canary tags and the traffic split (primary region),
+ * and per region what Cloud Run reports, so `orchestra canary status` and `orchestra rollout` can see
+ * a region that disagrees.
+ */
 export const serviceEndpoints = pulumi.output(
   Object.fromEntries(
     services.map((s, i) => [
@@ -57,6 +61,20 @@ export const serviceEndpoints = pulumi.output(
         canaryUrl: s.canaryUrl,
         split: s.split,
         revision: s.templateRevision,
+        latestReadyRevision: s.regions[s.primaryRegion].latestReadyRevision,
+        regions: Object.fromEntries(
+          Object.entries(s.regions).map(([region, r]) => [
+            region,
+            {
+              url: r.url,
+              stableUrl: r.stableUrl,
+              canaryUrl: r.canaryUrl,
+              latestReadyRevision: r.latestReadyRevision,
+              latestCreatedRevision: r.latestCreatedRevision,
+              traffic: r.traffic,
+            },
+          ]),
+        ),
       },
     ]),
   ),
@@ -125,7 +143,8 @@ const observed = config.services.map((service, i) => {
   const alerts = new ServiceAlerts(`${service.name}-alerts`, {
     service: service.name,
     project: config.project,
-    region: config.region,
+    region: run.primaryRegion,
+    regions: service.regions,
     stack: config.stack,
     monitoring: settings,
     maxInstances: service.scaling.maxInstances,
@@ -145,6 +164,7 @@ const observed = config.services.map((service, i) => {
     monitoring: settings,
     maxInstances: service.scaling.maxInstances,
     url: run.url,
+    regions: service.regions,
     canaryUrl: run.canaryUrl,
     split: run.split,
     slos: alerts.slos,
@@ -172,7 +192,7 @@ const overview = new OverviewDashboard("overview", {
   project: config.project,
   stack: config.stack,
   environment: config.environment,
-  services: config.services.map((s, i) => ({ name: s.name, url: services[i].url })),
+  services: config.services.map((s, i) => ({ name: s.name, url: services[i].url, regions: s.regions })),
   logMetrics: monitoring.logMetrics,
 });
 

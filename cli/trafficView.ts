@@ -20,9 +20,18 @@ export function describeService(sp: ServicePlan): string {
       ["stable", "(built at deploy)", "100%", `local build of ${s.stable.build?.context}`],
     ])}`;
   }
-  const rows = [["TAG", "REVISION", "PERCENT", "IMAGE"]];
-  for (const t of sp.plan.traffic)
-    rows.push([t.tag, t.revision, `${t.percent}%`, shortImage(imageFor(t.tag) ?? "")]);
+  // Every region gets the same split; listing each one shows where the service runs.
+  const regions = s.regions.length > 1 ? s.regions : [];
+  const rows = [[...(regions.length ? ["REGION"] : []), "TAG", "REVISION", "PERCENT", "IMAGE"]];
+  for (const region of regions.length ? regions : [undefined])
+    for (const t of sp.plan.traffic)
+      rows.push([
+        ...(region ? [region] : []),
+        t.tag,
+        t.revision,
+        `${t.percent}%`,
+        shortImage(imageFor(t.tag) ?? ""),
+      ]);
   return `${head}\n${table(rows)}\n  template revision: ${sp.plan.templateRevision} (the ${sp.plan.templateRelease} release)`;
 }
 

@@ -19,6 +19,23 @@ const LABEL_KEY = /^[a-z][a-z0-9_-]{0,62}$/;
 const LABEL_VALUE = /^[a-z0-9_-]{0,63}$/;
 const MEMORY = /^(?<n>\d+)(?<unit>Mi|Gi)$/;
 export const CPU_VALUES = ["1", "2", "4", "6", "8"] as const;
+export const REGION = /^[a-z]+-[a-z]+\d+$/;
+
+/** Cloud Run regions a service runs in: each gets its own service with the same traffic split. */
+const regionList = z
+  .array(
+    z.string({ error: "must be a region name." }).regex(REGION, {
+      error: fix(
+        "must be a GCP region such as `europe-west1`.",
+        "pick a region from `gcloud run regions list`.",
+      ),
+    }),
+    { error: fix("must be a list of regions.", "write e.g. `[europe-west1, europe-west4]`.") },
+  )
+  .min(1, { error: fix("must name at least one region.", "remove the key to use the stack's regions.") })
+  .refine((list) => new Set(list).size === list.length, {
+    error: fix("names a region twice.", "list each region once."),
+  });
 
 const percent = z
   .number({
@@ -117,6 +134,7 @@ const secretRef = z.strictObject({
 });
 
 export const serviceSchema = z.strictObject({
+  regions: regionList.optional(),
   repository: z.string({
     error: fix(
       "must be the image repository, e.g. `europe-west1-docker.pkg.dev/PROJECT/REPO/IMAGE`.",
@@ -198,6 +216,7 @@ export const projectSchema = z.strictObject({
       "set `ai-orchestra:environment` in the stack file.",
     ),
   }),
+  regions: regionList.optional(),
   labels: z
     .record(
       z.string().regex(LABEL_KEY, {
@@ -268,7 +287,7 @@ export const gcpSchema = z.object({
         "`pulumi config set gcp:region europe-west1 -s STACK`.",
       ),
     })
-    .regex(/^[a-z]+-[a-z]+\d+$/, {
+    .regex(REGION, {
       error: fix(
         "must be a GCP region such as `europe-west1`.",
         "pick a region from `gcloud run regions list`.",

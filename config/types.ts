@@ -45,6 +45,8 @@ export interface SecretEnvRef {
 
 export interface ServiceConfig {
   readonly name: string;
+  /** Cloud Run regions, each with its own service and the same traffic split; never empty. */
+  readonly regions: readonly string[];
   readonly repository: string;
   readonly stable: StableRelease;
   readonly canary?: CanaryRelease;
@@ -118,7 +120,10 @@ export interface CicdConfig {
 export interface StackConfig {
   readonly stack: string;
   readonly project: string;
+  /** The provider's region (`gcp:region`): regional resources such as the registry live here. */
   readonly region: string;
+  /** Default regions of the services (`ai-orchestra:regions`); `[region]` when unset. */
+  readonly regions: readonly string[];
   readonly environment: Environment;
   readonly labels: Readonly<Record<string, string>>;
   readonly services: readonly ServiceConfig[];

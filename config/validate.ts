@@ -21,6 +21,7 @@ const UNSET: Readonly<Record<string, string>> = {
   cicd: "{}",
   githubSecrets: "{}",
   deliveryAppPrivateKey: "",
+  regions: "[]",
 };
 
 /** Cloud Run sets these itself; a container may not. */
@@ -94,8 +95,10 @@ export function validateStackConfig(
   const environment = ownParsed.data.environment;
   const warnings: string[] = [];
   const services: ServiceConfig[] = [];
+  // The stack's regions default to the provider's region, so a single-region stack needs no new key.
+  const regions = ownParsed.data.regions ?? [gcpParsed.data.region];
   for (const [name, raw] of Object.entries(ownParsed.data.services)) {
-    const resolved = resolveService(name, raw, environment, issues, warnings);
+    const resolved = resolveService(name, raw, environment, regions, issues, warnings);
     if (resolved) services.push(resolved);
   }
   for (const service of services) requireStablePin(service, gcpParsed.data.project, issues);
@@ -122,6 +125,7 @@ export function validateStackConfig(
       stack,
       project: gcpParsed.data.project,
       region: gcpParsed.data.region,
+      regions,
       environment,
       labels: ownParsed.data.labels ?? {},
       services,
@@ -136,6 +140,7 @@ function resolveService(
   name: string,
   raw: RawService,
   environment: Environment,
+  stackRegions: readonly string[],
   issues: ConfigIssue[],
   warnings: string[],
 ): ServiceConfig | undefined {
@@ -300,6 +305,7 @@ function resolveService(
   if (issues.length > before) return undefined;
   return {
     name,
+    regions: raw.regions ?? stackRegions,
     repository: raw.repository,
     stable: {
       ...(stable?.image ? { image: stable.image } : {}),

@@ -50,6 +50,8 @@ interface Initial {
   readonly env?: Record<string, string>;
   readonly scaling?: { maxInstances?: number; concurrency?: number };
   readonly healthCheckPath?: string;
+  /** The service's own `regions`; absent: the stack's region only. */
+  readonly regions?: readonly string[];
 }
 
 function firstDeployFile(init: Initial): StackFile {
@@ -58,6 +60,7 @@ function firstDeployFile(init: Initial): StackFile {
   if (init.env !== undefined) service.env = { ...init.env };
   if (init.scaling !== undefined) service.scaling = { ...init.scaling };
   if (init.healthCheckPath !== undefined) service.healthCheckPath = init.healthCheckPath;
+  if (init.regions !== undefined) service.regions = [...init.regions];
   return {
     config: {
       "gcp:project": "proj-test",
@@ -84,6 +87,7 @@ function rawService(file: StackFile, name: string): RawService {
 // Operations.
 
 type ConfigChange =
+  | { readonly setting: "regions"; readonly value: readonly string[] }
   | { readonly setting: "memory"; readonly value: string }
   | { readonly setting: "env"; readonly name: string; readonly value: string }
   | { readonly setting: "maxInstances"; readonly value: number }
@@ -168,6 +172,9 @@ function applyConfigChange(file: StackFile, name: string, change: ConfigChange):
   const copy = structuredClone(file) as StackFile;
   const service = rawService(copy, name);
   switch (change.setting) {
+    case "regions":
+      service.regions = [...change.value];
+      break;
     case "memory":
       service.memory = change.value;
       break;
@@ -263,6 +270,8 @@ interface Step {
   readonly deploy?: ApplyResult;
   /** Revisions that existed before this step's deploy. */
   readonly existedBefore: ReadonlySet<string>;
+  /** A region added while a canary runs: skipped, as the README tells users (the region has no stable revision). */
+  readonly regionAddedMidCanary?: boolean;
 }
 
 function deployable(file: StackFile, name: string): Deployed | string {
@@ -283,19 +292,40 @@ function deployable(file: StackFile, name: string): Deployed | string {
   return { file, config, service, desired, plan: d.plan, cliPlan: servicePlan(config, service).plan };
 }
 
-function simulate(init: Initial, ops: readonly Op[]): { steps: Step[]; cloudRun: CloudRunService } {
+interface Simulation {
+  readonly steps: Step[];
+  /** The service in its first region. */
+  readonly cloudRun: CloudRunService;
+  /** The service in every region it runs in now. */
+  readonly regions: ReadonlyMap<string, CloudRunService>;
+}
+
+function simulate(init: Initial, ops: readonly Op[]): Simulation {
   const name = init.name;
-  const cloudRun = new CloudRunService(name);
+  // One Cloud Run service per region; a region dropped from the list is deleted, one added starts empty.
+  const regions = new Map<string, CloudRunService>();
   const steps: Step[] = [];
+  /** Revisions of the service in its first region (every region has the same ones). */
+  const revisionsNow = () => new Set<string>(regions.values().next().value?.revisions.keys() ?? []);
 
   const deploy = (op: Step["op"], before: Deployed | undefined, file: StackFile): Deployed | undefined => {
-    const existedBefore = new Set(cloudRun.revisions.keys());
+    const existedBefore = revisionsNow();
     const next = deployable(file, name);
     if (typeof next === "string") {
       steps.push({ op, before, invalid: next, existedBefore });
       return undefined;
     }
-    steps.push({ op, before, after: next, deploy: cloudRun.apply(next.desired), existedBefore });
+    for (const region of [...regions.keys()])
+      if (!next.service.regions.includes(region)) regions.delete(region);
+    let result: ApplyResult = { ok: true, created: false };
+    for (const region of next.service.regions) {
+      const service = regions.get(region) ?? new CloudRunService(name);
+      regions.set(region, service);
+      const applied = service.apply(next.desired);
+      if (!applied.ok) result = { ok: false, reason: `${region}: ${applied.reason}` };
+      else if (result.ok && applied.created) result = applied;
+    }
+    steps.push({ op, before, after: next, deploy: result, existedBefore });
     return next;
   };
 
@@ -304,7 +334,16 @@ function simulate(init: Initial, ops: readonly Op[]): { steps: Step[]; cloudRun:
     if (!current) break;
     let file: StackFile;
     if (op.kind === "config") {
-      file = applyConfigChange(current.file, name, op.change);
+      const change = op.change;
+      if (
+        change.setting === "regions" &&
+        current.service.canary &&
+        change.value.some((r) => !current?.service.regions.includes(r))
+      ) {
+        steps.push({ op, before: current, regionAddedMidCanary: true, existedBefore: new Set() });
+        continue;
+      }
+      file = applyConfigChange(current.file, name, change);
     } else if (op.kind === "edit-canary") {
       file = followPinFix(writeCanaryByHand(current.file, name, op), name);
       if (typeof deployable(file, name) === "string") {
@@ -312,7 +351,7 @@ function simulate(init: Initial, ops: readonly Op[]): { steps: Step[]; cloudRun:
           op,
           before: current,
           handEditInvalid: true,
-          existedBefore: new Set(cloudRun.revisions.keys()),
+          existedBefore: revisionsNow(),
         });
         continue;
       }
@@ -328,14 +367,15 @@ function simulate(init: Initial, ops: readonly Op[]): { steps: Step[]; cloudRun:
           before: current,
           refused: e,
           untouched,
-          existedBefore: new Set(cloudRun.revisions.keys()),
+          existedBefore: revisionsNow(),
         });
         continue;
       }
     }
     current = deploy(op, current, file);
   }
-  return { steps, cloudRun };
+  const cloudRun = regions.get(steps[0]?.after?.service.regions[0] ?? "") ?? new CloudRunService(name);
+  return { steps, cloudRun, regions };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -373,7 +413,7 @@ function accepted(step: Step): { before: Deployed; after: Deployed; deploy: Appl
 /** Property a: every state reached validates and is accepted by Cloud Run; refusals change nothing. */
 function assertEveryStateAccepted(steps: readonly Step[], cloudRun: CloudRunService, hint = ""): void {
   for (const step of steps) {
-    if (step.handEditInvalid) continue;
+    if (step.handEditInvalid || step.regionAddedMidCanary) continue;
     if (step.refused) {
       assert.ok(step.untouched, `${show(step.op)} changed the config it was given while refusing it`);
       continue;
@@ -808,5 +848,64 @@ describe("canary lifecycle (property-based, against a model of Cloud Run)", () =
       }),
     );
     seen.expect("second start", "promote without canary");
+  });
+
+  const REGION_POOL = ["europe-west1", "europe-west4", "us-central1"];
+  const regionsArb = fc.subarray(REGION_POOL, { minLength: 1 });
+  const regionChange: fc.Arbitrary<Op> = regionsArb.map((value) => ({
+    kind: "config",
+    change: { setting: "regions", value },
+  }));
+
+  it("i. several regions: every region accepts every state and serves the same split; regions come and go between releases", () => {
+    const seen = coverage();
+    const withRegions = fc.array(
+      fc.oneof({ weight: 4, arbitrary: opArb }, { weight: 1, arbitrary: regionChange }),
+      {
+        maxLength: MAX_OPS,
+      },
+    );
+    check(
+      fc.property(initialArb, regionsArb, withRegions, (init, regions, ops) => {
+        const { steps, regions: deployed } = simulate({ ...init, regions }, ops);
+        for (const step of steps) {
+          if (step.regionAddedMidCanary) {
+            seen.hit("region added mid-canary skipped");
+            continue;
+          }
+          if (step.handEditInvalid || step.refused) continue;
+          assert.equal(step.invalid, undefined, `${show(step.op)}: ${step.invalid}`);
+          assert.ok(
+            step.deploy?.ok,
+            `${show(step.op)}: ${step.deploy && !step.deploy.ok ? step.deploy.reason : ""}`,
+          );
+        }
+        const last = [...steps].reverse().find((s) => s.after)?.after;
+        assert.ok(last);
+        assert.deepEqual([...deployed.keys()].sort(), [...last.service.regions].sort());
+        const splits = [...deployed.values()].map((service) => JSON.stringify(service.serving));
+        assert.equal(new Set(splits).size, 1, `regions serve different splits: ${splits.join(" | ")}`);
+        assert.equal(splits[0], JSON.stringify(last.desired.traffic));
+        if (deployed.size > 1) seen.hit("several regions");
+        if (steps.some((s) => s.op.kind === "config" && s.op.change.setting === "regions" && s.deploy?.ok))
+          seen.hit("regions changed");
+      }),
+    );
+    seen.expect("several regions", "regions changed", "region added mid-canary skipped");
+  });
+
+  it("i'. why regions are added between releases: a new region has no stable revision for a running canary to split with", () => {
+    const init: Initial = {
+      name: "api",
+      stableImage: `${REPO}@${digest("pool-0")}`,
+      regions: ["europe-west1"],
+    };
+    const { steps } = simulate(init, [{ kind: "start", image: `${REPO}@${digest("fresh-1")}`, percent: 10 }]);
+    const running = steps[1].after;
+    assert.ok(running);
+    // Deploying that state to a region that has never run the service:
+    const fresh = new CloudRunService("api");
+    const result = fresh.apply(running.desired);
+    assert.ok(!result.ok && result.reason.startsWith("rule 3"), JSON.stringify(result));
   });
 });

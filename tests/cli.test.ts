@@ -297,7 +297,16 @@ describe("orchestra CLI (end to end)", function () {
       assert.equal(byName("worker-service").parent, "worker");
 
       const cloudRun = out.resources.filter((r: Json) => r.type === "gcp:cloudrunv2/service:Service");
-      assert.equal(cloudRun.length, 2);
+      // api runs in europe-west1 and europe-west4, worker in europe-west1 only.
+      assert.deepEqual(cloudRun.map((r: Json) => `${r.name} ${r.inputs.location}`).sort(), [
+        "api-europe-west4-service europe-west4",
+        "api-service europe-west1",
+        "worker-service europe-west1",
+      ]);
+      assert.deepEqual(
+        byName("api-europe-west4-service").inputs.traffics,
+        byName("api-service").inputs.traffics,
+      );
       for (const svc of cloudRun) {
         const sum = svc.inputs.traffics.reduce((n: number, t: Json) => n + t.percent, 0);
         assert.equal(sum, 100, `${svc.name} traffic sums to 100`);

@@ -58,7 +58,9 @@ describe("guardrails over whole stacks", function () {
         ["deletion-protection", "worker-service", "mandatory"],
         ["min-instances", "worker-service", "mandatory"],
         ["service-observability", "worker-service", "mandatory"],
+        // prod runs api in two regions: each region's service carries the canary.
         ["canary-percent", "api-service", "mandatory"],
+        ["canary-percent", "api-europe-west4-service", "mandatory"],
         ["no-plaintext-secrets", "worker-service", "mandatory"],
         ["secret-config", "prod", "mandatory"],
       ],
@@ -70,6 +72,7 @@ describe("guardrails over whole stacks", function () {
         "worker has deletionProtection: false in prod.",
         "worker scales to 0 instances in prod: the first request after idle waits for a cold start.",
         "worker is missing an uptime check.",
+        "api's canary takes 10% of traffic; this stack allows at most 5%.",
         "api's canary takes 10% of traffic; this stack allows at most 5%.",
         "worker's env API_TOKEN (container 0) is named like a secret but has a plain value.",
         "Pulumi.prod.yaml: ai-orchestra:slackToken is a secret set in plain text; it is in git for anyone to read.",

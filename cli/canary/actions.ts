@@ -6,12 +6,14 @@ import {
   setCanaryPercent,
   startCanary,
 } from "../../canary/lifecycle";
-import { servicePlan } from "../../canary/plan";
+import { servicePlan, type ServicePlan } from "../../canary/plan";
+import { regionAgreement, type RegionAgreement } from "../../canary/regions";
 import type { StackConfig } from "../../config/types";
 import { listStacks, StackFileError } from "../../render/stackFile";
 import { CliError, color, projectDir } from "../output";
 import { editStack, loadValidStack } from "../stackEditor";
 import { describeService, splitLine } from "../trafficView";
+import { readLiveRegions, type LiveRead } from "./liveRegions";
 
 /** A percent argument; anything but a whole number 0-100 is a usage error, like a malformed option. */
 export function parsePercent(value: string): number {
@@ -62,7 +64,7 @@ export function rollback(service: string, opts: { stack: string }): void {
   run(opts.stack, service, `canary of ${service} rolled back`, (c) => rollbackCanary(c, service));
 }
 
-export function status(opts: { stack?: string; json?: boolean }): void {
+export async function status(opts: { stack?: string; json?: boolean; live?: boolean }): Promise<void> {
   const dir = projectDir();
   const stacks = opts.stack ? [opts.stack] : listStacks(dir);
   const report: unknown[] = [];
@@ -72,11 +74,15 @@ export function status(opts: { stack?: string; json?: boolean }): void {
     try {
       const { config } = loadValidStack(dir, stack);
       const services = config.services.map((s) => servicePlan(config, s));
+      const live = opts.live ? await readLiveRegions(dir, stack) : undefined;
+      const liveOf = (sp: ServicePlan) => liveReport(sp, live);
       report.push({
         stack,
+        ...(live && !live.ok ? { liveError: live.reason } : {}),
         services: services.map((sp) => ({
           name: sp.service.name,
           state: sp.state,
+          regions: sp.service.regions,
           stable: {
             image: sp.service.stable.image ?? null,
             revision: sp.plan?.traffic.find((t) => t.tag === "stable")?.revision ?? null,
@@ -89,13 +95,38 @@ export function status(opts: { stack?: string; json?: boolean }): void {
               }
             : null,
           traffic: sp.plan?.traffic ?? [],
+          ...(live?.ok ? { live: liveOf(sp) ?? null } : {}),
         })),
       });
-      text.push(
-        color.bold(`Stack ${stack}`),
-        ...services.map((sp) => `  ${sp.service.name.padEnd(16)} ${splitLine(sp).padEnd(28)} ${sp.state}`),
-        "",
-      );
+      text.push(color.bold(`Stack ${stack}`));
+      for (const sp of services) {
+        const where = sp.service.regions.length > 1 ? `  (${sp.service.regions.length} regions)` : "";
+        text.push(`  ${sp.service.name.padEnd(16)} ${splitLine(sp).padEnd(28)} ${sp.state}${where}`);
+        const agreement = liveOf(sp);
+        if (!agreement) continue;
+        for (const problem of agreement.problems) text.push(color.red(`    error: ${problem}`));
+        if (agreement.problems.length > 0) {
+          failed = true;
+          text.push(`    Fix: \`pulumi up -s ${stack}\` applies the stack file to every region again.`);
+        } else if (agreement.pending) {
+          text.push(
+            color.yellow(
+              `    live: every region serves the previous split; \`pulumi up -s ${stack}\` applies the file.`,
+            ),
+          );
+        } else if (agreement.regions.length > 0) {
+          text.push(
+            color.green(
+              `    live: ${agreement.regions.map((r) => r.region).join(", ")} serve the file's split.`,
+            ),
+          );
+        }
+      }
+      if (live && !live.ok) {
+        failed = true;
+        text.push(color.red(`  live state not read: ${live.reason}`));
+      }
+      text.push("");
     } catch (e) {
       if (!(e instanceof StackFileError)) throw e;
       failed = true;
@@ -105,4 +136,11 @@ export function status(opts: { stack?: string; json?: boolean }): void {
   }
   process.stdout.write(opts.json ? `${JSON.stringify({ stacks: report }, null, 2)}\n` : `${text.join("\n")}`);
   if (failed) process.exitCode = 1;
+}
+
+/** How the regions' live splits compare, for a service the deployed stack reports regions for. */
+function liveReport(sp: ServicePlan, live: LiveRead | undefined): RegionAgreement | undefined {
+  if (!live?.ok || !sp.plan) return undefined;
+  const regions = live.services[sp.service.name];
+  return regions ? regionAgreement(sp.plan.traffic, regions) : undefined;
 }

@@ -57,6 +57,12 @@ export function registerCanary(program: Command): void {
     .command("status")
     .description("Show every service's release state and traffic split")
     .option("-s, --stack <name>", "one stack (default: every Pulumi.<stack>.yaml)")
+    .option(
+      "--live",
+      "also read what each region serves from the deployed stack (`pulumi stack output`); a region that disagrees with the others is an error",
+    )
     .option("--json", "print JSON")
-    .action(async (opts: { stack?: string; json?: boolean }) => (await actions()).status(opts));
+    .action(async (opts: { stack?: string; json?: boolean; live?: boolean }) =>
+      (await actions()).status(opts),
+    );
 }

@@ -22,7 +22,7 @@ export async function runPlan(opts: { stack: string; json?: boolean; policy?: bo
     return;
   }
   const lines = [
-    `${color.bold(`Stack ${config.stack}`)}  ${config.environment}, project ${config.project}, region ${config.region}: ${rendered.resources.length} resources`,
+    `${color.bold(`Stack ${config.stack}`)}  ${config.environment}, project ${config.project}, ${config.regions.length > 1 ? `regions ${config.regions.join(", ")}` : `region ${config.region}`}: ${rendered.resources.length} resources`,
     "",
   ];
   for (const service of config.services) lines.push(describeService(servicePlan(config, service)), "");

@@ -8,6 +8,7 @@ import { RuntimeIdentity } from "../identity/runtimeIdentity";
 import { serviceLabels } from "./labels";
 import { buildLocalImage } from "./localImage";
 import { desiredState } from "./desiredState";
+import { primaryRegion, regionalResourceName } from "./regions";
 import type { TrafficTarget } from "./traffic";
 
 export interface CanaryServiceArgs {
@@ -15,7 +16,10 @@ export interface CanaryServiceArgs {
   readonly service: ServiceConfig;
   /** GCP project to deploy into. */
   readonly project: string;
-  /** Cloud Run region. */
+  /**
+   * The stack's home region (`gcp:region`). The service runs in `service.regions`; its resources in the
+   * home region keep their single-region names.
+   */
   readonly region: string;
   /** Stack name: labels, and the tag of locally built dev images. */
   readonly stack: string;
@@ -25,21 +29,48 @@ export interface CanaryServiceArgs {
   readonly labels?: Readonly<Record<string, string>>;
 }
 
+/** A traffic entry as Cloud Run reports it serving. */
+export interface LiveTraffic {
+  readonly revision: string;
+  readonly percent: number;
+  readonly tag: string;
+}
+
+/** One region's Cloud Run service and what it reports. */
+export interface RegionalService {
+  readonly service: cloudrunv2.Service;
+  readonly url: pulumi.Output<string>;
+  readonly stableUrl: pulumi.Output<string | undefined>;
+  readonly canaryUrl: pulumi.Output<string | undefined>;
+  /** Cloud Run's newest revision that became ready: equals the template revision once a deploy is healthy. */
+  readonly latestReadyRevision: pulumi.Output<string>;
+  readonly latestCreatedRevision: pulumi.Output<string>;
+  /** The split Cloud Run reports serving (`trafficStatuses`), to compare regions with each other. */
+  readonly traffic: pulumi.Output<LiveTraffic[]>;
+}
+
 /**
- * A Cloud Run v2 service whose traffic is split between a stable and a canary release, as the stack
- * config says. Owns the service's runtime identity, its invoker bindings and image pull access.
+ * A Cloud Run v2 service in each of its regions, whose traffic is split between a stable and a canary
+ * release as the stack config says. Every region gets the same template and traffic list, so the canary
+ * moves in all regions at once. Owns the service's runtime identity (one for all regions), its invoker
+ * bindings and image pull access.
  */
 export class CanaryService extends pulumi.ComponentResource {
-  /** The service's main URL (serves the traffic split). */
+  /** The service's main URL in its primary region (serves the traffic split). */
   public readonly url: pulumi.Output<string>;
-  /** URL that always reaches the stable revision. */
+  /** URL that always reaches the stable revision (primary region). */
   public readonly stableUrl: pulumi.Output<string | undefined>;
-  /** URL that always reaches the canary revision, when there is one. */
+  /** URL that always reaches the canary revision (primary region), when there is one. */
   public readonly canaryUrl: pulumi.Output<string | undefined>;
-  /** The traffic list this program asks for. */
+  /** The traffic list this program asks for, the same in every region. */
   public readonly split: pulumi.Output<readonly TrafficTarget[]>;
   /** The revision the service's template declares (the newest one). */
   public readonly templateRevision: pulumi.Output<string>;
+  /** The region `url` is in: the home region when the service runs there. */
+  public readonly primaryRegion: string;
+  /** Per region, its Cloud Run service and what it reports. */
+  public readonly regions: Readonly<Record<string, RegionalService>>;
+  /** The primary region's Cloud Run service. */
   public readonly service: cloudrunv2.Service;
   public readonly identity: RuntimeIdentity;
 
@@ -63,43 +94,62 @@ export class CanaryService extends pulumi.ComponentResource {
       ? buildLocalImage(name, svc.repository, args.stack, svc.stable.build, this)
       : (svc.stable.image as string);
 
+    // Computed once: every region runs the same template under the same revision name.
     const desired = pulumi
       .output(stableImage)
       .apply((image) => desiredState(svc, image, this.identity.email));
     const plan = desired.apply((d) => d.plan);
-
-    this.service = new cloudrunv2.Service(
-      `${name}-service`,
-      {
-        name: svc.name,
-        project: args.project,
-        location: args.region,
-        description: `${svc.name}: canary-managed by Pulumi (stack ${args.stack}).`,
-        ingress: INGRESS_VALUES[svc.ingress],
-        deletionProtection: svc.deletionProtection,
-        labels,
-        template: desired.apply((d) => ({ ...d.template, revision: d.plan.templateRevision })),
-        traffics: plan.apply((p) =>
-          p.traffic.map((t) => ({
-            type: "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION",
-            revision: t.revision,
-            percent: t.percent,
-            tag: t.tag,
-          })),
-        ),
-      },
-      { parent: this, dependsOn: [this.identity, ...pull] },
+    const template = desired.apply((d) => ({ ...d.template, revision: d.plan.templateRevision }));
+    const traffics = plan.apply((p) =>
+      p.traffic.map((t) => ({
+        type: "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION",
+        revision: t.revision,
+        percent: t.percent,
+        tag: t.tag,
+      })),
     );
 
-    this.grantInvokers(name, svc, args.project, args.region);
-
-    const tagUrl = (tag: string) =>
-      this.service.trafficStatuses.apply(
-        (statuses) => statuses?.find((s) => s.tag === tag)?.uri || undefined,
+    const regions: Record<string, RegionalService> = {};
+    for (const region of svc.regions) {
+      const base = regionalResourceName(name, region, args.region);
+      const service = new cloudrunv2.Service(
+        `${base}-service`,
+        {
+          name: svc.name,
+          project: args.project,
+          location: region,
+          description: `${svc.name}: canary-managed by Pulumi (stack ${args.stack}).`,
+          ingress: INGRESS_VALUES[svc.ingress],
+          deletionProtection: svc.deletionProtection,
+          labels,
+          template,
+          traffics,
+        },
+        { parent: this, dependsOn: [this.identity, ...pull] },
       );
-    this.url = this.service.uri;
-    this.stableUrl = tagUrl("stable");
-    this.canaryUrl = svc.canary ? tagUrl("canary") : pulumi.output(undefined);
+      this.grantInvokers(base, svc, args.project, region, service);
+      const tagUrl = (tag: string) =>
+        service.trafficStatuses.apply((statuses) => statuses?.find((s) => s.tag === tag)?.uri || undefined);
+      regions[region] = {
+        service,
+        url: service.uri,
+        stableUrl: tagUrl("stable"),
+        canaryUrl: svc.canary ? tagUrl("canary") : pulumi.output(undefined),
+        latestReadyRevision: service.latestReadyRevision,
+        latestCreatedRevision: service.latestCreatedRevision,
+        traffic: service.trafficStatuses.apply((statuses) =>
+          (statuses ?? []).map((s) => ({ revision: s.revision, percent: s.percent, tag: s.tag })),
+        ),
+      };
+    }
+
+    this.regions = regions;
+    this.primaryRegion = primaryRegion(svc.regions, args.region);
+    const primary = regions[this.primaryRegion];
+    this.service = primary.service;
+    this.url = primary.url;
+    this.stableUrl = primary.stableUrl;
+    this.canaryUrl = primary.canaryUrl;
     this.split = plan.apply((p) => p.traffic);
     this.templateRevision = plan.apply((p) => p.templateRevision);
 
@@ -132,12 +182,18 @@ export class CanaryService extends pulumi.ComponentResource {
     ];
   }
 
-  private grantInvokers(name: string, svc: ServiceConfig, project: string, region: string): void {
+  private grantInvokers(
+    name: string,
+    svc: ServiceConfig,
+    project: string,
+    region: string,
+    service: cloudrunv2.Service,
+  ): void {
     const members = [...(svc.allowUnauthenticated ? ["allUsers"] : []), ...svc.invokers];
     for (const member of [...new Set(members)].sort()) {
       new cloudrunv2.ServiceIamMember(
         `${name}-invoker-${memberSlug(member)}`,
-        { project, location: region, name: this.service.name, role: "roles/run.invoker", member },
+        { project, location: region, name: service.name, role: "roles/run.invoker", member },
         { parent: this },
       );
     }

@@ -4,6 +4,7 @@ import {
   BY_SERVICE,
   BY_STATE,
   logMetricFilter,
+  perRegion,
   RUN_METRICS,
   runFilter,
   SERVER_ERRORS,
@@ -109,7 +110,8 @@ function mosaic(rows: { widgets: Json[]; width: number; height: number }[]): Jso
 }
 
 const PERCENTILES = [50, 95, 99] as const;
-const REVISION_LEGEND = "${resource.labels.revision_name}";
+const REVISION = "${resource.labels.revision_name}";
+const LOCATION = "${resource.labels.location}";
 
 function logMetricChart(metric: LogMetricConfig, groupBy: string[]): Json {
   const kind = metric.valueExtractor ? "p95" : "per second";
@@ -127,8 +129,10 @@ export interface ServiceDashboardSpec {
   readonly url: string;
   readonly canaryUrl?: string;
   readonly runbookUrl?: string;
-  /** The traffic split as the program asks for it. */
+  /** The traffic split as the program asks for it, the same in every region. */
   readonly split: readonly { revision: string; percent: number; tag: string }[];
+  /** The service's regions; with more than one, every chart is split by region too. Default: one. */
+  readonly regions?: readonly string[];
   readonly maxInstances: number;
   readonly errorRatioThreshold: number;
   readonly latency: { percentile: number; thresholdMs: number };
@@ -144,6 +148,9 @@ function serviceText(s: ServiceDashboardSpec): string {
     `**Service:** [${s.url}](${s.url})`,
     s.canaryUrl ? `**Canary tag URL:** [${s.canaryUrl}](${s.canaryUrl})` : "**Canary:** none running",
     `**Traffic:** ${s.split.map((t) => `${t.tag} \`${t.revision}\` ${t.percent}%`).join(", ")}`,
+    ...((s.regions ?? []).length > 1
+      ? [`**Regions:** ${(s.regions ?? []).join(", ")} (same split in each)`]
+      : []),
     s.runbookUrl
       ? `**Runbook:** [${s.runbookUrl}](${s.runbookUrl})`
       : "**Runbook:** none configured (set `ai-orchestra:monitoring.runbookUrl`)",
@@ -155,21 +162,24 @@ function serviceText(s: ServiceDashboardSpec): string {
 /** One service's dashboard: traffic, errors and latency by revision; capacity; SLOs; business metrics. */
 export function serviceDashboard(s: ServiceDashboardSpec): Json {
   const f = (metric: string, ...extra: string[]) => runFilter(metric, s.service, ...extra);
-  const byRevision = [BY_REVISION];
+  const regions = s.regions ?? [];
+  const byRevision = perRegion([BY_REVISION], regions);
+  const by = regions.length > 1 ? "by revision and region" : "by revision";
+  const REVISION_LEGEND = regions.length > 1 ? `${REVISION} ${LOCATION}` : REVISION;
   const charts: Json[] = [
     xyChart(
-      "Requests per second by revision",
+      `Requests per second ${by}`,
       [dataSet(f(RUN_METRICS.requestCount), agg("ALIGN_RATE", "REDUCE_SUM", byRevision), REVISION_LEGEND)],
       "requests/s",
     ),
     xyChart(
-      "5xx ratio by revision",
+      `5xx ratio ${by}`,
       [ratioDataSet(f(RUN_METRICS.requestCount, SERVER_ERRORS), f(RUN_METRICS.requestCount), byRevision)],
       "5xx share",
       s.errorRatioThreshold,
     ),
     xyChart(
-      "Latency p50 / p95 / p99 by revision",
+      `Latency p50 / p95 / p99 ${by}`,
       PERCENTILES.map((p) =>
         dataSet(
           f(RUN_METRICS.requestLatencies),
@@ -182,12 +192,12 @@ export function serviceDashboard(s: ServiceDashboardSpec): Json {
     ),
     xyChart(
       "Instances (active / idle)",
-      [dataSet(f(RUN_METRICS.instanceCount), agg("ALIGN_MAX", "REDUCE_SUM", [BY_STATE]))],
+      [dataSet(f(RUN_METRICS.instanceCount), agg("ALIGN_MAX", "REDUCE_SUM", perRegion([BY_STATE], regions)))],
       "instances",
       s.maxInstances,
     ),
     xyChart(
-      "CPU utilization p95 by revision",
+      `CPU utilization p95 ${by}`,
       [
         dataSet(
           f(RUN_METRICS.cpuUtilizations),
@@ -198,7 +208,7 @@ export function serviceDashboard(s: ServiceDashboardSpec): Json {
       "utilization",
     ),
     xyChart(
-      "Memory utilization p95 by revision",
+      `Memory utilization p95 ${by}`,
       [
         dataSet(
           f(RUN_METRICS.memoryUtilizations),
@@ -209,7 +219,7 @@ export function serviceDashboard(s: ServiceDashboardSpec): Json {
       "utilization",
     ),
     xyChart(
-      "Startup latency p95 by revision",
+      `Startup latency p95 ${by}`,
       [
         dataSet(
           f(RUN_METRICS.startupLatencies),
@@ -220,7 +230,7 @@ export function serviceDashboard(s: ServiceDashboardSpec): Json {
       "ms",
     ),
     xyChart(
-      "Billable instance time by revision",
+      `Billable instance time ${by}`,
       [
         dataSet(
           f(RUN_METRICS.billableInstanceTime),
@@ -273,7 +283,7 @@ export function serviceDashboard(s: ServiceDashboardSpec): Json {
 export interface OverviewDashboardSpec {
   readonly stack: string;
   readonly environment: string;
-  readonly services: readonly { name: string; url: string }[];
+  readonly services: readonly { name: string; url: string; regions?: readonly string[] }[];
   readonly logMetrics: readonly LogMetricConfig[];
 }
 
@@ -281,8 +291,13 @@ export interface OverviewDashboardSpec {
 export function overviewDashboard(o: OverviewDashboardSpec): Json {
   const names = o.services.map((s) => s.name);
   const f = (metric: string, ...extra: string[]) => runFilter(metric, names, ...extra);
-  const byService = [BY_SERVICE];
-  const legend = "${resource.labels.service_name}";
+  // Split by region as soon as one service runs in several.
+  const regions = [...new Set(o.services.flatMap((s) => s.regions ?? []))];
+  const multiRegion = o.services.some((s) => (s.regions ?? []).length > 1);
+  const byService = perRegion([BY_SERVICE], multiRegion ? regions : []);
+  const legend = multiRegion
+    ? "${resource.labels.service_name} ${resource.labels.location}"
+    : "${resource.labels.service_name}";
   const summary = [
     `**Stack:** ${o.stack} (${o.environment})`,
     ...o.services.map((s) => `**${s.name}:** [${s.url}](${s.url})`),

@@ -22,6 +22,12 @@ export const UPTIME_RESOURCE = "uptime_url";
 export const BY_REVISION = 'resource.label."revision_name"';
 export const BY_SERVICE = 'resource.label."service_name"';
 export const BY_STATE = 'metric.label."state"';
+export const BY_LOCATION = 'resource.label."location"';
+
+/** A service in several regions is charted and alerted per region, so one bad region stands out. */
+export function perRegion(groupBy: readonly string[], regions: readonly string[]): string[] {
+  return regions.length > 1 ? [...groupBy, BY_LOCATION] : [...groupBy];
+}
 
 const quote = (s: string) => JSON.stringify(s);
 

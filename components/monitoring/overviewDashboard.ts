@@ -11,7 +11,12 @@ export interface OverviewDashboardArgs {
   /** Environment, in the summary tile. */
   readonly environment: string;
   /** Every service of the stack with its URL. */
-  readonly services: readonly { name: string; url: pulumi.Input<string> }[];
+  readonly services: readonly {
+    name: string;
+    url: pulumi.Input<string>;
+    /** The service's regions; charts split by region when any service has several. Default: one. */
+    regions?: readonly string[];
+  }[];
   /** Log-based metrics charted on the overview. Default: none. */
   readonly logMetrics?: readonly LogMetricConfig[];
 }
@@ -23,7 +28,11 @@ export class OverviewDashboard extends pulumi.ComponentResource {
   constructor(name: string, args: OverviewDashboardArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ai-orchestra:monitoring:OverviewDashboard", name, {}, opts);
     const services = pulumi.all(
-      args.services.map((s) => pulumi.output(s.url).apply((url) => ({ name: s.name, url }))),
+      args.services.map((s) =>
+        pulumi
+          .output(s.url)
+          .apply((url) => ({ name: s.name, url, ...(s.regions ? { regions: s.regions } : {}) })),
+      ),
     );
     const dashboard = new monitoring.Dashboard(
       `${name}-dashboard`,

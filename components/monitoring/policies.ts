@@ -2,7 +2,15 @@ import type * as gcp from "@pulumi/gcp";
 import { ROUTE_SEVERITY, type AlertDefaults, type AlertRoute } from "../../config/defaults";
 import type { LogMetricConfig } from "../../config/types";
 import { BURN_RATE_TIERS, burnRateFilter, burnRateThreshold, formatWindow } from "./burnRate";
-import { BY_SERVICE, logMetricFilter, RUN_METRICS, runFilter, SERVER_ERRORS, uptimeFilter } from "./filters";
+import {
+  BY_SERVICE,
+  logMetricFilter,
+  perRegion,
+  RUN_METRICS,
+  runFilter,
+  SERVER_ERRORS,
+  uptimeFilter,
+} from "./filters";
 import { canaryWorseThanStableQuery } from "./promql";
 
 type Condition = gcp.types.input.monitoring.AlertPolicyCondition;
@@ -25,7 +33,17 @@ export interface PolicyContext {
   readonly stack: string;
   readonly autoCloseSeconds: number;
   readonly runbookUrl?: string;
+  /** The service's regions; with more than one, conditions are evaluated per region. Default: one. */
+  readonly regions?: readonly string[];
 }
+
+const byService = (ctx: PolicyContext) => perRegion([BY_SERVICE], ctx.regions ?? []);
+const multiRegion = (ctx: PolicyContext) => (ctx.regions ?? []).length > 1;
+/** Added to what an alert means when it is evaluated per region. */
+const regionNote = (ctx: PolicyContext) =>
+  multiRegion(ctx)
+    ? ` It is evaluated per region (${(ctx.regions ?? []).join(", ")}): the incident's \`location\` label names the region.`
+    : "";
 
 const seconds = (n: number) => `${n}s`;
 const pct = (r: number) => `${Math.round(r * 10000) / 100}%`;
@@ -78,9 +96,9 @@ export function errorRatioPolicy(ctx: PolicyContext, a: AlertDefaults["errorRati
         displayName: `5xx ratio above ${pct(a.threshold)}`,
         conditionThreshold: {
           filter: runFilter(RUN_METRICS.requestCount, ctx.service, SERVER_ERRORS),
-          aggregations: [sumBy("ALIGN_RATE", [BY_SERVICE])],
+          aggregations: [sumBy("ALIGN_RATE", byService(ctx))],
           denominatorFilter: runFilter(RUN_METRICS.requestCount, ctx.service),
-          denominatorAggregations: [sumBy("ALIGN_RATE", [BY_SERVICE])],
+          denominatorAggregations: [sumBy("ALIGN_RATE", byService(ctx))],
           comparison: "COMPARISON_GT",
           thresholdValue: a.threshold,
           duration: seconds(a.durationSeconds),
@@ -89,7 +107,7 @@ export function errorRatioPolicy(ctx: PolicyContext, a: AlertDefaults["errorRati
       },
     ],
     {
-      means: `More than ${pct(a.threshold)} of \`${ctx.service}\`'s requests returned 5xx for ${a.durationSeconds / 60} minutes.`,
+      means: `More than ${pct(a.threshold)} of \`${ctx.service}\`'s requests returned 5xx for ${a.durationSeconds / 60} minutes.${regionNote(ctx)}`,
       steps: [
         "Open the service dashboard: is the 5xx ratio split by revision higher on one revision (a canary)?",
         `If a canary is worse: \`orchestra canary rollback ${ctx.service} --stack ${ctx.stack}\`, review and deploy.`,
@@ -119,7 +137,7 @@ export function latencyPolicy(ctx: PolicyContext, a: AlertDefaults["latency"]): 
               alignmentPeriod: "60s",
               perSeriesAligner: "ALIGN_DELTA",
               crossSeriesReducer: `REDUCE_PERCENTILE_${String(a.percentile).padStart(2, "0")}`,
-              groupByFields: [BY_SERVICE],
+              groupByFields: byService(ctx),
             },
           ],
           comparison: "COMPARISON_GT",
@@ -130,7 +148,7 @@ export function latencyPolicy(ctx: PolicyContext, a: AlertDefaults["latency"]): 
       },
     ],
     {
-      means: `\`${ctx.service}\`'s p${a.percentile} request latency stayed above ${a.thresholdMs} ms for ${a.durationSeconds / 60} minutes.`,
+      means: `\`${ctx.service}\`'s p${a.percentile} request latency stayed above ${a.thresholdMs} ms for ${a.durationSeconds / 60} minutes.${regionNote(ctx)}`,
       steps: [
         "Open the service dashboard: is one revision slower, are instances at the maximum, is CPU saturated?",
         "Slow dependencies show in traces (Cloud Trace) and in the service's logs.",
@@ -162,7 +180,8 @@ export function saturationPolicy(
               alignmentPeriod: "60s",
               perSeriesAligner: "ALIGN_MAX",
               crossSeriesReducer: "REDUCE_SUM",
-              groupByFields: [BY_SERVICE],
+              // Per region when there are several: maxInstances caps each region's service on its own.
+              groupByFields: byService(ctx),
             },
           ],
           comparison: "COMPARISON_GT",
@@ -174,7 +193,7 @@ export function saturationPolicy(
       },
     ],
     {
-      means: `\`${ctx.service}\` ran at least ${threshold} instances (scaling.maxInstances is ${maxInstances}) for ${a.durationSeconds / 60} minutes. At the maximum, new requests queue and then fail.`,
+      means: `\`${ctx.service}\` ran at least ${threshold} instances (scaling.maxInstances is ${maxInstances}) for ${a.durationSeconds / 60} minutes. At the maximum, new requests queue and then fail.${regionNote(ctx)}`,
       steps: [
         "Open the service dashboard: is traffic up, or did latency rise so each request holds an instance longer?",
         `If the load is real, raise \`scaling.maxInstances\` (or \`concurrency\`) for ${ctx.service} in \`Pulumi.${ctx.stack}.yaml\`.`,
@@ -250,6 +269,7 @@ export function canaryPolicy(
             margin: a.margin,
             minRequestsPerSecond: a.minRequestsPerSecond,
             windowSeconds: 300,
+            byLocation: multiRegion(ctx),
           }),
           duration: seconds(a.durationSeconds),
           evaluationInterval: seconds(a.evaluationSeconds),
@@ -259,7 +279,7 @@ export function canaryPolicy(
     {
       means:
         `The canary revision \`${revisions.canary}\` of \`${ctx.service}\` returns 5xx more often than the stable revision ` +
-        `\`${revisions.stable}\` (by more than ${pct(a.margin)} of requests) for ${a.durationSeconds / 60} minutes.`,
+        `\`${revisions.stable}\` (by more than ${pct(a.margin)} of requests) for ${a.durationSeconds / 60} minutes.${regionNote(ctx)}`,
       steps: [
         `Roll the canary back: \`orchestra canary rollback ${ctx.service} --stack ${ctx.stack}\`, open the pull request and deploy.`,
         "The canary stays reachable at its `canary` tag URL (0% of traffic) for inspection.",

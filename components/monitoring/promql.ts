@@ -16,6 +16,8 @@ export interface CanaryQueryArgs {
   readonly minRequestsPerSecond: number;
   /** Rate window in seconds. */
   readonly windowSeconds: number;
+  /** Compare per region (`location`), for a service in several regions. Default: all regions together. */
+  readonly byLocation?: boolean;
 }
 
 function selector(service: string, revision: string, errorsOnly: boolean): string {
@@ -35,9 +37,14 @@ function selector(service: string, revision: string, errorsOnly: boolean): strin
  */
 export function canaryWorseThanStableQuery(a: CanaryQueryArgs): string {
   const w = `${a.windowSeconds}s`;
+  const sum = a.byLocation ? "sum by (location)" : "sum";
   const rate = (revision: string, errorsOnly: boolean) =>
-    `sum(rate(${selector(a.service, revision, errorsOnly)}[${w}]))`;
-  const ratio = (revision: string) => `((${rate(revision, true)} or vector(0)) / ${rate(revision, false)})`;
+    `${sum}(rate(${selector(a.service, revision, errorsOnly)}[${w}]))`;
+  // Per region, `vector(0)` (no labels) would match no region: a region without 5xx counts as 0 through
+  // its own request rate times 0 instead.
+  const zero = (revision: string) => (a.byLocation ? `${rate(revision, false)} * 0` : "vector(0)");
+  const ratio = (revision: string) =>
+    `((${rate(revision, true)} or ${zero(revision)}) / ${rate(revision, false)})`;
   return [
     `${ratio(a.canaryRevision)}`,
     `> (${ratio(a.stableRevision)} + ${a.margin})`,

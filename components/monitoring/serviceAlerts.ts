@@ -21,8 +21,10 @@ export interface ServiceAlertsArgs {
   readonly service: string;
   /** GCP project. */
   readonly project: string;
-  /** Cloud Run region, which identifies the service to Cloud Monitoring. */
+  /** The service's primary Cloud Run region, which identifies it to Cloud Monitoring's service model. */
   readonly region: string;
+  /** Every region the service runs in; with more than one, alerts are evaluated per region. Default: `[region]`. */
+  readonly regions?: readonly string[];
   /** Stack name, shown in policy names and documentation. */
   readonly stack: string;
   /** The service's resolved monitoring settings (thresholds, routes, SLO goals; defaults per environment). */
@@ -67,6 +69,7 @@ export class ServiceAlerts extends pulumi.ComponentResource {
       service: args.service,
       stack: args.stack,
       autoCloseSeconds: args.autoCloseSeconds,
+      regions: args.regions ?? [args.region],
       ...(args.monitoring.runbookUrl ? { runbookUrl: args.monitoring.runbookUrl } : {}),
     };
     this.policies = {};

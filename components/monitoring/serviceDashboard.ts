@@ -17,6 +17,8 @@ export interface ServiceDashboardArgs {
   readonly maxInstances: number;
   /** The service's URL. */
   readonly url: pulumi.Input<string>;
+  /** The service's regions; with more than one, charts are split by region. Default: one. */
+  readonly regions?: readonly string[];
   /** The canary tag URL; none without a canary. Default: none. */
   readonly canaryUrl?: pulumi.Input<string | undefined>;
   /** The traffic split, shown in the text tile. */
@@ -58,6 +60,7 @@ export class ServiceDashboard extends pulumi.ComponentResource {
             ...(canaryUrl ? { canaryUrl } : {}),
             ...(args.monitoring.runbookUrl ? { runbookUrl: args.monitoring.runbookUrl } : {}),
             split,
+            ...(args.regions ? { regions: args.regions } : {}),
             maxInstances: args.maxInstances,
             errorRatioThreshold: args.monitoring.alerts.errorRatio.threshold,
             latency: args.monitoring.alerts.latency,

@@ -98,8 +98,14 @@ export function checkRequest(
 /** One Cloud Run service, deployed to again and again: keeps the revisions the accepted requests created. */
 export class CloudRunService {
   private readonly known = new Map<string, string>();
+  private current: readonly TrafficRequest[] = [];
 
   constructor(readonly name: string) {}
+
+  /** The traffic list of the last accepted request: what the service serves. */
+  get serving(): readonly TrafficRequest[] {
+    return this.current;
+  }
 
   /** Revision name -> canonical template JSON, for every revision created so far. */
   get revisions(): ReadonlyMap<string, string> {
@@ -115,6 +121,7 @@ export class CloudRunService {
     if (!result.ok) return { ok: false, reason: result.reason };
     if (result.created && result.template !== undefined)
       this.known.set(desired.templateRevision, result.template);
+    this.current = desired.traffic;
     return { ok: true, created: result.created };
   }
 }

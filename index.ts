@@ -3,6 +3,7 @@ import { CanaryService } from "./components/cloudrun";
 import { GithubDelivery } from "./components/github/delivery";
 import { DeliveryIdentity } from "./components/identity/deliveryIdentity";
 import { ImageRegistry } from "./components/registry/imageRegistry";
+import { GlobalLoadBalancer } from "./components/loadbalancer";
 import { serviceLabels } from "./components/cloudrun/labels";
 import {
   LogMetrics,
@@ -11,6 +12,7 @@ import {
   ServiceAlerts,
   ServiceDashboard,
 } from "./components/monitoring";
+import { servicesBehindBalancer } from "./config/loadBalancer";
 import { loadStackConfig } from "./config/load";
 
 // Validate everything first: a bad config stops here, before any resource is declared.
@@ -190,3 +192,32 @@ export const observability = {
     ]),
   ),
 };
+
+// The global load balancer, when the stack declares one. Each backend's regions are a plain list:
+// one serverless NEG per region.
+const balancer = config.loadBalancer;
+const balanced = new Set(servicesBehindBalancer(balancer));
+const loadBalancerResource = balancer
+  ? new GlobalLoadBalancer(
+      "lb",
+      {
+        project: config.project,
+        stack: config.stack,
+        labels: config.labels,
+        config: balancer,
+        backends: config.services
+          .filter((s) => balanced.has(s.name))
+          .map((s) => ({ service: s.name, regions: [config.region], hasCanary: s.canary !== undefined })),
+      },
+      { dependsOn: services.filter((_, i) => balanced.has(config.services[i].name)) },
+    )
+  : undefined;
+
+/** The balancer's address (point DNS here), each service's URL through it, and the canary header. */
+export const loadBalancer = loadBalancerResource
+  ? {
+      ipAddress: loadBalancerResource.ipAddress,
+      urls: loadBalancerResource.urls,
+      canaryHeader: loadBalancerResource.canaryHeader,
+    }
+  : undefined;

@@ -6,6 +6,7 @@ import { revisionName } from "../components/cloudrun/revisionName";
 import { revisionTemplate } from "../components/cloudrun/template";
 import { runtimeAccountId, serviceAccountEmail } from "../components/identity/accountId";
 import { parseImageRef } from "./imageRef";
+import { resolveLoadBalancer } from "./loadBalancer";
 import { PAGERDUTY_KEY, resolveMonitoring, SLACK_TOKEN_KEY } from "./monitoring";
 import { resolvePolicy } from "./policy";
 import { gcpSchema, projectSchema, type RawService } from "./schema";
@@ -21,6 +22,7 @@ const UNSET: Readonly<Record<string, string>> = {
   cicd: "{}",
   githubSecrets: "{}",
   deliveryAppPrivateKey: "",
+  loadBalancer: "{}",
 };
 
 /** Cloud Run sets these itself; a container may not. */
@@ -100,6 +102,12 @@ export function validateStackConfig(
   }
   for (const service of services) requireStablePin(service, gcpParsed.data.project, issues);
   const cicd = resolveCicd(ownParsed.data, environment, services, issues);
+  const loadBalancer = resolveLoadBalancer(
+    ownParsed.data.loadBalancer,
+    ownParsed.data.services,
+    issues,
+    warnings,
+  );
   if (issues.length > 0) return { ok: false, issues };
   const monitoring = resolveMonitoring(
     ownParsed.data.monitoring,
@@ -128,6 +136,7 @@ export function validateStackConfig(
       ...(cicd ? { cicd } : {}),
       monitoring,
       policy: resolvePolicy(ownParsed.data.policy, environment),
+      ...(loadBalancer ? { loadBalancer } : {}),
     },
   };
 }

@@ -1,5 +1,8 @@
 import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import fc from "fast-check";
+import { parse } from "yaml";
 import {
   armorRules,
   balancerPlan,
@@ -19,7 +22,8 @@ import {
   type LoadBalancerConfig,
   type OwaspRule,
 } from "../config/loadBalancer";
-import { baseConfig, digest, validate } from "./support/render";
+import { readStackConfig } from "../render/stackFile";
+import { baseConfig, digest, ROOT, validate } from "./support/render";
 
 const KEY = "ai-orchestra:loadBalancer";
 const armor = (over: Partial<LoadBalancerConfig["armor"]> = {}): LoadBalancerConfig["armor"] => ({
@@ -479,6 +483,38 @@ describe("load balancer", () => {
           assert.match(i.message, message);
         });
       }
+    });
+  });
+
+  describe("stack files and README", () => {
+    it("prod puts api behind it at api.ai-orchestra.example, with the defaults", () => {
+      const r = resolved(readStackConfig(ROOT, "prod").flat);
+      assert.deepEqual(r.config.loadBalancer, {
+        services: [{ name: "api", domains: ["api.ai-orchestra.example"] }],
+        armor: {
+          rateLimit: { requestsPerMinute: 600 },
+          owasp: LOAD_BALANCER_DEFAULTS.owasp,
+          sensitivity: 1,
+          preview: false,
+        },
+      });
+    });
+
+    it("the README example is valid for prod, and its defaults are the code's", () => {
+      const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+      const block = /```yaml\n(ai-orchestra:loadBalancer:[\s\S]*?)```/.exec(readme)?.[1];
+      assert.ok(block, "README shows a loadBalancer example");
+      const flat = { ...readStackConfig(ROOT, "prod").flat, [KEY]: JSON.stringify(parse(block)[KEY]) };
+      const r = resolved(flat);
+      assert.deepEqual(r.config.loadBalancer?.armor, {
+        rateLimit: { requestsPerMinute: LOAD_BALANCER_DEFAULTS.requestsPerMinute },
+        owasp: LOAD_BALANCER_DEFAULTS.owasp,
+        sensitivity: LOAD_BALANCER_DEFAULTS.sensitivity,
+        preview: LOAD_BALANCER_DEFAULTS.preview,
+      });
+      const row = readme.split("\n").find((l) => l.startsWith("| `armor.owasp`"));
+      assert.ok(row?.includes(LOAD_BALANCER_DEFAULTS.owasp.join(", ")));
+      assert.ok(readme.includes(`${CANARY_HEADER.name}: ${CANARY_HEADER.value}`));
     });
   });
 });

@@ -3,6 +3,7 @@ import { CanaryService } from "./components/cloudrun";
 import { GithubDelivery } from "./components/github/delivery";
 import { DeliveryIdentity } from "./components/identity/deliveryIdentity";
 import { ImageRegistry } from "./components/registry/imageRegistry";
+import { CANARY_HEADER, GlobalLoadBalancer } from "./components/loadbalancer";
 import { serviceLabels } from "./components/cloudrun/labels";
 import {
   LogMetrics,
@@ -11,6 +12,7 @@ import {
   ServiceAlerts,
   ServiceDashboard,
 } from "./components/monitoring";
+import { servicesBehindBalancer } from "./config/loadBalancer";
 import { loadStackConfig } from "./config/load";
 
 // Validate everything first: a bad config stops here, before any resource is declared.
@@ -46,6 +48,40 @@ const services = config.services.map(
     ),
 );
 
+// The global load balancer, when the stack declares one: one serverless NEG per service and region.
+const balancer = config.loadBalancer;
+const balanced = new Set(servicesBehindBalancer(balancer));
+const loadBalancerResource = balancer
+  ? new GlobalLoadBalancer(
+      "lb",
+      {
+        project: config.project,
+        stack: config.stack,
+        labels: config.labels,
+        config: balancer,
+        backends: config.services
+          .filter((s) => balanced.has(s.name))
+          .map((s) => ({ service: s.name, regions: s.regions, hasCanary: s.canary !== undefined })),
+      },
+      { dependsOn: services.filter((_, i) => balanced.has(config.services[i].name)) },
+    )
+  : undefined;
+
+/** The balancer's address (point DNS here), each service's URL through it, and the canary header. */
+export const loadBalancer = loadBalancerResource
+  ? {
+      ipAddress: loadBalancerResource.ipAddress,
+      urls: loadBalancerResource.urls,
+      canaryHeader: loadBalancerResource.canaryHeader,
+    }
+  : undefined;
+
+/** A balanced service's URL through the balancer; users, uptime checks and rollouts go through it. */
+function balancedUrl(name: string): string | undefined {
+  const domain = balancer?.services.find((s) => s.name === name)?.domains[0];
+  return domain ? `https://${domain}` : undefined;
+}
+
 /**
  * Per service: its URL, the URLs of the stable and canary tags and the traffic split (primary region),
  * and per region what Cloud Run reports, so `orchestra canary status` and `orchestra rollout` can see
@@ -62,6 +98,9 @@ export const serviceEndpoints = pulumi.output(
         split: s.split,
         revision: s.templateRevision,
         latestReadyRevision: s.regions[s.primaryRegion].latestReadyRevision,
+        ...(balancedUrl(config.services[i].name)
+          ? { loadBalancer: { url: balancedUrl(config.services[i].name), canaryHeader: CANARY_HEADER } }
+          : {}),
         regions: Object.fromEntries(
           Object.entries(s.regions).map(([region, r]) => [
             region,
@@ -90,6 +129,7 @@ function declareDelivery(c: NonNullable<typeof cicd>, r: ImageRegistry) {
     stack: config.stack,
     cicd: c,
     protectedDeploy,
+    balancer: config.loadBalancer !== undefined,
     imageRepositories: Object.fromEntries(config.services.map((s) => [s.name, s.repository])),
   });
   // Secret config stays secret: read as secret Outputs, never as plain values.
@@ -149,8 +189,10 @@ const observed = config.services.map((service, i) => {
     monitoring: settings,
     maxInstances: service.scaling.maxInstances,
     ...(service.healthCheckPath ? { healthCheckPath: service.healthCheckPath } : {}),
-    publiclyReachable: service.ingress === "all" && service.allowUnauthenticated,
-    url: run.url,
+    // Behind the balancer the run.app URL refuses outside requests: the uptime check goes through it.
+    publiclyReachable:
+      service.allowUnauthenticated && (service.ingress === "all" || balanced.has(service.name)),
+    url: balancedUrl(service.name) ?? run.url,
     split: run.split,
     hasCanary: service.canary !== undefined,
     channels: channels.byRoute,

@@ -56,11 +56,13 @@ export function applyToObject<T>(root: T, edits: readonly Edit[]): T {
 
 /**
  * The edited document as text, touching only the lines the edit changes: long values (log filters,
- * descriptions) are never folded, and a comment that ends the file keeps its original spacing (the
+ * descriptions) are never folded, flow lists keep their spacing, and a comment that ends the file keeps its original spacing (the
  * yaml library always puts a blank line before it).
  */
 export function renderDocument(doc: Document, originalText: string): string {
-  const text = doc.toString({ lineWidth: 0 });
+  // Flow collections keep the file's spelling: `[page]` stays `[page]` unless the file pads them.
+  const padded = /[[{] [^\s\]}]/.test(originalText) && !/[[{][^\s\]}]/.test(originalText);
+  const text = doc.toString({ lineWidth: 0, flowCollectionPadding: padded });
   if (!doc.comment) return text;
   const firstLine = `#${doc.comment.split("\n")[0]}`;
   const at = text.lastIndexOf(`\n\n${firstLine}`);

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { cicdSchema, githubSecretsSchema } from "./cicd";
+import { loadBalancerSchema } from "./loadBalancer";
 import { monitoringSchema } from "./monitoring";
 import { policySchema } from "./policy";
 import { ENVIRONMENTS, INGRESS_VALUES } from "./types";
@@ -257,6 +258,7 @@ export const projectSchema = z.strictObject({
     .optional(),
   monitoring: monitoringSchema.optional(),
   policy: policySchema.optional(),
+  loadBalancer: loadBalancerSchema.optional(),
   // Secrets for notification channels: set with `pulumi config set --secret`; read by the program as secrets.
   slackToken: z.string({ error: "must be a string (set it with `pulumi config set --secret`)." }).optional(),
   pagerdutyServiceKey: z

@@ -1,5 +1,6 @@
 /** The typed, validated stack configuration that every component reads. */
 
+import type { LoadBalancerConfig } from "./loadBalancer";
 import type { PolicyConfig } from "./policy";
 import type { AlertDefaults, AlertRoute, SloDefaults } from "./defaults";
 
@@ -132,6 +133,8 @@ export interface StackConfig {
   readonly monitoring: MonitoringConfig;
   /** Guardrail levels and limits (`ai-orchestra:policy`). */
   readonly policy: PolicyConfig;
+  /** The global load balancer in front of some services; absent when `ai-orchestra:loadBalancer` is not set. */
+  readonly loadBalancer?: LoadBalancerConfig;
 }
 
 /** A notification channel; secrets (Slack token, PagerDuty key) are read by the program, never kept here. */

@@ -6,6 +6,7 @@ import { revisionName } from "../components/cloudrun/revisionName";
 import { revisionTemplate } from "../components/cloudrun/template";
 import { runtimeAccountId, serviceAccountEmail } from "../components/identity/accountId";
 import { parseImageRef } from "./imageRef";
+import { resolveLoadBalancer, servicesBehindBalancer } from "./loadBalancer";
 import { PAGERDUTY_KEY, resolveMonitoring, SLACK_TOKEN_KEY } from "./monitoring";
 import { resolvePolicy } from "./policy";
 import { gcpSchema, projectSchema, type RawService } from "./schema";
@@ -22,6 +23,7 @@ const UNSET: Readonly<Record<string, string>> = {
   githubSecrets: "{}",
   deliveryAppPrivateKey: "",
   regions: "[]",
+  loadBalancer: "{}",
 };
 
 /** Cloud Run sets these itself; a container may not. */
@@ -103,7 +105,17 @@ export function validateStackConfig(
   }
   for (const service of services) requireStablePin(service, gcpParsed.data.project, issues);
   const cicd = resolveCicd(ownParsed.data, environment, services, issues);
+  const loadBalancer = resolveLoadBalancer(
+    ownParsed.data.loadBalancer,
+    ownParsed.data.services,
+    issues,
+    warnings,
+  );
   if (issues.length > 0) return { ok: false, issues };
+  const balanced = new Set(servicesBehindBalancer(loadBalancer));
+  const routed = services.map((s) =>
+    balanced.has(s.name) ? { ...s, ingress: "internal-and-cloud-load-balancing" as const } : s,
+  );
   const monitoring = resolveMonitoring(
     ownParsed.data.monitoring,
     {
@@ -128,10 +140,11 @@ export function validateStackConfig(
       regions,
       environment,
       labels: ownParsed.data.labels ?? {},
-      services,
+      services: routed,
       ...(cicd ? { cicd } : {}),
       monitoring,
       policy: resolvePolicy(ownParsed.data.policy, environment),
+      ...(loadBalancer ? { loadBalancer } : {}),
     },
   };
 }

@@ -66,6 +66,11 @@ export class OfflineMocks implements pulumi.runtime.Mocks {
       }
       case "gcp:monitoring/dashboard:Dashboard":
         return { id: `projects/${OFFLINE_PROJECT_NUMBER}/dashboards/${offlineId(args.name)}`, state };
+      case "gcp:compute/globalAddress:GlobalAddress": {
+        // A documentation address (TEST-NET-3, RFC 5737): never a real one.
+        state.address = `203.0.113.${Number(BigInt(offlineId(args.name)) % 254n) + 1}`;
+        break;
+      }
       case "docker:index/image:Image": {
         const repo = String(inputs.imageName).replace(/:[^/:]+$/, "");
         state.repoDigest = `${repo}@${fakeDigest(String(inputs.imageName))}`;

@@ -1,4 +1,6 @@
 import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { parseDocument } from "yaml";
 import { applyToDocument, applyToObject, renderDocument, type Edit } from "../canary/edits";
 
@@ -33,6 +35,27 @@ describe("stack file edits", () => {
       edit(spaced, [{ op: "set", path: ["config", "a"], value: 2 }]),
       "config:\n  a: 2\n\n# End.\n",
     );
+  });
+
+  it("keeps flow lists as the file spells them", () => {
+    const tight = "config:\n  a: 1\n  receives: [page]\n  regions: [europe-west1, europe-west4]\n";
+    assert.equal(
+      edit(tight, [{ op: "set", path: ["config", "a"], value: 2 }]),
+      tight.replace("a: 1", "a: 2"),
+    );
+    const padded = "config:\n  a: 1\n  receives: [ page ]\n";
+    assert.equal(
+      edit(padded, [{ op: "set", path: ["config", "a"], value: 2 }]),
+      padded.replace("a: 1", "a: 2"),
+    );
+  });
+
+  it("every stack file in the repository survives an edit unchanged but for the edited line", () => {
+    for (const stack of ["dev", "staging", "prod"]) {
+      const text = fs.readFileSync(path.join(__dirname, "..", `Pulumi.${stack}.yaml`), "utf8");
+      const out = edit(text, [{ op: "set", path: ["config", "ai-orchestra:environment"], value: stack }]);
+      assert.equal(out, text, `Pulumi.${stack}.yaml`);
+    }
   });
 
   it("applies the same edits to plain data", () => {

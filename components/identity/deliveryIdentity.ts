@@ -11,7 +11,7 @@ import type { CicdConfig } from "../../config/types";
 import {
   DEPLOY_ATTRIBUTE,
   DEPLOY_PROVIDER_ID,
-  DEPLOYER_ROLES,
+  deployerRoles,
   GITHUB_ISSUER,
   POOL_ID,
   PREVIEW_ATTRIBUTE,
@@ -36,6 +36,8 @@ export interface DeliveryIdentityArgs {
   readonly protectedDeploy?: boolean;
   /** Image repository of each service with an application repository (`REGION-docker.pkg.dev/P/R/IMAGE`). Default: none. */
   readonly imageRepositories?: Readonly<Record<string, string>>;
+  /** The stack declares a global load balancer: the deployer also manages load balancing and Cloud Armor. Default: false. */
+  readonly balancer?: boolean;
 }
 
 /**
@@ -145,8 +147,9 @@ export class DeliveryIdentity extends pulumi.ComponentResource {
 
     const deployer = account("deployer", "github-deployer", "GitHub deployer");
     impersonation("deployer-wif", deployer, DEPLOY_ATTRIBUTE, cicd.infraRepository.id);
-    for (const g of DEPLOYER_ROLES) projectRole(`deployer-${short(g.role)}`, deployer, g.role);
-    projectRole("deployer-project-iam-admin", deployer, PROJECT_IAM_ADMIN, projectIamAdminCondition());
+    const roles = { balancer: args.balancer ?? false };
+    for (const g of deployerRoles(roles)) projectRole(`deployer-${short(g.role)}`, deployer, g.role);
+    projectRole("deployer-project-iam-admin", deployer, PROJECT_IAM_ADMIN, projectIamAdminCondition(roles));
 
     const previewer = account("previewer", "github-previewer", "GitHub previewer (read-only)");
     impersonation("previewer-wif", previewer, PREVIEW_ATTRIBUTE, cicd.infraRepository.id);

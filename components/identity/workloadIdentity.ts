@@ -117,7 +117,26 @@ export const DEPLOYER_ROLES: readonly RoleGrant[] = [
     why: "grant each runtime account access to the secrets it references",
   },
   { role: "roles/iam.workloadIdentityPoolAdmin", why: "the GitHub Workload Identity pool and providers" },
+  {
+    role: "roles/monitoring.editor",
+    why: "dashboards, alert policies, uptime checks, SLOs and notification channels",
+  },
+  { role: "roles/logging.configWriter", why: "log-based metrics" },
 ];
+
+/** Added to the deployer's roles in a stack with a global load balancer. */
+export const BALANCER_DEPLOYER_ROLES: readonly RoleGrant[] = [
+  {
+    role: "roles/compute.loadBalancerAdmin",
+    why: "the balancer's address, NEGs, backends, certificate, URL maps, proxies and forwarding rules",
+  },
+  { role: "roles/compute.securityAdmin", why: "the Cloud Armor policy and attaching it to backends" },
+];
+
+/** The deployer's project roles: the balancer's only where the stack declares one. */
+export function deployerRoles(options: { balancer?: boolean } = {}): readonly RoleGrant[] {
+  return options.balancer ? [...DEPLOYER_ROLES, ...BALANCER_DEPLOYER_ROLES] : DEPLOYER_ROLES;
+}
 
 /** Read-only roles of the previewer: `pulumi preview` and the drift check read resources and IAM policies. */
 export const PREVIEWER_ROLES: readonly RoleGrant[] = [
@@ -128,15 +147,19 @@ export const PREVIEWER_ROLES: readonly RoleGrant[] = [
 export const PROJECT_IAM_ADMIN = "roles/resourcemanager.projectIamAdmin";
 
 /** The roles the deployer may grant or revoke at project level: its own and the previewer's, nothing else. */
-export function grantableRoles(): string[] {
-  return [...new Set([...DEPLOYER_ROLES, ...PREVIEWER_ROLES].map((g) => g.role))].sort();
+export function grantableRoles(options: { balancer?: boolean } = {}): string[] {
+  return [...new Set([...deployerRoles(options), ...PREVIEWER_ROLES].map((g) => g.role))].sort();
 }
 
 /** IAM condition limiting the deployer's project IAM administration to `grantableRoles()`. */
-export function projectIamAdminCondition(): { title: string; description: string; expression: string } {
+export function projectIamAdminCondition(options: { balancer?: boolean } = {}): {
+  title: string;
+  description: string;
+  expression: string;
+} {
   return {
     title: "only-pipeline-roles",
     description: "The deployer may grant or revoke only the CI/CD roles this program declares.",
-    expression: `api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', []).hasOnly(${inList(grantableRoles())})`,
+    expression: `api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', []).hasOnly(${inList(grantableRoles(options))})`,
   };
 }

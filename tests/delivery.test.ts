@@ -133,6 +133,11 @@ describe("keyless CI/CD (stack files under mocks)", () => {
             "roles/iam.workloadIdentityPoolAdmin",
             DEPLOYER,
           ],
+          ["delivery-deployer-monitoring-editor", "roles/monitoring.editor", DEPLOYER],
+          ["delivery-deployer-logging-configwriter", "roles/logging.configWriter", DEPLOYER],
+          // Prod declares a global load balancer.
+          ["delivery-deployer-compute-loadbalanceradmin", "roles/compute.loadBalancerAdmin", DEPLOYER],
+          ["delivery-deployer-compute-securityadmin", "roles/compute.securityAdmin", DEPLOYER],
           [
             "delivery-deployer-project-iam-admin",
             "roles/resourcemanager.projectIamAdmin",
@@ -141,7 +146,7 @@ describe("keyless CI/CD (stack files under mocks)", () => {
               title: "only-pipeline-roles",
               description: "The deployer may grant or revoke only the CI/CD roles this program declares.",
               expression:
-                "api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', []).hasOnly(['roles/artifactregistry.admin', 'roles/iam.securityReviewer', 'roles/iam.serviceAccountAdmin', 'roles/iam.serviceAccountUser', 'roles/iam.workloadIdentityPoolAdmin', 'roles/run.admin', 'roles/secretmanager.admin', 'roles/viewer'])",
+                "api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', []).hasOnly(['roles/artifactregistry.admin', 'roles/compute.loadBalancerAdmin', 'roles/compute.securityAdmin', 'roles/iam.securityReviewer', 'roles/iam.serviceAccountAdmin', 'roles/iam.serviceAccountUser', 'roles/iam.workloadIdentityPoolAdmin', 'roles/logging.configWriter', 'roles/monitoring.editor', 'roles/run.admin', 'roles/secretmanager.admin', 'roles/viewer'])",
             },
           ],
           ["delivery-previewer-viewer", "roles/viewer", PREVIEWER],

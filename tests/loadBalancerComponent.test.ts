@@ -320,17 +320,56 @@ describe("GlobalLoadBalancer", () => {
       }
     });
 
-    it("adding the balancer to prod adds its resources and changes no other", async () => {
+    it("adding the balancer to prod adds its resources, and changes only ingress, the uptime check and the deployer's roles", async () => {
       const flat = readStackConfig(ROOT, "prod").flat;
       assert.ok(flat[KEY] !== "{}", "Pulumi.prod.yaml declares a balancer");
       const withLb = await renderWithConfig("prod", flat);
       const without = await renderWithConfig("prod", { ...flat, [KEY]: "{}" });
       const others = withLb.resources.filter((x) => !isBalancer(x.type));
-      assert.deepEqual(others, without.resources);
       assert.ok(withLb.resources.length > others.length);
-      const { loadBalancer, ...rest } = withLb.outputs;
+      const before = new Map(without.resources.map((r) => [r.name, r]));
+      const changed: string[] = [];
+      for (const r of others) {
+        const old = before.get(r.name);
+        if (!old) changed.push(`+ ${r.name}`);
+        else if (JSON.stringify(old.inputs) !== JSON.stringify(r.inputs)) changed.push(`~ ${r.name}`);
+        before.delete(r.name);
+      }
+      assert.deepEqual([...before.keys()], [], "nothing is removed");
+      assert.deepEqual(changed.sort(), [
+        "+ delivery-deployer-compute-loadbalanceradmin",
+        "+ delivery-deployer-compute-securityadmin",
+        "~ api-alerts-uptime-check",
+        "~ api-europe-west4-service",
+        "~ api-service",
+        "~ delivery-deployer-project-iam-admin",
+      ]);
+      // Nothing bypasses the balancer, and the uptime check goes through it.
+      for (const name of ["api-service", "api-europe-west4-service"]) {
+        const svc = others.find((r) => r.name === name);
+        assert.equal(svc?.inputs.ingress, "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER");
+        const old = without.resources.find((r) => r.name === name)?.inputs;
+        assert.deepEqual(omit(svc?.inputs, "ingress"), omit(old, "ingress"), `${name}: only ingress changes`);
+      }
+      const uptime = others.find((r) => r.name === "api-alerts-uptime-check")?.inputs.monitoredResource as {
+        labels: { host: string };
+      };
+      assert.equal(uptime.labels.host, "api.ai-orchestra.example");
+      const { loadBalancer, serviceEndpoints, ...rest } = withLb.outputs;
+      const { serviceEndpoints: endpointsBefore, ...restBefore } = without.outputs;
       assert.ok(loadBalancer);
-      assert.deepEqual(rest, without.outputs);
+      assert.deepEqual(rest, restBefore);
+      const api = (serviceEndpoints as Record<string, Record<string, unknown>>).api;
+      assert.deepEqual(api.loadBalancer, {
+        url: "https://api.ai-orchestra.example",
+        canaryHeader: { name: "X-Orchestra-Release", value: "canary" },
+      });
+      assert.deepEqual(omit(api, "loadBalancer"), (endpointsBefore as Record<string, unknown>).api);
     });
   });
 });
+
+/** A copy of an object without one key. */
+function omit(value: Record<string, unknown> | undefined, key: string): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(value ?? {}).filter(([k]) => k !== key));
+}

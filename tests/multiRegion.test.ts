@@ -124,7 +124,13 @@ describe("multi-region: the program", () => {
     const before = new Set(single.resources.map(urn));
     assert.deepEqual(
       two.resources.filter((r) => !before.has(urn(r))).map((r) => r.name),
-      ["api-europe-west4-service", "api-europe-west4-invoker-public"],
+      // The balancer reaches the new region through its own NEGs.
+      [
+        "api-europe-west4-service",
+        "api-europe-west4-invoker-public",
+        "lb-api-neg-europe-west4",
+        "lb-api-canary-neg-europe-west4",
+      ],
     );
   });
 

@@ -48,6 +48,16 @@ describe("generated workflows", () => {
       assert.ok((await workflowParserErrors("bad.yml", bad)).length >= 2);
     });
 
+    it("actionlint knows the `vars` context, so none of its findings is filtered", async () => {
+      const uses = (ctx: string) =>
+        `on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    timeout-minutes: 5\n    steps:\n      - run: echo "$X"\n        env:\n          X: \${{ ${ctx}.X }}\n`;
+      assert.deepEqual(await actionlintFindings("vars.yml", uses("vars")), []);
+      assert.match(
+        (await actionlintFindings("varz.yml", uses("varz"))).join("\n"),
+        /undefined variable "varz"/,
+      );
+    });
+
     for (const [name, workflow] of Object.entries(all)) {
       it(`${name}: actionlint and GitHub's workflow parser`, async () => {
         const text = renderYaml(workflow);

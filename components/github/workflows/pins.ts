@@ -96,7 +96,9 @@ export function versionOf(uses: string): string | undefined {
 
 /** Pins not yet checked against their release tag, as `owner/repo@VERSION (SHA)` lines to print. */
 export function unverifiedPins(
-  table: Readonly<Record<string, { repo: string; version: string; sha: string; verified: boolean }>> = ACTIONS,
+  table: Readonly<
+    Record<string, { repo: string; version: string; sha: string; verified: boolean }>
+  > = ACTIONS,
 ): string[] {
   return Object.values(table)
     .filter((a) => !a.verified)

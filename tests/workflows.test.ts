@@ -243,6 +243,17 @@ describe("generated workflows", () => {
       assert.equal(new Set(Object.values(ACTIONS).map((a) => a.repo)).size, Object.keys(ACTIONS).length);
     });
 
+    it("the README's pin table is the pins table", () => {
+      const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+      const rows = [
+        ...readme.matchAll(/^\| `([\w.-]+\/[\w.-]+)` +\| `(v[\d.]+)` +\| `([0-9a-f]{40})` +\|$/gm),
+      ];
+      assert.deepEqual(
+        rows.map((m) => [m[1], m[2], m[3]]),
+        Object.values(ACTIONS).map((a) => [a.repo, a.version, a.sha]),
+      );
+    });
+
     it("lists pins not yet checked against their release tag (printed, never failing)", function () {
       const sample = {
         a: { repo: "o/a", version: "v1.0.0", sha: "1".repeat(40), verified: true },

@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { version } from "../package.json";
 import { registerAuth } from "./commands/auth";
 import { registerCanary } from "./commands/canary";
+import { registerCicd } from "./commands/cicd";
 import { registerCompletion } from "./commands/completion";
 import { registerDiff } from "./commands/diff";
 import { registerDoctor } from "./commands/doctor";
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerPulumi(program);
   registerCanary(program);
   registerRollout(program);
+  registerCicd(program);
   registerHistory(program);
   registerCompletion(program);
   const exitOverrideAll = (cmd: Command) => {

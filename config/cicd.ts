@@ -27,13 +27,55 @@ const repository = z.strictObject({
   id: numericId("the repository", "`gh api repos/OWNER/NAME --jq .id` prints it."),
 });
 
-const ids = (what: string) =>
+// Team slugs and user logins: letters, digits and '-' (teams also '_' and '.').
+const TEAM_SLUG = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
+const USER_LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;
+
+/**
+ * A reviewer is a bare numeric id (as GitHub's API wants it) or `{slug|login, id}`: the name lets
+ * `orchestra cicd ids` look the id up and check it; a bare id cannot be checked.
+ */
+const named = <K extends "slug" | "login">(key: K, pattern: RegExp, what: string, example: string) =>
+  z.strictObject({
+    [key]: z.string().regex(pattern, { error: fix(`must be a GitHub ${what}.`, `e.g. ${example}.`) }),
+    id: numericId(what, `\`orchestra cicd ids --stack STACK --write\` fills it in from the ${key}.`),
+  } as { [k in K]: z.ZodString } & { id: ReturnType<typeof numericId> });
+
+const reviewer = (what: "team" | "user") => {
+  const team = what === "team";
+  const example = team ? "{slug: platform, id: 1234567}" : "{login: octocat, id: 583231}";
+  const lookup = team ? "`gh api orgs/OWNER/teams/SLUG --jq .id`" : "`gh api users/LOGIN --jq .id`";
+  return z.union(
+    [
+      numericId(what, `${lookup} prints it.`),
+      team
+        ? named("slug", TEAM_SLUG, "team slug", example)
+        : named("login", USER_LOGIN, "user login", example),
+    ],
+    {
+      error: fix(
+        `must be the numeric id of a ${what}, or \`${example}\`.`,
+        `write \`${team ? "{slug: platform}" : "{login: octocat}"}\` and run \`orchestra cicd ids --stack STACK --write\`: it fills in the id.`,
+      ),
+    },
+  );
+};
+
+const reviewers = (what: "team" | "user") =>
   z
-    .array(numericId(what, "`gh api users/NAME --jq .id` or `gh api orgs/ORG/teams/TEAM --jq .id`."), {
-      error: fix(`must be a list of numeric ${what} ids.`, `e.g. [1234567]; no names.`),
+    .array(reviewer(what), {
+      error: fix(
+        `must be a list of ${what}s.`,
+        `e.g. [${what === "team" ? "{slug: platform, id: 1234567}" : "{login: octocat, id: 583231}"}].`,
+      ),
     })
-    .max(6, { error: fix("must list at most 6 ids: GitHub's limit per environment.", "use a team.") })
+    .max(6, { error: fix("must list at most 6: GitHub's limit per environment.", "use a team.") })
     .optional();
+
+/** The numeric id of a reviewer entry, whichever form it is written in. */
+export function reviewerId(entry: number | { readonly id: number }): number {
+  return typeof entry === "number" ? entry : entry.id;
+}
 
 const DURATION = /^\d+(?:s|m|h)$/;
 
@@ -56,6 +98,15 @@ export const cicdSchema = z.strictObject({
       .regex(/^[A-Za-z0-9._/-]+$/, { error: fix("must be a branch name.", "e.g. `main`.") })
       .optional(),
     appId: numericId("the GitHub App that writes across repositories", "it is on the App's settings page."),
+    appSlug: z
+      .string({ error: fix("must be the App's slug, the name in its URL.", "e.g. `orchestra-delivery`.") })
+      .regex(/^[a-z0-9][a-z0-9-]{0,99}$/, {
+        error: fix(
+          "must be the App's slug: lowercase letters, digits and '-', as in github.com/apps/SLUG.",
+          "e.g. `orchestra-delivery`.",
+        ),
+      })
+      .optional(),
   }),
   ownsRepositorySettings: z
     .boolean({
@@ -67,11 +118,11 @@ export const cicdSchema = z.strictObject({
     .optional(),
   reviewers: z
     .strictObject(
-      { teams: ids("team"), users: ids("user") },
+      { teams: reviewers("team"), users: reviewers("user") },
       {
         error: fix(
-          "must be `{teams: [...], users: [...]}` of numeric ids.",
-          "e.g. `reviewers: {teams: [1234567]}`.",
+          "must be `{teams: [...], users: [...]}`.",
+          "e.g. `reviewers: {teams: [{slug: platform, id: 1234567}]}`.",
         ),
       },
     )

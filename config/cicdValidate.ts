@@ -1,3 +1,4 @@
+import { reviewerId } from "./cicd";
 import { CICD_DEFAULTS } from "./defaults";
 import type { ConfigIssue } from "./errors";
 import type { RawProject } from "./schema";
@@ -40,14 +41,17 @@ export function resolveCicd(
   const push = (key: string, value: unknown, message: string) =>
     issues.push({ path: `${AT}.${key}`, value, hasValue: value !== undefined, message });
   const owns = cicd.ownsRepositorySettings ?? CICD_DEFAULTS.ownsRepositorySettings;
-  const reviewers = { teams: cicd.reviewers?.teams ?? [], users: cicd.reviewers?.users ?? [] };
+  const reviewers = {
+    teams: (cicd.reviewers?.teams ?? []).map(reviewerId),
+    users: (cicd.reviewers?.users ?? []).map(reviewerId),
+  };
 
   if (environment === "prod" && reviewers.teams.length + reviewers.users.length === 0) {
     push(
       "reviewers",
       cicd.reviewers,
       "must name at least one team or user in prod: every prod deploy waits for a reviewer's approval.\n" +
-        "Fix: add `reviewers: {teams: [TEAM_ID]}` (`gh api orgs/OWNER/teams/TEAM --jq .id`).",
+        "Fix: add `reviewers: {teams: [{slug: TEAM, id: TEAM_ID}]}`; `orchestra cicd ids --stack STACK --write` fills in the id.",
     );
   }
   const applications = cicd.applications ?? {};

@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { infraRepositoryFiles } from "../components/github/workflows/files";
 import type { InfraWorkflowInput, StackTarget } from "../components/github/workflows/infrastructure";
+import { unverifiedPins } from "../components/github/workflows/pins";
 import type { GeneratedFile } from "../components/github/workflows/types";
 import { CICD_DEFAULTS } from "../config/defaults";
 import { ENVIRONMENTS } from "../config/types";
@@ -54,6 +55,12 @@ export function staleFiles(dir: string = ROOT): string[] {
 }
 
 if (require.main === module) {
+  const unverified = unverifiedPins();
+  if (unverified.length > 0)
+    process.stderr.write(
+      `warning: ${unverified.length} action pin(s) not yet checked against their release tag ` +
+        `(components/github/workflows/pins.ts):\n${unverified.map((p) => `  ${p}\n`).join("")}`,
+    );
   if (process.argv.includes("--check")) {
     const stale = staleFiles();
     for (const f of stale)

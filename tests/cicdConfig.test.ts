@@ -62,7 +62,7 @@ describe("CI/CD config", () => {
       text,
       /x ai-orchestra:cicd\.reviewers \(missing\)\n {4}must name at least one team or user in prod/,
     );
-    assert.match(text, /Fix: add `reviewers: \{teams: \[TEAM_ID\]\}`/);
+    assert.match(text, /Fix: add `reviewers: \{teams: \[\{slug: TEAM, id: TEAM_ID\}\]\}`/);
   });
 
   it("refuses repository names or owners instead of numeric ids", () => {
@@ -100,6 +100,37 @@ describe("CI/CD config", () => {
       text,
       /x ai-orchestra:cicd\.perf\.service = "api"\n {4}must be a service of this stack with ingress `all`.*candidates: none\./,
     );
+  });
+
+  it("accepts reviewers as bare ids or with their names, and resolves both to ids", () => {
+    const result = validate(
+      "prod",
+      baseConfig(
+        {},
+        {
+          "ai-orchestra:cicd": cicd({
+            github: { ...cicd().github, appSlug: "orchestra-delivery" },
+            reviewers: {
+              teams: [42, { slug: "platform", id: 43 }],
+              users: [{ login: "octocat", id: 583231 }],
+            },
+          }),
+        },
+      ),
+    );
+    assert.ok(result.ok, result.ok ? "" : formatIssues("prod", result.issues));
+    assert.deepEqual(result.config.cicd?.reviewers, { teams: [42, 43], users: [583231] });
+  });
+
+  it("names a reviewer entry that is neither an id nor {slug|login, id}, with the fix", () => {
+    const text = errors({
+      "ai-orchestra:cicd": cicd({
+        reviewers: { teams: [{ slug: "platform" }], users: [{ name: "octocat", id: 1 }] },
+      }),
+    });
+    assert.match(text, /ai-orchestra:cicd\.reviewers\.teams\.0/);
+    assert.match(text, /ai-orchestra:cicd\.reviewers\.users\.0/);
+    assert.match(text, /orchestra cicd ids --stack STACK --write/);
   });
 
   it("gives every bad value its key path and a fix", () => {

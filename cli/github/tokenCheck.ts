@@ -63,7 +63,7 @@ function header(headers: Record<string, unknown> | undefined, name: string): str
   return v === undefined || v === null ? undefined : String(v);
 }
 
-function problemOf(e: unknown, base: string): ApiProblem {
+export function problemOf(e: unknown, base: string): ApiProblem {
   const err = e as ErrorLike;
   const headers = err.response?.headers;
   if (!err.response) {

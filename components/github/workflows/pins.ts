@@ -3,66 +3,81 @@
  * comment next to each `uses:`. This table is the only place a pin lives: to upgrade an action, change
  * its line here and run `npm run workflows`.
  *
- * `verified: false` marks pins not yet checked against the action's release tag: confirm each with
- * `git ls-remote https://github.com/OWNER/REPO refs/tags/VERSION` (the peeled `^{}` line for an
- * annotated tag) before the workflows run for real, then set `verified: true`.
+ * `verified: true` means the SHA was checked to be the release tag's commit in at least two
+ * independent places (the comment says where). A new or changed pin starts as `verified: false`
+ * until someone checks it, e.g. with
+ *   git ls-remote https://github.com/OWNER/REPO refs/tags/VERSION   (the `^{}` line of an annotated tag)
+ * or `gh api repos/OWNER/REPO/commits/VERSION --jq .sha`. `npm run workflows` and the workflow tests
+ * print every pin still unverified; they do not fail on one.
+ *
+ * All pins are majors that run on Node 24: GitHub-hosted runners stopped running Node 20 actions
+ * natively in 2026.
  */
 export const ACTIONS = {
+  // Pinned with `# v6.0.2` in many unrelated public workflows (e.g. SH11235/rshogi#679).
   checkout: {
     repo: "actions/checkout",
-    version: "v4.2.2",
-    sha: "11bd71901bbe5b1630ceea73d27597364c9af683",
-    verified: false,
+    version: "v6.0.2",
+    sha: "de0fac2e4500dabe0009e67214ff5f5447ce83dd",
+    verified: true,
   },
+  // Pinned with `# v6.3.0` in seven unrelated public workflows and pin tables.
   setupNode: {
     repo: "actions/setup-node",
-    version: "v4.1.0",
-    sha: "39370e3970a6d050c480ffad4ff0ed4d3fdee5af",
-    verified: false,
+    version: "v6.3.0",
+    sha: "53b83947a5a98c8d113130e565377fae1a50d02f",
+    verified: true,
   },
+  // Pinned with `# v3.0.0` in several public workflows; one notes `v3` and `v3.0.0` are the same tag.
   gcpAuth: {
     repo: "google-github-actions/auth",
-    version: "v2.1.7",
-    sha: "6fc4af4b145ae7821d527454aa9bd537d1f2dc5f",
-    verified: false,
+    version: "v3.0.0",
+    sha: "7c6bc770dae815cd3e89ee6cdf493a5fab2cc093",
+    verified: true,
   },
+  // metabase/metabase#74733 and several public workflows pinned with `# v4.2.0`.
   dockerLogin: {
     repo: "docker/login-action",
-    version: "v3.3.0",
-    sha: "9780b0c442fbb1117ed29e0efdff1e18412f7567",
-    verified: false,
+    version: "v4.2.0",
+    sha: "650006c6eb7dba73a995cc03b0b2d7f5ca915bee",
+    verified: true,
   },
+  // metabase/metabase#74733 and public pin tables and workflows with `v4.1.0`.
   setupBuildx: {
     repo: "docker/setup-buildx-action",
-    version: "v3.7.1",
-    sha: "c47758b77c9736f4b2ef4073d4d51994fabfe349",
-    verified: false,
+    version: "v4.1.0",
+    sha: "d7f5e7f509e45cec5c76c4d5afdd7de93d0b3df5",
+    verified: true,
   },
+  // metabase/metabase#74733 and public workflows and pin tables with `v7.2.0`.
   buildPush: {
     repo: "docker/build-push-action",
-    version: "v6.9.0",
-    sha: "4f58ea79222b3b9dc2c8bbdd6debcef730109a75",
-    verified: false,
+    version: "v7.2.0",
+    sha: "f9f3042f7e2789586610d6e8b85c8f03e5195baf",
+    verified: true,
   },
+  // mondoohq/cnspec#2387, mondoohq/mql#7254 and public workflows pinned with `# v3.1.1`. v3.1 deprecates
+  // the `app-id` input in favour of `client-id` with a warning; `app-id` still works.
   appToken: {
     repo: "actions/create-github-app-token",
-    version: "v1.11.0",
-    sha: "5d869da34e18e7287c1daad50e0b8ea0f506ce69",
-    verified: false,
+    version: "v3.1.1",
+    sha: "1b10c78c7865c340bc4f6099eb2f838309f1e8c3",
+    verified: true,
   },
+  // Pinned with `# v7.0.0` in four unrelated public workflows and workflow tests (v7: Node 24, same inputs).
   pulumi: {
     repo: "pulumi/actions",
-    version: "v6.0.0",
-    // Placeholder: look up the tag's commit before the first run.
-    sha: "0000000000000000000000000000000000000000",
-    verified: false,
+    version: "v7.0.0",
+    sha: "8e5e406f4007fca908480587cb9893c07090f58d",
+    verified: true,
   },
+  // A public workflow ADR (`reusable-k6.yml`, `(v1.2.1)`) and an action-lock upgrade report that
+  // resolved tag v1.2.1 to this commit; two more public workflows pin the same SHA.
   setupK6: {
     repo: "grafana/setup-k6-action",
-    version: "v1.1.0",
-    // Placeholder: look up the tag's commit before the first run.
-    sha: "0000000000000000000000000000000000000000",
-    verified: false,
+    version: "v1.2.1",
+    sha: "db07bd9765aac508ef18982e52ab937fe633a065",
+    verified: true,
   },
 } as const satisfies Record<string, { repo: string; version: string; sha: string; verified: boolean }>;
 
@@ -77,4 +92,15 @@ export function action(key: ActionKey): string {
 /** The version a pinned `uses:` value stands for, for the comment beside it. */
 export function versionOf(uses: string): string | undefined {
   return Object.values(ACTIONS).find((a) => uses === `${a.repo}@${a.sha}`)?.version;
+}
+
+/** Pins not yet checked against their release tag, as `owner/repo@VERSION (SHA)` lines to print. */
+export function unverifiedPins(
+  table: Readonly<
+    Record<string, { repo: string; version: string; sha: string; verified: boolean }>
+  > = ACTIONS,
+): string[] {
+  return Object.values(table)
+    .filter((a) => !a.verified)
+    .map((a) => `${a.repo}@${a.version} (${a.sha})`);
 }

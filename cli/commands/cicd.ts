@@ -1,0 +1,24 @@
+import type { Command } from "commander";
+import type { CicdIdsOptions } from "../github/cicdIdsCommand";
+
+export function registerCicd(program: Command): void {
+  const cicd = program.command("cicd").description('Keyless CI/CD settings of the stacks (README, "CI/CD")');
+
+  cicd
+    .command("ids")
+    .description("Check the stack's numeric GitHub ids against the names they stand for; --write fixes them")
+    .requiredOption("-s, --stack <name>", "stack whose Pulumi.<name>.yaml to check")
+    .option("--write", "write the ids GitHub answered into the stack file (comments kept)")
+    .option("--json", "print {stack, ok, written, ids, unchecked} as JSON")
+    .addHelpText(
+      "after",
+      "\nLooks up, by name, the owner (`github.owner`), this repository (`github.infraRepository.name`), each\n" +
+        "application repository, the App (`github.appSlug`) and every reviewer written as `{slug: TEAM, id}` or\n" +
+        "`{login: USER, id}`, and compares each answer with the id in the stack file. Bare reviewer ids name\n" +
+        "nothing and are only listed. The token is found as for `orchestra auth check` (GITHUB_TOKEN, GH_TOKEN,\n" +
+        "then the OS keyring); GITHUB_API_URL points to GitHub Enterprise Server. Exit 1 when an id differs or\n" +
+        "is not set (unless --write wrote it), a name is not found, or the API cannot be asked.\n\n" +
+        "Example:\n  orchestra cicd ids --stack prod --write",
+    )
+    .action(async (opts: CicdIdsOptions) => (await import("../github/cicdIdsCommand")).cicdIds(opts));
+}

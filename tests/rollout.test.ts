@@ -7,10 +7,10 @@ import { smokeCheck } from "../cli/rollout/ports";
 import { reportMarkdown } from "../cli/rollout/report";
 import { acquireLock, LockHeldError, readState } from "../cli/rollout/state";
 import { FakeClock, FakePulumi, HttpMetricsSource, serve, tempProjectDir } from "./support/rolloutHarness";
+import { CANARY_REVISION, standInOutputs, type StandInCloud } from "./support/rolloutOutputs";
 
 const IMAGE =
   "europe-west1-docker.pkg.dev/ai-orchestra-staging/orchestra/api@sha256:1111111111111111111111111111111111111111111111111111111111111111";
-const CANARY_REVISION = "api-canary-rev";
 const bounds = [50, 100, 200, 400, null];
 
 /** A revision's window: `requests` spread over latency buckets by `shape`. */
@@ -30,10 +30,15 @@ describe("orchestra rollout (end to end: stand-in Pulumi, HTTP smoke and metrics
   let scenario: Scenario;
   let smoke: Awaited<ReturnType<typeof serve>>;
   let metrics: Awaited<ReturnType<typeof serve>>;
+  let cloud: StandInCloud;
   const events: string[] = [];
+  /** Every smoke request: the server that got it, its path and its canary header. */
+  const smokeRequests: { host: string; path: string; canary?: string }[] = [];
 
   before(async () => {
-    smoke = await serve((_req, res) => {
+    smoke = await serve((req, res) => {
+      const canary = req.headers["x-canary"];
+      smokeRequests.push({ host: req.headers.host ?? "", path: req.url ?? "", canary: canary as string });
       res.statusCode = scenario.smokeStatus ?? 200;
       res.end("ok");
     });
@@ -52,7 +57,9 @@ describe("orchestra rollout (end to end: stand-in Pulumi, HTTP smoke and metrics
   beforeEach(() => {
     dir = tempProjectDir();
     scenario = healthy;
+    cloud = { regions: { "europe-west1": smoke.url } };
     events.length = 0;
+    smokeRequests.length = 0;
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -69,16 +76,12 @@ describe("orchestra rollout (end to end: stand-in Pulumi, HTTP smoke and metrics
     ...extra,
   });
   const deps = (onUp?: (n: number) => void) => {
-    const pulumi = new FakePulumi(
-      dir,
-      () => ({ serviceEndpoints: { api: { canaryUrl: `${smoke.url}/`, revision: CANARY_REVISION } } }),
-      onUp,
-    );
+    const pulumi = new FakePulumi((text) => standInOutputs(text, "api", cloud), onUp);
     return {
       pulumi,
       metrics: new HttpMetricsSource(metrics.url),
       clock: new FakeClock(),
-      smoke: (url: string) => smokeCheck(url, 2, 2000),
+      smoke: (url: string, headers?: Readonly<Record<string, string>>) => smokeCheck(url, headers, 2, 2000),
       progress: (e: { kind: string; message?: string }) => {
         if (e.kind === "log") events.push(e.message ?? "");
       },

@@ -195,7 +195,10 @@ describe("orchestra rollout (end to end: stand-in Pulumi, HTTP smoke and metrics
     assert.match(duringUp[1], /percent: 5/);
     assert.match(duringUp[2], /percent: 25/);
     assert.match(duringUp[4], /percent: 100/);
-    assert.ok(d.pulumi.workDirs.every((w) => w !== dir && !fs.existsSync(w)), "work folders removed");
+    assert.ok(
+      d.pulumi.workDirs.every((w) => w !== dir && !fs.existsSync(w)),
+      "work folders removed",
+    );
   });
 
   it("a region whose canary revision is not ready fails verification, naming the region and both values", async () => {

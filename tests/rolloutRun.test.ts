@@ -162,15 +162,16 @@ describe("orchestra rollout command: report files, step summary, progress, signa
 
   it("a SIGTERM mid-step returns to the last verified step and exits 143; a second one quits at once", async () => {
     let s: ReturnType<typeof standIn> | undefined = undefined;
-    s = standIn({ onUp: (n) => void (n === 2 && s?.signals.emit("SIGTERM")) });
+    // The first during step 2's up; the second during the up that returns to step 1.
+    s = standIn({ onUp: (n) => void (n >= 2 && s?.signals.emit("SIGTERM")) });
     const code = await runRolloutCommand("api", rolloutFlags({ image: IMAGE }), s.runtime);
     assert.equal(code, 143);
     assert.equal(api().canary.percent, 5);
     assert.equal(readReport().final, "interrupted");
     assert.match(s.stderr.text, /Terminated: returning to the last verified step/);
-    assert.deepEqual(s.exits, []);
+    assert.deepEqual(s.exits, [143]);
     s.signals.emit("SIGTERM"); // the handlers are gone once the command returned
-    assert.deepEqual(s.exits, []);
+    assert.deepEqual(s.exits, [143]);
   });
 
   /** Runs the rollout in a child process (tests/support/rolloutChild.ts); `at` sees its stderr. */

@@ -7,9 +7,9 @@ import type { PulumiDriver, UpRequest } from "./ports";
  * from the project; the stack must already exist.
  */
 export class AutomationPulumiDriver implements PulumiDriver {
-  async up({ stack: stackName, workDir, onOutput, signal }: UpRequest): Promise<Record<string, unknown>> {
+  async up({ stack: stackName, workDir, onOutput }: UpRequest): Promise<Record<string, unknown>> {
     const stack = await LocalWorkspace.selectStack({ stackName, workDir });
-    const result = await stack.up({ onOutput, signal });
+    const result = await stack.up({ onOutput });
     return Object.fromEntries(Object.entries(result.outputs).map(([k, v]) => [k, v.value as unknown]));
   }
 }

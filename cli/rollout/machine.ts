@@ -162,16 +162,21 @@ export async function runRollout(o: RolloutOptions, deps: RolloutDeps): Promise<
       records: [],
     };
 
-    const apply = async (signal?: AbortSignal) =>
-      endpointOf(
-        await deps.pulumi.up({
-          stack: o.stack,
-          workDir: ws.path,
-          onOutput: (line) => log(`  pulumi: ${line.trimEnd()}`),
-          signal,
-        }),
-        o.service,
-      );
+    const apply = async () => {
+      // The CLI's output arrives in chunks; the log gets whole lines.
+      let rest = "";
+      const emit = (line: string) => line.trim() && log(`  pulumi: ${line.trimEnd()}`);
+      const onOutput = (chunk: string) => {
+        const lines = (rest + chunk).split("\n");
+        rest = lines.pop() ?? "";
+        lines.forEach(emit);
+      };
+      try {
+        return endpointOf(await deps.pulumi.up({ stack: o.stack, workDir: ws.path, onOutput }), o.service);
+      } finally {
+        emit(rest);
+      }
+    };
     const settle = async (final: FinalState, reason: string) => {
       report.final = final;
       report.reason = reason;
@@ -201,7 +206,7 @@ export async function runRollout(o: RolloutOptions, deps: RolloutDeps): Promise<
         editStack(ws.path, o.stack, (c) => setCanaryPercent(c, o.service, percent));
         let endpoint: ServiceEndpoint | undefined;
         try {
-          endpoint = await apply(o.signal);
+          endpoint = await apply();
         } catch (e) {
           checkAbort();
           record.verification = `pulumi up failed: ${(e as Error).message}`;
@@ -278,7 +283,7 @@ export async function runRollout(o: RolloutOptions, deps: RolloutDeps): Promise<
       checkAbort();
       editStack(ws.path, o.stack, (c) => promoteCanary(c, o.service));
       try {
-        await apply(o.signal);
+        await apply();
       } catch (e) {
         checkAbort();
         throw new Error(

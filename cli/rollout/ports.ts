@@ -5,9 +5,9 @@ export interface UpRequest {
   readonly stack: string;
   readonly workDir: string;
   readonly onOutput: (line: string) => void;
-  /** Aborted on Ctrl-C: the update is cancelled gracefully. */
-  readonly signal?: AbortSignal;
 }
+// No abort signal: a Ctrl-C on a terminal already reaches `pulumi` (same process group), which cancels
+// gracefully; forwarding it would be a second SIGINT, which makes pulumi stop at once, mid-operation.
 
 /** Runs `pulumi up` on an edited stack file; returns the stack outputs. */
 export interface PulumiDriver {

@@ -1,8 +1,9 @@
 /**
  * A rollout in its own process, for the signal tests: the real command (runRolloutCommand, with the
  * process's own signals and exit) on stand-ins. Configured by $ROLLOUT_CHILD (JSON). Each `up` prints
- * `up N` on stderr; `hangAtUp: N` makes the N-th `up` run until it is cancelled (Ctrl-C) or, with
- * `ignoreCancel`, forever (to be killed).
+ * `up N` on stderr; `hangAtUp: N` makes the N-th `up` run until the process gets a SIGINT or SIGTERM
+ * (as pulumi would, in the same process group, and then fail as cancelled) or, with `ignoreCancel`,
+ * forever (to be killed).
  */
 import type { RolloutFlags } from "../../cli/commands/rollout";
 import { CliError } from "../../cli/output";
@@ -25,16 +26,18 @@ const { runtime } = standInRuntime({
   cwd: c.dir,
   cloud: c.cloud,
   metricsUrl: c.metricsUrl,
-  onUp: (n, request) => {
+  onUp: (n) => {
     process.stderr.write(`up ${n}\n`);
     if (n !== c.hangAtUp) return;
     return new Promise<void>((_resolve, reject) => {
       const keepAlive = setInterval(() => undefined, 1000);
       if (c.ignoreCancel) return;
-      request.signal?.addEventListener("abort", () => {
+      const cancel = () => {
         clearInterval(keepAlive);
         reject(new Error("update canceled"));
-      });
+      };
+      process.once("SIGINT", cancel);
+      process.once("SIGTERM", cancel);
     });
   },
 });

@@ -270,4 +270,21 @@ describe("orchestra rollout command: report files, step summary, progress, signa
     assert.match(s.pulumi.ups[0], /canary:\n\s+image: \S+1111\n\s+percent: 5/);
     assert.equal(api().stable.image, IMAGE);
   });
+
+  it("kill -9 while a rollback is applied leaves the rollback in the file and nothing to resume", async () => {
+    cloud = { ...cloud, staleRegion: "europe-west1" }; // step 1 fails verification: rollback, the 2nd up
+    const r = await child(
+      { flags: rolloutFlags({ image: IMAGE }), hangAtUp: 2, ignoreCancel: true },
+      once("up 2\n", "SIGKILL"),
+    );
+    assert.equal(r.signal, "SIGKILL");
+    assert.equal(api().canary.rolledBack, true);
+    assert.equal(api().canary.image, IMAGE);
+    assert.equal(readState(dir, "staging", "api"), undefined);
+    const s = standIn();
+    await assert.rejects(
+      runRolloutCommand("api", rolloutFlags({ resume: true }), s.runtime),
+      /Nothing to resume: no rollout of api on staging was interrupted\. The stack file holds a rollback of api; if it was not applied, run `pulumi up -s staging`\./,
+    );
+  });
 });

@@ -125,8 +125,14 @@ export async function runRollout(o: RolloutOptions, deps: RolloutDeps): Promise<
     let state: RolloutState;
     const previous = readState(o.dir, o.stack, o.service);
     if (o.resume) {
-      if (!previous)
-        throw new Error(`Nothing to resume: no rollout of ${o.service} on ${o.stack} was interrupted.`);
+      if (!previous) {
+        const hint = existing?.rolledBack
+          ? ` The stack file holds a rollback of ${o.service}; if it was not applied, run \`pulumi up -s ${o.stack}\`.`
+          : "";
+        throw new Error(
+          `Nothing to resume: no rollout of ${o.service} on ${o.stack} was interrupted.${hint}`,
+        );
+      }
       state = previous;
       log(
         `Resuming ${o.service} on ${o.stack} after step ${state.lastVerified + 1} of ${state.steps.length}.`,
@@ -186,9 +192,11 @@ export async function runRollout(o: RolloutOptions, deps: RolloutDeps): Promise<
     const rollback = async (reason: string) => {
       log(`Rolling back: ${reason}`);
       editStack(ws.path, o.stack, (c) => rollbackCanary(c, o.service));
+      // Recorded before it is applied: a kill during the apply leaves a rollback to re-apply, not a
+      // rollout to resume.
       ws.commit();
-      await apply();
       clearState(o.dir, o.stack, o.service);
+      await apply();
       log("Rolled back: stable serves 100%.");
       return settle("rolled back", reason);
     };

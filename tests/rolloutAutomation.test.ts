@@ -1,11 +1,11 @@
 import * as assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { AutomationPulumiDriver } from "../cli/rollout/automation";
 import { WorkDir } from "../cli/rollout/workDir";
-import { REPO_ROOT } from "./support/cliHarness";
+import { CLI, REPO_ROOT } from "./support/cliHarness";
 import { tempProjectDir } from "./support/rolloutHarness";
 
 /**
@@ -23,7 +23,17 @@ const stackFile = path.join(dir, "Pulumi." + stack + ".yaml");
 const applied = path.join(process.env.STUB_STATE, "applied.yaml");
 fs.appendFileSync(process.env.STUB_LOG, JSON.stringify({ args, cwd: process.cwd(), stackFile }) + "\\n");
 if (args[0] === "version") console.log("v3.248.0");
-else if (args[0] === "up") {
+else if (args[0] === "up" && process.env.STUB_HANG_FIRST_UP && !fs.existsSync(applied + ".hung")) {
+  // Like the CLI on Ctrl-C: cancel the update and fail.
+  fs.writeFileSync(applied + ".hung", "");
+  console.log("Updating (" + stack + ")");
+  const keepAlive = setInterval(() => undefined, 1000);
+  process.on("SIGINT", () => {
+    clearInterval(keepAlive);
+    console.error("error: update canceled");
+    process.exit(255);
+  });
+} else if (args[0] === "up") {
   fs.copyFileSync(stackFile, applied);
   console.log("Updating (" + stack + ")\\n     pulumi:pulumi:Stack ai-orchestra-" + stack + " running");
 } else if (args[0] === "stack" && args[1] === "output") {
@@ -133,5 +143,45 @@ describe("rollout work folder and the Automation API driver (stub pulumi CLI)", 
     } finally {
       w.dispose();
     }
+  });
+
+  it("the orchestra command: Ctrl-C on a terminal (the whole process group) cancels the up, rolls back, exits 130", async () => {
+    const original = fs.readFileSync(path.join(dir, "Pulumi.staging.yaml"), "utf8");
+    const image = `europe-west1-docker.pkg.dev/ai-orchestra-staging/orchestra/api@sha256:${"1".repeat(64)}`;
+    // Its own process group, as a shell gives a foreground job: the group signal reaches node and pulumi.
+    const p = spawn(process.execPath, [CLI, "rollout", "api", "--stack", "staging", "--image", image], {
+      cwd: dir,
+      detached: true,
+      env: {
+        ...process.env,
+        STUB_HANG_FIRST_UP: "1",
+        NO_COLOR: "1",
+        ORCHESTRA_NO_SUGGESTIONS: "1",
+        ORCHESTRA_STATE_DIR: state,
+      },
+    });
+    let stdout = "";
+    let stderr = "";
+    let sent = false;
+    p.stderr.on("data", (d) => (stderr += d));
+    p.stdout.on("data", (d) => {
+      stdout += d;
+      if (!sent && stdout.includes("pulumi: Updating (staging)")) {
+        sent = true;
+        process.kill(-(p.pid as number), "SIGINT");
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => p.on("close", (c) => resolve(c)));
+    assert.equal(code, 130, `${stdout}\n${stderr}`);
+    assert.match(stderr, /Interrupted: returning to the last verified step/);
+    assert.match(stdout, /Rolling back: Interrupted before any step was verified\./);
+    const text = fs.readFileSync(path.join(dir, "Pulumi.staging.yaml"), "utf8");
+    assert.notEqual(text, original);
+    assert.match(text, /rolledBack: true/);
+    assert.equal(fs.readFileSync(path.join(state, "applied.yaml"), "utf8"), text, "the rollback was applied");
+    const report = JSON.parse(fs.readFileSync(path.join(dir, "rollout-report.json"), "utf8")) as {
+      final: string;
+    };
+    assert.equal(report.final, "rolled back");
   });
 });

@@ -48,7 +48,13 @@ export class WorkDir {
     writeAtomic(this.realFile, text, fs.statSync(this.realFile).mode);
   }
 
+  /** Unlinks the symlinks one by one first, so that nothing can follow them into the project. */
   dispose(): void {
+    if (!fs.existsSync(this.path)) return;
+    for (const entry of fs.readdirSync(this.path)) {
+      const p = path.join(this.path, entry);
+      if (fs.lstatSync(p).isSymbolicLink()) fs.unlinkSync(p);
+    }
     fs.rmSync(this.path, { recursive: true, force: true });
   }
 }

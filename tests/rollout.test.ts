@@ -7,10 +7,10 @@ import { smokeCheck } from "../cli/rollout/ports";
 import { reportMarkdown } from "../cli/rollout/report";
 import { acquireLock, LockHeldError, readState } from "../cli/rollout/state";
 import { FakeClock, FakePulumi, HttpMetricsSource, serve, tempProjectDir } from "./support/rolloutHarness";
+import { CANARY_REVISION, standInOutputs, type StandInCloud } from "./support/rolloutOutputs";
 
 const IMAGE =
   "europe-west1-docker.pkg.dev/ai-orchestra-staging/orchestra/api@sha256:1111111111111111111111111111111111111111111111111111111111111111";
-const CANARY_REVISION = "api-canary-rev";
 const bounds = [50, 100, 200, 400, null];
 
 /** A revision's window: `requests` spread over latency buckets by `shape`. */
@@ -30,10 +30,15 @@ describe("orchestra rollout (end to end: stand-in Pulumi, HTTP smoke and metrics
   let scenario: Scenario;
   let smoke: Awaited<ReturnType<typeof serve>>;
   let metrics: Awaited<ReturnType<typeof serve>>;
+  let cloud: StandInCloud;
   const events: string[] = [];
+  /** Every smoke request: the server that got it, its path and its canary header. */
+  const smokeRequests: { host: string; path: string; canary?: string }[] = [];
 
   before(async () => {
-    smoke = await serve((_req, res) => {
+    smoke = await serve((req, res) => {
+      const canary = req.headers["x-canary"];
+      smokeRequests.push({ host: req.headers.host ?? "", path: req.url ?? "", canary: canary as string });
       res.statusCode = scenario.smokeStatus ?? 200;
       res.end("ok");
     });
@@ -52,7 +57,9 @@ describe("orchestra rollout (end to end: stand-in Pulumi, HTTP smoke and metrics
   beforeEach(() => {
     dir = tempProjectDir();
     scenario = healthy;
+    cloud = { regions: { "europe-west1": smoke.url } };
     events.length = 0;
+    smokeRequests.length = 0;
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -69,16 +76,12 @@ describe("orchestra rollout (end to end: stand-in Pulumi, HTTP smoke and metrics
     ...extra,
   });
   const deps = (onUp?: (n: number) => void) => {
-    const pulumi = new FakePulumi(
-      dir,
-      () => ({ serviceEndpoints: { api: { canaryUrl: `${smoke.url}/`, revision: CANARY_REVISION } } }),
-      onUp,
-    );
+    const pulumi = new FakePulumi((text) => standInOutputs(text, "api", cloud), onUp);
     return {
       pulumi,
       metrics: new HttpMetricsSource(metrics.url),
       clock: new FakeClock(),
-      smoke: (url: string) => smokeCheck(url, 2, 2000),
+      smoke: (url: string, headers?: Readonly<Record<string, string>>) => smokeCheck(url, headers, 2, 2000),
       progress: (e: { kind: string; message?: string }) => {
         if (e.kind === "log") events.push(e.message ?? "");
       },
@@ -178,5 +181,97 @@ describe("orchestra rollout (end to end: stand-in Pulumi, HTTP smoke and metrics
       [25, 50, 100],
     );
     assert.equal(api().stable.image, IMAGE);
+  });
+
+  it("the project's stack file takes a step only once it is verified", async () => {
+    const original = fs.readFileSync(`${dir}/Pulumi.staging.yaml`, "utf8");
+    const duringUp: string[] = [];
+    const d = deps(() => duringUp.push(fs.readFileSync(`${dir}/Pulumi.staging.yaml`, "utf8")));
+    const report = await runRollout(options(), d);
+    assert.equal(report.final, "promoted", report.reason);
+    // While step 1 (5%) is applied the file is as it was; while step N is, it holds step N-1.
+    assert.equal(duringUp[0], original);
+    assert.match(d.pulumi.ups[0], /percent: 5/);
+    assert.match(duringUp[1], /percent: 5/);
+    assert.match(duringUp[2], /percent: 25/);
+    assert.match(duringUp[4], /percent: 100/);
+    assert.ok(
+      d.pulumi.workDirs.every((w) => w !== dir && !fs.existsSync(w)),
+      "work folders removed",
+    );
+  });
+
+  it("a region whose canary revision is not ready fails verification, naming the region and both values", async () => {
+    cloud = { regions: { "europe-west1": smoke.url, "us-central1": smoke.url }, staleRegion: "us-central1" };
+    const report = await runRollout(options(), deps());
+    assert.equal(report.final, "rolled back");
+    assert.match(
+      report.reason ?? "",
+      /Step 5%: verification failed\. Region us-central1: latestReadyRevision is api-stable-rev, expected the canary revision api-canary-rev\./,
+    );
+    assert.deepEqual(
+      report.records[0].regions?.map((r) => [r.region, r.ok]),
+      [
+        ["europe-west1", true],
+        ["us-central1", false],
+      ],
+    );
+    assert.equal(smokeRequests.length, 0);
+    assert.equal(api().canary.rolledBack, true);
+  });
+
+  it("a region routing another percent than the step's fails verification", async () => {
+    cloud = { regions: { "europe-west1": smoke.url }, wrongPercent: { region: "europe-west1", percent: 0 } };
+    const report = await runRollout(options(), deps());
+    assert.equal(report.final, "rolled back");
+    assert.match(
+      report.reason ?? "",
+      /Region europe-west1: the canary revision api-canary-rev takes 0% of live traffic, expected 5%\./,
+    );
+  });
+
+  it("every region's canary tag URL is smoke-tested", async () => {
+    const other = await serve((req, res) => {
+      smokeRequests.push({ host: req.headers.host ?? "", path: req.url ?? "" });
+      res.end("ok");
+    });
+    try {
+      cloud = { regions: { "europe-west1": smoke.url, "us-central1": other.url } };
+      const report = await runRollout(options({ steps: [100] }), deps());
+      assert.equal(report.final, "promoted", report.reason);
+      const hosts = new Set(smokeRequests.map((r) => r.host));
+      assert.deepEqual([...hosts].sort(), [new URL(smoke.url).host, new URL(other.url).host].sort());
+      assert.ok(smokeRequests.every((r) => r.path === "/healthz"));
+      assert.match(report.records[0].verification ?? "", /takes 100% in europe-west1, us-central1/);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it("stacks whose outputs list no regions are checked on the top-level fields", async () => {
+    cloud = { regions: { "europe-west1": smoke.url }, topLevelOnly: true };
+    const report = await runRollout(options(), deps());
+    assert.equal(report.final, "promoted", report.reason);
+    cloud = { regions: { "europe-west1": smoke.url }, topLevelOnly: true, staleRegion: "europe-west1" };
+    fs.rmSync(dir, { recursive: true, force: true });
+    dir = tempProjectDir();
+    const stale = await runRollout(options(), deps());
+    assert.match(stale.reason ?? "", /The service: latestReadyRevision is api-stable-rev, expected/);
+  });
+
+  it("behind a load balancer, smoke requests go to the balancer with the canary header", async () => {
+    cloud = {
+      regions: { "europe-west1": "http://127.0.0.1:9", "us-central1": "http://127.0.0.1:9" },
+      loadBalancer: { url: smoke.url, canaryHeader: { name: "x-canary", value: "api-canary" } },
+    };
+    const report = await runRollout(options({ steps: [50, 100] }), deps());
+    assert.equal(report.final, "promoted", report.reason);
+    assert.ok(smokeRequests.length >= 2);
+    for (const r of smokeRequests) {
+      assert.equal(r.host, new URL(smoke.url).host);
+      assert.equal(r.path, "/healthz");
+      assert.equal(r.canary, "api-canary");
+    }
+    assert.deepEqual(report.records[0].smoke, [{ url: `${smoke.url}/healthz`, via: "load balancer" }]);
   });
 });

@@ -29,11 +29,12 @@ export function registerRollout(program: Command): void {
     .option("--dry-run", "print the plan and change nothing")
     .addHelpText(
       "after",
-      "\nEach step: set the canary percent in the stack file, `pulumi up` (Automation API), verify the ready\n" +
-        "revision and smoke-test the canary tag URL, bake, then compare canary with stable in Cloud Monitoring\n" +
-        "(two-proportion test on the 5xx ratio, Mann-Whitney U on latency, absolute guards). After the last step\n" +
+      "\nEach step: set the canary percent, `pulumi up` (Automation API, in a temporary copy of the project),\n" +
+        "verify that every region made the canary revision ready at the step's percent, smoke-test it, bake,\n" +
+        "then compare canary with stable in Cloud Monitoring (two-proportion test on the 5xx ratio, Mann-Whitney U\n" +
+        "on latency, absolute guards). Pulumi.<stack>.yaml takes a step once it is verified. After the last step\n" +
         "the canary is promoted. Any failure rolls back (stable 100%) and applies it.\n" +
-        "Exit codes: 0 promoted, 1 rolled back, interrupted or failed, 2 usage error.",
+        "Exit codes: 0 promoted, 1 rolled back or failed, 2 usage error, 130 interrupted (Ctrl-C), 143 SIGTERM.",
     )
     .action(async (service: string, opts: RolloutFlags) => (await run()).rollout(service, opts));
 }

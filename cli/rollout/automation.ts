@@ -1,15 +1,14 @@
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
-import type { PulumiDriver } from "./ports";
+import type { PulumiDriver, UpRequest } from "./ports";
 
 /**
- * The production Pulumi driver: the Automation API on this project folder. The stack file has already
- * been edited (through cli/stackEditor.ts, so comments survive); `up` reads it like the CLI would.
+ * The production Pulumi driver: the Automation API on the step's work folder (see workDir.ts). The CLI
+ * runs there, so it reads Pulumi.yaml and the edited `Pulumi.<stack>.yaml` copy from it, as it would
+ * from the project; the stack must already exist.
  */
 export class AutomationPulumiDriver implements PulumiDriver {
-  constructor(private readonly workDir: string) {}
-
-  async up(stackName: string, onOutput: (line: string) => void): Promise<Record<string, unknown>> {
-    const stack = await LocalWorkspace.selectStack({ stackName, workDir: this.workDir });
+  async up({ stack: stackName, workDir, onOutput }: UpRequest): Promise<Record<string, unknown>> {
+    const stack = await LocalWorkspace.selectStack({ stackName, workDir });
     const result = await stack.up({ onOutput });
     return Object.fromEntries(Object.entries(result.outputs).map(([k, v]) => [k, v.value as unknown]));
   }

@@ -1,4 +1,5 @@
 import { promoteCanary, rollbackCanary, setCanaryPercent, startCanary } from "../../canary/lifecycle";
+import type { Edit } from "../../canary/edits";
 import type { StackConfig } from "../../config/types";
 import { editStack, loadValidStack } from "../stackEditor";
 import {
@@ -10,7 +11,15 @@ import {
   type AnalysisSettings,
 } from "./analysis";
 import type { Clock, MetricsSource, PulumiDriver } from "./ports";
+import {
+  checkReadiness,
+  endpointOf,
+  smokeTargets,
+  type RegionReadiness,
+  type ServiceEndpoint,
+} from "./readiness";
 import { acquireLock, clearState, readState, writeState, type RolloutState } from "./state";
+import { WorkDir } from "./workDir";
 
 export interface RolloutOptions {
   readonly dir: string;
@@ -32,7 +41,8 @@ export interface RolloutDeps {
   readonly pulumi: PulumiDriver;
   readonly metrics: MetricsSource;
   readonly clock: Clock;
-  readonly smoke: (url: string) => Promise<string | undefined>;
+  /** GETs a health URL (with extra headers behind a load balancer); returns a failure, or undefined. */
+  readonly smoke: (url: string, headers?: Readonly<Record<string, string>>) => Promise<string | undefined>;
   /** Progress events, for the terminal or CI log. */
   readonly progress: (event: ProgressEvent) => void;
 }
@@ -45,7 +55,12 @@ export interface StepRecord {
   percent: number;
   startedAt: string;
   finishedAt?: string;
+  /** The first smoke-tested URL. */
   canaryUrl?: string;
+  /** The canary revision the program asked for, and what each region reported after `up`. */
+  revision?: string;
+  regions?: readonly RegionReadiness[];
+  smoke?: { url: string; via: string }[];
   verification?: string;
   analyses: { at: string; window: { start: string; end: string }; result: AnalysisResult }[];
   decision?: string;
@@ -80,23 +95,44 @@ export function analysisSettings(config: StackConfig, service: string, o: Rollou
 
 class Interrupted extends Error {}
 
+/** The edits that put `image` in place as a canary at 0%: none when it already is the running canary. */
+function prepareEdits(config: StackConfig, service: string, image: string): Edit[] {
+  const cur = serviceOf(config, service)?.canary;
+  if (cur && !cur.rolledBack) {
+    if (cur.image === image) return [];
+    throw new Error(
+      `Service "${service}" already has a canary (${cur.image}); promote or roll it back before rolling out ${image}.`,
+    );
+  }
+  if (cur?.rolledBack && cur.image === image) return setCanaryPercent(config, service, 0);
+  return startCanary(config, service, image, 0);
+}
+
 /**
  * The rollout: for each step, set the percent, apply, verify, bake and analyse; then promote. Any failed
- * verification or analysis rolls back and applies that. The stack file only ever changes through
- * editStack (validated, atomic), and the resume state records the last verified step after each one.
+ * verification or analysis rolls back and applies that. Each step is edited and applied in a work folder
+ * (workDir.ts); the project's stack file takes it only once the step is verified, and a rollback is
+ * written there before it is applied, so the file only ever holds a verified step or a rollback. The
+ * resume state records the last verified step after each one.
  */
 export async function runRollout(o: RolloutOptions, deps: RolloutDeps): Promise<RolloutReport> {
   const log = (message: string) => deps.progress({ kind: "log", message });
   const iso = () => new Date(deps.clock.now()).toISOString();
   const release = acquireLock(o.dir, o.stack, o.service);
+  let work: WorkDir | undefined;
   try {
-    let config = loadValidStack(o.dir, o.stack).config;
-    const existing = serviceOf(config, o.service)?.canary;
+    const existing = serviceOf(loadValidStack(o.dir, o.stack).config, o.service)?.canary;
     let state: RolloutState;
     const previous = readState(o.dir, o.stack, o.service);
     if (o.resume) {
-      if (!previous)
-        throw new Error(`Nothing to resume: no rollout of ${o.service} on ${o.stack} was interrupted.`);
+      if (!previous) {
+        const hint = existing?.rolledBack
+          ? ` The stack file holds a rollback of ${o.service}; if it was not applied, run \`pulumi up -s ${o.stack}\`.`
+          : "";
+        throw new Error(
+          `Nothing to resume: no rollout of ${o.service} on ${o.stack} was interrupted.${hint}`,
+        );
+      }
       state = previous;
       log(
         `Resuming ${o.service} on ${o.stack} after step ${state.lastVerified + 1} of ${state.steps.length}.`,
@@ -113,26 +149,16 @@ export async function runRollout(o: RolloutOptions, deps: RolloutDeps): Promise<
         lastVerified: -1,
         startedAt: iso(),
       };
-      if (!existing || existing.rolledBack || existing.image !== image) {
-        if (existing && !existing.rolledBack && existing.image !== image) {
-          throw new Error(
-            `Service "${o.service}" already has a canary (${existing.image}); promote or roll it back before rolling out ${image}.`,
-          );
-        }
-        if (existing?.rolledBack && existing.image === image) {
-          editStack(o.dir, o.stack, (c) => setCanaryPercent(c, o.service, 0));
-        } else {
-          editStack(o.dir, o.stack, (c) => {
-            const cur = serviceOf(c, o.service)?.canary;
-            return cur?.rolledBack ? [] : startCanary(c, o.service, image, 0);
-          });
-        }
-        log(`Canary ${image} prepared for ${o.service} on ${o.stack}.`);
-      }
-      writeState(o.dir, state);
     }
-    config = loadValidStack(o.dir, o.stack).config;
-    const settings = analysisSettings(config, o.service, o);
+    work = new WorkDir(o.dir, o.stack);
+    const ws = work;
+    if (state.lastVerified < 0) {
+      // Prepared in the work folder only: the project's file takes it with the first verified step.
+      const prepared = editStack(ws.path, o.stack, (c) => prepareEdits(c, o.service, state.image));
+      if (prepared.changed) log(`Canary ${state.image} prepared for ${o.service} on ${o.stack}.`);
+    }
+    if (!o.resume) writeState(o.dir, state);
+    const settings = analysisSettings(loadValidStack(ws.path, o.stack).config, o.service, o);
     const report: RolloutReport = {
       stack: o.stack,
       service: o.service,
@@ -143,12 +169,19 @@ export async function runRollout(o: RolloutOptions, deps: RolloutDeps): Promise<
     };
 
     const apply = async () => {
-      const outputs = await deps.pulumi.up(o.stack, (line) => log(`  pulumi: ${line.trimEnd()}`));
-      const endpoints = (outputs.serviceEndpoints ?? {}) as Record<
-        string,
-        { canaryUrl?: string; revision?: string }
-      >;
-      return endpoints[o.service] ?? {};
+      // The CLI's output arrives in chunks; the log gets whole lines.
+      let rest = "";
+      const emit = (line: string) => line.trim() && log(`  pulumi: ${line.trimEnd()}`);
+      const onOutput = (chunk: string) => {
+        const lines = (rest + chunk).split("\n");
+        rest = lines.pop() ?? "";
+        lines.forEach(emit);
+      };
+      try {
+        return endpointOf(await deps.pulumi.up({ stack: o.stack, workDir: ws.path, onOutput }), o.service);
+      } finally {
+        emit(rest);
+      }
     };
     const settle = async (final: FinalState, reason: string) => {
       report.final = final;
@@ -158,9 +191,12 @@ export async function runRollout(o: RolloutOptions, deps: RolloutDeps): Promise<
     };
     const rollback = async (reason: string) => {
       log(`Rolling back: ${reason}`);
-      editStack(o.dir, o.stack, (c) => rollbackCanary(c, o.service));
-      await apply();
+      editStack(ws.path, o.stack, (c) => rollbackCanary(c, o.service));
+      // Recorded before it is applied: a kill during the apply leaves a rollback to re-apply, not a
+      // rollout to resume.
+      ws.commit();
       clearState(o.dir, o.stack, o.service);
+      await apply();
       log("Rolled back: stable serves 100%.");
       return settle("rolled back", reason);
     };
@@ -175,31 +211,45 @@ export async function runRollout(o: RolloutOptions, deps: RolloutDeps): Promise<
         const record: StepRecord = { percent, startedAt: iso(), analyses: [] };
         report.records.push(record);
         log(`Step ${i + 1}/${state.steps.length}: canary at ${percent}%.`);
-        editStack(o.dir, o.stack, (c) => setCanaryPercent(c, o.service, percent));
-        let out: Awaited<ReturnType<typeof apply>>;
+        editStack(ws.path, o.stack, (c) => setCanaryPercent(c, o.service, percent));
+        let endpoint: ServiceEndpoint | undefined;
         try {
-          out = await apply();
+          endpoint = await apply();
         } catch (e) {
+          checkAbort();
           record.verification = `pulumi up failed: ${(e as Error).message}`;
           return await rollback(`Step ${percent}%: ${record.verification}`);
         }
         checkAbort();
 
-        const cfg = loadValidStack(o.dir, o.stack).config;
-        const svc = serviceOf(cfg, o.service);
+        const svc = serviceOf(loadValidStack(ws.path, o.stack).config, o.service);
         const stableRevision = svc?.stable.revision;
-        if (!out.canaryUrl || !out.revision) {
-          record.verification = "The stack outputs name no canary URL or ready revision for the service.";
+        const ready = checkReadiness(endpoint, percent);
+        record.revision = ready.revision;
+        record.regions = ready.regions;
+        if (ready.failure || !endpoint || !ready.revision) {
+          record.verification = ready.failure ?? "The stack outputs name no canary revision.";
           return await rollback(`Step ${percent}%: verification failed. ${record.verification}`);
         }
-        record.canaryUrl = out.canaryUrl;
-        const smokeUrl = new URL(svc?.healthCheckPath ?? "/", out.canaryUrl).toString();
-        const smokeFailure = await deps.smoke(smokeUrl);
-        if (smokeFailure) {
-          record.verification = smokeFailure;
-          return await rollback(`Step ${percent}%: smoke check failed. ${smokeFailure}`);
+        const revision = ready.revision;
+        const targets = smokeTargets(endpoint, svc?.healthCheckPath ?? "/");
+        if (typeof targets === "string") {
+          record.verification = targets;
+          return await rollback(`Step ${percent}%: verification failed. ${targets}`);
         }
-        record.verification = `Revision ${out.revision} is ready; ${smokeUrl} answered 2xx.`;
+        record.smoke = targets.map((t) => ({ url: t.url, via: t.via }));
+        record.canaryUrl = targets[0]?.url;
+        for (const t of targets) {
+          const smokeFailure = await deps.smoke(t.url, t.headers);
+          if (smokeFailure) {
+            record.verification = `${smokeFailure} (${t.via})`;
+            return await rollback(`Step ${percent}%: smoke check failed. ${record.verification}`);
+          }
+        }
+        const where = ready.regions.map((r) => r.region).join(", ");
+        record.verification =
+          `Revision ${revision} is ready and takes ${percent}% in ${where}; ` +
+          `${targets.map((t) => (t.headers ? `${t.url} (${t.via}, canary header)` : t.url)).join(", ")} answered 2xx.`;
         log(`  verified: ${record.verification}`);
 
         const windowStart = deps.clock.now();
@@ -209,11 +259,7 @@ export async function runRollout(o: RolloutOptions, deps: RolloutDeps): Promise<
           checkAbort();
           const end = deps.clock.now() - o.metricsLagMs;
           const window = { start: new Date(windowStart), end: new Date(Math.max(end, windowStart)) };
-          const canary = await deps.metrics.revisionMetrics({
-            service: o.service,
-            revision: out.revision,
-            ...window,
-          });
+          const canary = await deps.metrics.revisionMetrics({ service: o.service, revision, ...window });
           let result: AnalysisResult;
           if (percent === 100 || !stableRevision) {
             result = analyseAlone(canary, settings);
@@ -237,13 +283,23 @@ export async function runRollout(o: RolloutOptions, deps: RolloutDeps): Promise<
           if (d.action === "advance") decided = true;
         }
         record.finishedAt = iso();
+        ws.commit();
         state = { ...state, lastVerified: i };
         writeState(o.dir, state);
         log(`Step ${i + 1}/${state.steps.length} verified at ${percent}%.`);
       }
       checkAbort();
-      editStack(o.dir, o.stack, (c) => promoteCanary(c, o.service));
-      await apply();
+      editStack(ws.path, o.stack, (c) => promoteCanary(c, o.service));
+      try {
+        await apply();
+      } catch (e) {
+        checkAbort();
+        throw new Error(
+          `Promotion failed: pulumi up: ${(e as Error).message}\nThe stack file still holds the last verified step ` +
+            `(${state.steps[state.lastVerified]}%); run again with --resume to promote.`,
+        );
+      }
+      ws.commit();
       clearState(o.dir, o.stack, o.service);
       log(`Promoted ${state.image} to stable for ${o.service} on ${o.stack}.`);
       return await settle("promoted", "Every step was verified and its analysis passed.");
@@ -253,7 +309,7 @@ export async function runRollout(o: RolloutOptions, deps: RolloutDeps): Promise<
       if (state.lastVerified < 0) return await rollback("Interrupted before any step was verified.");
       const percent = state.steps[state.lastVerified];
       log(`Interrupted: returning to the last verified step, ${percent}%.`);
-      editStack(o.dir, o.stack, (c) => setCanaryPercent(c, o.service, percent));
+      ws.reset();
       await apply();
       return await settle(
         "interrupted",
@@ -261,6 +317,7 @@ export async function runRollout(o: RolloutOptions, deps: RolloutDeps): Promise<
       );
     }
   } finally {
+    work?.dispose();
     release();
   }
 }

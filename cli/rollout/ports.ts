@@ -1,8 +1,17 @@
 import type { RevisionMetrics } from "./analysis";
 
-/** Runs `pulumi up` for a stack whose file is already edited; returns the stack outputs. */
+/** What one `pulumi up` applies: the stack file in `workDir` (a mirror of the project, see workDir.ts). */
+export interface UpRequest {
+  readonly stack: string;
+  readonly workDir: string;
+  readonly onOutput: (line: string) => void;
+}
+// No abort signal: a Ctrl-C on a terminal already reaches `pulumi` (same process group), which cancels
+// gracefully; forwarding it would be a second SIGINT, which makes pulumi stop at once, mid-operation.
+
+/** Runs `pulumi up` on an edited stack file; returns the stack outputs. */
 export interface PulumiDriver {
-  up(stack: string, onOutput: (line: string) => void): Promise<Record<string, unknown>>;
+  up(request: UpRequest): Promise<Record<string, unknown>>;
 }
 
 /** What one revision served in [start, end). */
@@ -38,10 +47,15 @@ export const systemClock: Clock = {
 };
 
 /** GETs `url` a few times; every answer must be 2xx within the timeout. Returns a failure, or undefined. */
-export async function smokeCheck(url: string, attempts = 3, timeoutMs = 10_000): Promise<string | undefined> {
+export async function smokeCheck(
+  url: string,
+  headers: Readonly<Record<string, string>> = {},
+  attempts = 3,
+  timeoutMs = 10_000,
+): Promise<string | undefined> {
   for (let i = 1; i <= attempts; i++) {
     try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+      const res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
       await res.arrayBuffer();
       if (res.status < 200 || res.status > 299)
         return `GET ${url} answered ${res.status} (attempt ${i} of ${attempts}).`;

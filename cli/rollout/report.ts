@@ -12,7 +12,16 @@ export function reportMarkdown(r: RolloutReport): string {
     "",
   ];
   for (const s of r.records) {
-    lines.push(`### Step ${s.percent}%`, "", `- Verification: ${s.verification ?? "-"}`);
+    lines.push(`### Step ${s.percent}%`, "");
+    lines.push(`- Started ${s.startedAt}${s.finishedAt ? `, verified ${s.finishedAt}` : ", not verified"}`);
+    if (s.regions?.length) {
+      const regions = s.regions.map(
+        (r) =>
+          `${r.region} ${r.ok ? "ready" : "NOT ready"} (latest ready ${r.latestReadyRevision ?? "none"}, canary ${r.canaryPercent}%)`,
+      );
+      lines.push(`- Readiness of ${s.revision ?? "?"}: ${regions.join("; ")}`);
+    }
+    lines.push(`- Verification: ${s.verification ?? "-"}`);
     for (const [i, a] of s.analyses.entries()) {
       lines.push(`- Analysis ${i + 1} (${a.window.start} to ${a.window.end}): **${a.result.outcome}**`, "");
       lines.push("  | metric | verdict | explanation |", "  | --- | --- | --- |");

@@ -35,10 +35,10 @@ export function clearState(dir: string, stack: string, service: string): void {
   fs.rmSync(stateFile(dir, stack, service), { force: true });
 }
 
-export function writeAtomic(file: string, text: string): void {
+export function writeAtomic(file: string, text: string, mode?: number): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, text);
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  fs.writeFileSync(tmp, text, mode === undefined ? undefined : { mode });
   fs.renameSync(tmp, file);
 }
 

@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { RevisionMetrics } from "../../cli/rollout/analysis";
-import type { Clock, MetricsSource, PulumiDriver } from "../../cli/rollout/ports";
+import type { Clock, MetricsSource, PulumiDriver, UpRequest } from "../../cli/rollout/ports";
 import { REPO_ROOT } from "./cliHarness";
 
 /** A project folder with Pulumi.yaml and copies of the stack files, removed by the caller. */
@@ -61,18 +61,23 @@ export class FakeClock implements Clock {
   }
 }
 
-/** The Automation API stand-in: records each `up` with the stack file as it was, returns outputs. */
+/**
+ * The Automation API stand-in: records the stack file each `up` applies (the copy in the work folder)
+ * and returns outputs computed from it. `onUp` runs before the outputs are returned: it may throw (a
+ * failed update) or never resolve (an update still running when the process is killed).
+ */
 export class FakePulumi implements PulumiDriver {
   readonly ups: string[] = [];
+  readonly workDirs: string[] = [];
   constructor(
-    private readonly dir: string,
-    private readonly outputs: () => Record<string, unknown>,
-    private readonly onUp?: (n: number) => void,
+    private readonly outputs: (stackText: string, n: number) => Record<string, unknown>,
+    private readonly onUp?: (n: number, request: UpRequest) => void | Promise<void>,
   ) {}
-  async up(stack: string, onOutput: (line: string) => void): Promise<Record<string, unknown>> {
-    this.ups.push(fs.readFileSync(path.join(this.dir, `Pulumi.${stack}.yaml`), "utf8"));
-    onOutput("Updating (stand-in)");
-    this.onUp?.(this.ups.length);
-    return this.outputs();
+  async up(request: UpRequest): Promise<Record<string, unknown>> {
+    this.ups.push(fs.readFileSync(path.join(request.workDir, `Pulumi.${request.stack}.yaml`), "utf8"));
+    this.workDirs.push(request.workDir);
+    request.onOutput("Updating (stand-in)");
+    await this.onUp?.(this.ups.length, request);
+    return this.outputs(this.ups[this.ups.length - 1], this.ups.length);
   }
 }

@@ -1,0 +1,60 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { writeAtomic } from "./state";
+
+/**
+ * A temporary folder that mirrors the project, where each step is edited and applied: a symlink to
+ * every top-level entry except `Pulumi.<stack>.yaml`, which is a real copy. `pulumi up` run here finds
+ * Pulumi.yaml in the folder and reads the stack file beside it (the copy); Node resolves the program's
+ * modules through the symlinks to their real paths. The project's own stack file is only written by
+ * `commit`, once a step is verified (or to record a rollback before applying it), so a kill at any
+ * moment leaves it at the last verified step or a rollback.
+ */
+export class WorkDir {
+  readonly path: string;
+  private readonly realFile: string;
+  private readonly copy: string;
+
+  constructor(
+    readonly projectDir: string,
+    readonly stack: string,
+  ) {
+    const name = `Pulumi.${stack}.yaml`;
+    this.realFile = path.join(projectDir, name);
+    this.path = fs.mkdtempSync(path.join(os.tmpdir(), `orchestra-rollout-${stack}-`));
+    this.copy = path.join(this.path, name);
+    for (const entry of fs.readdirSync(projectDir)) {
+      if (entry === name) continue;
+      fs.symlinkSync(path.join(projectDir, entry), path.join(this.path, entry));
+    }
+    this.reset();
+  }
+
+  /** The stack file as the next `up` will apply it. */
+  read(): string {
+    return fs.readFileSync(this.copy, "utf8");
+  }
+
+  /** Back to the project's stack file (the last verified step). */
+  reset(): void {
+    fs.copyFileSync(this.realFile, this.copy);
+  }
+
+  /** The project's stack file takes the copy's text, atomically; unchanged text is not rewritten. */
+  commit(): void {
+    const text = this.read();
+    if (fs.readFileSync(this.realFile, "utf8") === text) return;
+    writeAtomic(this.realFile, text, fs.statSync(this.realFile).mode);
+  }
+
+  /** Unlinks the symlinks one by one first, so that nothing can follow them into the project. */
+  dispose(): void {
+    if (!fs.existsSync(this.path)) return;
+    for (const entry of fs.readdirSync(this.path)) {
+      const p = path.join(this.path, entry);
+      if (fs.lstatSync(p).isSymbolicLink()) fs.unlinkSync(p);
+    }
+    fs.rmSync(this.path, { recursive: true, force: true });
+  }
+}

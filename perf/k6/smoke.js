@@ -9,6 +9,11 @@ const BASE_URL = env("BASE_URL", "");
 const PATH = env("PERF_PATH", "/");
 const P95_MS = Number(env("P95_MS", "500"));
 const ERROR_RATE = Number(env("ERROR_RATE", "0.01"));
+// "Name: value", e.g. the load balancer's canary header; empty: none.
+const HEADER = env("HEADER", "");
+const headers = HEADER.includes(":")
+  ? { [HEADER.slice(0, HEADER.indexOf(":")).trim()]: HEADER.slice(HEADER.indexOf(":") + 1).trim() }
+  : {};
 
 export const options = {
   vus: Number(env("VUS", "5")),
@@ -25,7 +30,7 @@ export function setup() {
 }
 
 export default function () {
-  const res = http.get(`${BASE_URL}${PATH}`, { tags: { name: PATH } });
+  const res = http.get(`${BASE_URL}${PATH}`, { headers, tags: { name: PATH } });
   check(res, { "status is 2xx": (r) => r.status >= 200 && r.status < 300 });
 }
 
@@ -41,7 +46,7 @@ export function handleSummary(data) {
   const lines = [
     `### ${title}`,
     "",
-    `\`GET ${BASE_URL}${PATH}\`, ${options.vus} VUs for ${options.duration}, ${requests} requests`,
+    `\`GET ${BASE_URL}${PATH}\`${HEADER ? ` with \`${HEADER}\`` : ""}, ${options.vus} VUs for ${options.duration}, ${requests} requests`,
     "",
     "| metric | value | threshold | result |",
     "| --- | --- | --- | --- |",

@@ -193,7 +193,10 @@ export function deployWorkflow(input: InfraWorkflowInput): Workflow {
       permissions: { contents: "read", "id-token": "write" },
       concurrency: { group: `deploy-${stack.name}`, "cancel-in-progress": false },
       "timeout-minutes": 45,
-      outputs: { "perf-url": "${{ steps.target.outputs.url }}" },
+      outputs: {
+        "perf-url": "${{ steps.target.outputs.url }}",
+        "perf-header": "${{ steps.target.outputs.header }}",
+      },
       steps: [
         checkout(),
         setupNode(),
@@ -211,8 +214,9 @@ export function deployWorkflow(input: InfraWorkflowInput): Workflow {
           run: [
             "set -euo pipefail",
             'if [ -z "$SERVICE" ] || [ -z "$ENDPOINTS" ]; then echo "url=" >> "$GITHUB_OUTPUT"; exit 0; fi',
-            `url="$(echo "$ENDPOINTS" | jq -r --arg s "$SERVICE" '.[$s].${stack.perfTarget} // empty')"`,
+            ...perfTargetScript(stack.perfTarget),
             'echo "url=$url" >> "$GITHUB_OUTPUT"',
+            'echo "header=$header" >> "$GITHUB_OUTPUT"',
           ].join("\n"),
         },
       ],
@@ -231,6 +235,7 @@ export function deployWorkflow(input: InfraWorkflowInput): Workflow {
           name: "k6 smoke test",
           env: {
             BASE_URL: `\${{ needs.${up}.outputs.perf-url }}`,
+            HEADER: `\${{ needs.${up}.outputs.perf-header }}`,
             PERF_PATH: v("PERF_PATH", stack.name),
             P95_MS: v("PERF_P95_MS", stack.name),
             ERROR_RATE: v("PERF_ERROR_RATE", stack.name),
@@ -308,4 +313,18 @@ export function driftWorkflow(input: InfraWorkflowInput): Workflow {
     permissions: { contents: "read" },
     jobs,
   };
+}
+
+/**
+ * Shell lines picking the k6 target from the stack's `serviceEndpoints` output. Behind a global load
+ * balancer run.app URLs refuse outside requests, so the test goes through the balancer, and reaches the
+ * canary with the balancer's canary header; otherwise it uses the service or canary tag URL.
+ */
+export function perfTargetScript(target: "url" | "canaryUrl"): string[] {
+  const pick = (filter: string) => `"$(echo "$ENDPOINTS" | jq -r --arg s "$SERVICE" '${filter}')"`;
+  if (target === "url") return [`url=${pick(".[$s] | (.loadBalancer.url // .url // empty)")}`, 'header=""'];
+  return [
+    `url=${pick(".[$s] | select(.canaryUrl != null) | (.loadBalancer.url // .canaryUrl)")}`,
+    `header=${pick('.[$s] | select(.canaryUrl != null and .loadBalancer != null) | "\\(.loadBalancer.canaryHeader.name): \\(.loadBalancer.canaryHeader.value)"')}`,
+  ];
 }

@@ -81,3 +81,27 @@ describe("rollout readiness from serviceEndpoints", () => {
     );
   });
 });
+
+describe("rollout readiness against the program's own outputs", () => {
+  it("reads prod's rendered serviceEndpoints: both regions checked, smoke requests through the balancer", async () => {
+    const { renderRepoStack } = await import("./support/render");
+    const outputs = (await renderRepoStack("prod")).outputs;
+    const ep = endpointOf(outputs, "api");
+    const ready = checkReadiness(ep, 10);
+    assert.equal(ready.failure, undefined);
+    assert.deepEqual(
+      ready.regions.map((r) => `${r.region} ${r.canaryPercent}`),
+      ["europe-west1 10", "europe-west4 10"],
+    );
+    assert.match(checkReadiness(ep, 25).failure ?? "", /europe-west1/);
+    const targets = smokeTargets(ep as ServiceEndpoint, "/healthz");
+    assert.ok(Array.isArray(targets));
+    assert.deepEqual(JSON.parse(JSON.stringify(targets)), [
+      {
+        via: "load balancer",
+        url: "https://api.ai-orchestra.example/healthz",
+        headers: { "X-Orchestra-Release": "canary" },
+      },
+    ]);
+  });
+});

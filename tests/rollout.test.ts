@@ -163,6 +163,20 @@ describe("orchestra rollout (end to end: stand-in Pulumi, HTTP smoke and metrics
     assert.equal(api().canary.rolledBack, true);
   });
 
+  it("a failing promotion keeps the last verified step, reports why, and --resume promotes", async () => {
+    const failing = deps((n) => {
+      if (n === 5) throw new Error("stand-in: quota exceeded");
+    });
+    const report = await runRollout(options(), failing);
+    assert.equal(report.final, "promotion failed");
+    assert.match(report.reason ?? "", /quota exceeded.*last verified step \(100%\).*--resume/s);
+    assert.equal(api().canary.percent, 100);
+    assert.equal(readState(dir, "staging", "api")?.lastVerified, 3);
+    const resumed = await runRollout(options({ resume: true, image: undefined }), deps());
+    assert.equal(resumed.final, "promoted", resumed.reason);
+    assert.equal(api().stable.image, IMAGE);
+  });
+
   it("Ctrl-C mid-step returns to the last verified step; --resume continues to promotion", async () => {
     const controller = new AbortController();
     // Interrupt while step 2 (25%) bakes: after its `up`.

@@ -66,7 +66,7 @@ export interface StepRecord {
   decision?: string;
 }
 
-export type FinalState = "promoted" | "rolled back" | "interrupted";
+export type FinalState = "promoted" | "rolled back" | "interrupted" | "promotion failed";
 
 export interface RolloutReport {
   stack: string;
@@ -294,8 +294,12 @@ export async function runRollout(o: RolloutOptions, deps: RolloutDeps): Promise<
         await apply();
       } catch (e) {
         checkAbort();
-        throw new Error(
-          `Promotion failed: pulumi up: ${(e as Error).message}\nThe stack file still holds the last verified step ` +
+        // Every step passed, so the canary is not rolled back: the file keeps the last verified step
+        // and the resume state, and the report says what failed.
+        ws.reset();
+        return await settle(
+          "promotion failed",
+          `pulumi up failed while promoting: ${(e as Error).message}. The stack file still holds the last verified step ` +
             `(${state.steps[state.lastVerified]}%); run again with --resume to promote.`,
         );
       }

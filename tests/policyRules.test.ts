@@ -173,6 +173,53 @@ describe("guardrail rules", () => {
     );
   });
 
+  it("balancer-ingress: a service a serverless NEG routes to takes traffic only through the balancer", () => {
+    const neg = (service: string, region: string): PolicyResource => ({
+      type: "gcp:compute/regionNetworkEndpointGroup:RegionNetworkEndpointGroup",
+      name: `lb-${service}-neg-${region}`,
+      props: { networkEndpointType: "SERVERLESS", region, cloudRun: { service } },
+    });
+    const inRegion = (location: string, ingress: string) => ({
+      ...service({ location, ingress }),
+      name: `api-${location}-service`,
+    });
+    const lb = "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER";
+    assert.deepEqual(
+      messages("balancer-ingress", [inRegion("europe-west1", lb), neg("api", "europe-west1")]),
+      [],
+    );
+    assert.deepEqual(
+      messages("balancer-ingress", [
+        inRegion("europe-west1", lb),
+        inRegion("europe-west4", "INGRESS_TRAFFIC_ALL"),
+        neg("api", "europe-west1"),
+        neg("api", "europe-west4"),
+      ]),
+      [
+        "api in europe-west4 is behind the load balancer but its ingress is INGRESS_TRAFFIC_ALL: requests can reach its run.app URL around Cloud Armor.",
+      ],
+    );
+    // Not behind the balancer (no NEG, or a NEG in another region): any ingress.
+    assert.deepEqual(
+      messages("balancer-ingress", [
+        inRegion("us-central1", "INGRESS_TRAFFIC_ALL"),
+        neg("api", "europe-west1"),
+      ]),
+      [],
+    );
+    // Behind the balancer and public: reachable, so an uptime check is required.
+    const observedNoUptime = observed("api").filter((r) => !r.type.includes("uptime"));
+    assert.deepEqual(
+      messages("service-observability", [
+        inRegion("europe-west1", lb),
+        neg("api", "europe-west1"),
+        invoker("allUsers"),
+        ...observedNoUptime,
+      ]),
+      ["api is missing an uptime check."],
+    );
+  });
+
   it("no-service-account-keys: any key fails", () => {
     assert.deepEqual(messages("no-service-account-keys", [service()]), []);
     const key = { type: "gcp:serviceaccount/key:Key", name: "ci-key", props: { serviceAccountId: "ci" } };

@@ -6,6 +6,7 @@ export const RULE_IDS = [
   "image-digest",
   "service-observability",
   "canary-percent",
+  "balancer-ingress",
   "no-service-account-keys",
   "pinned-actions",
   "no-plaintext-secrets",

@@ -1,4 +1,5 @@
 import { canaryPercent, deletionProtection, imageDigest, minInstances, publicInvoker } from "./cloudrun";
+import { balancerIngress } from "./loadBalancer";
 import { serviceObservability } from "./observability";
 import { noPlaintextSecrets, noServiceAccountKeys, pinnedActions, secretConfig } from "./security";
 import type { Rule } from "./types";
@@ -15,6 +16,7 @@ export const RULES: readonly Rule[] = [
   imageDigest,
   serviceObservability,
   canaryPercent,
+  balancerIngress,
   noServiceAccountKeys,
   pinnedActions,
   noPlaintextSecrets,

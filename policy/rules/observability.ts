@@ -1,6 +1,7 @@
 import { CLOUD_RUN_INVOKER_TYPES, CLOUD_RUN_SERVICE, serviceName } from "./cloudrun";
 import type { Finding, PolicyResource, StackRule } from "./types";
 import { known, strings } from "./values";
+import { balancedServices, serviceKey } from "./loadBalancer";
 
 const DASHBOARD = "gcp:monitoring/dashboard:Dashboard";
 const UPTIME_CHECK = "gcp:monitoring/uptimeCheckConfig:UptimeCheckConfig";
@@ -37,6 +38,7 @@ export const serviceObservability: StackRule = {
   check(resources, ctx) {
     const ofType = (type: string) => resources.filter((r) => r.type === type);
     const findings: Finding[] = [];
+    const balanced = balancedServices(resources);
     for (const svc of ofType(CLOUD_RUN_SERVICE)) {
       const name = serviceName(svc.props, svc.name);
       const missing: string[] = [];
@@ -59,7 +61,10 @@ export const serviceObservability: StackRule = {
             "allUsers",
           ),
       );
-      const reachable = known(svc.props, "ingress") === "INGRESS_TRAFFIC_ALL" && publicInvoker;
+      // Reachable from the internet: directly, or through the load balancer.
+      const reachable =
+        publicInvoker &&
+        (known(svc.props, "ingress") === "INGRESS_TRAFFIC_ALL" || balanced.has(serviceKey(svc)));
       if (reachable && !ofType(UPTIME_CHECK).some((u) => labelOf(u) === name)) {
         missing.push("an uptime check");
         fixes.push(`set \`ai-orchestra:services.${name}.healthCheckPath\` (the check calls it)`);

@@ -1,3 +1,4 @@
+import { githubClient } from "./client";
 import type { Answer, IdTarget } from "./cicdIds";
 import { ApiProblem, apiUrl, problemOf } from "./tokenCheck";
 
@@ -11,14 +12,7 @@ export async function lookUpIds(
   targets: readonly IdTarget[],
   base = apiUrl(),
 ): Promise<Answer[]> {
-  const { Octokit } = await import("@octokit/core");
-  const octokit = new Octokit({
-    auth: token,
-    baseUrl: base,
-    userAgent: "orchestra-cli",
-    request: { signal: AbortSignal.timeout(15_000) },
-    log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
-  });
+  const octokit = await githubClient(token, base);
   const answers: Answer[] = [];
   for (const target of targets) {
     try {

@@ -1,3 +1,4 @@
+import { githubClient } from "./client";
 import {
   parseAcceptedPermissions,
   parseExpiration,
@@ -116,14 +117,7 @@ export async function fetchTokenFacts(
   repo: string | undefined,
   base = apiUrl(),
 ): Promise<ApiFacts> {
-  const { Octokit } = await import("@octokit/core");
-  const octokit = new Octokit({
-    auth: token,
-    baseUrl: base,
-    userAgent: "orchestra-cli",
-    request: { signal: AbortSignal.timeout(15_000) },
-    log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
-  });
+  const octokit = await githubClient(token, base);
 
   let identity: string;
   let headers: Record<string, unknown>;

@@ -1,5 +1,4 @@
-import * as http from "node:http";
-import type { AddressInfo } from "node:net";
+import { serve } from "./localServer";
 
 /**
  * A GitHub API on 127.0.0.1 that answers the lookups of `orchestra cicd ids`: GET requests by path
@@ -18,7 +17,7 @@ export async function startFakeIdsApi(
   objects: Readonly<Record<string, { id: number } & Record<string, unknown>>>,
 ): Promise<FakeIdsApi> {
   const requests: string[] = [];
-  const server = http.createServer((req, res) => {
+  const { url, close } = await serve((req, res) => {
     const send = (status: number, body: unknown) => {
       res.writeHead(status, { "content-type": "application/json" });
       res.end(JSON.stringify(body));
@@ -32,11 +31,5 @@ export async function startFakeIdsApi(
     const object = req.method === "GET" ? objects[p] : undefined;
     return object ? send(200, object) : send(404, { message: "Not Found" });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/api/v3`,
-    requests,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
+  return { url: `${url}/api/v3`, requests, close };
 }

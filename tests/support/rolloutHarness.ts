@@ -1,6 +1,4 @@
 import * as fs from "node:fs";
-import * as http from "node:http";
-import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { RevisionMetrics } from "../../cli/rollout/analysis";
@@ -16,18 +14,7 @@ export function tempProjectDir(): string {
   return dir;
 }
 
-/** A local HTTP server on 127.0.0.1; `handler` answers every request. */
-export async function serve(
-  handler: (req: http.IncomingMessage, res: http.ServerResponse) => void,
-): Promise<{ url: string; close: () => Promise<void> }> {
-  const server = http.createServer(handler);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
-}
+export { serve } from "./localServer";
 
 /** A metrics source reading `GET /metrics?service=&revision=&start=&end=` as JSON: used only in tests. */
 export class HttpMetricsSource implements MetricsSource {

@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
+import { serve } from "./localServer";
 import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -44,7 +45,7 @@ export interface FakeGitHub {
 /** A GitHub API on 127.0.0.1 that answers by the token in the Authorization header. */
 export async function startFakeGitHub(tokens: Readonly<Record<string, FakeToken>>): Promise<FakeGitHub> {
   const requests: string[] = [];
-  const server = http.createServer((req, res) => {
+  const { url, close } = await serve((req, res) => {
     const url = req.url ?? "";
     const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
       res.writeHead(status, { "content-type": "application/json", ...headers });
@@ -68,13 +69,7 @@ export async function startFakeGitHub(tokens: Readonly<Record<string, FakeToken>
       );
     return send(200, {});
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/api/v3`,
-    requests,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
+  return { url: `${url}/api/v3`, requests, close };
 }
 
 /** A port nothing listens on (bound, then released). */

@@ -97,7 +97,11 @@ function transpileCache(swcVer, options) {
   let writable = true;
   return {
     get(source, filename, transpile) {
-      const key = crypto.createHash("sha256").update(salt).update(filename).update("\0").update(source);
+      // The output depends on the file's name only through an inline source map: without one, the same
+      // source anywhere (a diff's worktree of another commit, say) is the same entry.
+      const key = crypto.createHash("sha256").update(salt);
+      if (options.sourceMaps) key.update(filename);
+      key.update("\0").update(source);
       const file = path.join(dir, `${key.digest("hex").slice(0, 40)}.js`);
       try {
         return fs.readFileSync(file, "utf8");

@@ -1,21 +1,45 @@
 import { Command, CommanderError } from "commander";
 import { version } from "../package.json";
-import { registerAuth } from "./commands/auth";
-import { registerCanary } from "./commands/canary";
-import { registerCompletion } from "./commands/completion";
-import { registerDiff } from "./commands/diff";
-import { registerDoctor } from "./commands/doctor";
-import { registerHistory } from "./commands/history";
-import { registerPlan } from "./commands/plan";
-import { registerPulumi } from "./commands/pulumi";
-import { registerRollout } from "./commands/rollout";
 import { recordInvocation } from "./history/store";
 import { CliError, errColor, findProjectDir } from "./output";
 
 /** Commands after which no next step is suggested: they are about orchestra itself, not the project. */
 const NO_SUGGESTION = new Set(["history", "completion"]);
 
-export function buildProgram(): Command {
+/* eslint-disable @typescript-eslint/no-require-imports -- each command's definition is loaded on use */
+/** The commands in help order, each loaded only when it is registered. */
+const COMMANDS: readonly (readonly [string, () => (program: Command) => void])[] = [
+  ["doctor", () => (require("./commands/doctor") as typeof import("./commands/doctor")).registerDoctor],
+  ["auth", () => (require("./commands/auth") as typeof import("./commands/auth")).registerAuth],
+  ["plan", () => (require("./commands/plan") as typeof import("./commands/plan")).registerPlan],
+  ["diff", () => (require("./commands/diff") as typeof import("./commands/diff")).registerDiff],
+  ["pulumi", () => (require("./commands/pulumi") as typeof import("./commands/pulumi")).registerPulumi],
+  ["canary", () => (require("./commands/canary") as typeof import("./commands/canary")).registerCanary],
+  ["rollout", () => (require("./commands/rollout") as typeof import("./commands/rollout")).registerRollout],
+  ["history", () => (require("./commands/history") as typeof import("./commands/history")).registerHistory],
+  [
+    "completion",
+    () => (require("./commands/completion") as typeof import("./commands/completion")).registerCompletion,
+  ],
+];
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+/**
+ * Which commands to define for `argv`: only the one it names, when it names one (a plan need not load
+ * the definitions of eight other commands); all of them for help, a usage error, or `completion`,
+ * which walks the whole tree.
+ */
+export function commandsFor(argv: readonly string[] | undefined): readonly string[] {
+  const all = COMMANDS.map(([name]) => name);
+  const first = argv?.find((a) => !a.startsWith("-"));
+  // An option before the command (`--version`, `--help`) is the program's own: define everything.
+  if (first === undefined || argv?.[0] !== first || first === "completion" || !all.includes(first))
+    return all;
+  return [first];
+}
+
+/** The program with every command, or with only those `argv` needs. */
+export function buildProgram(argv?: readonly string[]): Command {
   const program = new Command("orchestra")
     .description(
       "AI Orchestra's delivery tool: environment checks, GitHub auth, offline plans and diffs, canary control\n" +
@@ -25,15 +49,8 @@ export function buildProgram(): Command {
     .exitOverride()
     .showHelpAfterError("(add --help for usage)")
     .configureOutput({ outputError: (text, write) => write(errColor.red(text)) });
-  registerDoctor(program);
-  registerAuth(program);
-  registerPlan(program);
-  registerDiff(program);
-  registerPulumi(program);
-  registerCanary(program);
-  registerRollout(program);
-  registerHistory(program);
-  registerCompletion(program);
+  const wanted = new Set(commandsFor(argv));
+  for (const [name, load] of COMMANDS) if (wanted.has(name)) load()(program);
   const exitOverrideAll = (cmd: Command) => {
     cmd.exitOverride();
     cmd.commands.forEach(exitOverrideAll);
@@ -45,7 +62,7 @@ export function buildProgram(): Command {
 /** Exit codes: 0 ok, 1 the operation failed or was refused, 2 the command line was wrong. */
 export async function main(argv: readonly string[]): Promise<number> {
   const started = new Date();
-  const program = buildProgram();
+  const program = buildProgram(argv);
   let ran: { command: string; stack?: string } | undefined;
   program.hook("preAction", (_root, action) => {
     const names: string[] = [];

@@ -105,13 +105,22 @@ async function run(program: Command, argv: readonly string[]): Promise<number> {
         ? 0
         : 2;
     }
-    // Loaded only now: the canary rules pull in config validation, which most commands never need.
-    const { CanaryRuleError } = await import("../canary/lifecycle");
-    const { StackFileError } = await import("../render/stackFile");
-    if (e instanceof CliError || e instanceof CanaryRuleError || e instanceof StackFileError) {
-      process.stderr.write(`${errColor.red("error:")} ${e.message}\n`);
+    if (e instanceof CliError || (await isRefusal(e))) {
+      process.stderr.write(`${errColor.red("error:")} ${(e as Error).message}\n`);
       return e instanceof CliError ? e.exitCode : 1;
     }
     throw e;
   }
+}
+
+/**
+ * A canary rule or stack file refusal. Their classes are only looked up in modules the command already
+ * loaded: an error cannot come from a module that was never loaded, and loading the canary rules just to
+ * compare would pull in all of config validation (a third of a small command's time).
+ */
+async function isRefusal(e: unknown): Promise<boolean> {
+  const loaded = (id: string) => require.cache[require.resolve(id)] !== undefined;
+  if (loaded("../canary/lifecycle") && e instanceof (await import("../canary/lifecycle")).CanaryRuleError)
+    return true;
+  return loaded("../render/stackFile") && e instanceof (await import("../render/stackFile")).StackFileError;
 }

@@ -7,34 +7,38 @@ import { CliError, errColor, findProjectDir } from "./output";
 const NO_SUGGESTION = new Set(["history", "completion"]);
 
 /* eslint-disable @typescript-eslint/no-require-imports -- each command's definition is loaded on use */
-/** The commands in help order, each loaded only when it is registered. */
-const COMMANDS: readonly (readonly [string, () => (program: Command) => void])[] = [
-  ["doctor", () => (require("./commands/doctor") as typeof import("./commands/doctor")).registerDoctor],
-  ["auth", () => (require("./commands/auth") as typeof import("./commands/auth")).registerAuth],
-  ["plan", () => (require("./commands/plan") as typeof import("./commands/plan")).registerPlan],
-  ["diff", () => (require("./commands/diff") as typeof import("./commands/diff")).registerDiff],
-  ["pulumi", () => (require("./commands/pulumi") as typeof import("./commands/pulumi")).registerPulumi],
-  ["canary", () => (require("./commands/canary") as typeof import("./commands/canary")).registerCanary],
-  ["rollout", () => (require("./commands/rollout") as typeof import("./commands/rollout")).registerRollout],
-  ["history", () => (require("./commands/history") as typeof import("./commands/history")).registerHistory],
+/** The command modules in help order: the top-level commands each defines, and its loader. */
+const COMMANDS: readonly (readonly [readonly string[], () => (program: Command) => void])[] = [
+  [["doctor"], () => (require("./commands/doctor") as typeof import("./commands/doctor")).registerDoctor],
+  [["auth"], () => (require("./commands/auth") as typeof import("./commands/auth")).registerAuth],
+  [["plan"], () => (require("./commands/plan") as typeof import("./commands/plan")).registerPlan],
+  [["diff"], () => (require("./commands/diff") as typeof import("./commands/diff")).registerDiff],
   [
-    "completion",
+    ["preview", "up"],
+    () => (require("./commands/pulumi") as typeof import("./commands/pulumi")).registerPulumi,
+  ],
+  [["canary"], () => (require("./commands/canary") as typeof import("./commands/canary")).registerCanary],
+  [["rollout"], () => (require("./commands/rollout") as typeof import("./commands/rollout")).registerRollout],
+  [["history"], () => (require("./commands/history") as typeof import("./commands/history")).registerHistory],
+  [
+    ["completion"],
     () => (require("./commands/completion") as typeof import("./commands/completion")).registerCompletion,
   ],
 ];
 /* eslint-enable @typescript-eslint/no-require-imports */
 
+/** Every top-level command, in help order. */
+export const COMMAND_NAMES: readonly string[] = COMMANDS.flatMap(([names]) => names);
+
 /**
- * Which commands to define for `argv`: only the one it names, when it names one (a plan need not load
- * the definitions of eight other commands); all of them for help, a usage error, or `completion`,
- * which walks the whole tree.
+ * Which top-level commands to define for `argv`: only the one it names, when it names one (a plan need
+ * not load the definitions of every other command); all of them for help, a usage error (the "did you
+ * mean" needs every name), or `completion`, which walks the whole tree.
  */
 export function commandsFor(argv: readonly string[] | undefined): readonly string[] {
-  const all = COMMANDS.map(([name]) => name);
-  const first = argv?.find((a) => !a.startsWith("-"));
-  // An option before the command (`--version`, `--help`) is the program's own: define everything.
-  if (first === undefined || argv?.[0] !== first || first === "completion" || !all.includes(first))
-    return all;
+  const first = argv?.[0];
+  // An option first (`--version`, `--help`) is the program's own: define everything.
+  if (first === undefined || first === "completion" || !COMMAND_NAMES.includes(first)) return COMMAND_NAMES;
   return [first];
 }
 
@@ -50,7 +54,7 @@ export function buildProgram(argv?: readonly string[]): Command {
     .showHelpAfterError("(add --help for usage)")
     .configureOutput({ outputError: (text, write) => write(errColor.red(text)) });
   const wanted = new Set(commandsFor(argv));
-  for (const [name, load] of COMMANDS) if (wanted.has(name)) load()(program);
+  for (const [names, load] of COMMANDS) if (names.some((n) => wanted.has(n))) load()(program);
   const exitOverrideAll = (cmd: Command) => {
     cmd.exitOverride();
     cmd.commands.forEach(exitOverrideAll);

@@ -12,17 +12,21 @@ import {
   readStackConfig,
   stackFilePath,
   StackFileError,
+  type StackConfigFile,
 } from "../render/stackFile";
 
-/** Loads and validates a stack's config; a stack file with errors is reported, never edited. */
+/**
+ * Loads and validates a stack's config; a stack file with errors is reported, never edited. `file` is
+ * the stack file as read, for a caller that needs it again (the plan renders from it).
+ */
 export function loadValidStack(
   dir: string,
   stack: string,
-): { config: StackConfig; warnings: readonly string[] } {
+): { config: StackConfig; warnings: readonly string[]; file: StackConfigFile } {
   const file = readStackConfig(dir, stack);
   const result = validateStackConfig(stack, file.flat, { gcpKeys: gcpConfigKeys });
   if (!result.ok) throw new StackFileError(formatIssues(stack, result.issues));
-  return { config: result.config, warnings: result.warnings };
+  return { config: result.config, warnings: result.warnings, file };
 }
 
 export interface EditResult {

@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { OfflineMocks } from "./offlineMocks";
+import { skipRuntimeBookkeeping } from "./runtimeBookkeeping";
 import { readProjectFile, readStackConfig } from "./stackFile";
 
 /** One resource as the program declared it. */
@@ -40,12 +41,25 @@ const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
 export const REDACTED = "[secret]";
 
+/** `value` with every secret replaced by `[secret]`; parts holding no secret are returned as they are. */
 export function redactSecrets(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(redactSecrets);
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const v = redactSecrets(value[i]);
+      if (v !== value[i]) (copy ??= [...value])[i] = v;
+    }
+    return copy ?? value;
+  }
   if (value && typeof value === "object") {
     const obj = value as Record<string, unknown>;
     if (obj[SECRET_SIG] === SECRET_VALUE) return REDACTED;
-    return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, redactSecrets(v)]));
+    let copy: Record<string, unknown> | undefined;
+    for (const k of Object.keys(obj)) {
+      const v = redactSecrets(obj[k]);
+      if (v !== obj[k]) (copy ??= { ...obj })[k] = v;
+    }
+    return copy ?? obj;
   }
   return value;
 }
@@ -61,19 +75,28 @@ export async function renderStack(options: RenderOptions): Promise<RenderedStack
   const config = options.config ?? readStackConfig(dir, options.stack);
   const program = options.program ?? path.join(dir, "index.ts");
 
-  const declared: { type: string; name: string; inputs: Record<string, unknown> }[] = [];
+  const resources: RenderedResource[] = [];
+  // Parent and delete-first flag of each resource, by `type::name`, noted when it is declared (the
+  // engine hears of it later, with its inputs).
   const parents = new Map<string, string>();
   const deleteFirst = new Set<string>();
+  const declarationOrder = new Map<string, number>();
   const warnings: string[] = [];
   const mocks = new OfflineMocks();
   const recorder: pulumi.runtime.Mocks = {
     call: (args) => mocks.call(args),
     newResource: (args) => {
-      declared.push({
-        type: args.type,
-        name: args.name,
-        inputs: redactSecrets(args.inputs) as Record<string, unknown>,
-      });
+      if (args.type !== "pulumi:pulumi:Stack") {
+        const key = `${args.type}::${args.name}`;
+        resources.push({
+          type: args.type,
+          name: args.name,
+          parent: parents.get(key),
+          // Deserialized afresh for each call: nothing else holds this object.
+          inputs: redactSecrets(args.inputs) as Record<string, unknown>,
+          ...(deleteFirst.has(key) ? { deleteBeforeReplace: true as const } : {}),
+        });
+      }
       return mocks.newResource(args);
     },
   };
@@ -84,14 +107,18 @@ export async function renderStack(options: RenderOptions): Promise<RenderedStack
 
   const restoreWarn = captureWarnings(warnings);
   // Pulumi records a stack trace with every promise it makes (several per resource) for leak reports
-  // nobody reads offline; formatting them was most of a render's time. Errors still carry messages.
+  // nobody reads offline, and one per resource for source positions; formatting them was most of a
+  // render's time. Errors still carry messages. ORCHESTRA_STACK_TRACES=1 keeps all of it, to debug.
+  const debugging = process.env.ORCHESTRA_STACK_TRACES === "1";
   const stackTraceLimit = Error.stackTraceLimit;
-  if (process.env.ORCHESTRA_STACK_TRACES !== "1") Error.stackTraceLimit = 0;
+  if (!debugging) Error.stackTraceLimit = 0;
+  const restoreBookkeeping = debugging ? () => undefined : skipRuntimeBookkeeping();
   let outputs: Record<string, unknown>;
   try {
     outputs =
       (await pulumi.runtime.runInPulumiStack(async () => {
         pulumi.runtime.registerStackTransformation((args) => {
+          declarationOrder.set(`${args.type}::${args.name}`, declarationOrder.size);
           const parent = args.opts.parent;
           if (parent) parents.set(`${args.type}::${args.name}`, pulumi.resourceName(parent));
           if ((args.opts as pulumi.CustomResourceOptions).deleteBeforeReplace)
@@ -104,20 +131,19 @@ export async function renderStack(options: RenderOptions): Promise<RenderedStack
     await pulumi.runtime.disconnect();
   } finally {
     Error.stackTraceLimit = stackTraceLimit;
+    restoreBookkeeping();
     restoreWarn();
   }
 
   return {
     stack: options.stack,
-    resources: declared
-      .filter((r) => r.type !== "pulumi:pulumi:Stack")
-      .map((r) => ({
-        type: r.type,
-        name: r.name,
-        parent: parents.get(`${r.type}::${r.name}`),
-        inputs: r.inputs,
-        ...(deleteFirst.has(`${r.type}::${r.name}`) ? { deleteBeforeReplace: true as const } : {}),
-      })),
+    // In the order the program declared them: the engine hears of them in an order that depends on
+    // how their inputs resolve.
+    resources: resources.sort(
+      (a, b) =>
+        (declarationOrder.get(`${a.type}::${a.name}`) ?? 0) -
+        (declarationOrder.get(`${b.type}::${b.name}`) ?? 0),
+    ),
     outputs: redactSecrets(JSON.parse(JSON.stringify(outputs))) as Record<string, unknown>,
     warnings,
   };

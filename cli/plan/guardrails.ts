@@ -3,16 +3,19 @@ import { fromRendered, ruleContext } from "../../policy/context";
 import { RULES } from "../../policy/rules";
 import { evaluate, type PolicyReport } from "../../policy/rules/run";
 import type { RenderedResource } from "../../render/renderStack";
-import { readStackConfig } from "../../render/stackFile";
+import { readStackConfig, type StackConfigFile } from "../../render/stackFile";
 import { color, CliError } from "../output";
 
-/** The guardrails over an offline render: the same rule functions the policy pack runs under `pulumi preview`. */
+/**
+ * The guardrails over an offline render: the same rule functions the policy pack runs under `pulumi
+ * preview`. `file` is the stack file the render used, read again when not given.
+ */
 export function checkGuardrails(
   dir: string,
   config: StackConfig,
   resources: readonly RenderedResource[],
+  file: StackConfigFile = readStackConfig(dir, config.stack),
 ): PolicyReport {
-  const file = readStackConfig(dir, config.stack);
   return evaluate(RULES, fromRendered(resources), ruleContext(config, file), config.policy.levels);
 }
 

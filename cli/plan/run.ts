@@ -6,13 +6,14 @@ import { describeService } from "../trafficView";
 
 export async function runPlan(opts: { stack: string; json?: boolean; policy?: boolean }): Promise<void> {
   const dir = projectDir();
-  // Validating first gives the formatted config errors without starting the Pulumi runtime.
-  const { config, warnings } = loadValidStack(dir, opts.stack);
+  // Validating first gives the formatted config errors without starting the Pulumi runtime. The stack
+  // file is read once: the render and the guardrails take it from here.
+  const { config, warnings, file } = loadValidStack(dir, opts.stack);
   // Loaded here: the Pulumi SDK and providers are only needed to render.
   const { renderStack } = await import("../../render/renderStack");
-  const rendered = await renderStack({ dir, stack: opts.stack });
+  const rendered = await renderStack({ dir, stack: opts.stack, config: file });
   const { checkGuardrails, describeGuardrails, enforceGuardrails } = await import("./guardrails");
-  const guardrails = checkGuardrails(dir, config, rendered.resources);
+  const guardrails = checkGuardrails(dir, config, rendered.resources, file);
   if (opts.json) {
     const { violations, skipped } = guardrails;
     process.stdout.write(

@@ -18,14 +18,23 @@ const ALERT_POLICY = "gcp:monitoring/alertPolicy:AlertPolicy";
  * and staging open tickets by design, so there any alert policy will do.
  */
 export function dashboardSelects(dashboardJson: string, service: string): boolean {
+  return textSelects(dashboardStrings(dashboardJson), service);
+}
+
+/** The strings inside a dashboard's JSON; none when it is not JSON. */
+function dashboardStrings(dashboardJson: string): string[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(dashboardJson);
   } catch {
-    return false;
+    return [];
   }
+  return strings(parsed).map((s) => s.value);
+}
+
+function textSelects(texts: readonly string[], service: string): boolean {
   const clause = `resource.label."service_name"=${JSON.stringify(service)}`;
-  return strings(parsed).some((s) => s.value.includes(clause));
+  return texts.some((t) => t.includes(clause));
 }
 
 const labelOf = (r: PolicyResource) => known(r.props, "userLabels.service");
@@ -39,16 +48,21 @@ export const serviceObservability: StackRule = {
     const ofType = (type: string) => resources.filter((r) => r.type === type);
     const findings: Finding[] = [];
     const balanced = balancedServices(resources);
+    // Each dashboard is parsed once, not once per service: a stack has about as many dashboards as
+    // services, so parsing per pair grew with the square of the stack. Read on the first service only,
+    // so a stack without one never reads them.
+    let dashboards: string[][] | undefined;
+    const dashboardTexts = () =>
+      (dashboards ??= ofType(DASHBOARD).map((d) => {
+        const json = known(d.props, "dashboardJson", true);
+        return typeof json === "string" ? dashboardStrings(json) : [];
+      }));
     for (const svc of ofType(CLOUD_RUN_SERVICE)) {
       const name = serviceName(svc.props, svc.name);
       const missing: string[] = [];
       const fixes: string[] = [];
 
-      const dashboards = ofType(DASHBOARD).filter((d) => {
-        const json = known(d.props, "dashboardJson", true);
-        return typeof json === "string" && dashboardSelects(json, name);
-      });
-      if (dashboards.length === 0) {
+      if (!dashboardTexts().some((texts) => textSelects(texts, name))) {
         missing.push("a dashboard");
         fixes.push("declare a ServiceDashboard for it (index.ts does so for every configured service)");
       }

@@ -158,7 +158,7 @@ export function runCli(cwd: string, args: readonly string[]): CliResult {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-// Each run is CPU-bound (ts-node transpiles the CLI), so more parallel runs than cores only adds contention.
+// Each run is CPU-bound (module loading, renders), so more parallel runs than cores only adds contention.
 const MAX_PARALLEL = Math.max(2, os.availableParallelism());
 let running = 0;
 const waiting: (() => void)[] = [];

@@ -2,12 +2,22 @@ import * as path from "node:path";
 import { gcpConfigKeys } from "../../config/gcpKeys";
 import { validateStackConfig } from "../../config/validate";
 import { renderStack, type RenderedResource, type RenderedStack } from "../../render/renderStack";
+import { readStackConfig } from "../../render/stackFile";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
 
+/**
+ * Renders of this repository's program, by stack and config. A render is a pure function of the two,
+ * so test files that render the same stack (the stack files themselves, most often) share one render
+ * per process. Renders are deep-frozen: a test that tried to change one would fail, not leak into
+ * another test.
+ */
+const renders = new Map<string, Promise<RenderedStack>>();
+
 /** Renders a stack of this repository under Pulumi's mocks (the same path `orchestra plan` takes). */
 export function renderRepoStack(stack: string): Promise<RenderedStack> {
-  return renderStack({ dir: ROOT, stack });
+  const file = readStackConfig(ROOT, stack);
+  return renderWithConfig(stack, file.flat, file.secretKeys);
 }
 
 /** Renders the program with an explicit config map, as `pulumi.runtime.allConfig()` would hold it. */
@@ -16,7 +26,28 @@ export function renderWithConfig(
   flat: Record<string, string>,
   secretKeys: readonly string[] = [],
 ): Promise<RenderedStack> {
-  return renderStack({ dir: ROOT, stack, config: { flat, secretKeys } });
+  const key = JSON.stringify([stack, Object.entries(flat).sort(), [...secretKeys].sort()]);
+  let render = renders.get(key);
+  if (!render) {
+    // Renders run one at a time (the Pulumi runtime is global): chain onto the one before.
+    const previous = [...renders.values()].at(-1)?.catch(() => undefined);
+    render = (async () => {
+      await previous;
+      return deepFreeze(await renderStack({ dir: ROOT, stack, config: { flat, secretKeys } }));
+    })();
+    renders.set(key, render);
+    // A failed render is not kept: the next test to ask gets its own error.
+    render.catch(() => renders.delete(key));
+  }
+  return render;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }
 
 export function validate(stack: string, flat: Record<string, string>) {

@@ -1,0 +1,162 @@
+import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { buildProgram, COMMAND_NAMES, commandsFor } from "../cli/main";
+import { redactSecrets, REDACTED } from "../render/renderStack";
+import { skipRuntimeBookkeeping } from "../render/runtimeBookkeeping";
+import { renderRepoStack, ROOT } from "./support/render";
+
+/** The shortcuts that keep start-up and renders fast still give the same answers. */
+describe("fast paths", () => {
+  describe("the CLI defines only the command it runs", () => {
+    const all = [
+      "doctor",
+      "auth",
+      "plan",
+      "diff",
+      "preview",
+      "up",
+      "canary",
+      "rollout",
+      "cicd",
+      "history",
+      "completion",
+    ];
+
+    it("one named command alone; everything for help, a typo, an option first, or completion", () => {
+      assert.deepEqual(commandsFor(["plan", "--stack", "prod"]), ["plan"]);
+      assert.deepEqual(commandsFor(["canary", "set", "api", "10"]), ["canary"]);
+      assert.deepEqual(commandsFor(["up", "--stack", "prod"]), ["up"]);
+      for (const argv of [[], ["--help"], ["--version"], ["plna"], ["help", "plan"], ["completion", "bash"]])
+        assert.deepEqual(commandsFor(argv), all, argv.join(" "));
+      assert.deepEqual(commandsFor(undefined), all);
+    });
+
+    it("buildProgram defines exactly those commands", () => {
+      assert.deepEqual(
+        buildProgram(["plan", "--stack", "prod"]).commands.map((c) => c.name()),
+        ["plan"],
+      );
+      // One module defines both: asking for either defines the pair.
+      assert.deepEqual(
+        buildProgram(["preview", "--stack", "dev"]).commands.map((c) => c.name()),
+        ["preview", "up"],
+      );
+      assert.deepEqual(
+        buildProgram().commands.map((c) => c.name()),
+        all,
+      );
+      assert.deepEqual(COMMAND_NAMES, all);
+    });
+  });
+
+  describe("secret redaction", () => {
+    const secret = {
+      "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
+      value: "s3cr3t",
+    };
+
+    it("returns a value without secrets as it is, not a copy", () => {
+      const inputs = {
+        name: "api",
+        template: { containers: [{ image: "x", env: [{ name: "A", value: "1" }] }] },
+      };
+      assert.equal(redactSecrets(inputs), inputs);
+    });
+
+    it("replaces nested secrets and leaves the input untouched", () => {
+      const inputs = {
+        name: "api",
+        env: [
+          { name: "A", value: secret },
+          { name: "B", value: "plain" },
+        ],
+      };
+      const before = JSON.stringify(inputs);
+      const out = redactSecrets(inputs) as typeof inputs;
+      assert.deepEqual(out, {
+        name: "api",
+        env: [
+          { name: "A", value: REDACTED },
+          { name: "B", value: "plain" },
+        ],
+      });
+      assert.equal(JSON.stringify(inputs), before);
+      assert.equal(out.env[1], inputs.env[1], "the part without a secret is shared");
+    });
+  });
+
+  it("the SDK's per-resource bookkeeping is switched off during a render and back on after", () => {
+    const resource = pulumi.Resource as unknown as { callsites: () => unknown[] };
+    const original = resource.callsites;
+    const restore = skipRuntimeBookkeeping();
+    try {
+      assert.deepEqual(resource.callsites(), []);
+    } finally {
+      restore();
+    }
+    assert.equal(resource.callsites, original);
+    assert.ok(resource.callsites().length > 0);
+  });
+
+  it("a render lists every resource after its parent, in the order the program declared them", async () => {
+    const rendered = await renderRepoStack("prod");
+    const seen = new Set<string>();
+    for (const r of rendered.resources) {
+      if (r.parent && rendered.resources.some((p) => p.name === r.parent))
+        assert.ok(seen.has(r.parent), `${r.name} comes after its parent ${r.parent}`);
+      seen.add(r.name);
+    }
+    assert.equal(rendered.resources[0].name, "registry", "index.ts declares the registry first");
+  });
+
+  describe("the transpile cache", function () {
+    this.timeout(60_000);
+    let dir: string;
+    before(() => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), "orchestra-transpile-"));
+    });
+    after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    /** Runs a fresh TypeScript file through bin/register.js; reports its output and whether SWC loaded. */
+    const run = (file: string, env: Record<string, string> = {}) => {
+      const r = spawnSync(
+        process.execPath,
+        [
+          "-r",
+          path.join(ROOT, "bin", "register.js"),
+          "-e",
+          `const out = require(${JSON.stringify(file)}).answer;` +
+            `console.log(JSON.stringify({ out, swc: Object.keys(require.cache).some((k) => k.includes("@swc")) }))`,
+        ],
+        { encoding: "utf8", env: { ...process.env, ...env } },
+      );
+      assert.equal(r.status, 0, r.stderr);
+      return JSON.parse(r.stdout) as { out: number; swc: boolean };
+    };
+
+    it("transpiles a file once; later starts read the cache without loading SWC", () => {
+      // A nonce makes the source new to the cache.
+      const file = path.join(dir, "answer.ts");
+      fs.writeFileSync(
+        file,
+        `// ${crypto.randomUUID()}\nconst n: number = 42;\nexport const answer = n satisfies number;\n`,
+      );
+      assert.deepEqual(run(file), { out: 42, swc: true });
+      assert.deepEqual(run(file), { out: 42, swc: false });
+      assert.deepEqual(run(file, { ORCHESTRA_TRANSPILE_CACHE: "0" }), { out: 42, swc: true });
+    });
+
+    it("an edited file is transpiled afresh", () => {
+      const file = path.join(dir, "edited.ts");
+      fs.writeFileSync(file, `// ${crypto.randomUUID()}\nexport const answer: number = 1;\n`);
+      assert.equal(run(file).out, 1);
+      fs.writeFileSync(file, `// ${crypto.randomUUID()}\nexport const answer: number = 2;\n`);
+      assert.deepEqual(run(file), { out: 2, swc: true });
+    });
+  });
+});

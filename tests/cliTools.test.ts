@@ -8,6 +8,7 @@ import {
   describeRun,
   makeTempProject,
   stackTraceLines,
+  SUGGESTIONS,
   type CliResult,
 } from "./support/cliHarness";
 import {
@@ -125,7 +126,7 @@ describe("orchestra tools (end to end)", function () {
         "check",
         ...args,
       );
-    const withStubs = (name: string, env: Record<string, string> = {}) => {
+    const withStubs = (name: string, env: Record<string, string | undefined> = {}) => {
       logs[name] = stubs.logFile();
       return { env: { PATH: stubs.path, HOME: project.dir, STUB_PULUMI_LOG: logs[name], ...env } };
     };
@@ -139,7 +140,12 @@ describe("orchestra tools (end to end)", function () {
       fineNoRepo: auth(T.fine, "--for", "environments", "--json"),
       app: auth(T.app, "--repo", "acme/infra", "--for", "environments", "--json"),
       expired: auth(T.expired),
-      expiring: auth(T.expiring, "--json"),
+      expiring: project.runWith(
+        { env: { ...api, ...SUGGESTIONS, GITHUB_TOKEN: T.expiring, ORCHESTRA_STATE_DIR: ownState() } },
+        "auth",
+        "check",
+        "--json",
+      ),
       expiringLater: auth(T.expiring, "--warn-days", "3", "--json"),
       revoked: auth(T.revoked),
       limited: auth(T.limited, "--json"),
@@ -153,7 +159,11 @@ describe("orchestra tools (end to end)", function () {
       badPurpose: auth(T.classic, "--for", "everything"),
       login: project.runWith({ input: `${T.classic}\n` }, "auth", "login"),
 
-      doctor: project.runWith(withStubs("doctor", { GITHUB_TOKEN: T.fine }), "doctor", "--json"),
+      doctor: project.runWith(
+        withStubs("doctor", { GITHUB_TOKEN: T.fine, ...SUGGESTIONS }),
+        "doctor",
+        "--json",
+      ),
       doctorText: project.runWith(withStubs("doctorText"), "doctor"),
       doctorBroken: broken.runWith(
         withStubs("doctorBroken", { STUB_PULUMI_LOGGED_OUT: "1" }),
@@ -199,9 +209,9 @@ describe("orchestra tools (end to end)", function () {
         "--",
         "--yes",
       ),
-      upStaging: gitProject.runWith(withStubs("upStaging"), "up", "--stack", "staging"),
+      upStaging: gitProject.runWith(withStubs("upStaging", { ...SUGGESTIONS }), "up", "--stack", "staging"),
 
-      diff: gitProject.runAsync("diff", "--stack", "prod"),
+      diff: gitProject.runWith({ env: { ...SUGGESTIONS } }, "diff", "--stack", "prod"),
       diffMarkdown: gitProject.runAsync("diff", "--stack", "prod", "--base", "main", "--markdown"),
       diffJson: gitProject.runAsync("diff", "--stack", "dev", "--json"),
       diffBadRef: gitProject.runAsync("diff", "--stack", "prod", "--base", "no-such-ref"),
@@ -210,7 +220,7 @@ describe("orchestra tools (end to end)", function () {
       completionZsh: project.runAsync("completion", "zsh"),
       completionFish: project.runAsync("completion", "fish"),
       typo: project.runAsync("doctr"),
-      help: project.runAsync("--help"),
+      help: project.runWith({ env: { ...SUGGESTIONS } }, "--help"),
       helpAuthCheck: project.runAsync("auth", "check", "--help"),
     };
     const names = Object.keys(runs);

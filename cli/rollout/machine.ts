@@ -95,6 +95,12 @@ export function analysisSettings(config: StackConfig, service: string, o: Rollou
 
 class Interrupted extends Error {}
 
+/**
+ * A Ctrl-C on a terminal reaches `pulumi` and this process together, and `pulumi` dying can be seen
+ * first: a short pause lets our own signal handler run, so the failed `up` reads as the interruption.
+ */
+const signalsSettle = () => new Promise((resolve) => setTimeout(resolve, 50));
+
 /** The edits that put `image` in place as a canary at 0%: none when it already is the running canary. */
 function prepareEdits(config: StackConfig, service: string, image: string): Edit[] {
   const cur = serviceOf(config, service)?.canary;
@@ -216,6 +222,7 @@ export async function runRollout(o: RolloutOptions, deps: RolloutDeps): Promise<
         try {
           endpoint = await apply();
         } catch (e) {
+          await signalsSettle();
           checkAbort();
           record.verification = `pulumi up failed: ${(e as Error).message}`;
           return await rollback(`Step ${percent}%: ${record.verification}`);
@@ -293,6 +300,7 @@ export async function runRollout(o: RolloutOptions, deps: RolloutDeps): Promise<
       try {
         await apply();
       } catch (e) {
+        await signalsSettle();
         checkAbort();
         // Every step passed, so the canary is not rolled back: the file keeps the last verified step
         // and the resume state, and the report says what failed.

@@ -128,12 +128,18 @@ function defaultStateDir(): string {
  * The environment of a run: no colour, never the user's own history, keyring or GitHub token, plus
  * the run's own variables.
  */
+/** Environment that turns the next-step suggestion back on for a run. */
+export const SUGGESTIONS = { ORCHESTRA_NO_SUGGESTIONS: undefined } as const;
+
 function cliEnv(extra: RunOptions["env"] = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     NO_COLOR: "1",
     ORCHESTRA_STATE_DIR: defaultStateDir(),
     ORCHESTRA_NO_KEYRING: "1",
+    // The next-step hint reads git and every stack file after each command; the tests that check it
+    // turn it back on with SUGGESTIONS.
+    ORCHESTRA_NO_SUGGESTIONS: "1",
   };
   for (const key of ["FORCE_COLOR", "GITHUB_TOKEN", "GH_TOKEN", "GITHUB_API_URL", "GITHUB_ACTIONS"])
     delete env[key];

@@ -63,7 +63,13 @@ const loadBalancerResource = balancer
           .filter((s) => balanced.has(s.name))
           .map((s) => ({ service: s.name, regions: s.regions, hasCanary: s.canary !== undefined })),
       },
-      { dependsOn: services.filter((_, i) => balanced.has(config.services[i].name)) },
+      // The NEGs need the Cloud Run services (and their canary tags) to exist: depend on those, not
+      // on the components, which would make every NEG wait on every identity, grant and revision.
+      {
+        dependsOn: services
+          .filter((_, i) => balanced.has(config.services[i].name))
+          .flatMap((s) => Object.values(s.regions).map((r) => r.service)),
+      },
     )
   : undefined;
 

@@ -10,6 +10,10 @@ import { ENVIRONMENTS, INGRESS_VALUES } from "./types";
  * the formatter adds the key path and the bad value. Cross-field rules live in validate.ts.
  */
 
+// A stack's config is validated once or twice per process: compiling zod's fast parsers costs more
+// than it saves.
+z.config({ jitless: true });
+
 const fix = (allowed: string, howTo: string) => `${allowed}\nFix: ${howTo}`;
 
 // Cloud Run service names: lowercase letters, digits and hyphens; 40 characters leave room for the

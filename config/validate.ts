@@ -47,6 +47,22 @@ export function validateStackConfig(
   flat: Readonly<Record<string, string>>,
   options: ValidateOptions = {},
 ): ValidationResult {
+  // `orchestra plan` validates before it renders, and the program validates the same config again
+  // inside the render: the second call is answered from here. Pure, so the answer cannot differ.
+  const key = JSON.stringify([stack, Boolean(options.gcpKeys), Object.entries(flat).sort()]);
+  if (last?.key === key) return last.result;
+  const result = validate(stack, flat, options);
+  last = { key, result };
+  return result;
+}
+
+let last: { readonly key: string; readonly result: ValidationResult } | undefined;
+
+function validate(
+  stack: string,
+  flat: Readonly<Record<string, string>>,
+  options: ValidateOptions,
+): ValidationResult {
   const issues: ConfigIssue[] = [];
   const own: Record<string, unknown> = {};
   const gcp: Record<string, unknown> = {};

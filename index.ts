@@ -4,6 +4,7 @@ import { GithubDelivery } from "./components/github/delivery";
 import { DeliveryIdentity } from "./components/identity/deliveryIdentity";
 import { ImageRegistry } from "./components/registry/imageRegistry";
 import { CANARY_HEADER, GlobalLoadBalancer } from "./components/loadbalancer";
+import type { ServiceEndpoint } from "./components/cloudrun/endpoints";
 import { serviceLabels } from "./components/cloudrun/labels";
 import {
   LogMetrics,
@@ -93,35 +94,36 @@ function balancedUrl(name: string): string | undefined {
  * and per region what Cloud Run reports, so `orchestra canary status` and `orchestra rollout` can see
  * a region that disagrees.
  */
-export const serviceEndpoints = pulumi.output(
+export const serviceEndpoints: pulumi.Output<Record<string, ServiceEndpoint>> = pulumi.output(
   Object.fromEntries(
-    services.map((s, i) => [
-      config.services[i].name,
-      {
-        url: s.url,
-        stableUrl: s.stableUrl,
-        canaryUrl: s.canaryUrl,
-        split: s.split,
-        revision: s.templateRevision,
-        latestReadyRevision: s.regions[s.primaryRegion].latestReadyRevision,
-        ...(balancedUrl(config.services[i].name)
-          ? { loadBalancer: { url: balancedUrl(config.services[i].name), canaryHeader: CANARY_HEADER } }
-          : {}),
-        regions: Object.fromEntries(
-          Object.entries(s.regions).map(([region, r]) => [
-            region,
-            {
-              url: r.url,
-              stableUrl: r.stableUrl,
-              canaryUrl: r.canaryUrl,
-              latestReadyRevision: r.latestReadyRevision,
-              latestCreatedRevision: r.latestCreatedRevision,
-              traffic: r.traffic,
-            },
-          ]),
-        ),
-      },
-    ]),
+    services.map((s, i) => {
+      const lbUrl = balancedUrl(config.services[i].name);
+      return [
+        config.services[i].name,
+        {
+          url: s.url,
+          stableUrl: s.stableUrl,
+          canaryUrl: s.canaryUrl,
+          split: s.split,
+          revision: s.templateRevision,
+          latestReadyRevision: s.regions[s.primaryRegion].latestReadyRevision,
+          ...(lbUrl ? { loadBalancer: { url: lbUrl, canaryHeader: CANARY_HEADER } } : {}),
+          regions: Object.fromEntries(
+            Object.entries(s.regions).map(([region, r]) => [
+              region,
+              {
+                url: r.url,
+                stableUrl: r.stableUrl,
+                canaryUrl: r.canaryUrl,
+                latestReadyRevision: r.latestReadyRevision,
+                latestCreatedRevision: r.latestCreatedRevision,
+                traffic: r.traffic,
+              },
+            ]),
+          ),
+        },
+      ];
+    }),
   ),
 );
 

@@ -1,11 +1,7 @@
+import type { LiveTraffic as LiveTarget } from "../components/cloudrun/endpoints";
 import type { TrafficTarget } from "../components/cloudrun/traffic";
 
-/** A traffic entry as one region's Cloud Run service reports it serving. */
-export interface LiveTarget {
-  readonly revision: string;
-  readonly percent: number;
-  readonly tag?: string;
-}
+export type { LiveTarget };
 
 export interface RegionReport {
   readonly region: string;

@@ -3,37 +3,14 @@
  * region must have made the canary revision ready and route the step's percent to it.
  */
 
-export interface TrafficEntry {
-  readonly revision?: string;
-  readonly percent?: number;
-  readonly tag?: string;
-}
+import type {
+  DeployedRegionEndpoint as RegionEndpoint,
+  DeployedServiceEndpoint as ServiceEndpoint,
+  LiveTraffic,
+} from "../../components/cloudrun/endpoints";
 
-export interface RegionEndpoint {
-  readonly url?: string;
-  readonly stableUrl?: string;
-  readonly canaryUrl?: string;
-  readonly latestReadyRevision?: string;
-  readonly latestCreatedRevision?: string;
-  /** Live traffic, from Cloud Run's trafficStatuses. */
-  readonly traffic?: readonly TrafficEntry[];
-}
-
-/** `serviceEndpoints.<service>` as the program outputs it; older stacks lack the newer fields. */
-export interface ServiceEndpoint {
-  readonly url?: string;
-  readonly stableUrl?: string;
-  readonly canaryUrl?: string;
-  /** The traffic list the program asked for. */
-  readonly split?: readonly TrafficEntry[];
-  /** The template revision the program asked for: the canary's during a canary. */
-  readonly revision?: string;
-  /** Cloud Run's latestReadyRevision (first region). */
-  readonly latestReadyRevision?: string;
-  readonly regions?: Readonly<Record<string, RegionEndpoint>>;
-  /** Present when the service sits behind a global load balancer. */
-  readonly loadBalancer?: { readonly url: string; readonly canaryHeader: { name: string; value: string } };
-}
+export type { ServiceEndpoint };
+type TrafficEntry = Partial<LiveTraffic>;
 
 export function endpointOf(outputs: Record<string, unknown>, service: string): ServiceEndpoint | undefined {
   const all = outputs.serviceEndpoints;

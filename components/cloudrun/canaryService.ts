@@ -9,6 +9,7 @@ import { serviceLabels } from "./labels";
 import { buildLocalImage } from "./localImage";
 import { desiredState } from "./desiredState";
 import { primaryRegion, regionalResourceName } from "./regions";
+import type { LiveTraffic } from "./endpoints";
 import type { TrafficTarget } from "./traffic";
 
 export interface CanaryServiceArgs {
@@ -27,13 +28,6 @@ export interface CanaryServiceArgs {
   readonly environment: Environment;
   /** Stack-wide labels; `managed-by`, `pulumi-stack`, `environment` and `service` are added. Default: none. */
   readonly labels?: Readonly<Record<string, string>>;
-}
-
-/** A traffic entry as Cloud Run reports it serving. */
-export interface LiveTraffic {
-  readonly revision: string;
-  readonly percent: number;
-  readonly tag: string;
 }
 
 /** One region's Cloud Run service and what it reports. */

@@ -1,5 +1,6 @@
 import { parse } from "yaml";
-import type { ServiceEndpoint, TrafficEntry } from "../../cli/rollout/readiness";
+import type { ServiceEndpoint } from "../../cli/rollout/readiness";
+import type { LiveTraffic } from "../../components/cloudrun/endpoints";
 
 export const CANARY_REVISION = "api-canary-rev";
 export const STABLE_REVISION = "api-stable-rev";
@@ -29,7 +30,7 @@ export function standInOutputs(
   const svc = parse(stackText).config["ai-orchestra:services"][service];
   const canary: { percent?: number } | undefined = svc.canary;
   const percent = canary?.percent ?? 0;
-  const split: TrafficEntry[] = canary
+  const split: LiveTraffic[] = canary
     ? [
         { revision: STABLE_REVISION, percent: 100 - percent, tag: "stable" },
         { revision: CANARY_REVISION, percent, tag: "canary" },

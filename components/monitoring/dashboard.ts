@@ -166,12 +166,11 @@ export function serviceDashboard(s: ServiceDashboardSpec): Json {
   const byRevision = perRegion([BY_REVISION], regions);
   const by = regions.length > 1 ? "by revision and region" : "by revision";
   const REVISION_LEGEND = regions.length > 1 ? `${REVISION} ${LOCATION}` : REVISION;
+  /** One Cloud Run metric, one line per revision (and region). */
+  const revisionChart = (title: string, metric: string, aligner: string, reducer: string, unit: string) =>
+    xyChart(`${title} ${by}`, [dataSet(f(metric), agg(aligner, reducer, byRevision), REVISION_LEGEND)], unit);
   const charts: Json[] = [
-    xyChart(
-      `Requests per second ${by}`,
-      [dataSet(f(RUN_METRICS.requestCount), agg("ALIGN_RATE", "REDUCE_SUM", byRevision), REVISION_LEGEND)],
-      "requests/s",
-    ),
+    revisionChart("Requests per second", RUN_METRICS.requestCount, "ALIGN_RATE", "REDUCE_SUM", "requests/s"),
     xyChart(
       `5xx ratio ${by}`,
       [ratioDataSet(f(RUN_METRICS.requestCount, SERVER_ERRORS), f(RUN_METRICS.requestCount), byRevision)],
@@ -196,48 +195,32 @@ export function serviceDashboard(s: ServiceDashboardSpec): Json {
       "instances",
       s.maxInstances,
     ),
-    xyChart(
-      `CPU utilization p95 ${by}`,
-      [
-        dataSet(
-          f(RUN_METRICS.cpuUtilizations),
-          agg("ALIGN_DELTA", "REDUCE_PERCENTILE_95", byRevision),
-          REVISION_LEGEND,
-        ),
-      ],
+    revisionChart(
+      "CPU utilization p95",
+      RUN_METRICS.cpuUtilizations,
+      "ALIGN_DELTA",
+      "REDUCE_PERCENTILE_95",
       "utilization",
     ),
-    xyChart(
-      `Memory utilization p95 ${by}`,
-      [
-        dataSet(
-          f(RUN_METRICS.memoryUtilizations),
-          agg("ALIGN_DELTA", "REDUCE_PERCENTILE_95", byRevision),
-          REVISION_LEGEND,
-        ),
-      ],
+    revisionChart(
+      "Memory utilization p95",
+      RUN_METRICS.memoryUtilizations,
+      "ALIGN_DELTA",
+      "REDUCE_PERCENTILE_95",
       "utilization",
     ),
-    xyChart(
-      `Startup latency p95 ${by}`,
-      [
-        dataSet(
-          f(RUN_METRICS.startupLatencies),
-          agg("ALIGN_DELTA", "REDUCE_PERCENTILE_95", byRevision),
-          REVISION_LEGEND,
-        ),
-      ],
+    revisionChart(
+      "Startup latency p95",
+      RUN_METRICS.startupLatencies,
+      "ALIGN_DELTA",
+      "REDUCE_PERCENTILE_95",
       "ms",
     ),
-    xyChart(
-      `Billable instance time ${by}`,
-      [
-        dataSet(
-          f(RUN_METRICS.billableInstanceTime),
-          agg("ALIGN_RATE", "REDUCE_SUM", byRevision),
-          REVISION_LEGEND,
-        ),
-      ],
+    revisionChart(
+      "Billable instance time",
+      RUN_METRICS.billableInstanceTime,
+      "ALIGN_RATE",
+      "REDUCE_SUM",
       "instance-seconds/s",
     ),
   ];

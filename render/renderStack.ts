@@ -103,7 +103,7 @@ export async function renderStack(options: RenderOptions): Promise<RenderedStack
 
   await pulumi.runtime.setMocks(recorder, project, options.stack, false);
   pulumi.runtime.setAllConfig(config.flat, [...(config.secretKeys ?? [])]);
-  forgetProgramModules(dir);
+  forgetProgram(program);
 
   const restoreWarn = captureWarnings(warnings);
   // Pulumi records a stack trace with every promise it makes (several per resource) for leak reports
@@ -149,12 +149,13 @@ export async function renderStack(options: RenderOptions): Promise<RenderedStack
   };
 }
 
-/** Drops the project's own modules from the require cache, so each render runs the program afresh. */
-function forgetProgramModules(dir: string): void {
-  const nodeModules = path.join(dir, "node_modules") + path.sep;
-  for (const key of Object.keys(require.cache)) {
-    if (key.startsWith(dir + path.sep) && !key.startsWith(nodeModules)) delete require.cache[key];
-  }
+/**
+ * Drops the program's entry point from the require cache, so each render runs it afresh. The modules it
+ * imports stay loaded: they are pure, and `orchestra plan` has already loaded and used most of them
+ * (the config validation it ran is remembered there, so the program's own call is answered at once).
+ */
+function forgetProgram(program: string): void {
+  delete require.cache[require.resolve(program)];
 }
 
 /** Collects `pulumi.log.warn` output, which under mocks would otherwise go to the console. */

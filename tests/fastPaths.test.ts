@@ -6,9 +6,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { buildProgram, COMMAND_NAMES, commandsFor } from "../cli/main";
-import { redactSecrets, REDACTED } from "../render/renderStack";
+import { redactSecrets, REDACTED, renderStack } from "../render/renderStack";
+import { readStackConfig } from "../render/stackFile";
 import { skipRuntimeBookkeeping } from "../render/runtimeBookkeeping";
-import { renderRepoStack, ROOT } from "./support/render";
+import { oneAtATime, renderRepoStack, ROOT, validate } from "./support/render";
 
 /** The shortcuts that keep start-up and renders fast still give the same answers. */
 describe("fast paths", () => {
@@ -112,6 +113,16 @@ describe("fast paths", () => {
       seen.add(r.name);
     }
     assert.equal(rendered.resources[0].name, "registry", "index.ts declares the registry first");
+  });
+
+  it("a render keeps the project's modules loaded, so the plan's validation answers the program's", async () => {
+    const file = readStackConfig(ROOT, "staging");
+    const before = validate("staging", file.flat);
+    const validateModule = require.cache[require.resolve("../config/validate")];
+    await oneAtATime(() => renderStack({ dir: ROOT, stack: "staging", config: file }));
+    // Had the render reloaded config/validate, the program would have validated again in a fresh copy.
+    assert.equal(require.cache[require.resolve("../config/validate")], validateModule);
+    assert.equal(validate("staging", file.flat), before);
   });
 
   describe("the transpile cache", function () {

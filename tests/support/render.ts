@@ -29,17 +29,23 @@ export function renderWithConfig(
   const key = JSON.stringify([stack, Object.entries(flat).sort(), [...secretKeys].sort()]);
   let render = renders.get(key);
   if (!render) {
-    // Renders run one at a time (the Pulumi runtime is global): chain onto the one before.
-    const previous = [...renders.values()].at(-1)?.catch(() => undefined);
-    render = (async () => {
-      await previous;
-      return deepFreeze(await renderStack({ dir: ROOT, stack, config: { flat, secretKeys } }));
-    })();
+    render = oneAtATime(async () =>
+      deepFreeze(await renderStack({ dir: ROOT, stack, config: { flat, secretKeys } })),
+    );
     renders.set(key, render);
     // A failed render is not kept: the next test to ask gets its own error.
     render.catch(() => renders.delete(key));
   }
   return render;
+}
+
+let lastRender: Promise<unknown> = Promise.resolve();
+
+/** Runs `render` after every render started before it: the Pulumi runtime is global. */
+export function oneAtATime<T>(render: () => Promise<T>): Promise<T> {
+  const next = lastRender.catch(() => undefined).then(render);
+  lastRender = next;
+  return next;
 }
 
 function deepFreeze<T>(value: T): T {

@@ -1,5 +1,4 @@
-import type { StackConfig } from "../config/types";
-import { PROJECT } from "../config/validate";
+import { PROJECT, type StackConfig } from "../config/types";
 import type { Edit } from "./edits";
 import { servicePlan } from "./plan";
 

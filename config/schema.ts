@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { cicdSchema, githubSecretsSchema } from "./cicd";
-import { loadBalancerSchema } from "./loadBalancer";
+import { loadBalancerSchema } from "./loadBalancerSchema";
 import { monitoringSchema } from "./monitoring";
 import { policySchema } from "./policy";
 import { ENVIRONMENTS, INGRESS_VALUES } from "./types";

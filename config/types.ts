@@ -4,6 +4,9 @@ import type { LoadBalancerConfig } from "./loadBalancer";
 import type { PolicyConfig } from "./policy";
 import type { AlertDefaults, AlertRoute, SloDefaults } from "./defaults";
 
+/** The Pulumi project, and the namespace of its config keys. */
+export const PROJECT = "ai-orchestra";
+
 export const ENVIRONMENTS = ["dev", "staging", "prod"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
 

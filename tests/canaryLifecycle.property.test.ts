@@ -16,7 +16,7 @@ import type { ReleasePlan, TrafficTarget } from "../components/cloudrun/traffic"
 import { runtimeAccountId, serviceAccountEmail } from "../components/identity/accountId";
 import { SERVICE_NAME } from "../config/schema";
 import type { ServiceConfig, StackConfig } from "../config/types";
-import { PROJECT } from "../config/validate";
+import { PROJECT } from "../config/types";
 import { CloudRunService, type ApplyResult, type DesiredService } from "./support/cloudRunModel";
 import { digest, REPO, validate } from "./support/render";
 

@@ -1,5 +1,5 @@
 import type { Edit } from "../../canary/edits";
-import { PROJECT } from "../../config/validate";
+import { PROJECT } from "../../config/types";
 
 /**
  * Pure decisions of `orchestra cicd ids`: which numeric GitHub ids a stack's `ai-orchestra:cicd`

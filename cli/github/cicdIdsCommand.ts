@@ -5,7 +5,8 @@ import { applyToDocument, renderDocument } from "../../canary/edits";
 import type { Document } from "yaml";
 import { formatIssues } from "../../config/errors";
 import { gcpConfigKeys } from "../../config/gcpKeys";
-import { PROJECT, validateStackConfig } from "../../config/validate";
+import { PROJECT } from "../../config/types";
+import { validateStackConfig } from "../../config/validate";
 import {
   flattenStackConfig,
   readProjectFile,

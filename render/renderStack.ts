@@ -31,7 +31,12 @@ export interface RenderOptions {
   readonly dir: string;
   readonly stack: string;
   /** Config to use instead of reading `Pulumi.<stack>.yaml`, as Pulumi would hand it to the program. */
-  readonly config?: { readonly flat: Record<string, string>; readonly secretKeys?: readonly string[] };
+  readonly config?: {
+    readonly flat: Record<string, string>;
+    readonly secretKeys?: readonly string[];
+    /** The project's name, when already read from Pulumi.yaml. */
+    readonly project?: string;
+  };
   /** Program entry point; default `<dir>/index.ts`. */
   readonly program?: string;
 }
@@ -71,8 +76,8 @@ export function redactSecrets(value: unknown): unknown {
  */
 export async function renderStack(options: RenderOptions): Promise<RenderedStack> {
   const dir = path.resolve(options.dir);
-  const project = readProjectFile(dir).name;
   const config = options.config ?? readStackConfig(dir, options.stack);
+  const project = config.project ?? readProjectFile(dir).name;
   const program = options.program ?? path.join(dir, "index.ts");
 
   const resources: RenderedResource[] = [];

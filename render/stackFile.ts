@@ -14,6 +14,8 @@ export interface ProjectFile {
 /** A stack's config, flattened as the Pulumi CLI hands it to a program. */
 export interface StackConfigFile {
   readonly stack: string;
+  /** The project's name, from Pulumi.yaml. */
+  readonly project: string;
   readonly path: string;
   /** `namespace:key` to string; objects as JSON, as `pulumi.runtime.allConfig()` returns them. */
   readonly flat: Record<string, string>;
@@ -107,7 +109,7 @@ export function flattenStackConfig(
     }
   }
   for (const [key, value] of Object.entries(config)) put(key, value);
-  return { stack, path: file, flat, secretKeys };
+  return { stack, project: project.name, path: file, flat, secretKeys };
 }
 
 function standInSecrets(value: unknown): { value: unknown; secret: boolean } {

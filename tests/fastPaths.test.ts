@@ -7,7 +7,9 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { buildProgram, COMMAND_NAMES, commandsFor } from "../cli/main";
 import { redactSecrets, REDACTED, renderStack } from "../render/renderStack";
-import { readStackConfig } from "../render/stackFile";
+import { readStackConfig, StackFileError } from "../render/stackFile";
+import { validateAhead } from "../cli/plan/validateAhead";
+import { loadValidStack } from "../cli/stackEditor";
 import { skipRuntimeBookkeeping } from "../render/runtimeBookkeeping";
 import { oneAtATime, renderRepoStack, ROOT, validate } from "./support/render";
 
@@ -123,6 +125,93 @@ describe("fast paths", () => {
     // Had the render reloaded config/validate, the program would have validated again in a fresh copy.
     assert.equal(require.cache[require.resolve("../config/validate")], validateModule);
     assert.equal(validate("staging", file.flat), before);
+  });
+
+  describe("plan validates the stack file on a worker thread", function () {
+    this.timeout(60_000);
+
+    it("settles with what loadValidStack returns, and the answer is remembered for the program", async () => {
+      const ahead = await validateAhead(ROOT, "prod");
+      assert.deepEqual(ahead, loadValidStack(ROOT, "prod"));
+      // Remembered: the program's own call with this config gets the worker's answer, not a new one.
+      // After every render already started: a render validates its own config, which it would remember.
+      const [again, result] = await oneAtATime(async () => {
+        const valid = await validateAhead(ROOT, "prod");
+        return [valid, validate("prod", valid.file.flat)] as const;
+      });
+      assert.ok(result.ok);
+      assert.equal(result.config, again.config);
+    });
+
+    it("validates on this thread when the worker cannot run", async () => {
+      const missing = path.join(os.tmpdir(), `no-such-worker-${crypto.randomUUID()}.js`);
+      assert.deepEqual(await validateAhead(ROOT, "staging", missing), loadValidStack(ROOT, "staging"));
+      await assert.rejects(validateAhead(ROOT, "nope", missing), StackFileError);
+    });
+
+    it("reports an unknown stack and config errors as StackFileErrors", async () => {
+      await assert.rejects(validateAhead(ROOT, "nope"), (e: Error) => {
+        assert.ok(e instanceof StackFileError);
+        assert.match(e.message, /There is no stack "nope"/);
+        return true;
+      });
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "orchestra-ahead-"));
+      try {
+        fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+        const text = fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8");
+        fs.writeFileSync(
+          path.join(dir, "Pulumi.dev.yaml"),
+          text.replace("ai-orchestra:environment: dev", "ai-orchestra:environment: qa"),
+        );
+        await assert.rejects(validateAhead(dir, "dev"), (e: Error) => {
+          assert.ok(e instanceof StackFileError);
+          assert.match(e.message, /Stack "dev" has 1 config error/);
+          assert.match(e.message, /ai-orchestra:environment = "qa"/);
+          return true;
+        });
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it("so a plan's main thread never loads zod or the checks", () => {
+      const out = path.join(os.tmpdir(), `orchestra-main-modules-${crypto.randomUUID()}.json`);
+      const recorder = path.join(os.tmpdir(), `orchestra-record-${crypto.randomUUID()}.js`);
+      fs.writeFileSync(
+        recorder,
+        `if (require("node:worker_threads").isMainThread) process.on("exit", () => require("node:fs").writeFileSync(` +
+          `${JSON.stringify(out)}, JSON.stringify(Object.keys(require.cache))));\n`,
+      );
+      try {
+        const r = spawnSync(
+          process.execPath,
+          ["-r", recorder, path.join(ROOT, "bin", "orchestra.js"), "plan", "--stack", "prod"],
+          {
+            cwd: ROOT,
+            encoding: "utf8",
+            env: { ...process.env, NO_COLOR: "1", ORCHESTRA_NO_SUGGESTIONS: "1" },
+          },
+        );
+        assert.equal(r.status, 0, r.stderr);
+        assert.match(r.stdout, /^Stack prod/);
+        const loaded = JSON.parse(fs.readFileSync(out, "utf8")) as string[];
+        assert.ok(
+          loaded.some((k) => k.includes(`${path.sep}@pulumi${path.sep}pulumi${path.sep}`)),
+          "the SDK did load",
+        );
+        assert.deepEqual(
+          loaded.filter(
+            (k) =>
+              k.includes(`${path.sep}node_modules${path.sep}zod${path.sep}`) ||
+              k.endsWith("validateStack.ts"),
+          ),
+          [],
+        );
+      } finally {
+        fs.rmSync(out, { force: true });
+        fs.rmSync(recorder, { force: true });
+      }
+    });
   });
 
   describe("the transpile cache", function () {

@@ -1,16 +1,16 @@
 import { servicePlan } from "../../canary/plan";
 import type { RenderedResource } from "../../render/renderStack";
-import { loadValidStack } from "../stackEditor";
 import { color, projectDir, table } from "../output";
 import { describeService } from "../trafficView";
+import { validateAhead } from "./validateAhead";
 
 export async function runPlan(opts: { stack: string; json?: boolean; policy?: boolean }): Promise<void> {
   const dir = projectDir();
-  // Validating first gives the formatted config errors without starting the Pulumi runtime. The stack
-  // file is read once: the render and the guardrails take it from here.
-  const { config, warnings, file } = loadValidStack(dir, opts.stack);
-  // Loaded here: the Pulumi SDK and providers are only needed to render.
+  // The stack file is read and validated on another thread while this one loads the Pulumi SDK (only
+  // needed to render). It is read once: the render and the guardrails take it from here.
+  const ahead = validateAhead(dir, opts.stack);
   const { renderStack } = await import("../../render/renderStack");
+  const { config, warnings, file } = await ahead;
   const rendered = await renderStack({ dir, stack: opts.stack, config: file });
   const { checkGuardrails, describeGuardrails, enforceGuardrails } = await import("./guardrails");
   const guardrails = checkGuardrails(dir, config, rendered.resources, file);

@@ -61,12 +61,8 @@ export function readProjectFile(dir: string): ProjectFile {
   return { name: raw.name, config: raw.config ?? {} };
 }
 
-/**
- * Reads `Pulumi.<stack>.yaml` and merges the project's config defaults, as `pulumi preview` does.
- * `secure:` values cannot be decrypted here, so they are replaced by a stand-in and marked secret.
- */
-export function readStackConfig(dir: string, stack: string): StackConfigFile {
-  const project = readProjectFile(dir);
+/** The path of `Pulumi.<stack>.yaml`; a StackFileError naming the stacks there when it does not exist. */
+export function existingStackFile(dir: string, stack: string): string {
   const file = stackFilePath(dir, stack);
   if (!fs.existsSync(file)) {
     const known = listStacks(dir);
@@ -75,6 +71,16 @@ export function readStackConfig(dir: string, stack: string): StackConfigFile {
         (known.length ? ` Stacks here: ${known.join(", ")}.` : ""),
     );
   }
+  return file;
+}
+
+/**
+ * Reads `Pulumi.<stack>.yaml` and merges the project's config defaults, as `pulumi preview` does.
+ * `secure:` values cannot be decrypted here, so they are replaced by a stand-in and marked secret.
+ */
+export function readStackConfig(dir: string, stack: string): StackConfigFile {
+  const project = readProjectFile(dir);
+  const file = existingStackFile(dir, stack);
   const raw = readYaml(file) as { config?: unknown };
   return flattenStackConfig(project, stack, file, raw.config);
 }

@@ -9,6 +9,8 @@ export async function runPlan(opts: { stack: string; json?: boolean; policy?: bo
   // The stack file is read and validated on another thread while this one loads the Pulumi SDK (only
   // needed to render). It is read once: the render and the guardrails take it from here.
   const ahead = validateAhead(dir, opts.stack);
+  // Awaited below, once the SDK has loaded; an error that comes first is not an unhandled rejection.
+  ahead.catch(() => undefined);
   const { renderStack } = await import("../../render/renderStack");
   const { config, warnings, file } = await ahead;
   const rendered = await renderStack({ dir, stack: opts.stack, config: file });

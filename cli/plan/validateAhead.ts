@@ -4,7 +4,7 @@ import { formatIssues } from "../../config/errors";
 import { gcpConfigKeys } from "../../config/gcpKeys";
 import type { StackConfig } from "../../config/types";
 import { rememberValidation, type ValidationResult } from "../../config/validate";
-import { StackFileError, type StackConfigFile } from "../../render/stackFile";
+import { existingStackFile, StackFileError, type StackConfigFile } from "../../render/stackFile";
 
 /** What the worker sends back: the stack file and its validation, or why the file could not be read. */
 export type ValidationReply =
@@ -24,10 +24,12 @@ const WORKER = path.resolve(__dirname, "..", "..", "bin", "tsWorker.js");
  * the Pulumi SDK (loading yaml, zod and the schemas, then validating, is about 130 ms; the SDK about
  * 450 ms). The answer is handed to `validateStackConfig`, so the program's own call in the render is
  * answered without loading zod here at all. Settles like `loadValidStack`: the valid stack, or a
- * StackFileError listing the config errors. If the worker fails for any other reason, the stack is
+ * StackFileError listing the config errors; throws at once when the stack file does not exist. If the worker fails for any other reason, the stack is
  * validated on this thread instead, which reports whatever went wrong. `workerScript` is for tests.
  */
 export function validateAhead(dir: string, stack: string, workerScript = WORKER): Promise<ValidStack> {
+  // Thrown here, before the caller loads the SDK: a stack that does not exist is reported at once.
+  existingStackFile(dir, stack);
   return new Promise<ValidationReply | undefined>((resolve) => {
     let worker: Worker;
     try {

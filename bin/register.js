@@ -112,7 +112,8 @@ function transpileCache(swcVer, options) {
       if (writable && cacheable) {
         try {
           fs.mkdirSync(dir, { recursive: true });
-          const tmp = `${file}.${process.pid}.tmp`;
+          // The thread too: the plan's validation worker shares the process id.
+          const tmp = `${file}.${process.pid}-${require("node:worker_threads").threadId}.tmp`;
           fs.writeFileSync(tmp, code);
           fs.renameSync(tmp, file);
         } catch {

@@ -1,11 +1,10 @@
 import { z } from "zod";
+import { fix } from "./errors";
 
 /**
  * The shape of `ai-orchestra:cicd` (keyless CI/CD: Workload Identity, GitHub environments, workflows)
  * and of the secret keys beside it. Cross-field rules live in validate.ts; defaults in defaults.ts.
  */
-
-const fix = (allowed: string, howTo: string) => `${allowed}\nFix: ${howTo}`;
 
 const numericId = (what: string, howTo: string) =>
   z

@@ -9,6 +9,9 @@ export interface ConfigIssue {
   readonly message: string;
 }
 
+/** An issue's message: what is allowed, then a `Fix:` line saying what to write instead. */
+export const fix = (allowed: string, howTo: string): string => `${allowed}\nFix: ${howTo}`;
+
 /** A config error the program raises before declaring anything. */
 export class ConfigError extends Error {
   constructor(

@@ -1,5 +1,5 @@
 import { SERVICE_DEFAULTS } from "./defaults";
-import type { ConfigIssue } from "./errors";
+import { fix, type ConfigIssue } from "./errors";
 import type { RawLoadBalancer } from "./loadBalancerSchema";
 import { suggestKey } from "./suggest";
 
@@ -8,7 +8,6 @@ import { suggestKey } from "./suggest";
  * stack's services, with Cloud Armor and a Google-managed certificate. Absent or `{}`: no balancer.
  */
 
-const fix = (allowed: string, howTo: string) => `${allowed}\nFix: ${howTo}`;
 const KEY = "ai-orchestra:loadBalancer";
 
 /**

@@ -1,9 +1,8 @@
 import { z } from "zod";
 import { OWASP_RULES } from "./loadBalancer";
+import { fix } from "./errors";
 
 /** The shape of `ai-orchestra:loadBalancer`; the cross-field rules and defaults are in loadBalancer.ts. */
-
-const fix = (allowed: string, howTo: string) => `${allowed}\nFix: ${howTo}`;
 
 const domainList = z
   .array(z.string({ error: "must be a host name such as `api.example.com`." }), {

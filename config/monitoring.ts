@@ -5,7 +5,7 @@ import {
   type AlertDefaults,
   type SloDefaults,
 } from "./defaults";
-import type { ConfigIssue } from "./errors";
+import { fix, type ConfigIssue } from "./errors";
 import type {
   ChannelConfig,
   Environment,
@@ -18,8 +18,6 @@ import type {
  * The shape of `ai-orchestra:monitoring`. Cloud Monitoring's API limits are enforced here, so that a
  * policy the API would refuse is a config error, not a failed `pulumi up`.
  */
-
-const fix = (allowed: string, howTo: string) => `${allowed}\nFix: ${howTo}`;
 
 /** Config keys, under `ai-orchestra:`, that hold secrets for notification channels. */
 export const SLACK_TOKEN_KEY = "slackToken";

@@ -2,8 +2,7 @@ import { z } from "zod";
 import { LEVELS, RULE_IDS, type Level, type RuleId } from "../policy/rules/ids";
 import { POLICY_DEFAULTS } from "./defaults";
 import type { Environment } from "./types";
-
-const fix = (allowed: string, howTo: string) => `${allowed}\nFix: ${howTo}`;
+import { fix } from "./errors";
 
 const level = z.enum(LEVELS, {
   error: fix(`must be one of ${LEVELS.join(", ")}.`, "mandatory fails the preview; advisory only reports."),

@@ -4,6 +4,7 @@ import { loadBalancerSchema } from "./loadBalancerSchema";
 import { monitoringSchema } from "./monitoring";
 import { policySchema } from "./policy";
 import { ENVIRONMENTS, INGRESS_VALUES } from "./types";
+import { fix } from "./errors";
 
 /**
  * The shape of the raw stack config, key by key. Messages say what is allowed and how to fix it;
@@ -13,8 +14,6 @@ import { ENVIRONMENTS, INGRESS_VALUES } from "./types";
 // A stack's config is validated once or twice per process: compiling zod's fast parsers costs more
 // than it saves.
 z.config({ jitless: true });
-
-const fix = (allowed: string, howTo: string) => `${allowed}\nFix: ${howTo}`;
 
 // Cloud Run service names: lowercase letters, digits and hyphens; 40 characters leave room for the
 // `canary`/`stable` tags (tag + service name <= 46).

@@ -4,7 +4,7 @@ import { GithubDelivery } from "./components/github/delivery";
 import { DeliveryIdentity } from "./components/identity/deliveryIdentity";
 import { ImageRegistry } from "./components/registry/imageRegistry";
 import { CANARY_HEADER, GlobalLoadBalancer } from "./components/loadbalancer";
-import type { ServiceEndpoint } from "./components/cloudrun/endpoints";
+import type { ServiceEndpoint } from "./model/endpoints";
 import { serviceLabels } from "./components/cloudrun/labels";
 import {
   LogMetrics,
@@ -13,7 +13,7 @@ import {
   ServiceAlerts,
   ServiceDashboard,
 } from "./components/monitoring";
-import { servicesBehindBalancer } from "./config/loadBalancer";
+import { servicesBehindBalancer } from "./model/loadBalancer";
 import { loadStackConfig } from "./config/load";
 
 // Validate everything first: a bad config stops here, before any resource is declared.

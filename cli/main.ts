@@ -125,7 +125,10 @@ async function run(program: Command, argv: readonly string[]): Promise<number> {
  */
 async function isRefusal(e: unknown): Promise<boolean> {
   const loaded = (id: string) => require.cache[require.resolve(id)] !== undefined;
-  if (loaded("../canary/lifecycle") && e instanceof (await import("../canary/lifecycle")).CanaryRuleError)
+  if (
+    loaded("../model/canary/lifecycle") &&
+    e instanceof (await import("../model/canary/lifecycle")).CanaryRuleError
+  )
     return true;
   return loaded("../render/stackFile") && e instanceof (await import("../render/stackFile")).StackFileError;
 }

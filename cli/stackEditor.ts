@@ -1,10 +1,11 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseDocument, type Document } from "yaml";
-import { applyToDocument, renderDocument, type Edit } from "../canary/edits";
+import type { Edit } from "../model/canary/edits";
+import { applyToDocument, renderDocument } from "./yamlEdits";
 import { formatIssues } from "../config/errors";
 import { gcpConfigKeys } from "../config/gcpKeys";
-import type { StackConfig } from "../config/types";
+import type { StackConfig } from "../model/types";
 import { validateStackConfig } from "../config/validate";
 import {
   flattenStackConfig,

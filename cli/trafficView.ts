@@ -1,5 +1,5 @@
-import { shortImage } from "../config/imageRef";
-import type { ServicePlan } from "../canary/plan";
+import { shortImage } from "../model/imageRef";
+import type { ServicePlan } from "../model/release/servicePlan";
 import { color, table } from "./output";
 
 const STATE_TEXT = {

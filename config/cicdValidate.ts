@@ -2,7 +2,7 @@ import { reviewerId } from "./cicd";
 import { CICD_DEFAULTS } from "./defaults";
 import type { ConfigIssue } from "./errors";
 import type { RawProject } from "./schema";
-import type { CicdConfig, Environment, ServiceConfig } from "./types";
+import type { CicdConfig, Environment, ServiceConfig } from "../model/types";
 
 const AT = "ai-orchestra:cicd";
 /** Shown instead of a secret key's value in errors. */

@@ -1,4 +1,5 @@
-import type { Environment } from "./types";
+import type { Environment } from "../model/types";
+import type { AlertDefaults, AlertRoute, SloDefaults } from "../model/monitoring";
 
 /** Defaults for every per-service setting that does not depend on the environment. */
 export const SERVICE_DEFAULTS = {
@@ -30,14 +31,6 @@ export const CICD_DEFAULTS = {
   registry: { repository: "orchestra", keepVersions: 10, deleteUntaggedAfterDays: 7 },
   perf: { path: "/", p95Ms: 500, errorRate: 0.01, vus: 5, duration: "30s" },
 } as const;
-/** Who hears about an alert: `page` wakes someone up, `ticket` is looked at in working hours. */
-export type AlertRoute = "page" | "ticket";
-
-/** Alert policy severity per route: what Cloud Monitoring shows and what channels can filter on. */
-export const ROUTE_SEVERITY: Record<AlertRoute, "CRITICAL" | "WARNING"> = {
-  page: "CRITICAL",
-  ticket: "WARNING",
-};
 
 /** Monitoring defaults that do not depend on the environment. */
 export const MONITORING_DEFAULTS = {
@@ -50,33 +43,6 @@ export const MONITORING_DEFAULTS = {
   logMetricAlertDurationSeconds: 300,
   logMetricAlertRoute: "ticket" as AlertRoute,
 } as const;
-
-/** Every alert and SLO setting of a service, as resolved from defaults and config. */
-export interface AlertDefaults {
-  readonly errorRatio: { threshold: number; durationSeconds: number; notify: AlertRoute };
-  readonly latency: {
-    percentile: 50 | 95 | 99;
-    thresholdMs: number;
-    durationSeconds: number;
-    notify: AlertRoute;
-  };
-  readonly canary: {
-    margin: number;
-    minRequestsPerSecond: number;
-    durationSeconds: number;
-    evaluationSeconds: number;
-    notify: AlertRoute;
-  };
-  readonly uptime: { periodSeconds: 60 | 300 | 600 | 900; timeoutSeconds: number; notify: AlertRoute };
-  readonly saturation: { ratio: number; durationSeconds: number; notify: AlertRoute };
-  readonly fastBurn: { notify: AlertRoute };
-  readonly slowBurn: { notify: AlertRoute };
-}
-
-export interface SloDefaults {
-  readonly availability: { goal: number; rollingPeriodDays: number };
-  readonly latency: { goal: number; thresholdMs: number; rollingPeriodDays: number };
-}
 
 const alerts = (notify: Record<keyof AlertDefaults, AlertRoute>, errorRatio: number): AlertDefaults => ({
   errorRatio: { threshold: errorRatio, durationSeconds: 300, notify: notify.errorRatio },

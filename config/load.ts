@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError } from "./errors";
 import { gcpConfigKeys } from "./gcpKeys";
-import type { StackConfig } from "./types";
+import type { StackConfig } from "../model/types";
 import { validateStackConfig } from "./validate";
 
 /**

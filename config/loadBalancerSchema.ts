@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { OWASP_RULES } from "./loadBalancer";
+import { OWASP_RULES } from "../model/loadBalancer";
 import { fix } from "./errors";
 
 /** The shape of `ai-orchestra:loadBalancer`; the cross-field rules and defaults are in loadBalancer.ts. */

@@ -1,18 +1,14 @@
 import { z } from "zod";
-import {
-  MONITORING_DEFAULTS,
-  MONITORING_ENVIRONMENT_DEFAULTS,
-  type AlertDefaults,
-  type SloDefaults,
-} from "./defaults";
+import { MONITORING_DEFAULTS, MONITORING_ENVIRONMENT_DEFAULTS } from "./defaults";
+import { type AlertDefaults, type SloDefaults } from "../model/monitoring";
 import { fix, type ConfigIssue } from "./errors";
+import type { Environment } from "../model/types";
 import type {
   ChannelConfig,
-  Environment,
   LogMetricConfig,
   MonitoringConfig,
   ServiceMonitoring,
-} from "./types";
+} from "../model/monitoring";
 
 /**
  * The shape of `ai-orchestra:monitoring`. Cloud Monitoring's API limits are enforced here, so that a

@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { LEVELS, RULE_IDS, type Level, type RuleId } from "../policy/rules/ids";
+import { LEVELS, RULE_IDS, type Level, type PolicyConfig, type RuleId } from "../model/policy";
 import { POLICY_DEFAULTS } from "./defaults";
-import type { Environment } from "./types";
+import type { Environment } from "../model/types";
 import { fix } from "./errors";
 
 const level = z.enum(LEVELS, {
@@ -32,16 +32,6 @@ export const policySchema = z.strictObject(
 );
 
 export type RawPolicy = z.infer<typeof policySchema>;
-
-/** The guardrails' settings for one stack, defaults applied. */
-export interface PolicyConfig {
-  /** The level of every rule the stack does not override. */
-  readonly enforcement: Exclude<Level, "disabled">;
-  /** The highest percent a canary may take; above it, promote. */
-  readonly maxCanaryPercent: number;
-  /** The level of each rule. */
-  readonly levels: Readonly<Record<RuleId, Level>>;
-}
 
 export function resolvePolicy(raw: RawPolicy | undefined, environment: Environment): PolicyConfig {
   const defaults = POLICY_DEFAULTS[environment];

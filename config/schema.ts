@@ -3,7 +3,7 @@ import { cicdSchema, githubSecretsSchema } from "./cicd";
 import { loadBalancerSchema } from "./loadBalancerSchema";
 import { monitoringSchema } from "./monitoring";
 import { policySchema } from "./policy";
-import { ENVIRONMENTS, INGRESS_VALUES } from "./types";
+import { ENVIRONMENTS, INGRESS_VALUES } from "../model/types";
 import { fix } from "./errors";
 
 /**

@@ -1,5 +1,5 @@
 import type { ConfigIssue } from "./errors";
-import type { StackConfig } from "./types";
+import type { StackConfig } from "../model/types";
 
 export type ValidationResult =
   | { readonly ok: true; readonly config: StackConfig; readonly warnings: readonly string[] }

@@ -2,16 +2,17 @@ import type { z } from "zod";
 import { resolveCicd } from "./cicdValidate";
 import { ENVIRONMENT_DEFAULTS, SERVICE_DEFAULTS } from "./defaults";
 import type { ConfigIssue } from "./errors";
-import { revisionName } from "../components/cloudrun/revisionName";
-import { revisionTemplate } from "../components/cloudrun/template";
-import { runtimeAccountId, serviceAccountEmail } from "../components/identity/accountId";
-import { parseImageRef } from "./imageRef";
-import { resolveLoadBalancer, servicesBehindBalancer } from "./loadBalancer";
+import { revisionName } from "../model/release/revisionName";
+import { revisionTemplate } from "../model/release/template";
+import { runtimeAccountId, serviceAccountEmail } from "../model/identity";
+import { parseImageRef } from "../model/imageRef";
+import { resolveLoadBalancer } from "./loadBalancer";
+import { servicesBehindBalancer } from "../model/loadBalancer";
 import { PAGERDUTY_KEY, resolveMonitoring, SLACK_TOKEN_KEY } from "./monitoring";
 import { resolvePolicy } from "./policy";
 import { gcpSchema, projectSchema, type RawService } from "./schema";
 import { suggestKey } from "./suggest";
-import { PROJECT, type Environment, type ServiceConfig } from "./types";
+import { PROJECT, type Environment, type ServiceConfig } from "../model/types";
 import type { ValidateOptions, ValidationResult } from "./validate";
 
 /** Keys read as plain strings, never parsed as JSON: an enum, a PEM key, or a token of digits. */

@@ -1,4 +1,4 @@
-import type { StackConfig } from "../config/types";
+import type { StackConfig } from "../model/types";
 import type { RenderedResource } from "../render/renderStack";
 import { SECRET_STAND_IN, type StackConfigFile } from "../render/stackFile";
 import { plainSecretConfig } from "./rules/security";

@@ -5,7 +5,7 @@ import type {
   ResourceValidationArgs,
   StackValidationArgs,
 } from "@pulumi/policy";
-import type { Level, RuleId } from "./rules/ids";
+import type { Level, RuleId } from "../model/policy";
 import { RULES } from "./rules";
 import { appliesIn, runRule, type RuleOutcome } from "./rules/run";
 import type { PolicyResource, Rule, RuleContext } from "./rules/types";

@@ -7,7 +7,7 @@ export const PROGRAM_ENTRIES = [
   "index.ts",
   "config",
   "components",
-  "canary",
+  "model",
   "render",
   "cli",
   "package.json",

@@ -10,7 +10,7 @@ import type { InfraWorkflowInput, StackTarget } from "../components/github/workf
 import { unverifiedPins } from "../components/github/workflows/pins";
 import type { GeneratedFile } from "../components/github/workflows/types";
 import { CICD_DEFAULTS } from "../config/defaults";
-import { ENVIRONMENTS } from "../config/types";
+import { ENVIRONMENTS } from "../model/types";
 import { validateStackConfig } from "../config/validate";
 import { listStacks, readStackConfig } from "../render/stackFile";
 

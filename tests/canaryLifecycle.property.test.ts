@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import fc from "fast-check";
-import { applyToObject, type Edit } from "../canary/edits";
+import { applyToObject, type Edit } from "../model/canary/edits";
 import {
   CanaryRuleError,
   DEFAULT_CANARY_PERCENT,
@@ -8,15 +8,15 @@ import {
   rollbackCanary,
   setCanaryPercent,
   startCanary,
-} from "../canary/lifecycle";
-import { servicePlan } from "../canary/plan";
-import { desiredState } from "../components/cloudrun/desiredState";
-import { canonicalJson } from "../components/cloudrun/revisionName";
-import type { ReleasePlan, TrafficTarget } from "../components/cloudrun/traffic";
-import { runtimeAccountId, serviceAccountEmail } from "../components/identity/accountId";
+} from "../model/canary/lifecycle";
+import { servicePlan } from "../model/release/servicePlan";
+import { desiredState } from "../model/release/desiredState";
+import { canonicalJson } from "../model/release/revisionName";
+import type { ReleasePlan, TrafficTarget } from "../model/release/traffic";
+import { runtimeAccountId, serviceAccountEmail } from "../model/identity";
 import { SERVICE_NAME } from "../config/schema";
-import type { ServiceConfig, StackConfig } from "../config/types";
-import { PROJECT } from "../config/types";
+import type { ServiceConfig, StackConfig } from "../model/types";
+import { PROJECT } from "../model/types";
 import { CloudRunService, type ApplyResult, type DesiredService } from "./support/cloudRunModel";
 import { digest, REPO, validate } from "./support/render";
 

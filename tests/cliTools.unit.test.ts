@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { DEFAULT_CANARY_PERCENT } from "../canary/lifecycle";
+import { DEFAULT_CANARY_PERCENT } from "../model/canary/lifecycle";
 import type { RenderedStack } from "../render/renderStack";
 import { HELP_DEFAULT_PERCENT } from "../cli/commands/canary";
 import { buildProgram } from "../cli/main";

@@ -3,7 +3,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { ConfigIssue } from "../config/errors";
 import { formatIssues } from "../config/errors";
-import { parseImageRef } from "../config/imageRef";
+import { parseImageRef } from "../model/imageRef";
 import { baseConfig, digest, REPO, ROOT, validate } from "./support/render";
 
 const STABLE = `${REPO}@${digest("stable")}`;

@@ -2,7 +2,8 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseDocument } from "yaml";
-import { applyToDocument, applyToObject, renderDocument, type Edit } from "../canary/edits";
+import { applyToObject, type Edit } from "../model/canary/edits";
+import { applyToDocument, renderDocument } from "../cli/yamlEdits";
 
 function edit(text: string, edits: Edit[]): string {
   const doc = parseDocument(text);

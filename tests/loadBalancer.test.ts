@@ -14,14 +14,13 @@ import {
 } from "../components/loadbalancer";
 import { MAX_NAME, shortName } from "../components/loadbalancer/names";
 import type { ConfigIssue } from "../config/errors";
+import { hostnameProblem, LOAD_BALANCER_DEFAULTS } from "../config/loadBalancer";
 import {
-  hostnameProblem,
-  LOAD_BALANCER_DEFAULTS,
   OWASP_RULES,
   servicesBehindBalancer,
   type LoadBalancerConfig,
   type OwaspRule,
-} from "../config/loadBalancer";
+} from "../model/loadBalancer";
 import { readStackConfig } from "../render/stackFile";
 import { baseConfig, digest, ROOT, validate } from "./support/render";
 

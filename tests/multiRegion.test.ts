@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import fc from "fast-check";
-import { regionAgreement, splitKey, type LiveTarget } from "../canary/regions";
+import { regionAgreement, splitKey, type LiveTarget } from "../model/canary/regions";
 import { parseLiveRegions } from "../cli/canary/liveRegions";
 import { canaryWorseThanStableQuery } from "../components/monitoring/promql";
 import type { RenderedResource, RenderedStack } from "../render/renderStack";

@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { servicePlan } from "../canary/plan";
+import { servicePlan } from "../model/release/servicePlan";
 import { formatIssues } from "../config/errors";
 import { readStackConfig } from "../render/stackFile";
 import { baseConfig, ROOT, validate } from "./support/render";

@@ -124,9 +124,9 @@ describe("rollout work folder and the Automation API driver (stub pulumi CLI)", 
     const w = new WorkDir(REPO_ROOT, "staging");
     try {
       const script =
-        `const m = require(${JSON.stringify(path.join(w.path, "canary", "lifecycle"))});` +
+        `const m = require(${JSON.stringify(path.join(w.path, "model", "canary", "lifecycle"))});` +
         `const keys = Object.keys(require.cache);` +
-        `console.log(JSON.stringify({ fn: typeof m.setCanaryPercent, mirrored: keys.filter((k) => k.startsWith(${JSON.stringify(w.path)})).length, real: keys.filter((k) => k.startsWith(${JSON.stringify(path.join(REPO_ROOT, "canary"))})).length }));`;
+        `console.log(JSON.stringify({ fn: typeof m.setCanaryPercent, mirrored: keys.filter((k) => k.startsWith(${JSON.stringify(w.path)})).length, real: keys.filter((k) => k.startsWith(${JSON.stringify(path.join(REPO_ROOT, "model"))})).length }));`;
       const r = spawnSync(
         process.execPath,
         ["-r", path.join(REPO_ROOT, "bin", "register.js"), "-e", script],

@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { REVISION_NAME } from "../components/cloudrun/revisionName";
+import { REVISION_NAME } from "../model/release/revisionName";
 import { listStacks } from "../render/stackFile";
 import { ofType, renderRepoStack, ROOT, validate } from "./support/render";
 import { readStackConfig } from "../render/stackFile";

@@ -289,7 +289,7 @@ describe("touched stacks (pull request previews)", () => {
   it("the program touches every stack", () => {
     for (const p of [
       "index.ts",
-      "components/cloudrun/traffic.ts",
+      "model/release/traffic.ts",
       "config/schema.ts",
       "Pulumi.yaml",
       "package-lock.json",

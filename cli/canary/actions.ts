@@ -1,14 +1,14 @@
-import type { Edit } from "../../canary/edits";
+import type { Edit } from "../../model/canary/edits";
 import {
   DEFAULT_CANARY_PERCENT,
   promoteCanary,
   rollbackCanary,
   setCanaryPercent,
   startCanary,
-} from "../../canary/lifecycle";
-import { servicePlan, type ServicePlan } from "../../canary/plan";
-import { regionAgreement, type RegionAgreement } from "../../canary/regions";
-import type { StackConfig } from "../../config/types";
+} from "../../model/canary/lifecycle";
+import { servicePlan, type ServicePlan } from "../../model/release/servicePlan";
+import { regionAgreement, type RegionAgreement } from "../../model/canary/regions";
+import type { StackConfig } from "../../model/types";
 import { listStacks, StackFileError } from "../../render/stackFile";
 import { CliError, color, projectDir } from "../output";
 import { editStack, loadValidStack } from "../stackEditor";

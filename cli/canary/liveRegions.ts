@@ -1,4 +1,4 @@
-import type { LiveTarget } from "../../canary/regions";
+import type { LiveTarget } from "../../model/canary/regions";
 import { exec } from "../exec";
 
 /** What the deployed stack reports per service and region, from its `serviceEndpoints` output. */

@@ -1,5 +1,5 @@
-import type { Edit } from "../../canary/edits";
-import { PROJECT } from "../../config/types";
+import type { Edit } from "../../model/canary/edits";
+import { PROJECT } from "../../model/types";
 
 /**
  * Pure decisions of `orchestra cicd ids`: which numeric GitHub ids a stack's `ai-orchestra:cicd`

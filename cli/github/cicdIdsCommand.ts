@@ -1,11 +1,11 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseDocument } from "yaml";
-import { applyToDocument, renderDocument } from "../../canary/edits";
+import { applyToDocument, renderDocument } from "../yamlEdits";
 import type { Document } from "yaml";
 import { formatIssues } from "../../config/errors";
 import { gcpConfigKeys } from "../../config/gcpKeys";
-import { PROJECT } from "../../config/types";
+import { PROJECT } from "../../model/types";
 import { validateStackConfig } from "../../config/validate";
 import {
   flattenStackConfig,
@@ -38,7 +38,7 @@ const STATUS_TEXT: Record<IdResult["status"], (r: IdResult) => string> = {
 };
 
 /**
- * The edited stack file, as canary/edits.ts renders it (`renderDocument`), and with flow sequences
+ * The edited stack file, as cli/yamlEdits.ts renders it (`renderDocument`), and with flow sequences
  * kept as the file writes them (`[page]`): the yaml library would pad every one (`[ page ]`),
  * touching lines the edit did not change.
  */

@@ -1,4 +1,4 @@
-import type { StackConfig } from "../../config/types";
+import type { StackConfig } from "../../model/types";
 import { fromRendered, ruleContext } from "../../policy/context";
 import { RULES } from "../../policy/rules";
 import { evaluate, type PolicyReport } from "../../policy/rules/run";

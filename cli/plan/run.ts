@@ -1,4 +1,4 @@
-import { servicePlan } from "../../canary/plan";
+import { servicePlan } from "../../model/release/servicePlan";
 import type { RenderedResource } from "../../render/renderStack";
 import { color, projectDir, table } from "../output";
 import { describeService } from "../trafficView";

@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import { Worker } from "node:worker_threads";
 import { gcpConfigKeys } from "../../config/gcpKeys";
-import type { StackConfig } from "../../config/types";
+import type { StackConfig } from "../../model/types";
 import { rememberValidation } from "../../config/validate";
 import { existingStackFile, StackFileError, type StackConfigFile } from "../../render/stackFile";
 

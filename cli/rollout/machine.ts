@@ -1,6 +1,6 @@
-import { promoteCanary, rollbackCanary, setCanaryPercent, startCanary } from "../../canary/lifecycle";
-import type { Edit } from "../../canary/edits";
-import type { StackConfig } from "../../config/types";
+import { promoteCanary, rollbackCanary, setCanaryPercent, startCanary } from "../../model/canary/lifecycle";
+import type { Edit } from "../../model/canary/edits";
+import type { StackConfig } from "../../model/types";
 import { editStack, loadValidStack } from "../stackEditor";
 import {
   analyse,

@@ -7,7 +7,7 @@ import type {
   DeployedRegionEndpoint as RegionEndpoint,
   DeployedServiceEndpoint as ServiceEndpoint,
   LiveTraffic,
-} from "../../components/cloudrun/endpoints";
+} from "../../model/endpoints";
 
 export type { ServiceEndpoint };
 type TrafficEntry = Partial<LiveTraffic>;

@@ -2,15 +2,15 @@ import * as artifactregistry from "@pulumi/gcp/artifactregistry";
 import * as cloudrunv2 from "@pulumi/gcp/cloudrunv2";
 import * as organizations from "@pulumi/gcp/organizations";
 import * as pulumi from "@pulumi/pulumi";
-import { artifactRepository } from "../../config/imageRef";
-import { INGRESS_VALUES, type Environment, type ServiceConfig } from "../../config/types";
+import { artifactRepository } from "../../model/imageRef";
+import { INGRESS_VALUES, type Environment, type ServiceConfig } from "../../model/types";
 import { RuntimeIdentity } from "../identity/runtimeIdentity";
 import { serviceLabels } from "./labels";
 import { buildLocalImage } from "./localImage";
-import { desiredState } from "./desiredState";
+import { desiredState } from "../../model/release/desiredState";
 import { primaryRegion, regionalResourceName } from "./regions";
-import type { LiveTraffic } from "./endpoints";
-import type { TrafficTarget } from "./traffic";
+import type { LiveTraffic } from "../../model/endpoints";
+import type { TrafficTarget } from "../../model/release/traffic";
 
 export interface CanaryServiceArgs {
   /** The service's validated settings; plain, because they decide names and the traffic list. */

@@ -1,7 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as organizations from "@pulumi/gcp/organizations";
 import * as pulumi from "@pulumi/pulumi";
-import type { BuildSpec } from "../../config/types";
+import type { BuildSpec } from "../../model/types";
 
 /**
  * Builds a dev image from a local context and pushes it to the service's repository, reusing the last

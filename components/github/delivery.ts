@@ -1,6 +1,6 @@
 import * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
-import type { CicdConfig, ServiceConfig } from "../../config/types";
+import type { CicdConfig, ServiceConfig } from "../../model/types";
 import { applicationRepositoryFiles } from "./workflows/files";
 import { variableSuffix, type StackVariable } from "./workflows/infrastructure";
 import {

@@ -1,5 +1,5 @@
 import type * as github from "@pulumi/github";
-import type { CicdConfig } from "../../config/types";
+import type { CicdConfig } from "../../model/types";
 
 /**
  * The decisions behind the GitHub objects: environment protection, rulesets and which checks they

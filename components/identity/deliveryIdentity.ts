@@ -6,8 +6,8 @@ import * as serviceaccount from "@pulumi/gcp/serviceaccount";
 import * as storage from "@pulumi/gcp/storage";
 import type * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import { artifactRepository } from "../../config/imageRef";
-import type { CicdConfig } from "../../config/types";
+import { artifactRepository } from "../../model/imageRef";
+import type { CicdConfig } from "../../model/types";
 import {
   DEPLOY_ATTRIBUTE,
   DEPLOY_PROVIDER_ID,

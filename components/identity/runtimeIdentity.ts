@@ -1,7 +1,7 @@
 import * as secretmanager from "@pulumi/gcp/secretmanager";
 import * as serviceaccount from "@pulumi/gcp/serviceaccount";
 import * as pulumi from "@pulumi/pulumi";
-import { runtimeAccountId, serviceAccountEmail } from "./accountId";
+import { runtimeAccountId, serviceAccountEmail } from "../../model/identity";
 
 export interface RuntimeIdentityArgs {
   /** The Cloud Run service this identity runs as; decides the account id. */

@@ -1,5 +1,5 @@
 import type * as gcp from "@pulumi/gcp";
-import { OWASP_RULES, type LoadBalancerConfig, type OwaspRule } from "../../config/loadBalancer";
+import { OWASP_RULES, type LoadBalancerConfig, type OwaspRule } from "../../model/loadBalancer";
 
 type Rule = gcp.types.input.compute.SecurityPolicyRule;
 

@@ -1,6 +1,6 @@
 import * as compute from "@pulumi/gcp/compute";
 import * as pulumi from "@pulumi/pulumi";
-import type { LoadBalancerConfig } from "../../config/loadBalancer";
+import type { LoadBalancerConfig } from "../../model/loadBalancer";
 import { labelValue } from "../cloudrun/labels";
 import { armorRules } from "./armorRules";
 import { balancerPlan, type BalancerBackend } from "./plan";

@@ -1,4 +1,4 @@
-import type { LoadBalancerConfig } from "../../config/loadBalancer";
+import type { LoadBalancerConfig } from "../../model/loadBalancer";
 import { shortName } from "./names";
 import type { Release, RoutedService } from "./routing";
 

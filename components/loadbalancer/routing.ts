@@ -1,4 +1,4 @@
-import type { BalancedService } from "../../config/loadBalancer";
+import type { BalancedService } from "../../model/loadBalancer";
 
 /** Requests carrying this header reach a service's canary revision through the balancer. */
 export const CANARY_HEADER = { name: "X-Orchestra-Release", value: "canary" } as const;

@@ -1,6 +1,6 @@
 import type * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import type { AlertRoute } from "../../config/defaults";
+import type { AlertRoute } from "../../model/monitoring";
 import type { PolicySpec } from "./policies";
 
 /** Notification channel names per route: who hears about a `page` and who about a `ticket`. */

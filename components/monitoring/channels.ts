@@ -1,5 +1,5 @@
-import type { AlertRoute } from "../../config/defaults";
-import type { ChannelConfig } from "../../config/types";
+import type { AlertRoute } from "../../model/monitoring";
+import type { ChannelConfig } from "../../model/monitoring";
 
 /** A channel's type and plain labels in Cloud Monitoring's terms; secrets go in sensitive labels. */
 export function channelType(c: ChannelConfig): { type: string; labels: Record<string, string> } {

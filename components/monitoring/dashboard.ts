@@ -1,4 +1,4 @@
-import type { LogMetricConfig } from "../../config/types";
+import type { LogMetricConfig } from "../../model/monitoring";
 import {
   BY_REVISION,
   BY_SERVICE,

@@ -1,5 +1,5 @@
 import type * as gcp from "@pulumi/gcp";
-import type { LogMetricConfig } from "../../config/types";
+import type { LogMetricConfig } from "../../model/monitoring";
 
 /** A log-based metric's inputs: a DELTA INT64 counter, or a DELTA distribution of the extracted value. */
 export function logMetricArgs(m: LogMetricConfig, project: string): gcp.logging.MetricArgs {

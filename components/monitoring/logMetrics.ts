@@ -1,7 +1,7 @@
 import * as logging from "@pulumi/gcp/logging";
 import * as monitoring from "@pulumi/gcp/monitoring";
 import * as pulumi from "@pulumi/pulumi";
-import type { LogMetricConfig } from "../../config/types";
+import type { LogMetricConfig } from "../../model/monitoring";
 import { alertPolicyArgs, type RouteChannels } from "./alertPolicyArgs";
 import { logMetricArgs } from "./logMetric";
 import { logMetricPolicy } from "./policies";

@@ -1,7 +1,7 @@
 import * as monitoring from "@pulumi/gcp/monitoring";
 import * as pulumi from "@pulumi/pulumi";
-import type { AlertRoute } from "../../config/defaults";
-import type { ChannelConfig } from "../../config/types";
+import type { AlertRoute } from "../../model/monitoring";
+import type { ChannelConfig } from "../../model/monitoring";
 import { channelType, routeChannels } from "./channels";
 
 export interface NotificationChannelsArgs {

@@ -1,6 +1,6 @@
 import * as monitoring from "@pulumi/gcp/monitoring";
 import * as pulumi from "@pulumi/pulumi";
-import type { LogMetricConfig } from "../../config/types";
+import type { LogMetricConfig } from "../../model/monitoring";
 import { overviewDashboard } from "./dashboard";
 
 export interface OverviewDashboardArgs {

@@ -1,6 +1,6 @@
 import type * as gcp from "@pulumi/gcp";
-import { ROUTE_SEVERITY, type AlertDefaults, type AlertRoute } from "../../config/defaults";
-import type { LogMetricConfig } from "../../config/types";
+import { ROUTE_SEVERITY, type AlertDefaults, type AlertRoute } from "../../model/monitoring";
+import type { LogMetricConfig } from "../../model/monitoring";
 import { BURN_RATE_TIERS, burnRateFilter, burnRateThreshold, formatWindow } from "./burnRate";
 import {
   BY_SERVICE,

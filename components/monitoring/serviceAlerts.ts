@@ -1,7 +1,7 @@
 import * as monitoring from "@pulumi/gcp/monitoring";
 import * as pulumi from "@pulumi/pulumi";
-import type { ServiceMonitoring } from "../../config/types";
-import type { TrafficTarget } from "../cloudrun/traffic";
+import type { ServiceMonitoring } from "../../model/monitoring";
+import type { TrafficTarget } from "../../model/release/traffic";
 import {
   burnRatePolicies,
   canaryPolicy,

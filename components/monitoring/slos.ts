@@ -1,4 +1,4 @@
-import type { SloDefaults } from "../../config/defaults";
+import type { SloDefaults } from "../../model/monitoring";
 import { RUN_METRICS, runFilter, SERVER_ERRORS } from "./filters";
 
 /** An SLO as plain data, in the shape of gcp.monitoring.Slo's inputs (without service and project). */

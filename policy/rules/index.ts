@@ -4,7 +4,7 @@ import { serviceObservability } from "./observability";
 import { noPlaintextSecrets, noServiceAccountKeys, pinnedActions, secretConfig } from "./security";
 import type { Rule } from "./types";
 
-export * from "./ids";
+export * from "../../model/policy";
 export * from "./types";
 export { UNKNOWN, normalizeUnknowns } from "./values";
 

@@ -1,4 +1,4 @@
-import type { Level, RuleId } from "./ids";
+import type { Level, RuleId } from "../../model/policy";
 import type { Finding, LeveledViolation, PolicyResource, Rule, RuleContext, Skip, Violation } from "./types";
 import { StackFileUnread } from "./security";
 import { UnknownValue } from "./values";

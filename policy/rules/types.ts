@@ -1,5 +1,5 @@
-import type { Environment } from "../../config/types";
-import type { Level, RuleId } from "./ids";
+import type { Environment } from "../../model/types";
+import type { Level, RuleId } from "../../model/policy";
 
 /**
  * One resource as both engines see it: the offline render's inputs, or the props the Pulumi policy

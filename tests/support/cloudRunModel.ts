@@ -1,4 +1,4 @@
-import { canonicalJson } from "../../components/cloudrun/revisionName";
+import { canonicalJson } from "../../model/release/revisionName";
 
 /**
  * A small, pure model of how the Cloud Run v2 API treats a service's revisions and traffic, to check

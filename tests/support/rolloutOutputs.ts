@@ -1,6 +1,6 @@
 import { parse } from "yaml";
 import type { ServiceEndpoint } from "../../cli/rollout/readiness";
-import type { LiveTraffic } from "../../components/cloudrun/endpoints";
+import type { LiveTraffic } from "../../model/endpoints";
 
 export const CANARY_REVISION = "api-canary-rev";
 export const STABLE_REVISION = "api-stable-rev";

@@ -1,5 +1,5 @@
-import type { LiveTraffic as LiveTarget } from "../components/cloudrun/endpoints";
-import type { TrafficTarget } from "../components/cloudrun/traffic";
+import type { LiveTraffic as LiveTarget } from "../endpoints";
+import type { TrafficTarget } from "../release/traffic";
 
 export type { LiveTarget };
 

@@ -1,4 +1,4 @@
-import type { ServiceConfig } from "../../config/types";
+import type { ServiceConfig } from "../types";
 
 export type TrafficTag = "stable" | "canary";
 

@@ -1,15 +1,5 @@
 import { isMap, isScalar, type Document } from "yaml";
-
-/** A change to a stack file, as a path from the file's root. */
-export type Edit =
-  | {
-      readonly op: "set";
-      readonly path: readonly string[];
-      readonly value: unknown;
-      /** For a new key: the sibling to place it after, so related settings stay together. */
-      readonly after?: string;
-    }
-  | { readonly op: "delete"; readonly path: readonly string[] };
+import type { Edit } from "../model/canary/edits";
 
 /** Applies edits to a YAML document in place, keeping every comment and the layout around them. */
 export function applyToDocument(doc: Document, edits: readonly Edit[]): void {
@@ -37,21 +27,6 @@ export function applyToDocument(doc: Document, edits: readonly Edit[]): void {
     }
     doc.setIn(edit.path, doc.createNode(edit.value));
   }
-}
-
-/** Applies edits to plain data, returning a new object (used by tests and simulations). */
-export function applyToObject<T>(root: T, edits: readonly Edit[]): T {
-  const copy = structuredClone(root) as Record<string, unknown>;
-  for (const edit of edits) {
-    const parent = edit.path.slice(0, -1).reduce<Record<string, unknown>>((node, key) => {
-      if (typeof node[key] !== "object" || node[key] === null) node[key] = {};
-      return node[key] as Record<string, unknown>;
-    }, copy);
-    const last = edit.path[edit.path.length - 1];
-    if (edit.op === "set") parent[last] = structuredClone(edit.value);
-    else delete parent[last];
-  }
-  return copy as T;
 }
 
 /**

@@ -1,6 +1,6 @@
-import { PROJECT, type StackConfig } from "../config/types";
+import { PROJECT, type StackConfig } from "../types";
 import type { Edit } from "./edits";
-import { servicePlan } from "./plan";
+import { servicePlan } from "../release/servicePlan";
 
 /** A canary operation the rules forbid; the stack file is left as it was. */
 export class CanaryRuleError extends Error {}

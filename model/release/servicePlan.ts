@@ -1,7 +1,7 @@
-import { desiredState } from "../components/cloudrun/desiredState";
-import type { ReleasePlan } from "../components/cloudrun/traffic";
-import { runtimeAccountId, serviceAccountEmail } from "../components/identity/accountId";
-import type { ServiceConfig, StackConfig } from "../config/types";
+import { desiredState } from "./desiredState";
+import type { ReleasePlan } from "./traffic";
+import { runtimeAccountId, serviceAccountEmail } from "../identity";
+import type { ServiceConfig, StackConfig } from "../types";
 
 /** Where a service's release stands. */
 export type CanaryState = "stable" | "canary" | "dark-launch" | "rolled-back";

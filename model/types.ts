@@ -1,8 +1,8 @@
 /** The typed, validated stack configuration that every component reads. */
 
 import type { LoadBalancerConfig } from "./loadBalancer";
+import type { MonitoringConfig } from "./monitoring";
 import type { PolicyConfig } from "./policy";
-import type { AlertDefaults, AlertRoute, SloDefaults } from "./defaults";
 
 /** The Pulumi project, and the namespace of its config keys. */
 export const PROJECT = "ai-orchestra";
@@ -138,57 +138,4 @@ export interface StackConfig {
   readonly policy: PolicyConfig;
   /** The global load balancer in front of some services; absent when `ai-orchestra:loadBalancer` is not set. */
   readonly loadBalancer?: LoadBalancerConfig;
-}
-
-/** A notification channel; secrets (Slack token, PagerDuty key) are read by the program, never kept here. */
-export type ChannelConfig =
-  | {
-      readonly name: string;
-      readonly type: "email";
-      readonly address: string;
-      readonly receives: readonly AlertRoute[];
-    }
-  | {
-      readonly name: string;
-      readonly type: "slack";
-      readonly channel: string;
-      readonly receives: readonly AlertRoute[];
-    }
-  | { readonly name: string; readonly type: "pagerduty"; readonly receives: readonly AlertRoute[] };
-
-/** A log-based metric: counts matching log entries, or a distribution of a value extracted from them. */
-export interface LogMetricConfig {
-  readonly name: string;
-  readonly description: string;
-  readonly filter: string;
-  /** Label key to extractor expression, e.g. `EXTRACT(jsonPayload.model)`. */
-  readonly labels: Readonly<Record<string, string>>;
-  /** When set, the metric is a distribution of this value; otherwise a counter. */
-  readonly valueExtractor?: string;
-  readonly unit: string;
-  /** Monitored resource type the matching log entries are written against. */
-  readonly resourceType: string;
-  /** Service whose dashboard charts it; every log metric is also on the overview. */
-  readonly service?: string;
-  readonly alert?: {
-    readonly comparison: "COMPARISON_GT" | "COMPARISON_LT";
-    readonly threshold: number;
-    readonly durationSeconds: number;
-    readonly notify: AlertRoute;
-  };
-}
-
-/** Monitoring settings of one service, with every default applied. */
-export interface ServiceMonitoring {
-  readonly alerts: AlertDefaults;
-  readonly slo: SloDefaults;
-  readonly runbookUrl?: string;
-}
-
-export interface MonitoringConfig {
-  readonly autoCloseSeconds: number;
-  readonly channels: readonly ChannelConfig[];
-  /** By service name; every service of the stack has an entry. */
-  readonly services: Readonly<Record<string, ServiceMonitoring>>;
-  readonly logMetrics: readonly LogMetricConfig[];
 }

@@ -1,4 +1,4 @@
-import type { ServiceConfig } from "../../config/types";
+import type { ServiceConfig } from "../types";
 
 /** A Cloud Run v2 revision template as plain data: exactly what the revision name is derived from. */
 export interface RevisionTemplate {

@@ -1,4 +1,4 @@
-import type { ServiceConfig } from "../../config/types";
+import type { ServiceConfig } from "../types";
 import { revisionName } from "./revisionName";
 import { revisionTemplate } from "./template";
 import { planRelease, type ReleasePlan } from "./traffic";

@@ -6,30 +6,16 @@ import { servicePlan } from "../model/release/servicePlan";
 import { formatIssues } from "../config/errors";
 import { readStackConfig } from "../render/stackFile";
 import { baseConfig, ROOT, validate } from "./support/render";
+import { docBlock, fencedBlocks } from "./support/docs";
 
-const README = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+/** The canary example of docs/canary-and-rollout.md: a full service with a pinned stable revision. */
+const CANARY_EXAMPLE = "pinned by `orchestra canary start`";
 
-/** The fenced blocks of one language ("" for none), in order. */
-function blocks(lang: string): string[] {
-  const found: string[] = [];
-  let current: string[] | undefined;
-  let currentLang = "";
-  for (const line of README.split("\n")) {
-    const fence = /^```(\S*)\s*$/.exec(line);
-    if (fence && current === undefined) {
-      current = [];
-      currentLang = fence[1];
-    } else if (fence && current !== undefined) {
-      if (currentLang === lang) found.push(current.join("\n"));
-      current = undefined;
-    } else current?.push(line);
-  }
-  return found;
-}
-
-describe("README examples", () => {
+describe("docs examples", () => {
   it("the canary example is a valid config whose pinned revision is the real stable revision", () => {
-    const services = parse(blocks("yaml")[0])["ai-orchestra:services"];
+    const example = docBlock(CANARY_EXAMPLE, "yaml");
+    assert.ok(example, "the docs show a canary example");
+    const services = parse(example)["ai-orchestra:services"];
     const flat = {
       ...baseConfig(),
       "gcp:project": "ai-orchestra-prod",
@@ -53,17 +39,29 @@ describe("README examples", () => {
     );
   });
 
+  it("the README's canary in brief is the canary example, abridged", () => {
+    const brief = fencedBlocks("README.md").find((b) => b.lang === "yaml" && b.text.includes("canary:"));
+    assert.ok(brief, "README shows a canary");
+    const full = parse(docBlock(CANARY_EXAMPLE, "yaml")!)["ai-orchestra:services"];
+    const short = parse(brief.text)["ai-orchestra:services"];
+    for (const [name, service] of Object.entries<Record<string, Record<string, unknown>>>(short))
+      for (const [section, keys] of Object.entries(service))
+        for (const key of Object.keys(keys))
+          assert.ok(key in (full[name]?.[section] ?? {}), `${name}.${section}.${key} is in the full example`);
+    assert.equal(short.api.canary.percent, full.api.canary.percent);
+  });
+
   it("the config error example is what a typo prints", () => {
-    const shown = blocks("").find((b) => b.includes("nothing was declared"));
-    assert.ok(shown, "README shows a config error");
+    const shown = docBlock("nothing was declared", "");
+    assert.ok(shown, "the docs show a config error");
     const result = validate("prod", baseConfig({ memroy: "1Gi" }));
     assert.ok(!result.ok);
     assert.equal(formatIssues("prod", result.issues).trim(), shown.trim());
   });
 
   it("the monitoring example is a valid config for the prod stack, once its secrets are set", () => {
-    const example = blocks("yaml").find((b) => b.includes("ai-orchestra:monitoring"));
-    assert.ok(example, "README shows a monitoring example");
+    const example = docBlock("ai-orchestra:monitoring:\n  runbookUrl:", "yaml");
+    assert.ok(example, "the docs show a monitoring example");
     const flat = {
       ...readStackConfig(ROOT, "prod").flat,
       "ai-orchestra:monitoring": JSON.stringify(parse(example)["ai-orchestra:monitoring"]),
@@ -77,7 +75,7 @@ describe("README examples", () => {
   });
 
   it("the quick start and .ci/run agree on the install and test commands", () => {
-    const quickStart = blocks("sh")[0];
+    const quickStart = fencedBlocks("README.md").filter((b) => b.lang === "sh")[0]?.text ?? "";
     const ci = fs.readFileSync(path.join(ROOT, ".ci", "run"), "utf8");
     assert.match(quickStart, /npm ci && npx orchestra plan --stack dev/);
     assert.match(quickStart, /npm test/);

@@ -88,6 +88,16 @@ describe("docs examples", () => {
   });
 });
 
+describe("docs/performance.md", () => {
+  it("keeps one bench section, between the markers `npm run bench -- --write-docs` writes into", () => {
+    const page = readDoc("docs/performance.md");
+    const begin = page.split("<!-- bench:begin -->").length - 1;
+    const end = page.split("<!-- bench:end -->").length - 1;
+    assert.deepEqual([begin, end], [1, 1]);
+    assert.ok(page.indexOf("<!-- bench:begin -->") < page.indexOf("<!-- bench:end -->"));
+  });
+});
+
 describe("docs links", () => {
   it("every relative link in README.md and docs/*.md points to an existing file and heading", () => {
     const broken: string[] = [];

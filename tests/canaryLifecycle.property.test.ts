@@ -270,7 +270,7 @@ interface Step {
   readonly deploy?: ApplyResult;
   /** Revisions that existed before this step's deploy. */
   readonly existedBefore: ReadonlySet<string>;
-  /** A region added while a canary runs: skipped, as the README tells users (the region has no stable revision). */
+  /** A region added while a canary runs: skipped, as docs/canary-and-rollout.md tells users (the region has no stable revision). */
   readonly regionAddedMidCanary?: boolean;
 }
 

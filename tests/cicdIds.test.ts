@@ -1,9 +1,8 @@
 import { strict as assert } from "node:assert";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { parse } from "yaml";
 import { compareIds, idEdits, planIds } from "../cli/github/cicdIds";
-import { baseConfig, ROOT, validate } from "./support/render";
+import { baseConfig, validate } from "./support/render";
+import { docBlock } from "./support/docs";
 import { formatIssues } from "../config/errors";
 import { cleanupTempProjects, describeRun, makeTempProject, type TempProject } from "./support/cliHarness";
 import { startFakeIdsApi as startFakeGitHubIds } from "./support/fakeGitHubIds";
@@ -26,10 +25,11 @@ const GITHUB = {
   "/users/octocat": { id: 583231 },
 };
 
-const README = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
-/** The README's fenced block (of any language) that contains `marker`. */
-const readmeBlock = (marker: string) =>
-  [...README.matchAll(/^```\S*\n([\s\S]*?)^```$/gm)].map((m) => m[1]).find((b) => b.includes(marker));
+/** The docs' fenced block (of any language) that contains `marker`, with its final newline. */
+const docsBlock = (marker: string) => {
+  const block = docBlock(marker);
+  return block === undefined ? undefined : `${block}\n`;
+};
 
 const prodCicd = (text: string) =>
   (parse(text) as { config: Record<string, unknown> }).config["ai-orchestra:cicd"];
@@ -102,9 +102,9 @@ describe("cicd ids: deciding", () => {
     ]);
   });
 
-  it("the README's reviewers example is valid config, and names what it checks", () => {
-    const example = readmeBlock("appSlug: ai-orchestra-delivery");
-    assert.ok(example, "README shows the cicd ids example");
+  it("the docs' reviewers example is valid config, and names what it checks", () => {
+    const example = docsBlock("appSlug: ai-orchestra-delivery");
+    assert.ok(example, "the docs show the cicd ids example");
     const cicd = (parse(example) as Record<string, unknown>)["ai-orchestra:cicd"];
     const result = validate("prod", baseConfig({}, { "ai-orchestra:cicd": cicd }));
     assert.ok(result.ok, result.ok ? "" : formatIssues("prod", result.issues));
@@ -174,9 +174,9 @@ describe("orchestra cicd ids (against a fake GitHub API)", function () {
     const before = project.read("prod");
     const r = await ids(project, wrong.url, "--stack", "prod");
     assert.equal(r.status, 1, describeRun(r));
-    // The README shows this run, with the repository id alone differing.
-    const shown = readmeBlock("GitHub ids of stack");
-    assert.ok(shown, "README shows the output of cicd ids");
+    // docs/cicd.md shows this run, with the repository id alone differing.
+    const shown = docsBlock("GitHub ids of stack");
+    assert.ok(shown, "the docs show the output of cicd ids");
     const oneWrong = await startFakeGitHubIds([TOKEN], {
       ...GITHUB,
       "/repos/ai-orchestra/infra": { id: 555000111 },

@@ -1,6 +1,4 @@
 import { strict as assert } from "node:assert";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import fc from "fast-check";
 import { parse } from "yaml";
 import {
@@ -23,6 +21,7 @@ import {
 } from "../model/loadBalancer";
 import { readStackConfig } from "../render/stackFile";
 import { baseConfig, digest, ROOT, validate } from "./support/render";
+import { docBlock, readDoc } from "./support/docs";
 
 const KEY = "ai-orchestra:loadBalancer";
 const armor = (over: Partial<LoadBalancerConfig["armor"]> = {}): LoadBalancerConfig["armor"] => ({
@@ -485,7 +484,7 @@ describe("load balancer", () => {
     });
   });
 
-  describe("stack files and README", () => {
+  describe("stack files and docs", () => {
     it("prod puts api behind it at api.ai-orchestra.example, with the defaults", () => {
       const r = resolved(readStackConfig(ROOT, "prod").flat);
       assert.deepEqual(r.config.loadBalancer, {
@@ -499,10 +498,10 @@ describe("load balancer", () => {
       });
     });
 
-    it("the README example is valid for prod, and its defaults are the code's", () => {
-      const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
-      const block = /```yaml\n(ai-orchestra:loadBalancer:[\s\S]*?)```/.exec(readme)?.[1];
-      assert.ok(block, "README shows a loadBalancer example");
+    it("the docs example is valid for prod, and its defaults are the code's", () => {
+      const page = readDoc("docs/load-balancer.md");
+      const block = docBlock("ai-orchestra:loadBalancer:", "yaml");
+      assert.ok(block, "the docs show a loadBalancer example");
       const flat = { ...readStackConfig(ROOT, "prod").flat, [KEY]: JSON.stringify(parse(block)[KEY]) };
       const r = resolved(flat);
       assert.deepEqual(r.config.loadBalancer?.armor, {
@@ -511,9 +510,9 @@ describe("load balancer", () => {
         sensitivity: LOAD_BALANCER_DEFAULTS.sensitivity,
         preview: LOAD_BALANCER_DEFAULTS.preview,
       });
-      const row = readme.split("\n").find((l) => l.startsWith("| `armor.owasp`"));
+      const row = page.split("\n").find((l) => l.startsWith("| `armor.owasp`"));
       assert.ok(row?.includes(LOAD_BALANCER_DEFAULTS.owasp.join(", ")));
-      assert.ok(readme.includes(`${CANARY_HEADER.name}: ${CANARY_HEADER.value}`));
+      assert.ok(page.includes(`${CANARY_HEADER.name}: ${CANARY_HEADER.value}`));
     });
   });
 });

@@ -32,7 +32,7 @@ function pickTarget(target: "url" | "canaryUrl", endpoints: unknown, service: st
 
 describe("the k6 target after each deploy", function () {
   before(function () {
-    if (spawnSync("jq", ["--version"]).status !== 0) this.skip(); // GitHub's runners have jq; see the README
+    if (spawnSync("jq", ["--version"]).status !== 0) this.skip(); // GitHub's runners have jq; see docs/development.md
   });
 
   it("prod: the canary through the balancer, with its canary header (run.app URLs refuse outside requests)", async () => {

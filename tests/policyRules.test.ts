@@ -1,12 +1,11 @@
 import * as assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { RULE_IDS, RULES, UNKNOWN, type PolicyResource, type RuleContext } from "../policy/rules";
 import { evaluate, runRule } from "../policy/rules/run";
 import { plainSecretConfig, unpinnedActions } from "../policy/rules/security";
 import { policySchema, resolvePolicy } from "../config/policy";
 import { baseConfig, validate } from "./support/render";
+import { docBlock, readDoc } from "./support/docs";
 
 const DIGEST = `europe-west1-docker.pkg.dev/p/orchestra/api@sha256:${"a".repeat(64)}`;
 const SHA = "0123456789abcdef0123456789abcdef01234567";
@@ -396,12 +395,12 @@ describe("guardrail rules", () => {
   });
 });
 
-describe("the README's guardrails", () => {
-  const readme = readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
+describe("the guardrails page (docs/guardrails.md)", () => {
+  const page = readDoc("docs/guardrails.md");
 
   it("the policy example is a valid `ai-orchestra:policy`", () => {
-    const block = /```yaml\n(ai-orchestra:policy:[\s\S]*?)```/.exec(readme)?.[1];
-    assert.ok(block, "README shows a policy example");
+    const block = docBlock("ai-orchestra:policy:", "yaml");
+    assert.ok(block, "the docs show a policy example");
     const raw = policySchema.parse((parseYaml(block) as Record<string, unknown>)["ai-orchestra:policy"]);
     const policy = resolvePolicy(raw, "prod");
     assert.equal(policy.maxCanaryPercent, 50);
@@ -410,11 +409,7 @@ describe("the README's guardrails", () => {
   });
 
   it("the rules table lists every rule", () => {
-    const section = readme.slice(
-      readme.indexOf("## Guardrails"),
-      readme.indexOf("## Configuration reference"),
-    );
-    const listed = [...section.matchAll(/^\| `([a-z-]+)` +\|/gm)].map((m) => m[1]);
+    const listed = [...page.matchAll(/^\| `([a-z-]+)` +\|/gm)].map((m) => m[1]);
     assert.deepEqual(listed, [...RULE_IDS]);
   });
 });

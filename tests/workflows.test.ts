@@ -16,6 +16,7 @@ import type { Job, Workflow } from "../components/github/workflows/types";
 import { APPLICATION_REQUIRED_CHECKS, INFRA_REQUIRED_CHECKS } from "../components/github/settings";
 import { generatedFiles, infraWorkflowInput, staleFiles } from "../scripts/workflows";
 import { ROOT } from "./support/render";
+import { readDoc } from "./support/docs";
 import { actionlintFindings, workflowParserErrors } from "./support/workflowLint";
 
 const infraInput = infraWorkflowInput(ROOT);
@@ -243,11 +244,9 @@ describe("generated workflows", () => {
       assert.equal(new Set(Object.values(ACTIONS).map((a) => a.repo)).size, Object.keys(ACTIONS).length);
     });
 
-    it("the README's pin table is the pins table", () => {
-      const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
-      const rows = [
-        ...readme.matchAll(/^\| `([\w.-]+\/[\w.-]+)` +\| `(v[\d.]+)` +\| `([0-9a-f]{40})` +\|$/gm),
-      ];
+    it("the pin table of docs/cicd.md is the pins table", () => {
+      const page = readDoc("docs/cicd.md");
+      const rows = [...page.matchAll(/^\| `([\w.-]+\/[\w.-]+)` +\| `(v[\d.]+)` +\| `([0-9a-f]{40})` +\|$/gm)];
       assert.deepEqual(
         rows.map((m) => [m[1], m[2], m[3]]),
         Object.values(ACTIONS).map((a) => [a.repo, a.version, a.sha]),
@@ -261,7 +260,7 @@ describe("generated workflows", () => {
       };
       assert.deepEqual(unverifiedPins(sample), [`o/b@v2.0.0 (${"2".repeat(40)})`]);
       const open = unverifiedPins();
-      // Visible in every test run until someone checks them (README, "The workflows").
+      // Visible in every test run until someone checks them (docs/cicd.md, "Action pins").
       if (open.length > 0) {
         process.stdout.write(
           `      unverified action pins (components/github/workflows/pins.ts):\n${open.map((p) => `        ${p}\n`).join("")}`,

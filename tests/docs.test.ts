@@ -1,0 +1,244 @@
+import { strict as assert } from "node:assert";
+import { execFile } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import { parse } from "yaml";
+import { servicePlan } from "../model/release/servicePlan";
+import { formatIssues } from "../config/errors";
+import { readStackConfig } from "../render/stackFile";
+import { baseConfig, ROOT, validate } from "./support/render";
+import { anchors, docBlock, docFiles, fencedBlocks, proseOf, readDoc } from "./support/docs";
+
+/** The canary example of docs/canary-and-rollout.md: a full service with a pinned stable revision. */
+const CANARY_EXAMPLE = "pinned by `orchestra canary start`";
+
+describe("docs examples", () => {
+  it("the canary example is a valid config whose pinned revision is the real stable revision", () => {
+    const example = docBlock(CANARY_EXAMPLE, "yaml");
+    assert.ok(example, "the docs show a canary example");
+    const services = parse(example)["ai-orchestra:services"];
+    const flat = {
+      ...baseConfig(),
+      "gcp:project": "ai-orchestra-prod",
+      "ai-orchestra:services": JSON.stringify(services),
+    };
+    const result = validate("prod", flat);
+    assert.ok(result.ok, result.ok ? "" : formatIssues("prod", result.issues));
+    const api = result.config.services[0];
+    const unpinned = servicePlan(result.config, {
+      ...api,
+      canary: undefined,
+      stable: { image: api.stable.image },
+    });
+    assert.equal(api.stable.revision, unpinned.plan?.templateRevision);
+    assert.deepEqual(
+      servicePlan(result.config, api).plan?.traffic.map((t) => [t.tag, t.percent]),
+      [
+        ["stable", 90],
+        ["canary", 10],
+      ],
+    );
+  });
+
+  it("the README's canary in brief is the canary example, abridged", () => {
+    const brief = fencedBlocks("README.md").find((b) => b.lang === "yaml" && b.text.includes("canary:"));
+    assert.ok(brief, "README shows a canary");
+    const full = parse(docBlock(CANARY_EXAMPLE, "yaml")!)["ai-orchestra:services"];
+    const short = parse(brief.text)["ai-orchestra:services"];
+    for (const [name, service] of Object.entries<Record<string, Record<string, unknown>>>(short))
+      for (const [section, keys] of Object.entries(service))
+        for (const key of Object.keys(keys))
+          assert.ok(key in (full[name]?.[section] ?? {}), `${name}.${section}.${key} is in the full example`);
+    assert.equal(short.api.canary.percent, full.api.canary.percent);
+  });
+
+  it("the config error example is what a typo prints", () => {
+    const shown = docBlock("nothing was declared", "");
+    assert.ok(shown, "the docs show a config error");
+    const result = validate("prod", baseConfig({ memroy: "1Gi" }));
+    assert.ok(!result.ok);
+    assert.equal(formatIssues("prod", result.issues).trim(), shown.trim());
+  });
+
+  it("the monitoring example is a valid config for the prod stack, once its secrets are set", () => {
+    const example = docBlock("ai-orchestra:monitoring:\n  runbookUrl:", "yaml");
+    assert.ok(example, "the docs show a monitoring example");
+    const flat = {
+      ...readStackConfig(ROOT, "prod").flat,
+      "ai-orchestra:monitoring": JSON.stringify(parse(example)["ai-orchestra:monitoring"]),
+      "ai-orchestra:slackToken": "xoxb-example",
+      "ai-orchestra:pagerdutyServiceKey": "example-key",
+    };
+    const result = validate("prod", flat);
+    assert.ok(result.ok, result.ok ? "" : formatIssues("prod", result.issues));
+    assert.equal(result.config.monitoring.services.worker.alerts.latency.thresholdMs, 600000);
+    assert.equal(result.config.monitoring.services.api.alerts.saturation.notify, "page");
+  });
+
+  it("the quick start and .ci/run agree on the install and test commands", () => {
+    const quickStart = fencedBlocks("README.md").filter((b) => b.lang === "sh")[0]?.text ?? "";
+    const ci = fs.readFileSync(path.join(ROOT, ".ci", "run"), "utf8");
+    assert.match(quickStart, /npm ci && npx orchestra plan --stack dev/);
+    assert.match(quickStart, /npm test/);
+    assert.match(ci, /npm ci/);
+    assert.match(ci, /npx orchestra plan --stack dev/);
+    assert.match(ci, /npm test/);
+  });
+});
+
+describe("docs/performance.md", () => {
+  it("keeps one bench section, between the markers `npm run bench -- --write-docs` writes into", () => {
+    const page = readDoc("docs/performance.md");
+    const begin = page.split("<!-- bench:begin -->").length - 1;
+    const end = page.split("<!-- bench:end -->").length - 1;
+    assert.deepEqual([begin, end], [1, 1]);
+    assert.ok(page.indexOf("<!-- bench:begin -->") < page.indexOf("<!-- bench:end -->"));
+  });
+});
+
+describe("docs links", () => {
+  it("every relative link in README.md and docs/*.md points to an existing file and heading", () => {
+    const broken: string[] = [];
+    for (const file of docFiles()) {
+      // Links in code spans and fenced blocks are text, not links.
+      const prose = proseOf(readDoc(file)).replace(/`[^`\n]*`/g, "");
+      for (const m of prose.matchAll(/\[[^\]\n]*\]\(([^)\s]+)\)/g)) {
+        const target = m[1];
+        if (/^[a-z][a-z+.-]*:/i.test(target)) continue; // https:, mailto:
+        const [pathPart, anchor] = target.split("#", 2);
+        const resolved = pathPart
+          ? path.join(path.dirname(path.join(ROOT, file)), pathPart)
+          : path.join(ROOT, file);
+        if (!fs.existsSync(resolved)) {
+          broken.push(`${file}: ${target} (no such file)`);
+          continue;
+        }
+        if (anchor !== undefined && resolved.endsWith(".md")) {
+          if (!anchors(fs.readFileSync(resolved, "utf8")).has(anchor))
+            broken.push(`${file}: ${target} (no heading #${anchor} in ${path.relative(ROOT, resolved)})`);
+        }
+      }
+    }
+    assert.deepEqual(broken, []);
+  });
+});
+
+/** An `orchestra` command line shown in a `sh` block: its words after `orchestra`, up to `--` or a pipe. */
+interface CommandLine {
+  readonly file: string;
+  readonly line: string;
+  readonly words: readonly string[];
+}
+
+/** Splits a shell line into words, keeping quoted strings whole (quotes dropped). */
+function shellWords(line: string): string[] {
+  return [...line.matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3]);
+}
+
+/** Every `orchestra ...` invocation in the `sh` blocks of README.md and docs/*.md. */
+function orchestraLines(): CommandLine[] {
+  const found: CommandLine[] = [];
+  for (const file of docFiles())
+    for (const block of fencedBlocks(file).filter((b) => b.lang === "sh"))
+      for (const raw of block.text.split("\n")) {
+        const line = raw.replace(/(^|\s)#.*$/, ""); // comments
+        // `orchestra` as a command: at the start, after npx, or after a pipe, `;`, `&&` or `<(`.
+        for (const m of line.matchAll(/(?:^|[\s|;&(])(?:npx\s+)?orchestra\s+([^|;&)<>]*)/g)) {
+          const words: string[] = [];
+          for (const word of shellWords(m[1])) {
+            if (word === "--") break; // what follows goes to pulumi
+            words.push(word);
+          }
+          found.push({ file, line: line.trim(), words });
+        }
+      }
+  return found;
+}
+
+const run = promisify(execFile);
+const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "orchestra-docs-help-"));
+const helps = new Map<string, Promise<string>>();
+// Two processes at a time: the machines running the tests have few cores.
+let running = 0;
+const waiting: (() => void)[] = [];
+async function limited<T>(work: () => Promise<T>): Promise<T> {
+  if (running >= 2) await new Promise<void>((resolve) => waiting.push(resolve));
+  running++;
+  try {
+    return await work();
+  } finally {
+    running--;
+    waiting.shift()?.();
+  }
+}
+
+/** `orchestra <path> --help`, once per command path. */
+function helpOf(commandPath: readonly string[]): Promise<string> {
+  const key = commandPath.join(" ");
+  let help = helps.get(key);
+  if (!help) {
+    help = limited(() =>
+      run(process.execPath, [path.join(ROOT, "bin", "orchestra.js"), ...commandPath, "--help"], {
+        cwd: ROOT,
+        env: { ...process.env, NO_COLOR: "1", ORCHESTRA_STATE_DIR: stateDir, ORCHESTRA_NO_SUGGESTIONS: "1" },
+      }),
+    ).then((r) => r.stdout);
+    helps.set(key, help);
+  }
+  return help;
+}
+
+/** The subcommands a help text lists under "Commands:" (without `help`). */
+function subcommands(help: string): string[] {
+  const section = help.split(/\n\s*\n/).find((part) => part.startsWith("Commands:")) ?? "";
+  return [...section.matchAll(/^ {2}([a-z][\w-]*)/gm)].map((m) => m[1]).filter((c) => c !== "help");
+}
+
+/** Whether a help text lists the option, as `--name` or `-x` in its options. */
+const lists = (help: string, option: string) =>
+  new RegExp(`(^|[\\s,])${option.replace(/[-]/g, "\\-")}(?=[\\s,=<\\[]|$)`, "m").test(help);
+
+describe("docs command lines", function () {
+  after(() => fs.rmSync(stateDir, { recursive: true, force: true }));
+
+  it("every `orchestra` command line in a sh block names a real command and real options", async () => {
+    const lines = orchestraLines();
+    assert.ok(lines.length > 20, `found ${lines.length} orchestra command lines`);
+    const problems: string[] = [];
+    // Walk each line's words down the command tree, one --help per distinct command path.
+    const checks = lines.map(async ({ file, line, words }) => {
+      const commandPath: string[] = [];
+      const helpsOnPath = [await helpOf([])];
+      const options: string[] = [];
+      let positional = 0;
+      for (const word of words) {
+        if (word.startsWith("-")) {
+          options.push(word.split("=")[0]);
+          continue;
+        }
+        const subs = subcommands(helpsOnPath[helpsOnPath.length - 1]);
+        if (positional === 0 && subs.length > 0) {
+          if (!subs.includes(word)) {
+            problems.push(
+              `${file}: \`${line}\`: \`${word}\` is not a command of \`orchestra ${commandPath.join(" ")}\` (${subs.join(", ")})`,
+            );
+            return;
+          }
+          commandPath.push(word);
+          helpsOnPath.push(await helpOf(commandPath));
+        } else positional++;
+      }
+      if (commandPath.length === 0) problems.push(`${file}: \`${line}\` names no command`);
+      for (const option of options)
+        // An option shared by the whole program is listed by an ancestor's help.
+        if (!helpsOnPath.some((h) => lists(h, option)))
+          problems.push(
+            `${file}: \`${line}\`: \`orchestra ${commandPath.join(" ")} --help\` lists no ${option}`,
+          );
+    });
+    await Promise.all(checks);
+    assert.deepEqual(problems, []);
+  });
+});

@@ -81,8 +81,9 @@ async function readRegion(r: RegionRead): Promise<LiveRegionRead> {
   const name = `projects/${r.project}/locations/${r.region}/services/${r.service}`;
   const absent: LiveRegionState = { region: r.region, service: r.service, exists: false };
   const budget = new Budget(r.retry);
-  // The client's own retries are off: over REST it compares HTTP statuses with gRPC codes and never
-  // retries, and its GetService budget is 10 minutes. This loop owns retries and time.
+  // The client's own retries are off: over REST its errors carry HTTP statuses where its retry settings
+  // expect gRPC codes, so it never retries (googleapis/gax-nodejs#1803), and its timeouts are not
+  // applied. This loop owns retries and time.
   const call = { retry: null };
   const service = await attempt(budget, () => r.services.getService({ name }, call).then(([s]) => s));
   if (!service.ok) {

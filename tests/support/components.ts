@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { ServiceMonitoring } from "../../model/monitoring";
 import type { ServiceConfig } from "../../model/types";
 import { OfflineMocks } from "../../render/offlineMocks";
 import { redactSecrets } from "../../render/renderStack";
@@ -124,6 +125,35 @@ export function serviceConfig(overrides: Partial<ServiceConfig> = {}): ServiceCo
     port: 8080,
     timeoutSeconds: 300,
     deletionProtection: true,
+    ...overrides,
+  };
+}
+
+/**
+ * A service's resolved monitoring settings, with thresholds chosen to be recognisable in what a
+ * component declares (a 2% error ratio, 1500 ms at p95).
+ */
+export function serviceMonitoring(overrides: Partial<ServiceMonitoring> = {}): ServiceMonitoring {
+  return {
+    alerts: {
+      errorRatio: { threshold: 0.02, durationSeconds: 120, notify: "page" },
+      latency: { percentile: 95, thresholdMs: 1500, durationSeconds: 300, notify: "page" },
+      canary: {
+        margin: 0.01,
+        minRequestsPerSecond: 0.1,
+        durationSeconds: 300,
+        evaluationSeconds: 60,
+        notify: "page",
+      },
+      uptime: { periodSeconds: 300, timeoutSeconds: 10, notify: "page" },
+      saturation: { ratio: 0.8, durationSeconds: 600, notify: "ticket" },
+      fastBurn: { notify: "page" },
+      slowBurn: { notify: "ticket" },
+    },
+    slo: {
+      availability: { goal: 0.999, rollingPeriodDays: 28 },
+      latency: { goal: 0.99, thresholdMs: 1000, rollingPeriodDays: 28 },
+    },
     ...overrides,
   };
 }

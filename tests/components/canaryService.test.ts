@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
 import { CanaryService } from "../../components/cloudrun";
+import { invokerMembers, memberSlug } from "../../components/cloudrun/invokers";
 import type { ServiceConfig } from "../../model/types";
 import {
   buildComponent,
@@ -188,5 +189,21 @@ describe("CanaryService (built alone)", () => {
     const b = await build(serviceConfig({ ingress: "internal-and-cloud-load-balancing" }));
     assert.deepEqual(b.ofType(INVOKER), []);
     assert.equal(b.byName("api-service").inputs.ingress, "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER");
+  });
+
+  it("invokers: everyone first when public, each member once, in a stable order with name-safe slugs", () => {
+    assert.deepEqual(
+      invokerMembers({
+        allowUnauthenticated: true,
+        invokers: ["user:b@example.com", "allUsers", "group:a@example.com"],
+      }),
+      ["allUsers", "group:a@example.com", "user:b@example.com"],
+    );
+    assert.deepEqual(invokerMembers({ allowUnauthenticated: false, invokers: [] }), []);
+    assert.equal(memberSlug("allUsers"), "public");
+    assert.equal(
+      memberSlug("serviceAccount:Push@Proj.iam.gserviceaccount.com"),
+      "push-proj-iam-gserviceaccount-com",
+    );
   });
 });

@@ -6,8 +6,8 @@ import { redactSecrets } from "../../render/renderStack";
 import { digest, oneAtATime, REPO } from "./render";
 
 /**
- * Builds components on their own under Pulumi's mocks, without the stack program: what
- * pulumi-awsx's component tests do. Every `newResource` call is recorded with its raw inputs.
+ * Builds components on their own under Pulumi's mocks, without the stack program, from hand-made
+ * args. Every `newResource` call is recorded with its raw inputs.
  */
 
 /** One resource as a component declared it. */

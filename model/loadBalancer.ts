@@ -50,3 +50,8 @@ export interface LoadBalancerConfig {
 export function servicesBehindBalancer(lb: LoadBalancerConfig | undefined): string[] {
   return lb ? lb.services.map((s) => s.name) : [];
 }
+
+/** A balanced service's URL: its first domain, over HTTPS. */
+export function balancedUrl(service: BalancedService): string {
+  return `https://${service.domains[0]}`;
+}

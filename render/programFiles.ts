@@ -5,6 +5,7 @@
  */
 export const PROGRAM_ENTRIES = [
   "index.ts",
+  "stack",
   "config",
   "components",
   "model",

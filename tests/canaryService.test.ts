@@ -3,7 +3,6 @@ import { byName, baseConfig, digest, ofType, REPO, renderWithConfig } from "./su
 import type { RenderedStack } from "../render/renderStack";
 
 const STABLE = `${REPO}@${digest("stable")}`;
-const CANARY = `${REPO}@${digest("canary")}`;
 
 interface Traffic {
   revision: string;
@@ -13,7 +12,7 @@ interface Traffic {
 
 const service = (r: RenderedStack) => byName(r, "api-service").inputs as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-describe("CanaryService component", () => {
+describe("CanaryService in the stack program", () => {
   describe("a stable-only prod service", () => {
     let r: RenderedStack;
     before(async () => {
@@ -118,81 +117,8 @@ describe("CanaryService component", () => {
     });
   });
 
-  describe("a canary", () => {
-    let stableOnly: RenderedStack;
-    let withCanary: RenderedStack;
-    before(async () => {
-      stableOnly = await renderWithConfig("prod", baseConfig());
-      const stableRevision = service(stableOnly).template.revision;
-      withCanary = await renderWithConfig(
-        "prod",
-        baseConfig({
-          stable: { image: STABLE, revision: stableRevision },
-          canary: { image: CANARY, percent: 25 },
-        }),
-      );
-    });
-
-    it("puts the canary release in the template and splits traffic by tag", () => {
-      const s = service(withCanary);
-      assert.equal(s.template.containers[0].image, CANARY);
-      assert.deepEqual(
-        (s.traffics as Traffic[]).map((t) => [t.tag, t.percent, t.revision]),
-        [
-          ["stable", 75, service(stableOnly).template.revision],
-          ["canary", 25, s.template.revision],
-        ],
-      );
-    });
-
-    it("exports a canary tag URL", () => {
-      const ep = (withCanary.outputs.serviceEndpoints as Record<string, any>).api; // eslint-disable-line @typescript-eslint/no-explicit-any
-      assert.equal(ep.canaryUrl, "https://canary---api-123456789012.europe-west1.run.app");
-    });
-
-    it("keeps the pinned stable revision when settings change mid-canary", async () => {
-      const pinned = service(stableOnly).template.revision;
-      const r = await renderWithConfig(
-        "prod",
-        baseConfig({
-          memory: "1Gi",
-          stable: { image: STABLE, revision: pinned },
-          canary: { image: CANARY, percent: 25 },
-        }),
-      );
-      const traffic = service(r).traffics as Traffic[];
-      assert.equal(traffic[0].revision, pinned);
-      assert.notEqual(
-        traffic[1].revision,
-        service(withCanary).template.revision,
-        "the canary gets a new revision",
-      );
-      assert.equal(traffic[1].percent, 25);
-    });
-  });
-
-  describe("access and environment options", () => {
-    it("adds allUsers only for a public service, plus each listed invoker", async () => {
-      const r = await renderWithConfig(
-        "prod",
-        baseConfig({
-          allowUnauthenticated: true,
-          invokers: ["group:ops@example.com"],
-          ingress: "internal-and-cloud-load-balancing",
-        }),
-      );
-      const members = ofType(r, "gcp:cloudrunv2/serviceIamMember:ServiceIamMember").map((m) => [
-        m.name,
-        m.inputs.member,
-        m.inputs.role,
-      ]);
-      assert.deepEqual(members, [
-        ["api-invoker-public", "allUsers", "roles/run.invoker"],
-        ["api-invoker-ops-example-com", "group:ops@example.com", "roles/run.invoker"],
-      ]);
-      assert.equal(service(r).ingress, "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER");
-    });
-
+  // Traffic, regions and invokers: tests/components/canaryService.test.ts builds the component alone.
+  describe("environment options", () => {
     it("builds a dev image locally, pushes it with cache-from, and deploys it by digest", async () => {
       const r = await renderWithConfig(
         "dev",

@@ -288,6 +288,7 @@ describe("touched stacks (pull request previews)", () => {
   it("the program touches every stack", () => {
     for (const p of [
       "index.ts",
+      "stack/services.ts",
       "model/release/traffic.ts",
       "config/schema.ts",
       "Pulumi.yaml",

@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { artifactRepository } from "../../model/imageRef";
 import { INGRESS_VALUES, type Environment, type ServiceConfig } from "../../model/types";
 import { RuntimeIdentity } from "../identity/runtimeIdentity";
+import { invokerMembers, memberSlug } from "./invokers";
 import { serviceLabels } from "./labels";
 import { buildLocalImage } from "./localImage";
 import { desiredState } from "../../model/release/desiredState";
@@ -183,8 +184,7 @@ export class CanaryService extends pulumi.ComponentResource {
     region: string,
     service: cloudrunv2.Service,
   ): void {
-    const members = [...(svc.allowUnauthenticated ? ["allUsers"] : []), ...svc.invokers];
-    for (const member of [...new Set(members)].sort()) {
+    for (const member of invokerMembers(svc)) {
       new cloudrunv2.ServiceIamMember(
         `${name}-invoker-${memberSlug(member)}`,
         { project, location: region, name: service.name, role: "roles/run.invoker", member },
@@ -192,15 +192,4 @@ export class CanaryService extends pulumi.ComponentResource {
       );
     }
   }
-}
-
-/** A stable, name-safe slug for an IAM member, so that reordering invokers replaces nothing. */
-function memberSlug(member: string): string {
-  if (member === "allUsers") return "public";
-  return member
-    .toLowerCase()
-    .replace(/^[a-z]+:/, "")
-    .replace(/[^a-z0-9]+/g, "-")
-    .replace(/^-|-$/g, "")
-    .slice(0, 40);
 }

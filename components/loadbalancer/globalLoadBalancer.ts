@@ -1,6 +1,6 @@
 import * as compute from "@pulumi/gcp/compute";
 import * as pulumi from "@pulumi/pulumi";
-import type { LoadBalancerConfig } from "../../model/loadBalancer";
+import { balancedUrl, type LoadBalancerConfig } from "../../model/loadBalancer";
 import { labelValue } from "../cloudrun/labels";
 import { armorRules } from "./armorRules";
 import { balancerPlan, type BalancerBackend } from "./plan";
@@ -157,7 +157,7 @@ export class GlobalLoadBalancer extends pulumi.ComponentResource {
     forward("http", "80", httpProxy.id);
 
     this.ipAddress = address.address;
-    this.urls = Object.fromEntries(plan.services.map((s) => [s.name, `https://${s.domains[0]}`]));
+    this.urls = Object.fromEntries(plan.services.map((s) => [s.name, balancedUrl(s)]));
     this.canaryHeader = `${CANARY_HEADER.name}: ${CANARY_HEADER.value}`;
     this.registerOutputs({ ipAddress: this.ipAddress, urls: this.urls, canaryHeader: this.canaryHeader });
   }

@@ -1,0 +1,10 @@
+export { declareBalancer } from "./balancer";
+export { declareDelivery, declareRegistry, type StackDelivery } from "./delivery";
+export {
+  declareMonitoring,
+  publiclyReachable,
+  type ObservedService,
+  type StackMonitoring,
+} from "./monitoring";
+export { balancerOutputs, deliveryOutputs, endpointOutputs, observabilityOutputs } from "./outputs";
+export { declareServices, type StackService, type StackServices } from "./services";

@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { sync as writeFileAtomicSync } from "write-file-atomic";
 
 /** Where a rollout keeps its lock, resume state and reports: beside the stack files, git-ignored. */
 export const stateDir = (dir: string) => path.join(dir, ".orchestra-rollout");
@@ -35,11 +36,10 @@ export function clearState(dir: string, stack: string, service: string): void {
   fs.rmSync(stateFile(dir, stack, service), { force: true });
 }
 
-export function writeAtomic(file: string, text: string, mode?: number): void {
+/** Replaces `file` atomically, creating its folder first (the state folder, a report's folder). */
+export function writeAtomic(file: string, text: string): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  fs.writeFileSync(tmp, text, mode === undefined ? undefined : { mode });
-  fs.renameSync(tmp, file);
+  writeFileAtomicSync(file, text);
 }
 
 export class LockHeldError extends Error {}

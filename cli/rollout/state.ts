@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import lockfile from "proper-lockfile";
 import { sync as writeFileAtomicSync } from "write-file-atomic";
 
 /** Where a rollout keeps its lock, resume state and reports: beside the stack files, git-ignored. */
@@ -44,44 +45,58 @@ export function writeAtomic(file: string, text: string): void {
 
 export class LockHeldError extends Error {}
 
-function alive(pid: number): boolean {
+/** A lock not refreshed for this long is stale: its rollout stopped without releasing it. */
+export const LOCK_STALE_MS = 20_000;
+
+/** Who holds a stack's lock, kept beside it for the message a second rollout gets. */
+interface LockOwner {
+  readonly pid?: number;
+  readonly service?: string;
+  readonly since?: string;
+}
+
+function readOwner(file: string): LockOwner {
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
+    return JSON.parse(fs.readFileSync(file, "utf8")) as LockOwner;
+  } catch {
+    return {}; // Not written yet, or unreadable: the message says "?".
   }
 }
 
 /**
- * One rollout per stack: an exclusive lock file holding the owner's pid. A lock whose process is gone
- * (a crash) is taken over; a live one refuses. Returns the release function.
+ * One rollout per stack, by proper-lockfile: a lock folder whose mtime the holder refreshes. A lock
+ * left by a killed rollout goes stale and is taken over once it has not been refreshed for
+ * LOCK_STALE_MS; a rollout that exits, even on a signal, removes it. Returns the release function.
  */
 export function acquireLock(dir: string, stack: string, service: string): () => void {
-  const file = path.join(stateDir(dir), `${stack}.lock`);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const body = JSON.stringify({ pid: process.pid, service, since: new Date().toISOString() });
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      fs.writeFileSync(file, body, { flag: "wx" });
-      return () => fs.rmSync(file, { force: true });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-      let owner: { pid?: number; service?: string; since?: string } = {};
-      try {
-        owner = JSON.parse(fs.readFileSync(file, "utf8")) as typeof owner;
-      } catch {
-        // Unreadable: treat as held, below.
-      }
-      if (typeof owner.pid === "number" && !alive(owner.pid)) {
-        fs.rmSync(file, { force: true });
-        continue;
-      }
-      throw new LockHeldError(
-        `Another rollout holds stack "${stack}" (pid ${owner.pid ?? "?"}, service ${owner.service ?? "?"}, since ${owner.since ?? "?"}). ` +
-          `Wait for it, or remove ${file} if that process is gone.`,
-      );
-    }
+  const lockDir = path.join(stateDir(dir), `${stack}.lock`);
+  // Beside the lock, not in it: proper-lockfile removes its folder with rmdir, which needs it empty.
+  const ownerFile = path.join(stateDir(dir), `${stack}.lock.json`);
+  fs.mkdirSync(stateDir(dir), { recursive: true });
+  let release: () => void;
+  try {
+    release = lockfile.lockSync(ownerFile, {
+      lockfilePath: lockDir,
+      realpath: false,
+      stale: LOCK_STALE_MS,
+      // Refreshing failed for longer than the stale time: a second rollout may take the stack.
+      onCompromised: (e) =>
+        process.stderr.write(
+          `warning: the rollout lock of stack "${stack}" was lost (${e.message}); another rollout may start on it.\n`,
+        ),
+    });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ELOCKED") throw e;
+    const owner = readOwner(ownerFile);
+    throw new LockHeldError(
+      `Another rollout holds stack "${stack}" (pid ${owner.pid ?? "?"}, service ${owner.service ?? "?"}, since ${owner.since ?? "?"}). ` +
+        `Wait for it, or remove ${lockDir} if that process is gone.`,
+    );
   }
-  throw new LockHeldError(`Could not take the rollout lock of stack "${stack}".`);
+  const owner: LockOwner = { pid: process.pid, service, since: new Date().toISOString() };
+  writeAtomic(ownerFile, `${JSON.stringify(owner)}\n`);
+  return () => {
+    fs.rmSync(ownerFile, { force: true });
+    release();
+  };
 }

@@ -106,7 +106,7 @@ export async function authCheck(opts: AuthCheckOptions): Promise<void> {
 }
 
 export async function authLogin(): Promise<void> {
-  const token = (await readSecret("GitHub token (input hidden): ")).trim();
+  const token = (await readSecret("GitHub token:")).trim();
   if (!token) throw new CliError("No token given; nothing was stored.", 2);
   if (/\s/.test(token))
     throw new CliError("That does not look like a token (it contains spaces); nothing was stored.", 2);

@@ -1,4 +1,5 @@
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import lockfile from "proper-lockfile";
 import { sync as writeFileAtomicSync } from "write-file-atomic";
@@ -48,11 +49,21 @@ export class LockHeldError extends Error {}
 /** A lock not refreshed for this long is stale: its rollout stopped without releasing it. */
 export const LOCK_STALE_MS = 20_000;
 
-/** Who holds a stack's lock, kept beside it for the message a second rollout gets. */
+/** Who holds a stack's lock, kept in the lock folder for the message a second rollout gets. */
 interface LockOwner {
   readonly pid?: number;
+  readonly host?: string;
   readonly service?: string;
   readonly since?: string;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 function readOwner(file: string): LockOwner {
@@ -64,39 +75,60 @@ function readOwner(file: string): LockOwner {
 }
 
 /**
- * One rollout per stack, by proper-lockfile: a lock folder whose mtime the holder refreshes. A lock
- * left by a killed rollout goes stale and is taken over once it has not been refreshed for
- * LOCK_STALE_MS; a rollout that exits, even on a signal, removes it. Returns the release function.
+ * proper-lockfile removes its lock folder with rmdir; the owner file inside it must go with it, on
+ * release, on exit and when a stale lock is taken over.
+ */
+const removeWithOwner = (p: fs.PathLike) => fs.rmSync(p, { recursive: true });
+const lockFs = {
+  ...fs,
+  rmdirSync: removeWithOwner,
+  rmdir: (p: fs.PathLike, done: (e: NodeJS.ErrnoException | null) => void) =>
+    fs.rm(p, { recursive: true }, done),
+};
+
+/**
+ * One rollout per stack, by proper-lockfile: a lock folder whose mtime the holder refreshes, with the
+ * holder's pid in it. A lock whose holder on this machine is gone (killed) is taken over at once; any
+ * other is taken over once it has not been refreshed for LOCK_STALE_MS. Returns the release function.
  */
 export function acquireLock(dir: string, stack: string, service: string): () => void {
   const lockDir = path.join(stateDir(dir), `${stack}.lock`);
-  // Beside the lock, not in it: proper-lockfile removes its folder with rmdir, which needs it empty.
-  const ownerFile = path.join(stateDir(dir), `${stack}.lock.json`);
+  // Each lock folder is new and empty: an owner file in it is always the current holder's.
+  const ownerFile = path.join(lockDir, "owner.json");
   fs.mkdirSync(stateDir(dir), { recursive: true });
-  let release: () => void;
-  try {
-    release = lockfile.lockSync(ownerFile, {
-      lockfilePath: lockDir,
-      realpath: false,
-      stale: LOCK_STALE_MS,
-      // Refreshing failed for longer than the stale time: a second rollout may take the stack.
-      onCompromised: (e) =>
-        process.stderr.write(
-          `warning: the rollout lock of stack "${stack}" was lost (${e.message}); another rollout may start on it.\n`,
-        ),
-    });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "ELOCKED") throw e;
-    const owner = readOwner(ownerFile);
-    throw new LockHeldError(
-      `Another rollout holds stack "${stack}" (pid ${owner.pid ?? "?"}, service ${owner.service ?? "?"}, since ${owner.since ?? "?"}). ` +
-        `Wait for it, or remove ${lockDir} if that process is gone.`,
-    );
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const release = lockfile.lockSync(path.join(stateDir(dir), stack), {
+        lockfilePath: lockDir,
+        realpath: false,
+        stale: LOCK_STALE_MS,
+        fs: lockFs,
+        // Refreshing failed for longer than the stale time: a second rollout may take the stack.
+        onCompromised: (e) =>
+          process.stderr.write(
+            `warning: the rollout lock of stack "${stack}" was lost (${e.message}); another rollout may start on it.\n`,
+          ),
+      });
+      const owner: LockOwner = {
+        pid: process.pid,
+        host: os.hostname(),
+        service,
+        since: new Date().toISOString(),
+      };
+      fs.writeFileSync(ownerFile, `${JSON.stringify(owner)}\n`);
+      return release;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ELOCKED") throw e;
+      const owner = readOwner(ownerFile);
+      const gone = owner.host === os.hostname() && typeof owner.pid === "number" && !alive(owner.pid);
+      if (gone && attempt === 0) {
+        fs.rmSync(lockDir, { recursive: true, force: true });
+        continue;
+      }
+      throw new LockHeldError(
+        `Another rollout holds stack "${stack}" (pid ${owner.pid ?? "?"}, service ${owner.service ?? "?"}, since ${owner.since ?? "?"}). ` +
+          `Wait for it, or remove ${lockDir} if that process is gone.`,
+      );
+    }
   }
-  const owner: LockOwner = { pid: process.pid, service, since: new Date().toISOString() };
-  writeAtomic(ownerFile, `${JSON.stringify(owner)}\n`);
-  return () => {
-    fs.rmSync(ownerFile, { force: true });
-    release();
-  };
 }

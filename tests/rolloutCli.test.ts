@@ -43,6 +43,19 @@ describe("orchestra rollout (command line)", () => {
     const p = tempProject();
     assert.equal(p.run("rollout", "api", "--stack", "staging", "--steps", "50,25", "--dry-run").status, 2);
     assert.equal(p.run("rollout", "api", "--stack", "staging", "--interval", "10", "--dry-run").status, 2);
+    // Parsed by commander, before the stack file is even read: zero, negative and fractional counts too.
+    for (const bad of [
+      ["--interval", "0s"],
+      ["--max-p95", "-3"],
+      ["--max-intervals", "1.5"],
+    ]) {
+      const r = p.run("rollout", "api", "--stack", "nope", ...bad, "--dry-run");
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(
+        r.stderr,
+        new RegExp(`option '${bad[0]} <[a-z]+>' argument '${bad[1].replace(".", "\\.")}' is invalid`),
+      );
+    }
   });
 
   it("refuses a second rollout of a stack while the lock is held (exit 1), leaving the file alone", () => {

@@ -43,7 +43,7 @@ export const parsed = <Usage extends string, T>(
 
 /** A whole number from 0 up: `--limit`, `--warn-days`. */
 export const wholeNumber = usage((text) => {
-  if (!/^\d+$/.test(text)) throw new Error("It must be a whole number.");
+  if (!/^\d+$/.test(text)) throw new Error(`It must be a whole number; got "${text}".`);
   return Number(text);
 });
 
@@ -52,14 +52,14 @@ export const positiveNumber = (integer: boolean) =>
   usage((text) => {
     const n = Number(text);
     if (text.trim() === "" || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n)))
-      throw new Error(`It must be a positive ${integer ? "whole " : ""}number.`);
+      throw new Error(`It must be a positive ${integer ? "whole " : ""}number; got "${text}".`);
     return n;
   });
 
 /** A canary's share of traffic: a whole percent, 0 (a dark launch) to 100. */
 export const percent = usage((text) => {
   if (!/^\d+$/.test(text) || Number(text) > 100)
-    throw new Error("Percent must be a whole number from 0 to 100, without %.");
+    throw new Error(`Percent must be a whole number from 0 to 100, without %; got "${text}".`);
   return Number(text);
 });
 

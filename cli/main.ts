@@ -1,50 +1,28 @@
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, type CommandUnknownOpts } from "@commander-js/extra-typings";
 import { version } from "../package.json";
+import { CanaryRuleError } from "../model/canary/lifecycle";
+import { StackFileError } from "../render/stackFile";
+import { registerAuth } from "./commands/auth";
+import { registerCanary } from "./commands/canary";
+import { registerCicd } from "./commands/cicd";
+import { registerCompletion } from "./commands/completion";
+import { registerDiff } from "./commands/diff";
+import { registerDoctor } from "./commands/doctor";
+import { registerHistory } from "./commands/history";
+import { registerPlan } from "./commands/plan";
+import { registerPreview } from "./commands/preview";
+import { registerRollout } from "./commands/rollout";
+import { registerUp } from "./commands/up";
 import { recordInvocation } from "./history/store";
 import { CliError, errColor, findProjectDir } from "./output";
+import { nextStep } from "./suggest/nextStep";
+import { readProjectState } from "./suggest/projectState";
 
 /** Commands after which no next step is suggested: they are about orchestra itself, not the project. */
 const NO_SUGGESTION = new Set(["history", "completion"]);
 
-/* eslint-disable @typescript-eslint/no-require-imports -- each command's definition is loaded on use */
-/** The command modules in help order: the top-level commands each defines, and its loader. */
-const COMMANDS: readonly (readonly [readonly string[], () => (program: Command) => void])[] = [
-  [["doctor"], () => (require("./commands/doctor") as typeof import("./commands/doctor")).registerDoctor],
-  [["auth"], () => (require("./commands/auth") as typeof import("./commands/auth")).registerAuth],
-  [["plan"], () => (require("./commands/plan") as typeof import("./commands/plan")).registerPlan],
-  [["diff"], () => (require("./commands/diff") as typeof import("./commands/diff")).registerDiff],
-  [
-    ["preview", "up"],
-    () => (require("./commands/pulumi") as typeof import("./commands/pulumi")).registerPulumi,
-  ],
-  [["canary"], () => (require("./commands/canary") as typeof import("./commands/canary")).registerCanary],
-  [["rollout"], () => (require("./commands/rollout") as typeof import("./commands/rollout")).registerRollout],
-  [["cicd"], () => (require("./commands/cicd") as typeof import("./commands/cicd")).registerCicd],
-  [["history"], () => (require("./commands/history") as typeof import("./commands/history")).registerHistory],
-  [
-    ["completion"],
-    () => (require("./commands/completion") as typeof import("./commands/completion")).registerCompletion,
-  ],
-];
-/* eslint-enable @typescript-eslint/no-require-imports */
-
-/** Every top-level command, in help order. */
-export const COMMAND_NAMES: readonly string[] = COMMANDS.flatMap(([names]) => names);
-
-/**
- * Which top-level commands to define for `argv`: only the one it names, when it names one (a plan need
- * not load the definitions of every other command); all of them for help, a usage error (the "did you
- * mean" needs every name), or `completion`, which walks the whole tree.
- */
-export function commandsFor(argv: readonly string[] | undefined): readonly string[] {
-  const first = argv?.[0];
-  // An option first (`--version`, `--help`) is the program's own: define everything.
-  if (first === undefined || first === "completion" || !COMMAND_NAMES.includes(first)) return COMMAND_NAMES;
-  return [first];
-}
-
-/** The program with every command, or with only those `argv` needs. */
-export function buildProgram(argv?: readonly string[]): Command {
+/** The program with every command, in help order. */
+export function buildProgram(): Command {
   const program = new Command("orchestra")
     .description(
       "AI Orchestra's delivery tool: environment checks, GitHub auth, offline plans and diffs, canary control\n" +
@@ -54,9 +32,22 @@ export function buildProgram(argv?: readonly string[]): Command {
     .exitOverride()
     .showHelpAfterError("(add --help for usage)")
     .configureOutput({ outputError: (text, write) => write(errColor.red(text)) });
-  const wanted = new Set(commandsFor(argv));
-  for (const [names, load] of COMMANDS) if (names.some((n) => wanted.has(n))) load()(program);
-  const exitOverrideAll = (cmd: Command) => {
+  for (const register of [
+    registerDoctor,
+    registerAuth,
+    registerPlan,
+    registerDiff,
+    registerPreview,
+    registerUp,
+    registerCanary,
+    registerRollout,
+    registerCicd,
+    registerHistory,
+    registerCompletion,
+  ])
+    register(program);
+  // Subcommands inherit exitOverride only when defined after it: set it on every level.
+  const exitOverrideAll = (cmd: CommandUnknownOpts) => {
     cmd.exitOverride();
     cmd.commands.forEach(exitOverrideAll);
   };
@@ -67,12 +58,13 @@ export function buildProgram(argv?: readonly string[]): Command {
 /** Exit codes: 0 ok, 1 the operation failed or was refused, 2 the command line was wrong. */
 export async function main(argv: readonly string[]): Promise<number> {
   const started = new Date();
-  const program = buildProgram(argv);
+  const program = buildProgram();
   let ran: { command: string; stack?: string } | undefined;
   program.hook("preAction", (_root, action) => {
     const names: string[] = [];
-    for (let c: Command | null = action; c && c !== program; c = c.parent) names.unshift(c.name());
-    const stack = (action.opts() as { stack?: unknown }).stack;
+    for (let c: typeof action | null = action; c && c !== program; c = c.parent) names.unshift(c.name());
+    // Any command's options: only a --stack, where the command has one, is recorded.
+    const { stack } = action.optsWithGlobals();
     ran = { command: names.join(" "), stack: typeof stack === "string" ? stack : undefined };
   });
 
@@ -89,8 +81,6 @@ export async function main(argv: readonly string[]): Promise<number> {
   // Only after a command that ran (not help, not a usage error), and on stderr: stdout stays pure.
   if (ran && !NO_SUGGESTION.has(ran.command) && !process.env.ORCHESTRA_NO_SUGGESTIONS) {
     try {
-      const { nextStep } = await import("./suggest/nextStep");
-      const { readProjectState } = await import("./suggest/projectState");
       const hint = nextStep({ ...ran, exitCode }, readProjectState(findProjectDir()));
       if (hint) process.stderr.write(`\n${errColor.cyan("next:")} ${hint}\n`);
     } catch {
@@ -98,6 +88,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
   }
   return exitCode;
+}
+
+/** A refusal the user can act on: printed as a message, without a stack trace. */
+function isRefusal(e: unknown): e is Error {
+  return e instanceof CliError || e instanceof CanaryRuleError || e instanceof StackFileError;
 }
 
 async function run(program: Command, argv: readonly string[]): Promise<number> {
@@ -110,25 +105,10 @@ async function run(program: Command, argv: readonly string[]): Promise<number> {
         ? 0
         : 2;
     }
-    if (e instanceof CliError || (await isRefusal(e))) {
-      process.stderr.write(`${errColor.red("error:")} ${(e as Error).message}\n`);
+    if (isRefusal(e)) {
+      process.stderr.write(`${errColor.red("error:")} ${e.message}\n`);
       return e instanceof CliError ? e.exitCode : 1;
     }
     throw e;
   }
-}
-
-/**
- * A canary rule or stack file refusal. Their classes are only looked up in modules the command already
- * loaded: an error cannot come from a module that was never loaded, and loading the canary rules just to
- * compare would pull in all of config validation (a third of a small command's time).
- */
-async function isRefusal(e: unknown): Promise<boolean> {
-  const loaded = (id: string) => require.cache[require.resolve(id)] !== undefined;
-  if (
-    loaded("../model/canary/lifecycle") &&
-    e instanceof (await import("../model/canary/lifecycle")).CanaryRuleError
-  )
-    return true;
-  return loaded("../render/stackFile") && e instanceof (await import("../render/stackFile")).StackFileError;
 }

@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { sync as writeFileAtomicSync } from "write-file-atomic";
 import { parseDocument, type Document } from "yaml";
 import type { Edit } from "../model/canary/edits";
 import { applyToDocument, renderDocument } from "./yamlEdits";
@@ -66,8 +67,19 @@ export function editStack(dir: string, stack: string, decide: (config: StackConf
     );
   }
 
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  fs.writeFileSync(tmp, renderDocument(doc, text), { mode: fs.statSync(file).mode });
-  fs.renameSync(tmp, file);
+  writeStackFile(file, renderDocument(doc, text));
   return { changed: true, before, after: result.config, file };
+}
+
+/**
+ * Replaces a stack file atomically (a crash leaves the old text or the new one), keeping its mode and
+ * owner. A symlinked stack file is written through the link, which stays a link. A read-only file is
+ * refused: someone made it so on purpose, and a rename would silently replace it.
+ */
+export function writeStackFile(file: string, text: string): void {
+  if ((fs.statSync(file).mode & 0o222) === 0)
+    throw new StackFileError(
+      `${path.basename(file)} is read-only, so it was not changed: make it writable (chmod u+w ${file}) and run the command again.`,
+    );
+  writeFileAtomicSync(file, text);
 }

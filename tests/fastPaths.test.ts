@@ -5,7 +5,6 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { buildProgram, COMMAND_NAMES, commandsFor } from "../cli/main";
 import { redactSecrets, REDACTED, renderStack } from "../render/renderStack";
 import { readStackConfig, StackFileError } from "../render/stackFile";
 import { OfflineMocks } from "../render/offlineMocks";
@@ -17,48 +16,6 @@ import { oneAtATime, renderRepoStack, ROOT, validate } from "./support/render";
 
 /** The shortcuts that keep start-up and renders fast still give the same answers. */
 describe("fast paths", () => {
-  describe("the CLI defines only the command it runs", () => {
-    const all = [
-      "doctor",
-      "auth",
-      "plan",
-      "diff",
-      "preview",
-      "up",
-      "canary",
-      "rollout",
-      "cicd",
-      "history",
-      "completion",
-    ];
-
-    it("one named command alone; everything for help, a typo, an option first, or completion", () => {
-      assert.deepEqual(commandsFor(["plan", "--stack", "prod"]), ["plan"]);
-      assert.deepEqual(commandsFor(["canary", "set", "api", "10"]), ["canary"]);
-      assert.deepEqual(commandsFor(["up", "--stack", "prod"]), ["up"]);
-      for (const argv of [[], ["--help"], ["--version"], ["plna"], ["help", "plan"], ["completion", "bash"]])
-        assert.deepEqual(commandsFor(argv), all, argv.join(" "));
-      assert.deepEqual(commandsFor(undefined), all);
-    });
-
-    it("buildProgram defines exactly those commands", () => {
-      assert.deepEqual(
-        buildProgram(["plan", "--stack", "prod"]).commands.map((c) => c.name()),
-        ["plan"],
-      );
-      // One module defines both: asking for either defines the pair.
-      assert.deepEqual(
-        buildProgram(["preview", "--stack", "dev"]).commands.map((c) => c.name()),
-        ["preview", "up"],
-      );
-      assert.deepEqual(
-        buildProgram().commands.map((c) => c.name()),
-        all,
-      );
-      assert.deepEqual(COMMAND_NAMES, all);
-    });
-  });
-
   describe("secret redaction", () => {
     const secret = {
       "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",

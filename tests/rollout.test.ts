@@ -1,11 +1,12 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
+import * as path from "node:path";
 import { parse } from "yaml";
 import type { RevisionMetrics } from "../cli/rollout/analysis";
 import { runRollout, type RolloutOptions } from "../cli/rollout/machine";
 import { smokeCheck } from "../cli/rollout/ports";
 import { reportMarkdown } from "../cli/rollout/report";
-import { acquireLock, LockHeldError, readState } from "../cli/rollout/state";
+import { acquireLock, LOCK_STALE_MS, LockHeldError, readState } from "../cli/rollout/state";
 import { FakeClock, FakePulumi, HttpMetricsSource, serve, tempProjectDir } from "./support/rolloutHarness";
 import { CANARY_REVISION, standInOutputs, type StandInCloud } from "./support/rolloutOutputs";
 
@@ -151,6 +152,27 @@ describe("orchestra rollout (end to end: stand-in Pulumi, HTTP smoke and metrics
       release();
     }
     assert.equal(fs.readFileSync(`${dir}/Pulumi.staging.yaml`, "utf8"), before);
+  });
+
+  it("a lock of another machine is refused while fresh and taken over once stale", () => {
+    const lockDir = path.join(dir, ".orchestra-rollout", "staging.lock");
+    fs.mkdirSync(lockDir, { recursive: true });
+    // Another machine's rollout: its pid cannot be checked here, only the lock's age.
+    const owner = { pid: 999_999, host: "elsewhere", service: "worker", since: "2026-01-01T00:00:00Z" };
+    fs.writeFileSync(path.join(lockDir, "owner.json"), JSON.stringify(owner));
+    assert.throws(
+      () => acquireLock(dir, "staging", "api"),
+      (e: Error) =>
+        e instanceof LockHeldError &&
+        e.message.includes('Another rollout holds stack "staging" (pid 999999, service worker') &&
+        e.message.includes(`remove ${lockDir} if that process is gone`),
+    );
+    const old = new Date(Date.now() - LOCK_STALE_MS - 5000);
+    fs.utimesSync(lockDir, old, old);
+    const release = acquireLock(dir, "staging", "api");
+    assert.equal(JSON.parse(fs.readFileSync(path.join(lockDir, "owner.json"), "utf8")).pid, process.pid);
+    release();
+    assert.ok(!fs.existsSync(lockDir), "released");
   });
 
   it("a failing pulumi up mid-rollout rolls back; the stack file stays valid", async () => {

@@ -89,5 +89,10 @@ describe("rollout steps", () => {
     assert.equal(parseDuration("10m"), 600_000);
     assert.equal(parseDuration("250ms"), 250);
     assert.throws(() => parseDuration("10"), /30s, 10m/);
+    // ms's long forms are accepted too; zero, negative and garbage are not.
+    assert.equal(parseDuration("1.5h"), 5_400_000);
+    assert.equal(parseDuration(" 10 minutes "), 600_000);
+    for (const bad of ["0s", "-1h", "0.0001s", "soon", ""])
+      assert.throws(() => parseDuration(bad), /30s, 10m or 1h; got/, bad);
   });
 });

@@ -1,6 +1,5 @@
 import * as assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as path from "node:path";
+import { acquireLock } from "../cli/rollout/state";
 import { cleanupTempProjects, makeTempProject as tempProject } from "./support/cliHarness";
 
 describe("orchestra rollout (command line)", () => {
@@ -44,15 +43,31 @@ describe("orchestra rollout (command line)", () => {
     const p = tempProject();
     assert.equal(p.run("rollout", "api", "--stack", "staging", "--steps", "50,25", "--dry-run").status, 2);
     assert.equal(p.run("rollout", "api", "--stack", "staging", "--interval", "10", "--dry-run").status, 2);
+    // Parsed by commander, before the stack file is even read: zero, negative and fractional counts too.
+    for (const bad of [
+      ["--interval", "0s"],
+      ["--max-p95", "-3"],
+      ["--max-intervals", "1.5"],
+    ]) {
+      const r = p.run("rollout", "api", "--stack", "nope", ...bad, "--dry-run");
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(
+        r.stderr,
+        new RegExp(`option '${bad[0]} <[a-z]+>' argument '${bad[1].replace(".", "\\.")}' is invalid`),
+      );
+    }
   });
 
   it("refuses a second rollout of a stack while the lock is held (exit 1), leaving the file alone", () => {
     const p = tempProject();
     const before = p.read("staging");
-    fs.mkdirSync(path.join(p.dir, ".orchestra-rollout"));
-    const lock = { pid: process.pid, service: "worker", since: "2026-01-01T00:00:00Z" };
-    fs.writeFileSync(path.join(p.dir, ".orchestra-rollout", "staging.lock"), JSON.stringify(lock));
-    const r = p.run("rollout", "api", "--stack", "staging", "--image", "repo@sha256:" + "1".repeat(64));
+    const release = acquireLock(p.dir, "staging", "worker");
+    let r;
+    try {
+      r = p.run("rollout", "api", "--stack", "staging", "--image", "repo@sha256:" + "1".repeat(64));
+    } finally {
+      release();
+    }
     assert.equal(r.status, 1, r.stderr);
     assert.match(
       r.stderr,

@@ -127,7 +127,7 @@ describe("orchestra rollout command: report files, step summary, progress, signa
   it("on a terminal: a live step line and a bake countdown, no timestamps", async () => {
     const s = standIn({ tty: true });
     assert.equal(
-      await runRolloutCommand("api", rolloutFlags({ image: IMAGE, steps: "50,100" }), s.runtime),
+      await runRolloutCommand("api", rolloutFlags({ image: IMAGE, steps: [50, 100] }), s.runtime),
       0,
     );
     const out = s.stdout.text;
@@ -145,7 +145,7 @@ describe("orchestra rollout command: report files, step summary, progress, signa
       fs.rmSync(path.join(dir, ".orchestra-rollout"), { recursive: true, force: true });
       fs.copyFileSync(path.join(REPO_ROOT, "Pulumi.staging.yaml"), stackFile());
       assert.equal(
-        await runRolloutCommand("api", rolloutFlags({ image: IMAGE, steps: "50,100" }), s.runtime),
+        await runRolloutCommand("api", rolloutFlags({ image: IMAGE, steps: [50, 100] }), s.runtime),
         0,
       );
       const lines = s.stdout.text.trimEnd().split("\n");

@@ -15,14 +15,6 @@ import { editStack, loadValidStack } from "../stackEditor";
 import { describeService, splitLine } from "../trafficView";
 import { readLiveRegions, type LiveRead } from "./liveRegions";
 
-/** A percent argument; anything but a whole number 0-100 is a usage error, like a malformed option. */
-export function parsePercent(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) > 100) {
-    throw new CliError(`Percent must be a whole number from 0 to 100, without %; got "${value}".`, 2);
-  }
-  return Number(value);
-}
-
 /** Runs one lifecycle operation against a stack file and reports the resulting split. */
 export function run(
   stack: string,
@@ -44,16 +36,18 @@ export function run(
   process.stdout.write(`${lines.join("\n")}\n`);
 }
 
-export function start(service: string, opts: { image: string; percent?: string; stack: string }): void {
-  const percent = opts.percent === undefined ? DEFAULT_CANARY_PERCENT : parsePercent(opts.percent);
+/** `percent` as commander parsed it (cli/commands/options.ts): a whole number from 0 to 100. */
+export function start(service: string, opts: { image: string; percent?: number; stack: string }): void {
+  const percent = opts.percent ?? DEFAULT_CANARY_PERCENT;
   run(opts.stack, service, `canary of ${service} started at ${percent}%`, (c) =>
     startCanary(c, service, opts.image, percent),
   );
 }
 
-export function set(service: string, percent: string, opts: { stack: string }): void {
-  const p = parsePercent(percent);
-  run(opts.stack, service, `canary of ${service} set to ${p}%`, (c) => setCanaryPercent(c, service, p));
+export function set(service: string, percent: number, opts: { stack: string }): void {
+  run(opts.stack, service, `canary of ${service} set to ${percent}%`, (c) =>
+    setCanaryPercent(c, service, percent),
+  );
 }
 
 export function promote(service: string, opts: { stack: string }): void {

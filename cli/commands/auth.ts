@@ -1,7 +1,6 @@
-import type { Command } from "commander";
-import { Option } from "commander";
-import type { AuthCheckOptions } from "../github/actions";
+import { Option, type Command } from "@commander-js/extra-typings";
 import { DEFAULT_WARN_DAYS, PURPOSES } from "../github/token";
+import { jsonOption, wholeNumber } from "./options";
 
 export function registerAuth(program: Command): void {
   const auth = program
@@ -15,15 +14,19 @@ export function registerAuth(program: Command): void {
     .description("Ask the GitHub API what the token may do and when it expires")
     .addOption(
       new Option("--for <purpose>", "what the token must be able to do")
-        .choices([...PURPOSES, "all"])
-        .default("all"),
+        .choices([...PURPOSES, "all"] as const)
+        .default("all" as const),
     )
     .option(
       "--repo <owner/name>",
       "repository to probe fine-grained and app tokens on (default: the origin remote)",
     )
-    .option("--warn-days <n>", `warn this many days before expiry (default ${DEFAULT_WARN_DAYS})`)
-    .option("--json", "print {token, checks, recommendations, ok} as JSON")
+    .option(
+      "--warn-days <n>",
+      `warn this many days before expiry (default ${DEFAULT_WARN_DAYS})`,
+      wholeNumber,
+    )
+    .addOption(jsonOption("{token, checks, recommendations, ok}"))
     .addHelpText(
       "after",
       "\nThe token comes from GITHUB_TOKEN, GH_TOKEN or the OS keyring (`orchestra auth login`), in that order;\n" +
@@ -32,7 +35,7 @@ export function registerAuth(program: Command): void {
         "X-Accepted-GitHub-Permissions names what is missing. Exit 1 when the token cannot do what was asked,\n" +
         "has expired, or the API cannot be asked (401, rate limit, network).\n\nExample:\n  orchestra auth check --for workflows",
     )
-    .action(async (opts: AuthCheckOptions) => (await import("../github/actions")).authCheck(opts));
+    .action(async (opts) => (await import("../github/actions")).authCheck(opts));
 
   auth
     .command("login")

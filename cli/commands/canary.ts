@@ -1,5 +1,5 @@
-import type { Command } from "commander";
-import { Option } from "commander";
+import type { Command } from "@commander-js/extra-typings";
+import { jsonOption, percent, requiredStackOption, stackOption } from "./options";
 
 /** Loaded on use: the lifecycle rules pull in config validation, which --help and other commands never need. */
 const actions = () => import("../canary/actions");
@@ -7,8 +7,7 @@ const actions = () => import("../canary/actions");
 /** Shown in --help without loading the lifecycle; a test keeps it equal to DEFAULT_CANARY_PERCENT. */
 export const HELP_DEFAULT_PERCENT = 10;
 
-const stackOption = () =>
-  new Option("-s, --stack <name>", "stack whose Pulumi.<name>.yaml to edit").makeOptionMandatory();
+const editedStack = () => requiredStackOption("stack whose Pulumi.<name>.yaml to edit");
 
 export function registerCanary(program: Command): void {
   const canary = program
@@ -21,48 +20,48 @@ export function registerCanary(program: Command): void {
     );
 
   canary
-    .command("start <service>")
+    .command("start")
+    .argument("<service>")
     .description("Start a canary: the new image takes a share of traffic, stable keeps the rest")
     .requiredOption("--image <ref>", "the new release, REPOSITORY@sha256:DIGEST")
     .option(
       "--percent <n>",
       `share of traffic for the canary, 0 for a dark launch (default ${HELP_DEFAULT_PERCENT})`,
+      percent,
     )
-    .addOption(stackOption())
-    .action(async (service: string, opts: { image: string; percent?: string; stack: string }) =>
-      (await actions()).start(service, opts),
-    );
+    .addOption(editedStack())
+    .action(async (service, opts) => (await actions()).start(service, opts));
 
   canary
-    .command("set <service> <percent>")
+    .command("set")
+    .argument("<service>")
+    .argument("<percent>", "", percent)
     .description("Move the canary to a new share of traffic (no new revision)")
-    .addOption(stackOption())
-    .action(async (service: string, percent: string, opts: { stack: string }) =>
-      (await actions()).set(service, percent, opts),
-    );
+    .addOption(editedStack())
+    .action(async (service, p, opts) => (await actions()).set(service, p, opts));
 
   canary
-    .command("promote <service>")
+    .command("promote")
+    .argument("<service>")
     .description("Make the canary the stable release at 100% (no new revision)")
-    .addOption(stackOption())
-    .action(async (service: string, opts: { stack: string }) => (await actions()).promote(service, opts));
+    .addOption(editedStack())
+    .action(async (service, opts) => (await actions()).promote(service, opts));
 
   canary
-    .command("rollback <service>")
+    .command("rollback")
+    .argument("<service>")
     .description("Send 100% back to stable; the canary stays reachable at its tag URL with 0%")
-    .addOption(stackOption())
-    .action(async (service: string, opts: { stack: string }) => (await actions()).rollback(service, opts));
+    .addOption(editedStack())
+    .action(async (service, opts) => (await actions()).rollback(service, opts));
 
   canary
     .command("status")
     .description("Show every service's release state and traffic split")
-    .option("-s, --stack <name>", "one stack (default: every Pulumi.<stack>.yaml)")
+    .addOption(stackOption("one stack (default: every Pulumi.<stack>.yaml)"))
     .option(
       "--live",
       "also read what each region serves from the deployed stack (`pulumi stack output`); a region that disagrees with the others is an error",
     )
-    .option("--json", "print JSON")
-    .action(async (opts: { stack?: string; json?: boolean; live?: boolean }) =>
-      (await actions()).status(opts),
-    );
+    .addOption(jsonOption())
+    .action(async (opts) => (await actions()).status(opts));
 }

@@ -1,5 +1,5 @@
-import type { Command } from "commander";
-import type { CicdIdsOptions } from "../github/cicdIdsCommand";
+import type { Command } from "@commander-js/extra-typings";
+import { jsonOption, requiredStackOption } from "./options";
 
 export function registerCicd(program: Command): void {
   const cicd = program.command("cicd").description('Keyless CI/CD settings of the stacks (README, "CI/CD")');
@@ -7,9 +7,9 @@ export function registerCicd(program: Command): void {
   cicd
     .command("ids")
     .description("Check the stack's numeric GitHub ids against the names they stand for; --write fixes them")
-    .requiredOption("-s, --stack <name>", "stack whose Pulumi.<name>.yaml to check")
+    .addOption(requiredStackOption("stack whose Pulumi.<name>.yaml to check"))
     .option("--write", "write the ids GitHub answered into the stack file (comments kept)")
-    .option("--json", "print {stack, ok, written, ids, unchecked} as JSON")
+    .addOption(jsonOption("{stack, ok, written, ids, unchecked}"))
     .addHelpText(
       "after",
       "\nLooks up, by name, the owner (`github.owner`), this repository (`github.infraRepository.name`), each\n" +
@@ -20,5 +20,5 @@ export function registerCicd(program: Command): void {
         "is not set (unless --write wrote it), a name is not found, or the API cannot be asked.\n\n" +
         "Example:\n  orchestra cicd ids --stack prod --write",
     )
-    .action(async (opts: CicdIdsOptions) => (await import("../github/cicdIdsCommand")).cicdIds(opts));
+    .action(async (opts) => (await import("../github/cicdIdsCommand")).cicdIds(opts));
 }

@@ -1,5 +1,5 @@
-import type { Command } from "commander";
-import type { DiffOptions } from "../diff/run";
+import type { Command } from "@commander-js/extra-typings";
+import { jsonOption, requiredStackOption } from "./options";
 
 export function registerDiff(program: Command): void {
   program
@@ -7,13 +7,13 @@ export function registerDiff(program: Command): void {
     .description(
       "Render a stack at a base git ref and in the working tree, offline, and show what changes: traffic first",
     )
-    .requiredOption("-s, --stack <name>", "stack to compare")
+    .addOption(requiredStackOption("stack to compare"))
     .option(
       "--base <git-ref>",
       "commit to compare with (default: the merge-base with the default branch, else HEAD)",
     )
     .option("--markdown", "print a pull-request comment in markdown")
-    .option("--json", "print {stack, base, baseCommit, traffic, added, removed, changed, unchanged} as JSON")
+    .addOption(jsonOption("{stack, base, baseCommit, traffic, added, removed, changed, unchanged}"))
     .addHelpText(
       "after",
       "\nThe base is rendered by its own program (checked out in a temporary git worktree, removed afterwards),\n" +
@@ -21,5 +21,5 @@ export function registerDiff(program: Command): void {
         "Exit 0 whether or not anything changed.\n\nExamples:\n  orchestra diff --stack prod\n" +
         "  orchestra diff --stack prod --base origin/main --markdown > comment.md",
     )
-    .action(async (opts: DiffOptions) => (await import("../diff/run")).runDiff(opts));
+    .action(async (opts) => (await import("../diff/run")).runDiff(opts));
 }

@@ -1,4 +1,5 @@
-import type { Command } from "commander";
+import type { Command } from "@commander-js/extra-typings";
+import { jsonOption } from "./options";
 
 export function registerDoctor(program: Command): void {
   program
@@ -6,11 +7,11 @@ export function registerDoctor(program: Command): void {
     .description(
       "Check this machine and project: Node.js, Pulumi CLI and login, gcloud credentials, Docker, GitHub token, git, stack files",
     )
-    .option("--json", "print {ok, checks: [{id, status, detail, fix, required}]} as JSON")
+    .addOption(jsonOption("{ok, checks: [{id, status, detail, fix, required}]}"))
     .addHelpText(
       "after",
       "\nEach check is ok, warn or fail, with the fix. Exit 1 when a required check fails: Node.js too old or a\n" +
         "stack file invalid. The Pulumi CLI, its login and gcloud credentials are only required by preview and up.",
     )
-    .action(async (opts: { json?: boolean }) => (await import("../doctor/run")).runDoctor(opts));
+    .action(async (opts) => (await import("../doctor/run")).runDoctor(opts));
 }

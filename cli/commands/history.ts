@@ -1,17 +1,16 @@
-import type { Command } from "commander";
+import type { Command } from "@commander-js/extra-typings";
+import { jsonOption, wholeNumber } from "./options";
 
 export function registerHistory(program: Command): void {
   program
     .command("history")
     .description("Show the orchestra commands run on this machine (newest last), secrets redacted")
-    .option("-n, --limit <n>", "show only the last N (default 20)")
-    .option("--json", "print {file, entries: [{time, command, args, exitCode, durationMs, cwd}]} as JSON")
+    .option("-n, --limit <n>", "show only the last N (default 20)", wholeNumber)
+    .addOption(jsonOption("{file, entries: [{time, command, args, exitCode, durationMs, cwd}]}"))
     .addHelpText(
       "after",
       "\nKept in $ORCHESTRA_STATE_DIR, else $XDG_STATE_HOME/orchestra (default ~/.local/state/orchestra) on Linux,\n" +
         "~/Library/Logs/orchestra on macOS, %LOCALAPPDATA%\\orchestra\\Log on Windows; the last 1000 commands.",
     )
-    .action(async (opts: { limit?: string; json?: boolean }) =>
-      (await import("../history/show")).showHistory(opts),
-    );
+    .action(async (opts) => (await import("../history/show")).showHistory(opts));
 }

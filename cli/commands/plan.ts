@@ -1,18 +1,17 @@
-import type { Command } from "commander";
+import type { Command } from "@commander-js/extra-typings";
+import { jsonOption, requiredStackOption } from "./options";
 
 export function registerPlan(program: Command): void {
   program
     .command("plan")
     .description("Render a stack offline (no Pulumi CLI, no cloud credentials) and print what it declares")
-    .requiredOption("-s, --stack <name>", "stack to render (Pulumi.<name>.yaml)")
-    .option("--json", "print {stack, resources: [{type, name, parent, inputs}], violations} as JSON")
+    .addOption(requiredStackOption("stack to render (Pulumi.<name>.yaml)"))
+    .addOption(jsonOption("{stack, resources: [{type, name, parent, inputs}], violations}"))
     .option("--policy", "exit 1 on a mandatory guardrail violation (README, Guardrails)")
     .addHelpText(
       "after",
       "\nRuns the real program in-process against Pulumi's mocks. Computed values (URLs, emails) are offline\n" +
         "stand-ins; secure: values are never decrypted and secret inputs print as [secret].\n\nExample:\n  orchestra plan --stack prod",
     )
-    .action(async (opts: { stack: string; json?: boolean; policy?: boolean }) =>
-      (await import("../plan/run")).runPlan(opts),
-    );
+    .action(async (opts) => (await import("../plan/run")).runPlan(opts));
 }

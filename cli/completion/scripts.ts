@@ -1,4 +1,4 @@
-import type { Command } from "commander";
+import type { CommandUnknownOpts as Command } from "@commander-js/extra-typings";
 
 /** What the shell may offer after a command path: its subcommands, options and argument choices. */
 export interface CompletionNode {

@@ -8,12 +8,6 @@ import { ApiProblem, apiUrl, fetchTokenFacts } from "./tokenCheck";
 import { writeTokenMemo } from "../history/stateDir";
 import { CliError, color, errColor, findProjectDir, printJson } from "../output";
 
-function parseWarnDays(value: string): number {
-  if (!/^\d+$/.test(value))
-    throw new CliError(`--warn-days must be a whole number of days; got "${value}".`, 2);
-  return Number(value);
-}
-
 /** `owner/name` of the origin remote, when it looks like a GitHub repository. */
 function originRepo(): string | undefined {
   const r = spawnSync("git", ["remote", "get-url", "origin"], {
@@ -34,12 +28,12 @@ const PULUMI_SECRET_HELP =
 export interface AuthCheckOptions {
   readonly for: Purpose | "all";
   readonly repo?: string;
-  readonly warnDays?: string;
+  readonly warnDays?: number;
   readonly json?: boolean;
 }
 
 export async function authCheck(opts: AuthCheckOptions): Promise<void> {
-  const warnDays = opts.warnDays === undefined ? DEFAULT_WARN_DAYS : parseWarnDays(opts.warnDays);
+  const warnDays = opts.warnDays ?? DEFAULT_WARN_DAYS;
   const purposes = opts.for === "all" ? PURPOSES : [opts.for];
   const found = await findToken();
   if (!found) {
@@ -106,7 +100,7 @@ export async function authCheck(opts: AuthCheckOptions): Promise<void> {
 }
 
 export async function authLogin(): Promise<void> {
-  const token = (await readSecret("GitHub token (input hidden): ")).trim();
+  const token = (await readSecret("GitHub token:")).trim();
   if (!token) throw new CliError("No token given; nothing was stored.", 2);
   if (/\s/.test(token))
     throw new CliError("That does not look like a token (it contains spaces); nothing was stored.", 2);

@@ -15,6 +15,7 @@ import {
   StackFileError,
 } from "../../render/stackFile";
 import { CliError, color, printJson, projectDir, table } from "../output";
+import { writeStackFile } from "../stackEditor";
 import { compareIds, IdConfigError, idEdits, keyPath, notFoundHint, planIds, type IdResult } from "./cicdIds";
 import { ApiProblem, lookUpIds } from "./idLookup";
 import { findToken, keyringDisabled } from "./keyring";
@@ -104,9 +105,7 @@ export async function cicdIds(opts: CicdIdsOptions): Promise<void> {
       throw new StackFileError(
         `${path.basename(file)} was not changed: with the ids written it would still be invalid.\n${formatIssues(opts.stack, result.issues)}`,
       );
-    const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-    fs.writeFileSync(tmp, renderStackFile(doc, text), { mode: fs.statSync(file).mode });
-    fs.renameSync(tmp, file);
+    writeStackFile(file, renderStackFile(doc, text));
     written = true;
   }
   const wrong = written ? [] : edits;

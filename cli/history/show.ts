@@ -1,10 +1,8 @@
-import { CliError, color, printJson, table } from "../output";
+import { color, printJson, table } from "../output";
 import { historyFile, readHistory } from "./store";
 
-export function showHistory(opts: { limit?: string; json?: boolean }): void {
-  if (opts.limit !== undefined && !/^\d+$/.test(opts.limit))
-    throw new CliError(`--limit must be a whole number; got "${opts.limit}".`, 2);
-  const limit = opts.limit === undefined ? 20 : Number(opts.limit);
+export function showHistory(opts: { limit?: number; json?: boolean }): void {
+  const limit = opts.limit ?? 20;
   const entries = limit === 0 ? [] : readHistory().slice(-limit);
   if (opts.json) return printJson({ file: historyFile(), entries });
   if (entries.length === 0) {

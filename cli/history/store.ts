@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { sync as writeFileAtomicSync } from "write-file-atomic";
 import { redactArgs } from "./redact";
 import { ensureStateDir, stateDir } from "./stateDir";
 
@@ -33,9 +34,7 @@ export function recordInvocation(entry: Omit<HistoryEntry, "args"> & { args: rea
     if (fs.statSync(file).size > MAX_ENTRIES * 2 * 200) {
       const lines = fs.readFileSync(file, "utf8").split("\n").filter(Boolean);
       if (lines.length > MAX_ENTRIES) {
-        const tmp = `${file}.${process.pid}.tmp`;
-        fs.writeFileSync(tmp, `${lines.slice(-MAX_ENTRIES).join("\n")}\n`, { mode: 0o600 });
-        fs.renameSync(tmp, file);
+        writeFileAtomicSync(file, `${lines.slice(-MAX_ENTRIES).join("\n")}\n`, { mode: 0o600 });
       }
     }
   } catch {

@@ -14,25 +14,9 @@ import {
 import { smokeCheck, systemClock, type Clock, type MetricsSource, type PulumiDriver } from "./ports";
 import { reportMarkdown } from "./report";
 import { LockHeldError, writeAtomic } from "./state";
-import { formatDuration, parseDuration, parseSteps } from "./steps";
+import { formatDuration } from "./steps";
 
-function usage<T>(f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    throw new CliError((e as Error).message, 2);
-  }
-}
-
-function positive(name: string, text: string | undefined, integer: boolean): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
-    throw new CliError(`${name} must be a positive ${integer ? "whole " : ""}number; got "${text}".`, 2);
-  }
-  return n;
-}
-
+/** The flags, already parsed by commander (cli/commands/options.ts), as the rollout takes them. */
 export function parseOptions(dir: string, service: string, f: RolloutFlags): RolloutOptions {
   if (f.image && f.resume)
     throw new CliError("--resume continues the recorded rollout: leave out --image.", 2);
@@ -41,16 +25,12 @@ export function parseOptions(dir: string, service: string, f: RolloutFlags): Rol
     stack: f.stack,
     service,
     image: f.image,
-    steps: usage(() => parseSteps(f.steps)),
-    intervalMs: usage(() => parseDuration(f.interval)),
-    metricsLagMs: usage(() => parseDuration(f.metricsLag)),
-    maxIntervals: positive("--max-intervals", f.maxIntervals, true) ?? 6,
+    steps: f.steps,
+    intervalMs: f.interval,
+    metricsLagMs: f.metricsLag,
+    maxIntervals: f.maxIntervals,
     resume: Boolean(f.resume),
-    guards: {
-      maxErrorRatio: positive("--max-error-ratio", f.maxErrorRatio, false),
-      maxP95Ms: positive("--max-p95", f.maxP95, false),
-      minRequests: positive("--min-requests", f.minRequests, true),
-    },
+    guards: { maxErrorRatio: f.maxErrorRatio, maxP95Ms: f.maxP95, minRequests: f.minRequests },
   };
 }
 

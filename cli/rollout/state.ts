@@ -1,5 +1,8 @@
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
+import lockfile from "proper-lockfile";
+import { sync as writeFileAtomicSync } from "write-file-atomic";
 
 /** Where a rollout keeps its lock, resume state and reports: beside the stack files, git-ignored. */
 export const stateDir = (dir: string) => path.join(dir, ".orchestra-rollout");
@@ -35,14 +38,24 @@ export function clearState(dir: string, stack: string, service: string): void {
   fs.rmSync(stateFile(dir, stack, service), { force: true });
 }
 
-export function writeAtomic(file: string, text: string, mode?: number): void {
+/** Replaces `file` atomically, creating its folder first (the state folder, a report's folder). */
+export function writeAtomic(file: string, text: string): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  fs.writeFileSync(tmp, text, mode === undefined ? undefined : { mode });
-  fs.renameSync(tmp, file);
+  writeFileAtomicSync(file, text);
 }
 
 export class LockHeldError extends Error {}
+
+/** A lock not refreshed for this long is stale: its rollout stopped without releasing it. */
+export const LOCK_STALE_MS = 20_000;
+
+/** Who holds a stack's lock, kept in the lock folder for the message a second rollout gets. */
+interface LockOwner {
+  readonly pid?: number;
+  readonly host?: string;
+  readonly service?: string;
+  readonly since?: string;
+}
 
 function alive(pid: number): boolean {
   try {
@@ -53,35 +66,69 @@ function alive(pid: number): boolean {
   }
 }
 
+function readOwner(file: string): LockOwner {
+  try {
+    return JSON.parse(fs.readFileSync(file, "utf8")) as LockOwner;
+  } catch {
+    return {}; // Not written yet, or unreadable: the message says "?".
+  }
+}
+
 /**
- * One rollout per stack: an exclusive lock file holding the owner's pid. A lock whose process is gone
- * (a crash) is taken over; a live one refuses. Returns the release function.
+ * proper-lockfile removes its lock folder with rmdir; the owner file inside it must go with it, on
+ * release, on exit and when a stale lock is taken over.
+ */
+const removeWithOwner = (p: fs.PathLike) => fs.rmSync(p, { recursive: true });
+const lockFs = {
+  ...fs,
+  rmdirSync: removeWithOwner,
+  rmdir: (p: fs.PathLike, done: (e: NodeJS.ErrnoException | null) => void) =>
+    fs.rm(p, { recursive: true }, done),
+};
+
+/**
+ * One rollout per stack, by proper-lockfile: a lock folder whose mtime the holder refreshes, with the
+ * holder's pid in it. A lock whose holder on this machine is gone (killed) is taken over at once; any
+ * other is taken over once it has not been refreshed for LOCK_STALE_MS. Returns the release function.
  */
 export function acquireLock(dir: string, stack: string, service: string): () => void {
-  const file = path.join(stateDir(dir), `${stack}.lock`);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const body = JSON.stringify({ pid: process.pid, service, since: new Date().toISOString() });
-  for (let attempt = 0; attempt < 2; attempt++) {
+  const lockDir = path.join(stateDir(dir), `${stack}.lock`);
+  // Each lock folder is new and empty: an owner file in it is always the current holder's.
+  const ownerFile = path.join(lockDir, "owner.json");
+  fs.mkdirSync(stateDir(dir), { recursive: true });
+  for (let attempt = 0; ; attempt++) {
     try {
-      fs.writeFileSync(file, body, { flag: "wx" });
-      return () => fs.rmSync(file, { force: true });
+      const release = lockfile.lockSync(path.join(stateDir(dir), stack), {
+        lockfilePath: lockDir,
+        realpath: false,
+        stale: LOCK_STALE_MS,
+        fs: lockFs,
+        // Refreshing failed for longer than the stale time: a second rollout may take the stack.
+        onCompromised: (e) =>
+          process.stderr.write(
+            `warning: the rollout lock of stack "${stack}" was lost (${e.message}); another rollout may start on it.\n`,
+          ),
+      });
+      const owner: LockOwner = {
+        pid: process.pid,
+        host: os.hostname(),
+        service,
+        since: new Date().toISOString(),
+      };
+      fs.writeFileSync(ownerFile, `${JSON.stringify(owner)}\n`);
+      return release;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-      let owner: { pid?: number; service?: string; since?: string } = {};
-      try {
-        owner = JSON.parse(fs.readFileSync(file, "utf8")) as typeof owner;
-      } catch {
-        // Unreadable: treat as held, below.
-      }
-      if (typeof owner.pid === "number" && !alive(owner.pid)) {
-        fs.rmSync(file, { force: true });
+      if ((e as NodeJS.ErrnoException).code !== "ELOCKED") throw e;
+      const owner = readOwner(ownerFile);
+      const gone = owner.host === os.hostname() && typeof owner.pid === "number" && !alive(owner.pid);
+      if (gone && attempt === 0) {
+        fs.rmSync(lockDir, { recursive: true, force: true });
         continue;
       }
       throw new LockHeldError(
         `Another rollout holds stack "${stack}" (pid ${owner.pid ?? "?"}, service ${owner.service ?? "?"}, since ${owner.since ?? "?"}). ` +
-          `Wait for it, or remove ${file} if that process is gone.`,
+          `Wait for it, or remove ${lockDir} if that process is gone.`,
       );
     }
   }
-  throw new LockHeldError(`Could not take the rollout lock of stack "${stack}".`);
 }

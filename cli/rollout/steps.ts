@@ -1,4 +1,5 @@
 /** Parsing of --steps and --interval, and the rollout's defaults. */
+import ms from "ms";
 
 export const DEFAULT_STEPS = [5, 25, 50, 100] as const;
 export const DEFAULT_INTERVAL_MS = 10 * 60_000;
@@ -24,18 +25,26 @@ export function parseSteps(text: string): number[] {
   return steps;
 }
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** "10m" → 600000; units ms, s, m, h. */
+/**
+ * "10m" → 600000, by `ms`: ms, s, m, h, d and their long forms ("10 minutes", "1.5h"). A unit is
+ * required (`ms` reads a bare number as milliseconds, which `--interval 10` never means), and the
+ * duration must be more than zero.
+ */
 export function parseDuration(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text.trim());
-  if (!m) throw new Error(`Durations look like 30s, 10m or 1h; got "${text}".`);
-  return Math.round(Number(m[1]) * UNITS[m[2]]);
+  const trimmed = text.trim();
+  // ms throws on an empty string and answers undefined (typed as number) for what it cannot read.
+  const value = /^[\d.]*$/.test(trimmed) ? undefined : (ms(trimmed as ms.StringValue) as number | undefined);
+  if (value === undefined || !Number.isFinite(value))
+    throw new Error(`Durations look like 30s, 10m or 1h; got "${text}".`);
+  const rounded = Math.round(value);
+  if (rounded <= 0) throw new Error(`Durations must be more than zero, e.g. 30s, 10m or 1h; got "${text}".`);
+  return rounded;
 }
 
-export function formatDuration(ms: number): string {
-  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
-  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
-  if (ms % 1000 === 0) return `${ms / 1000}s`;
-  return `${ms}ms`;
+/** Exact, unlike `ms`'s own formatting, which rounds (90s would print as "2m"). */
+export function formatDuration(millis: number): string {
+  if (millis % 3_600_000 === 0) return `${millis / 3_600_000}h`;
+  if (millis % 60_000 === 0) return `${millis / 60_000}m`;
+  if (millis % 1000 === 0) return `${millis / 1000}s`;
+  return `${millis}ms`;
 }

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { writeAtomic } from "./state";
+import { sync as writeFileAtomicSync } from "write-file-atomic";
 
 /**
  * A temporary folder that mirrors the project, where each step is edited and applied: a symlink to
@@ -41,11 +41,14 @@ export class WorkDir {
     fs.copyFileSync(this.realFile, this.copy);
   }
 
-  /** The project's stack file takes the copy's text, atomically; unchanged text is not rewritten. */
+  /**
+   * The project's stack file takes the copy's text, atomically, keeping its mode and writing through a
+   * symlink; unchanged text is not rewritten.
+   */
   commit(): void {
     const text = this.read();
     if (fs.readFileSync(this.realFile, "utf8") === text) return;
-    writeAtomic(this.realFile, text, fs.statSync(this.realFile).mode);
+    writeFileAtomicSync(this.realFile, text);
   }
 
   /** Unlinks the symlinks one by one first, so that nothing can follow them into the project. */

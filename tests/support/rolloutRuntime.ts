@@ -48,15 +48,15 @@ export function standInRuntime(o: StandInOptions) {
   return { runtime, pulumi, stdout, stderr, signals, exits };
 }
 
-/** The command-line flags with their defaults, as commander gives them. */
+/** The command-line flags with their defaults, as commander parses them. */
 export function rolloutFlags(extra: Partial<RolloutFlags> = {}): RolloutFlags {
   return {
     stack: "staging",
-    steps: "5,25,50,100",
-    interval: "10m",
-    maxIntervals: "3",
-    metricsLag: "2m",
-    minRequests: "100",
+    steps: [5, 25, 50, 100],
+    interval: 600_000,
+    maxIntervals: 3,
+    metricsLag: 120_000,
+    minRequests: 100,
     report: "rollout-report",
     ...extra,
   };

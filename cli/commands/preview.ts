@@ -1,0 +1,15 @@
+import type { Command } from "@commander-js/extra-typings";
+import { requiredStackOption } from "./options";
+
+export function registerPreview(program: Command): void {
+  program
+    .command("preview")
+    .description("Run `pulumi preview -s STACK` after checking the Pulumi CLI, its login and the stack file")
+    .addOption(requiredStackOption("stack to preview"))
+    .argument("[pulumi-args...]", "passed to pulumi after --, e.g. -- --diff")
+    .addHelpText(
+      "after",
+      "\nExit code: pulumi's own.\n\nExample:\n  orchestra preview --stack prod -- --diff",
+    )
+    .action(async (extra, opts) => (await import("../pulumi/run")).checkedRun("preview", opts, extra));
+}

@@ -1,0 +1,18 @@
+import type { Command } from "@commander-js/extra-typings";
+import { requiredStackOption } from "./options";
+
+export function registerUp(program: Command): void {
+  program
+    .command("up")
+    .description("Run `pulumi up -s STACK` after the same checks; prod only from a clean default branch")
+    .addOption(requiredStackOption("stack to deploy"))
+    .option("--allow-dirty", "deploy prod with uncommitted changes")
+    .option("--allow-branch", "deploy prod from a branch other than the default one")
+    .argument("[pulumi-args...]", "passed to pulumi after --, e.g. -- --yes")
+    .addHelpText(
+      "after",
+      "\nA prod stack (environment: prod) is refused from a dirty tree or another branch than the default one\n" +
+        "unless --allow-dirty / --allow-branch say so. Exit code: pulumi's own, 1 when refused.\n\nExample:\n  orchestra up --stack prod -- --yes",
+    )
+    .action(async (extra, opts) => (await import("../pulumi/run")).checkedRun("up", opts, extra));
+}

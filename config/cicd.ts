@@ -29,7 +29,9 @@ const repository = z.strictObject({
     .regex(GITHUB_NAME, {
       error: fix("must be a GitHub repository name: letters, digits, '.', '_' and '-'.", "e.g. `infra`."),
     }),
-  id: numericId("the repository", "`gh api repos/OWNER/NAME --jq .id` prints it."),
+  id: numericId("the repository", "`gh api repos/OWNER/NAME --jq .id` prints it.").describe(
+    "The repository's numeric id, which OIDC tokens carry.",
+  ),
 });
 
 // Team slugs and user logins: letters, digits and '-' (teams also '_' and '.').
@@ -98,9 +100,12 @@ export const cicdSchema = (environment: Environment) =>
           })
           .regex(GITHUB_NAME, {
             error: fix("must be a GitHub organisation or user name.", "e.g. `ai-orchestra`."),
-          }),
-        ownerId: numericId("the owner", "`gh api orgs/OWNER --jq .id` prints it."),
-        infraRepository: repository,
+          })
+          .describe("The organisation owning the repositories."),
+        ownerId: numericId("the owner", "`gh api orgs/OWNER --jq .id` prints it.").describe(
+          "The owner's numeric id.",
+        ),
+        infraRepository: repository.describe("`{name, id}` of this repository."),
         defaultBranch: z
           .string({ error: fix("must be a branch name.", "e.g. `main`.") })
           .regex(/^[A-Za-z0-9._/-]+$/, { error: fix("must be a branch name.", "e.g. `main`.") })
@@ -109,7 +114,7 @@ export const cicdSchema = (environment: Environment) =>
         appId: numericId(
           "the GitHub App that writes across repositories",
           "it is on the App's settings page.",
-        ),
+        ).describe("The delivery GitHub App."),
         appSlug: z
           .string({
             error: fix("must be the App's slug, the name in its URL.", "e.g. `orchestra-delivery`."),
@@ -120,7 +125,8 @@ export const cicdSchema = (environment: Environment) =>
               "e.g. `orchestra-delivery`.",
             ),
           })
-          .optional(),
+          .optional()
+          .describe("The App's slug, so `orchestra cicd ids` can check `appId`."),
       }),
       ownsRepositorySettings: z
         .boolean({
@@ -211,7 +217,7 @@ export const cicdSchema = (environment: Environment) =>
             .optional()
             .meta({
               description: "The service the k6 test hits; none reachable: no test.",
-              default: "the first service with ingress `all`",
+              defaultText: "the first service with ingress `all`",
             }),
           path: z
             .string({ error: fix("must be an HTTP path.", "e.g. `/healthz`.") })
@@ -260,26 +266,30 @@ export const cicdSchema = (environment: Environment) =>
     );
 
 /** `ai-orchestra:githubSecrets`: Actions secrets of this stack's environment, each a `secure:` value. */
-export const githubSecretsSchema = z.record(
-  z.string().regex(GITHUB_SECRET_NAME, {
-    error: fix(
-      "must be a GitHub secret name: upper-case letters, digits and '_', not starting with a digit or GITHUB_.",
-      "rename the key, e.g. `SLACK_WEBHOOK_URL`.",
-    ),
-  }),
-  z.string({
-    error: fix(
-      "must be a secret value.",
-      "`pulumi config set --secret --path 'ai-orchestra:githubSecrets.NAME' VALUE`.",
-    ),
-  }),
-  {
-    error: fix(
-      "must map secret names to `secure:` values.",
-      "set each with `pulumi config set --secret --path`.",
-    ),
-  },
-);
+export const githubSecretsSchema = z
+  .record(
+    z.string().regex(GITHUB_SECRET_NAME, {
+      error: fix(
+        "must be a GitHub secret name: upper-case letters, digits and '_', not starting with a digit or GITHUB_.",
+        "rename the key, e.g. `SLACK_WEBHOOK_URL`.",
+      ),
+    }),
+    z.string({
+      error: fix(
+        "must be a secret value.",
+        "`pulumi config set --secret --path 'ai-orchestra:githubSecrets.NAME' VALUE`.",
+      ),
+    }),
+    {
+      error: fix(
+        "must map secret names to `secure:` values.",
+        "set each with `pulumi config set --secret --path`.",
+      ),
+    },
+  )
+  .describe(
+    "Actions secrets of this stack's GitHub environment, NAME: secure value (`pulumi config set --secret --path 'ai-orchestra:githubSecrets.NAME'`).",
+  );
 
 const AT = ["ai-orchestra", "cicd"];
 /** Shown instead of a secret key's value in errors. */

@@ -66,7 +66,7 @@ export const loadBalancerSchema = z
       defaultService: z.string({ error: "must be the name of a service under `services`." }).optional().meta({
         description:
           "Where requests for any other host go. Required with more than one service: the Pulumi CLI hands maps to the program with sorted keys, so order in the file cannot decide it.",
-        default: "the only service",
+        defaultText: "the only service",
       }),
       services: z
         .record(z.string(), z.strictObject({ domains: domainList }), {
@@ -77,7 +77,8 @@ export const loadBalancerSchema = z
         })
         .refine((s) => Object.keys(s).length > 0, {
           error: fix("must put at least one service behind the balancer.", "add `api: {domains: [...]}`."),
-        }),
+        })
+        .describe("The services behind the balancer, by name, with the host names that reach each."),
       armor: z
         .strictObject({
           rateLimit: z
@@ -109,15 +110,16 @@ export const loadBalancerSchema = z
             .int({ error: fix("must be a whole number from 1 to 4.", "use 1, 2, 3 or 4.") })
             .min(1, { error: fix("must be at least 1 (0 would turn every signature off).", "use 1.") })
             .max(4, { error: fix("must be at most 4, the highest OWASP paranoia level.", "use 1 to 4.") })
-            .transform((n) => n as 1 | 2 | 3 | 4)
             .default(LOAD_BALANCER_DEFAULTS.sensitivity)
+            .transform((n) => n as 1 | 2 | 3 | 4)
             .describe("1 blocks the fewest legitimate requests, 4 catches the most attacks."),
           preview: z
             .boolean({ error: fix("must be true or false.", "true logs matches without blocking anything.") })
             .default(LOAD_BALANCER_DEFAULTS.preview)
             .describe("The rules only log (`preview`): for tuning before they block."),
         })
-        .prefault({}),
+        .prefault({})
+        .describe("The Cloud Armor policy in front of the balancer."),
     },
     {
       error: fix(

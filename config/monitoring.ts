@@ -22,9 +22,11 @@ import type { Environment } from "../model/types";
 export const SLACK_TOKEN_KEY = "slackToken";
 export const PAGERDUTY_KEY = "pagerdutyServiceKey";
 
-const route = z.enum(["page", "ticket"], {
-  error: fix("must be `page` or `ticket`.", "`page` wakes someone up; `ticket` waits for working hours."),
-});
+const route = z
+  .enum(["page", "ticket"], {
+    error: fix("must be `page` or `ticket`.", "`page` wakes someone up; `ticket` waits for working hours."),
+  })
+  .describe("Who hears about it: `page` wakes someone up, `ticket` waits for working hours.");
 
 /** Alert durations: the API takes whole minutes (a multiple of 60 s), up to a day. */
 const durationSeconds = z
@@ -39,7 +41,8 @@ const durationSeconds = z
       "must be a multiple of 60: Cloud Monitoring takes alert durations in whole minutes.",
       "round it, e.g. 300.",
     ),
-  });
+  })
+  .describe("How long the condition must hold before it alerts; whole minutes.");
 
 const ratio = (what: string) =>
   z
@@ -60,15 +63,19 @@ const goal = z
       "must be at most 0.9999 (Cloud Monitoring's limit).",
       "99.99% is the highest goal an SLO may have.",
     ),
-  });
+  })
+  .describe("Share of good requests the SLO promises.");
 
 const rollingPeriodDays = z
   .number({ error: fix("must be a number of days.", "28 is usual.") })
   .int({ error: fix("must be a whole number of days (Cloud Monitoring's limit).", "e.g. 28.") })
   .min(1, { error: fix("must be at least 1.", "28 is usual.") })
-  .max(30, { error: fix("must be at most 30 (Cloud Monitoring's limit).", "use 28 or 30.") });
+  .max(30, { error: fix("must be at most 30 (Cloud Monitoring's limit).", "use 28 or 30.") })
+  .describe("The window the SLO is measured over.");
 
-const thresholdMs = positive("a latency in milliseconds", "e.g. 1000 for one second.");
+const thresholdMs = positive("a latency in milliseconds", "e.g. 1000 for one second.").describe(
+  "Latency threshold in milliseconds.",
+);
 
 /** Alert settings by kind; the defaults are per environment, below. */
 const ALERT_FIELDS = {
@@ -131,8 +138,8 @@ const ALERT_FIELDS = {
     durationSeconds,
     notify: route,
   },
-  fastBurn: { notify: route },
-  slowBurn: { notify: route },
+  fastBurn: { notify: route.describe("Route of the fast error-budget burn alert.") },
+  slowBurn: { notify: route.describe("Route of the slow error-budget burn alert.") },
 } satisfies Record<keyof AlertDefaults, Record<string, z.ZodType>>;
 
 const SLO_FIELDS = {
@@ -289,7 +296,7 @@ const logMetricSchema = z.strictObject({
   description: z
     .string({ error: "must be a sentence saying what the metric counts." })
     .optional()
-    .meta({ description: "What the metric counts.", default: "the filter" }),
+    .meta({ description: "What the metric counts.", defaultText: "the filter" }),
   filter: z
     .string({
       error: fix(
@@ -297,7 +304,8 @@ const logMetricSchema = z.strictObject({
         'e.g. `jsonPayload.event="job_done"`.',
       ),
     })
-    .min(1, { error: fix("must not be empty.", 'e.g. `jsonPayload.event="job_done"`.') }),
+    .min(1, { error: fix("must not be empty.", 'e.g. `jsonPayload.event="job_done"`.') })
+    .describe("Log filter selecting the entries."),
   labels: z
     .record(
       z.string().regex(/^[a-z][a-z0-9_]{0,99}$/, {
@@ -326,7 +334,7 @@ const logMetricSchema = z.strictObject({
     .optional()
     .meta({
       description: "Makes the metric a distribution of the extracted value.",
-      default: "none (counts entries)",
+      defaultText: "none (counts entries)",
     }),
   unit: z
     .string({ error: "must be a unit such as `1`, `ms` or `By`." })
@@ -348,8 +356,14 @@ const logMetricSchema = z.strictObject({
     .describe("Also chart the metric on this service's dashboard."),
   alert: z
     .strictObject({
-      above: z.number({ error: "must be a number." }).optional(),
-      below: z.number({ error: "must be a number." }).optional(),
+      above: z
+        .number({ error: "must be a number." })
+        .optional()
+        .describe("Alert when the value exceeds this."),
+      below: z
+        .number({ error: "must be a number." })
+        .optional()
+        .describe("Alert when the value drops below this."),
       durationSeconds: durationSeconds.default(300),
       notify: route.default("ticket"),
     })
@@ -441,9 +455,16 @@ export const monitoringSchema = (environment: Environment) =>
         .record(
           z.string(),
           z.strictObject({
-            runbookUrl: url.optional(),
-            alerts: overrides<AlertDefaults>(ALERT_FIELDS),
-            slo: overrides<SloDefaults>(SLO_FIELDS),
+            runbookUrl: url.optional().describe("This service's runbook."),
+            alerts: overrides<AlertDefaults>(ALERT_FIELDS).meta({
+              description:
+                "This service's alert settings: the keys of `alerts`, each over the stack's value.",
+              sameAs: "alerts",
+            }),
+            slo: overrides<SloDefaults>(SLO_FIELDS).meta({
+              description: "This service's SLOs: the keys of `slo`, each over the stack's value.",
+              sameAs: "slo",
+            }),
           }),
         )
         .default({})
@@ -452,7 +473,7 @@ export const monitoringSchema = (environment: Environment) =>
         ),
     })
     .describe(
-      "Dashboards, alert policies, SLOs, notification channels and log-based metrics. Defaults differ by environment (dev and staging open tickets, prod pages).",
+      "Dashboards, alert policies, SLOs, notification channels and log-based metrics: {runbookUrl, autoCloseSeconds, channels, alerts, slo, logMetrics, services}. Defaults differ by environment (dev and staging open tickets, prod pages).",
     );
 
 type ParsedMonitoring = z.output<ReturnType<typeof monitoringSchema>>;

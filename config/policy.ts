@@ -48,7 +48,9 @@ export const policySchema = (environment: Environment) =>
         Level
       >,
     }))
-    .describe("Guardrail levels and the canary maximum.");
+    .describe(
+      "Guardrails: {enforcement: mandatory|advisory, maxCanaryPercent, rules: {RULE: mandatory|advisory|disabled}}. Defaults: mandatory in prod and staging, advisory in dev; a canary may take at most 80% in prod.",
+    );
 
 /** A stack's guardrail settings from its `ai-orchestra:policy` (unset: `{}`). */
 export function resolvePolicy(raw: unknown, environment: Environment): PolicyConfig {

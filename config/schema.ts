@@ -53,7 +53,7 @@ export const projectSchema = (environment: Environment) =>
     regions: regionList
       .optional()
       .describe(
-        "Regions the services run in, each with its own Cloud Run service and the same canary split, e.g. [europe-west1, europe-west4]. A service's own `regions` overrides it. Unset: gcp:region only.",
+        "Regions the services run in, each with its own Cloud Run service and the same canary split, e.g. [europe-west1, europe-west4]. A service's own `regions` overrides it. Empty: gcp:region only.",
       ),
     labels: z
       .record(
@@ -79,7 +79,7 @@ export const projectSchema = (environment: Environment) =>
       .string({ error: "must be the GitHub App's private key (PEM), set as a secret." })
       .optional()
       .describe(
-        "The delivery GitHub App's private key (PEM), set with `pulumi config set --secret`; written as the DELIVERY_APP_PRIVATE_KEY repository secret by the stack that owns repository-wide settings. Unset: the secret is set by hand.",
+        "The delivery GitHub App's private key (PEM), set with `pulumi config set --secret`; written as the DELIVERY_APP_PRIVATE_KEY repository secret by the stack that owns repository-wide settings. Empty: the secret is set by hand.",
       ),
     monitoring: monitoringSchema(environment).prefault({}),
     policy: policySchema(environment).prefault({}),

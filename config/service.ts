@@ -51,9 +51,11 @@ const percent = z
     error: fix("must be at most 100.", "use `orchestra canary promote` to send everything to the canary."),
   });
 
-const imageString = z.string({
-  error: fix("must be an image reference `REPOSITORY@sha256:DIGEST`.", "quote it as a string."),
-});
+const imageString = z
+  .string({
+    error: fix("must be an image reference `REPOSITORY@sha256:DIGEST`.", "quote it as a string."),
+  })
+  .describe("`REPOSITORY@sha256:DIGEST`; a tag is allowed in dev only, with a warning.");
 
 const build = z.strictObject({
   context: z.string({ error: fix("must be a path to a Docker build context.", "e.g. `../app`.") }),
@@ -63,7 +65,11 @@ const build = z.strictObject({
 
 const stable = z.strictObject({
   image: imageString.optional(),
-  build: build.optional(),
+  build: build
+    .optional()
+    .describe(
+      "Dev only: `{context, dockerfile?, target?}` built locally and pushed, cache-from the last push.",
+    ),
   revision: z
     .string({ error: "must be a revision name." })
     .regex(/^[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/, {
@@ -78,7 +84,7 @@ const stable = z.strictObject({
 
 const canary = z.strictObject({
   image: imageString,
-  percent,
+  percent: percent.describe("Share of traffic on the canary; 0 is a dark launch."),
   rolledBack: z
     .boolean({ error: "must be true or false." })
     .default(false)
@@ -102,12 +108,9 @@ const scaling = (environment: Environment) =>
     )
       .default(environment === "prod" ? 1 : 0)
       .describe("Instances kept warm."),
-    maxInstances: int(
-      "a whole number of instances",
-      1,
-      1000,
-      "set the ceiling you are willing to pay for.",
-    ).default(10),
+    maxInstances: int("a whole number of instances", 1, 1000, "set the ceiling you are willing to pay for.")
+      .default(10)
+      .describe("The most instances the service scales to."),
     concurrency: int("requests per instance", 1, 1000, "80 is Cloud Run's default; 1 serialises requests.")
       .default(80)
       .describe("Requests per instance."),
@@ -128,13 +131,13 @@ const secretRef = z.strictObject({
     }),
   version: z
     .union([z.string(), z.number()])
+    .default("latest")
     .transform(String)
     .pipe(
       z.string().regex(/^(?:latest|[1-9]\d*)$/, {
         error: fix("must be `latest` or a version number.", "pin a number for reproducible revisions."),
       }),
-    )
-    .default("latest"),
+    ),
 });
 
 const ENV_KEY = z.string().regex(ENV_NAME, {
@@ -161,20 +164,22 @@ const serviceShape = (environment: Environment) =>
     canary: canary.optional().describe("The release under test: `{image, percent}`."),
     cpu: z
       .union([z.string(), z.number()])
+      .default("1")
       .transform(String)
       .pipe(
         z.enum(CPU_VALUES, {
           error: fix(`must be one of ${CPU_VALUES.join(", ")} (vCPUs).`, "pick the nearest value."),
         }),
       )
-      .default("1")
-      .describe("vCPUs per instance; Cloud Run's memory-per-CPU limits are checked."),
+      .describe(
+        `vCPUs per instance: ${CPU_VALUES.join(", ")}; Cloud Run's memory-per-CPU limits are checked.`,
+      ),
     memory: z
       .string({ error: fix("must be a size like `512Mi` or `2Gi`.", "quote it and add the unit.") })
       .regex(MEMORY, { error: fix("must be a size like `512Mi` or `2Gi` (Mi or Gi).", "e.g. `1Gi`.") })
       .default("512Mi")
       .describe("Memory per instance."),
-    scaling: scaling(environment).prefault({}),
+    scaling: scaling(environment).prefault({}).describe("Instances and requests per instance."),
     env: z
       .record(ENV_KEY, envValue)
       .transform((env) => Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])))
@@ -197,7 +202,7 @@ const serviceShape = (environment: Environment) =>
       .meta({
         description:
           "Who may reach the service; behind the balancer always `internal-and-cloud-load-balancing`.",
-        default: "all",
+        defaultText: "`all`; behind the balancer `internal-and-cloud-load-balancing`",
       }),
     allowUnauthenticated: z
       .boolean({
@@ -414,10 +419,7 @@ export const servicesSchema = (environment: Environment) =>
       }),
       serviceShape(environment),
       {
-        error: fix(
-          "must be a map of service name to service settings.",
-          "see the README's configuration reference.",
-        ),
+        error: fix("must be a map of service name to service settings.", "see docs/configuration.md."),
       },
     )
     .refine((s) => Object.keys(s).length > 0, {
@@ -429,7 +431,9 @@ export const servicesSchema = (environment: Environment) =>
         if (cleanAt(ctx, name)) serviceRules(name, s, environment, ctx);
       }
     }, always)
-    .describe("The Cloud Run services of this stack, by name (at most 40 characters).");
+    .describe(
+      "The Cloud Run services of this stack, by name (at most 40 characters): image repository, stable release, optional canary {image, percent}, and runtime settings.",
+    );
 
 /**
  * A service as validated. `ingress` is passed in: behind the balancer it defaults to

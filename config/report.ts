@@ -25,6 +25,13 @@ export function cleanAt(ctx: Ctx, ...path: PropertyKey[]): boolean {
   return !ctx.issues.some((i) => path.every((key, n) => i.path?.[n] === key));
 }
 
+/** Whether the value at `path` itself parsed (its type, or its presence); keys below it may still have issues. */
+export function parsedAt(ctx: Ctx, ...path: PropertyKey[]): boolean {
+  return !ctx.issues.some(
+    (i) => i.path?.length === path.length && path.every((key, n) => i.path?.[n] === key),
+  );
+}
+
 /** Runs a refinement only when everything below it parsed without any issue. */
 export const whenClean = { when: (payload: { issues: readonly unknown[] }) => payload.issues.length === 0 };
 

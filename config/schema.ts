@@ -11,7 +11,7 @@ import {
 } from "./monitoring";
 import { policySchema } from "./policy";
 import { regionList, REGION, requireStablePin, servicesSchema, toServiceConfig } from "./service";
-import { always, cleanAt } from "./report";
+import { always, cleanAt, parsedAt } from "./report";
 
 export { SERVICE_NAME } from "./service";
 import { ENVIRONMENTS, PROJECT, type Environment, type StackConfig } from "../model/types";
@@ -134,9 +134,7 @@ function buildStackSchema(environment: Environment) {
       // neighbours; a service with errors still counts as declared.
       const own = all[PROJECT];
       const clean = (...path: PropertyKey[]) => cleanAt(ctx, PROJECT, ...path);
-      const services = own.services as unknown;
-      if (typeof services !== "object" || services === null || Array.isArray(services)) return;
-      if (ctx.issues.some((i) => i.path?.length === 2 && i.path[1] === "services")) return;
+      if (!parsedAt(ctx, PROJECT, "services")) return;
       const broken = new Set(Object.keys(own.services).filter((name) => !clean("services", name)));
       if (cleanAt(ctx, "gcp")) {
         const regions = own.regions ?? [all.gcp.region];
@@ -151,8 +149,7 @@ function buildStackSchema(environment: Environment) {
       if (clean("cicd") && clean("githubSecrets") && clean("deliveryAppPrivateKey"))
         cicdRules(own, broken, ctx);
       if (clean("loadBalancer")) balancerRules(own, ctx);
-      if (!ctx.issues.some((i) => i.path?.length === 2 && i.path[1] === "monitoring"))
-        monitoringRules(own, ctx);
+      if (parsedAt(ctx, PROJECT, "monitoring")) monitoringRules(own, ctx);
     }, always)
     .transform((all): Omit<StackConfig, "stack"> => {
       const own = all[PROJECT];

@@ -165,10 +165,10 @@ function table(list: readonly Row[], prefix: string): string {
   return lines.join("\n");
 }
 
-const project = (environment: (typeof ENVIRONMENTS)[number]) => json(projectSchema(environment));
-
 /** The areas of the reference: its heading, the key its rows start at, and the rows. */
 function areas(): { title: string; intro: string; prefix: string; rows: Row[] }[] {
+  const schemas = new Map(ENVIRONMENTS.map((e) => [e, json(projectSchema(e))]));
+  const project = (environment: (typeof ENVIRONMENTS)[number]) => schemas.get(environment) ?? {};
   const gcp = json(gcpSchema);
   const stackRows = [
     ...Object.entries(gcp.properties ?? {}).map(([k, node]) => rows(node, `gcp:${k}`, true)[0]),
@@ -228,7 +228,7 @@ export async function renderReference(): Promise<string> {
 /** Pulumi.yaml's text with each config key's `description:` taken from the schema; the rest is kept. */
 export function renderPulumiYaml(text: string): string {
   const doc = parseDocument(text);
-  const dev = project("dev");
+  const dev = json(projectSchema("dev"));
   for (const [key, node] of Object.entries(dev.properties ?? {})) {
     const description = doc.getIn(["config", key, "description"], true);
     if (!isScalar(description) || !node.description) continue;

@@ -1,27 +1,32 @@
 import { z } from "zod";
-import { MONITORING_DEFAULTS, MONITORING_ENVIRONMENT_DEFAULTS } from "./defaults";
-import { type AlertDefaults, type SloDefaults } from "../model/monitoring";
-import { fix, type ConfigIssue } from "./errors";
-import type { Environment } from "../model/types";
 import type {
+  AlertDefaults,
+  AlertRoute,
   ChannelConfig,
   LogMetricConfig,
   MonitoringConfig,
   ServiceMonitoring,
+  SloDefaults,
 } from "../model/monitoring";
+import { fix } from "./errors";
+import { cleanAt, type Ctx, report } from "./report";
+import type { ParsedProject } from "./schema";
+import type { Environment } from "../model/types";
 
 /**
- * The shape of `ai-orchestra:monitoring`. Cloud Monitoring's API limits are enforced here, so that a
- * policy the API would refuse is a config error, not a failed `pulumi up`.
+ * `ai-orchestra:monitoring`: its shape, defaults and rules. Cloud Monitoring's API limits are enforced
+ * here, so that a policy the API would refuse is a config error, not a failed `pulumi up`.
  */
 
 /** Config keys, under `ai-orchestra:`, that hold secrets for notification channels. */
 export const SLACK_TOKEN_KEY = "slackToken";
 export const PAGERDUTY_KEY = "pagerdutyServiceKey";
 
-const route = z.enum(["page", "ticket"], {
-  error: fix("must be `page` or `ticket`.", "`page` wakes someone up; `ticket` waits for working hours."),
-});
+const route = z
+  .enum(["page", "ticket"], {
+    error: fix("must be `page` or `ticket`.", "`page` wakes someone up; `ticket` waits for working hours."),
+  })
+  .describe("Who hears about it: `page` wakes someone up, `ticket` waits for working hours.");
 
 /** Alert durations: the API takes whole minutes (a multiple of 60 s), up to a day. */
 const durationSeconds = z
@@ -36,7 +41,8 @@ const durationSeconds = z
       "must be a multiple of 60: Cloud Monitoring takes alert durations in whole minutes.",
       "round it, e.g. 300.",
     ),
-  });
+  })
+  .describe("How long the condition must hold before it alerts; whole minutes.");
 
 const ratio = (what: string) =>
   z
@@ -57,98 +63,197 @@ const goal = z
       "must be at most 0.9999 (Cloud Monitoring's limit).",
       "99.99% is the highest goal an SLO may have.",
     ),
-  });
+  })
+  .describe("Share of good requests the SLO promises.");
 
 const rollingPeriodDays = z
   .number({ error: fix("must be a number of days.", "28 is usual.") })
   .int({ error: fix("must be a whole number of days (Cloud Monitoring's limit).", "e.g. 28.") })
   .min(1, { error: fix("must be at least 1.", "28 is usual.") })
-  .max(30, { error: fix("must be at most 30 (Cloud Monitoring's limit).", "use 28 or 30.") });
+  .max(30, { error: fix("must be at most 30 (Cloud Monitoring's limit).", "use 28 or 30.") })
+  .describe("The window the SLO is measured over.");
 
-const thresholdMs = positive("a latency in milliseconds", "e.g. 1000 for one second.");
+const thresholdMs = positive("a latency in milliseconds", "e.g. 1000 for one second.").describe(
+  "Latency threshold in milliseconds.",
+);
 
-const alertsSchema = z.strictObject({
-  errorRatio: z
-    .strictObject({
-      threshold: ratio("the 5xx share of requests that alerts").optional(),
-      durationSeconds: durationSeconds.optional(),
-      notify: route.optional(),
-    })
-    .optional(),
-  latency: z
-    .strictObject({
-      percentile: z
-        .union([z.literal(50), z.literal(95), z.literal(99)], {
-          error: fix("must be 50, 95 or 99.", "the percentiles Cloud Monitoring reduces to."),
-        })
-        .optional(),
-      thresholdMs: thresholdMs.optional(),
-      durationSeconds: durationSeconds.optional(),
-      notify: route.optional(),
-    })
-    .optional(),
-  canary: z
-    .strictObject({
-      margin: ratio("how much higher the canary's 5xx ratio may be than stable's").optional(),
-      minRequestsPerSecond: z
-        .number({ error: fix("must be a request rate.", "e.g. 0.1; below it the canary is not judged.") })
-        .min(0, { error: fix("must be at least 0.", "e.g. 0.1.") })
-        .optional(),
-      durationSeconds: durationSeconds.optional(),
-      evaluationSeconds: z
-        .number({ error: fix("must be a number of seconds.", "e.g. 60.") })
-        .int({ error: fix("must be a whole number of seconds.", "e.g. 60.") })
-        .min(30, { error: fix("must be at least 30.", "e.g. 60.") })
-        .max(3600, { error: fix("must be at most 3600.", "e.g. 60.") })
-        .refine((n) => n % 30 === 0, {
-          error: fix(
-            "must be a multiple of 30: PromQL conditions evaluate every 30 s or multiples.",
-            "e.g. 60.",
+/** Alert settings by kind; the defaults are per environment, below. */
+const ALERT_FIELDS = {
+  errorRatio: {
+    threshold: ratio("the 5xx share of requests that alerts").describe("5xx share of requests."),
+    durationSeconds,
+    notify: route,
+  },
+  latency: {
+    percentile: z
+      .union([z.literal(50), z.literal(95), z.literal(99)], {
+        error: fix("must be 50, 95 or 99.", "the percentiles Cloud Monitoring reduces to."),
+      })
+      .describe("`50`, `95` or `99`."),
+    thresholdMs,
+    durationSeconds,
+    notify: route,
+  },
+  canary: {
+    margin: ratio("how much higher the canary's 5xx ratio may be than stable's").describe(
+      "Canary 5xx ratio may exceed stable's by this much.",
+    ),
+    minRequestsPerSecond: z
+      .number({ error: fix("must be a request rate.", "e.g. 0.1; below it the canary is not judged.") })
+      .min(0, { error: fix("must be at least 0.", "e.g. 0.1.") })
+      .describe("Below it the canary is not judged."),
+    durationSeconds,
+    evaluationSeconds: z
+      .number({ error: fix("must be a number of seconds.", "e.g. 60.") })
+      .int({ error: fix("must be a whole number of seconds.", "e.g. 60.") })
+      .min(30, { error: fix("must be at least 30.", "e.g. 60.") })
+      .max(3600, { error: fix("must be at most 3600.", "e.g. 60.") })
+      .refine((n) => n % 30 === 0, {
+        error: fix(
+          "must be a multiple of 30: PromQL conditions evaluate every 30 s or multiples.",
+          "e.g. 60.",
+        ),
+      })
+      .describe("Multiple of 30."),
+    notify: route,
+  },
+  uptime: {
+    periodSeconds: z
+      .union([z.literal(60), z.literal(300), z.literal(600), z.literal(900)], {
+        error: fix("must be 60, 300, 600 or 900 (the periods uptime checks support).", "e.g. 60."),
+      })
+      .describe("60, 300, 600 or 900."),
+    timeoutSeconds: z
+      .number({ error: fix("must be a number of seconds from 1 to 60.", "e.g. 10.") })
+      .int({ error: fix("must be a whole number of seconds.", "e.g. 10.") })
+      .min(1, { error: fix("must be at least 1.", "e.g. 10.") })
+      .max(60, { error: fix("must be at most 60 (the uptime check limit).", "e.g. 10.") })
+      .describe("1-60."),
+    notify: route,
+  },
+  saturation: {
+    ratio: ratio("the share of scaling.maxInstances that alerts").describe(
+      "Share of `scaling.maxInstances`.",
+    ),
+    durationSeconds,
+    notify: route,
+  },
+  fastBurn: { notify: route.describe("Route of the fast error-budget burn alert.") },
+  slowBurn: { notify: route.describe("Route of the slow error-budget burn alert.") },
+} satisfies Record<keyof AlertDefaults, Record<string, z.ZodType>>;
+
+const SLO_FIELDS = {
+  availability: { goal, rollingPeriodDays },
+  latency: { goal, thresholdMs: thresholdMs.describe("A request within it is good."), rollingPeriodDays },
+} satisfies Record<keyof SloDefaults, Record<string, z.ZodType>>;
+
+type Fields = Record<string, Record<string, z.ZodType>>;
+
+/** Settings by kind, each field built by `field` and each kind by `kind`. */
+function byKind(
+  fields: Fields,
+  field: (schema: z.ZodType, kind: string, key: string) => z.ZodType,
+  kind: (schema: z.ZodObject) => z.ZodType,
+): z.ZodObject {
+  return z.strictObject(
+    Object.fromEntries(
+      Object.entries(fields).map(([k, shape]) => [
+        k,
+        kind(
+          z.strictObject(
+            Object.fromEntries(Object.entries(shape).map(([key, f]) => [key, field(f, k, key)])),
           ),
-        })
-        .optional(),
-      notify: route.optional(),
-    })
-    .optional(),
-  uptime: z
-    .strictObject({
-      periodSeconds: z
-        .union([z.literal(60), z.literal(300), z.literal(600), z.literal(900)], {
-          error: fix("must be 60, 300, 600 or 900 (the periods uptime checks support).", "e.g. 60."),
-        })
-        .optional(),
-      timeoutSeconds: z
-        .number({ error: fix("must be a number of seconds from 1 to 60.", "e.g. 10.") })
-        .int({ error: fix("must be a whole number of seconds.", "e.g. 10.") })
-        .min(1, { error: fix("must be at least 1.", "e.g. 10.") })
-        .max(60, { error: fix("must be at most 60 (the uptime check limit).", "e.g. 10.") })
-        .optional(),
-      notify: route.optional(),
-    })
-    .optional(),
-  saturation: z
-    .strictObject({
-      ratio: ratio("the share of scaling.maxInstances that alerts").optional(),
-      durationSeconds: durationSeconds.optional(),
-      notify: route.optional(),
-    })
-    .optional(),
-  fastBurn: z.strictObject({ notify: route.optional() }).optional(),
-  slowBurn: z.strictObject({ notify: route.optional() }).optional(),
+        ),
+      ]),
+    ),
+  );
+}
+
+/** The stack's `alerts` or `slo`: every field defaults to the environment's value. */
+function withDefaults<T extends object>(fields: Fields, defaults: T): z.ZodDefault<z.ZodType<T>> {
+  const values = defaults as Record<string, Record<string, unknown>>;
+  return byKind(
+    fields,
+    (f, kind, key) => f.default(values[kind][key]),
+    (kind) => kind.prefault({}),
+  ).prefault({}) as unknown as z.ZodDefault<z.ZodType<T>>;
+}
+
+/** One service's `alerts` or `slo`: every field optional, on top of the stack's. */
+function overrides<T extends object>(fields: Fields): z.ZodOptional<z.ZodType<Overrides<T>>> {
+  return byKind(
+    fields,
+    (f) => f.optional(),
+    (kind) => kind.optional(),
+  ).optional() as unknown as z.ZodOptional<z.ZodType<Overrides<T>>>;
+}
+
+type Overrides<T> = { readonly [K in keyof T]?: Partial<T[K]> };
+
+const alerts = (notify: Record<keyof AlertDefaults, AlertRoute>, errorRatio: number): AlertDefaults => ({
+  errorRatio: { threshold: errorRatio, durationSeconds: 300, notify: notify.errorRatio },
+  latency: { percentile: 99, thresholdMs: 2000, durationSeconds: 300, notify: notify.latency },
+  canary: {
+    margin: 0.01,
+    minRequestsPerSecond: 0.1,
+    durationSeconds: 300,
+    evaluationSeconds: 60,
+    notify: notify.canary,
+  },
+  uptime: { periodSeconds: 60, timeoutSeconds: 10, notify: notify.uptime },
+  saturation: { ratio: 0.8, durationSeconds: 600, notify: notify.saturation },
+  fastBurn: { notify: notify.fastBurn },
+  slowBurn: { notify: notify.slowBurn },
 });
 
-const sloSchema = z.strictObject({
-  availability: z
-    .strictObject({ goal: goal.optional(), rollingPeriodDays: rollingPeriodDays.optional() })
-    .optional(),
-  latency: z
-    .strictObject({
-      goal: goal.optional(),
-      thresholdMs: thresholdMs.optional(),
-      rollingPeriodDays: rollingPeriodDays.optional(),
-    })
-    .optional(),
-});
+const allTickets: Record<keyof AlertDefaults, AlertRoute> = {
+  errorRatio: "ticket",
+  latency: "ticket",
+  canary: "ticket",
+  uptime: "ticket",
+  saturation: "ticket",
+  fastBurn: "ticket",
+  slowBurn: "ticket",
+};
+
+/** Dev and staging open tickets; prod pages for anything users feel now, tickets for slow trends. */
+export const MONITORING_ENVIRONMENT_DEFAULTS: Record<
+  Environment,
+  { readonly alerts: AlertDefaults; readonly slo: SloDefaults }
+> = {
+  dev: {
+    alerts: alerts(allTickets, 0.1),
+    slo: {
+      availability: { goal: 0.99, rollingPeriodDays: 28 },
+      latency: { goal: 0.9, thresholdMs: 1000, rollingPeriodDays: 28 },
+    },
+  },
+  staging: {
+    alerts: alerts(allTickets, 0.05),
+    slo: {
+      availability: { goal: 0.99, rollingPeriodDays: 28 },
+      latency: { goal: 0.95, thresholdMs: 1000, rollingPeriodDays: 28 },
+    },
+  },
+  prod: {
+    alerts: alerts(
+      {
+        errorRatio: "page",
+        latency: "page",
+        canary: "page",
+        uptime: "page",
+        saturation: "ticket",
+        fastBurn: "page",
+        slowBurn: "ticket",
+      },
+      0.05,
+    ),
+    slo: {
+      availability: { goal: 0.995, rollingPeriodDays: 28 },
+      latency: { goal: 0.95, thresholdMs: 1000, rollingPeriodDays: 28 },
+    },
+  },
+};
 
 const url = z.string({ error: "must be a URL." }).regex(/^https:\/\/\S+$/, {
   error: fix("must be an https:// URL.", "e.g. `https://wiki.example.com/runbooks/api`."),
@@ -157,7 +262,9 @@ const url = z.string({ error: "must be a URL." }).regex(/^https:\/\/\S+$/, {
 const receives = z
   .array(route, { error: fix("must be a list of routes.", "e.g. [page, ticket].") })
   .min(1, { error: fix("must name at least one route.", "e.g. [page]; remove the channel to silence it.") })
-  .optional();
+  .default(["page", "ticket"])
+  .transform((routes) => [...new Set(routes)])
+  .describe("Routes the channel is notified for.");
 
 const channelSchema = z.discriminatedUnion(
   "type",
@@ -186,7 +293,10 @@ const channelSchema = z.discriminatedUnion(
 );
 
 const logMetricSchema = z.strictObject({
-  description: z.string({ error: "must be a sentence saying what the metric counts." }).optional(),
+  description: z
+    .string({ error: "must be a sentence saying what the metric counts." })
+    .optional()
+    .meta({ description: "What the metric counts.", defaultText: "the filter" }),
   filter: z
     .string({
       error: fix(
@@ -194,7 +304,8 @@ const logMetricSchema = z.strictObject({
         'e.g. `jsonPayload.event="job_done"`.',
       ),
     })
-    .min(1, { error: fix("must not be empty.", 'e.g. `jsonPayload.event="job_done"`.') }),
+    .min(1, { error: fix("must not be empty.", 'e.g. `jsonPayload.event="job_done"`.') })
+    .describe("Log filter selecting the entries."),
   labels: z
     .record(
       z.string().regex(/^[a-z][a-z0-9_]{0,99}$/, {
@@ -210,7 +321,8 @@ const logMetricSchema = z.strictObject({
     .refine((l) => Object.keys(l).length <= 10, {
       error: fix("must have at most 10 labels (log-based metric limit).", "drop the least useful labels."),
     })
-    .optional(),
+    .default({})
+    .describe('`key: EXTRACT(field)` or `REGEXP_EXTRACT(field, "re")`, at most 10.'),
   valueExtractor: z
     .string()
     .regex(/^(?:EXTRACT|REGEXP_EXTRACT)\(.+\)$/, {
@@ -219,8 +331,16 @@ const logMetricSchema = z.strictObject({
         "e.g. `EXTRACT(jsonPayload.tokens)`; leave it out to count entries.",
       ),
     })
-    .optional(),
-  unit: z.string({ error: "must be a unit such as `1`, `ms` or `By`." }).max(30).optional(),
+    .optional()
+    .meta({
+      description: "Makes the metric a distribution of the extracted value.",
+      defaultText: "none (counts entries)",
+    }),
+  unit: z
+    .string({ error: "must be a unit such as `1`, `ms` or `By`." })
+    .max(30)
+    .default("1")
+    .describe("Unit of the metric."),
   resourceType: z
     .enum(["cloud_run_revision", "cloud_run_job", "global"], {
       error: fix(
@@ -228,209 +348,228 @@ const logMetricSchema = z.strictObject({
         "the resource the log entries are written against.",
       ),
     })
-    .optional(),
-  service: z.string({ error: "must be a service name of this stack." }).optional(),
+    .default("cloud_run_revision")
+    .describe("The monitored resource the log entries are written against."),
+  service: z
+    .string({ error: "must be a service name of this stack." })
+    .optional()
+    .describe("Also chart the metric on this service's dashboard."),
   alert: z
     .strictObject({
-      above: z.number({ error: "must be a number." }).optional(),
-      below: z.number({ error: "must be a number." }).optional(),
-      durationSeconds: durationSeconds.optional(),
-      notify: route.optional(),
+      above: z
+        .number({ error: "must be a number." })
+        .optional()
+        .describe("Alert when the value exceeds this."),
+      below: z
+        .number({ error: "must be a number." })
+        .optional()
+        .describe("Alert when the value drops below this."),
+      durationSeconds: durationSeconds.default(300),
+      notify: route.default("ticket"),
     })
-    .optional(),
+    .optional()
+    .describe(
+      "Rate per second for counters, p95 for distributions: `{above or below, durationSeconds, notify}`.",
+    ),
 });
 
-export const monitoringSchema = z.strictObject({
-  runbookUrl: url.optional(),
-  autoCloseSeconds: z
-    .number({ error: fix("must be a number of seconds.", "e.g. 1800.") })
-    .int({ error: fix("must be a whole number of seconds.", "e.g. 1800.") })
-    .min(1800, {
-      error: fix("must be at least 1800 (30 minutes, Cloud Monitoring's minimum).", "e.g. 1800."),
-    })
-    .max(604800, { error: fix("must be at most 604800 (7 days).", "e.g. 1800.") })
-    .refine((n) => n % 60 === 0, { error: fix("must be a multiple of 60.", "e.g. 1800.") })
-    .optional(),
-  channels: z
-    .record(
-      z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, {
-        error: "must be a channel name: lowercase letters, digits and '-', starting with a letter.",
-      }),
-      channelSchema,
-    )
-    .optional(),
-  alerts: alertsSchema.optional(),
-  slo: sloSchema.optional(),
-  logMetrics: z
-    .record(
-      z.string().regex(/^[a-z][a-z0-9_]{0,99}$/, {
-        error: fix(
-          "must be a metric name: lowercase letters, digits and _, starting with a letter.",
-          "e.g. `jobs_completed`.",
+/** A channel as validated, under its name. */
+function toChannel(name: string, c: z.output<typeof channelSchema>): ChannelConfig {
+  if (c.type === "email") return { name, type: "email", address: c.address, receives: c.receives };
+  if (c.type === "slack") return { name, type: "slack", channel: c.channel, receives: c.receives };
+  return { name, type: "pagerduty", receives: c.receives };
+}
+
+/** A log-based metric as validated, under its name. */
+function toLogMetric(name: string, m: z.output<typeof logMetricSchema>): LogMetricConfig {
+  const alert = m.alert;
+  return {
+    name,
+    description: m.description ?? `Log entries matching: ${m.filter}`,
+    filter: m.filter,
+    labels: m.labels,
+    ...(m.valueExtractor ? { valueExtractor: m.valueExtractor } : {}),
+    unit: m.unit,
+    resourceType: m.resourceType,
+    ...(m.service ? { service: m.service } : {}),
+    ...(alert
+      ? {
+          alert: {
+            comparison: alert.above !== undefined ? "COMPARISON_GT" : "COMPARISON_LT",
+            threshold: (alert.above ?? alert.below) as number,
+            durationSeconds: alert.durationSeconds,
+            notify: alert.notify,
+          },
+        }
+      : {}),
+  };
+}
+
+/** `ai-orchestra:monitoring` for an environment: the stack's `alerts` and `slo` default to its values. */
+export const monitoringSchema = (environment: Environment) =>
+  z
+    .strictObject({
+      runbookUrl: url
+        .optional()
+        .describe("https link in every policy's documentation and on each dashboard."),
+      autoCloseSeconds: z
+        .number({ error: fix("must be a number of seconds.", "e.g. 1800.") })
+        .int({ error: fix("must be a whole number of seconds.", "e.g. 1800.") })
+        .min(1800, {
+          error: fix("must be at least 1800 (30 minutes, Cloud Monitoring's minimum).", "e.g. 1800."),
+        })
+        .max(604800, { error: fix("must be at most 604800 (7 days).", "e.g. 1800.") })
+        .refine((n) => n % 60 === 0, { error: fix("must be a multiple of 60.", "e.g. 1800.") })
+        .default(1800)
+        .describe("Incidents close after this long without data (1800-604800, whole minutes)."),
+      channels: z
+        .record(
+          z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, {
+            error: "must be a channel name: lowercase letters, digits and '-', starting with a letter.",
+          }),
+          channelSchema,
+        )
+        .default({})
+        .describe(
+          "Notification channels by name: `email` (`address`), `slack` (`channel`, needs `slackToken`), `pagerduty` (needs `pagerdutyServiceKey`).",
         ),
-      }),
-      logMetricSchema,
-    )
-    .optional(),
-  services: z
-    .record(
-      z.string(),
-      z.strictObject({
-        runbookUrl: url.optional(),
-        alerts: alertsSchema.optional(),
-        slo: sloSchema.optional(),
-      }),
-    )
-    .optional(),
-});
+      alerts: withDefaults(ALERT_FIELDS, MONITORING_ENVIRONMENT_DEFAULTS[environment].alerts).describe(
+        "Alert settings of every service, by kind.",
+      ),
+      slo: withDefaults(SLO_FIELDS, MONITORING_ENVIRONMENT_DEFAULTS[environment].slo).describe(
+        "SLOs of every service.",
+      ),
+      logMetrics: z
+        .record(
+          z.string().regex(/^[a-z][a-z0-9_]{0,99}$/, {
+            error: fix(
+              "must be a metric name: lowercase letters, digits and _, starting with a letter.",
+              "e.g. `jobs_completed`.",
+            ),
+          }),
+          logMetricSchema,
+        )
+        .default({})
+        .describe("Log-based metrics by name: counters, or distributions of an extracted value."),
+      services: z
+        .record(
+          z.string(),
+          z.strictObject({
+            runbookUrl: url.optional().describe("This service's runbook."),
+            alerts: overrides<AlertDefaults>(ALERT_FIELDS).meta({
+              description:
+                "This service's alert settings: the keys of `alerts`, each over the stack's value.",
+              sameAs: "alerts",
+            }),
+            slo: overrides<SloDefaults>(SLO_FIELDS).meta({
+              description: "This service's SLOs: the keys of `slo`, each over the stack's value.",
+              sameAs: "slo",
+            }),
+          }),
+        )
+        .default({})
+        .describe(
+          "One service's overrides of `runbookUrl`, `alerts` and `slo`; the name must be a service of the stack.",
+        ),
+    })
+    .describe(
+      "Dashboards, alert policies, SLOs, notification channels and log-based metrics: {runbookUrl, autoCloseSeconds, channels, alerts, slo, logMetrics, services}. Defaults differ by environment (dev and staging open tickets, prod pages).",
+    );
 
-export type RawMonitoring = z.infer<typeof monitoringSchema>;
-type RawAlerts = z.infer<typeof alertsSchema>;
-type RawSlo = z.infer<typeof sloSchema>;
-
-/** Each alert kind's settings: defaults, then the stack's, then the service's own. */
-function mergeAlerts(base: AlertDefaults, ...layers: (RawAlerts | undefined)[]): AlertDefaults {
-  const out: Record<string, object> = { ...base };
-  for (const layer of layers) {
-    for (const [kind, settings] of Object.entries(layer ?? {})) {
-      out[kind] = { ...out[kind], ...settings };
-    }
-  }
-  return out as unknown as AlertDefaults;
-}
-
-function mergeSlo(base: SloDefaults, ...layers: (RawSlo | undefined)[]): SloDefaults {
-  const out: Record<string, object> = { ...base };
-  for (const layer of layers) {
-    for (const [kind, settings] of Object.entries(layer ?? {})) {
-      out[kind] = { ...out[kind], ...settings };
-    }
-  }
-  return out as unknown as SloDefaults;
-}
-
-export interface MonitoringContext {
-  readonly environment: Environment;
-  readonly services: readonly string[];
-  /** Whether the secret config keys are set (their values are never read here). */
-  readonly hasSlackToken: boolean;
-  readonly hasPagerdutyKey: boolean;
-}
+type ParsedMonitoring = z.output<ReturnType<typeof monitoringSchema>>;
 
 /**
- * Applies defaults and the cross-field rules to `ai-orchestra:monitoring`. Issues are pushed with key
- * paths as written in the stack file; the result is undefined when any was found.
+ * The rules between monitoring, the secret keys its channels need, and the services it names; and
+ * each log alert's bound. Each entry is checked once its own keys parse.
  */
-export function resolveMonitoring(
-  raw: RawMonitoring | undefined,
-  ctx: MonitoringContext,
-  issues: ConfigIssue[],
-  warnings: string[],
-): MonitoringConfig | undefined {
-  const before = issues.length;
-  const at = (key: string) => `ai-orchestra:monitoring.${key}`;
-  const push = (key: string, value: unknown, message: string) =>
-    issues.push({ path: at(key), value, hasValue: value !== undefined, message });
-  const envDefaults = MONITORING_ENVIRONMENT_DEFAULTS[ctx.environment];
-  const serviceNames = ctx.services;
-
-  const channels: ChannelConfig[] = [];
-  for (const [name, c] of Object.entries(raw?.channels ?? {})) {
-    const routes = [...new Set(c.receives ?? MONITORING_DEFAULTS.channelReceives)];
-    if (c.type === "slack" && !ctx.hasSlackToken) {
-      push(
-        `channels.${name}`,
-        c,
+export function monitoringRules(own: ParsedProject, ctx: Ctx): void {
+  const at = ["ai-orchestra", "monitoring"];
+  const clean = (...path: PropertyKey[]) => cleanAt(ctx, ...at, ...path);
+  const m = own.monitoring;
+  const names = Object.keys(own.services);
+  const listed = names.map((s) => `\`${s}\``).join(", ");
+  for (const [name, c] of Object.entries(m.channels)) {
+    if (!clean("channels", name)) continue;
+    if (c.type === "slack" && !own[SLACK_TOKEN_KEY]) {
+      report(
+        ctx,
+        [...at, "channels", name],
         `is a Slack channel, but \`ai-orchestra:${SLACK_TOKEN_KEY}\` is not set.\n` +
           `Fix: \`pulumi config set --secret ai-orchestra:${SLACK_TOKEN_KEY} xoxb-... -s STACK\` (the Slack app's bot token).`,
       );
     }
-    if (c.type === "pagerduty" && !ctx.hasPagerdutyKey) {
-      push(
-        `channels.${name}`,
-        c,
+    if (c.type === "pagerduty" && !own[PAGERDUTY_KEY]) {
+      report(
+        ctx,
+        [...at, "channels", name],
         `is a PagerDuty channel, but \`ai-orchestra:${PAGERDUTY_KEY}\` is not set.\n` +
           `Fix: \`pulumi config set --secret ai-orchestra:${PAGERDUTY_KEY} KEY -s STACK\` (the service's Events API v2 integration key).`,
       );
     }
-    if (c.type === "email") channels.push({ name, type: "email", address: c.address, receives: routes });
-    else if (c.type === "slack") channels.push({ name, type: "slack", channel: c.channel, receives: routes });
-    else channels.push({ name, type: "pagerduty", receives: routes });
   }
-
-  for (const name of Object.keys(raw?.services ?? {})) {
-    if (!serviceNames.includes(name)) {
-      push(
-        `services.${name}`,
-        raw?.services?.[name],
-        `names no service of this stack; services are ${serviceNames.map((s) => `\`${s}\``).join(", ")}.\n` +
+  for (const name of clean("services") ? Object.keys(m.services) : []) {
+    if (!names.includes(name)) {
+      report(
+        ctx,
+        [...at, "services", name],
+        `names no service of this stack; services are ${listed}.\n` +
           "Fix: use the service's name as declared under `ai-orchestra:services`.",
       );
     }
   }
-
-  const services: Record<string, ServiceMonitoring> = {};
-  for (const name of ctx.services) {
-    const own = raw?.services?.[name];
-    const alerts = mergeAlerts(envDefaults.alerts, raw?.alerts, own?.alerts);
-    const slo = mergeSlo(envDefaults.slo, raw?.slo, own?.slo);
-    const runbookUrl = own?.runbookUrl ?? raw?.runbookUrl;
-    services[name] = { alerts, slo, ...(runbookUrl ? { runbookUrl } : {}) };
-  }
-
-  const logMetrics: LogMetricConfig[] = [];
-  for (const [name, m] of Object.entries(raw?.logMetrics ?? {})) {
-    if (m.service !== undefined && !serviceNames.includes(m.service)) {
-      push(
-        `logMetrics.${name}.service`,
-        m.service,
-        `names no service of this stack; services are ${serviceNames.map((s) => `\`${s}\``).join(", ")}.\n` +
+  for (const [name, metric] of Object.entries(m.logMetrics)) {
+    if (
+      clean("logMetrics", name, "service") &&
+      metric.service !== undefined &&
+      !names.includes(metric.service)
+    ) {
+      report(
+        ctx,
+        [...at, "logMetrics", name, "service"],
+        `names no service of this stack; services are ${listed}.\n` +
           "Fix: use a service name, or leave it out to chart the metric on the overview only.",
       );
     }
-    let alert: LogMetricConfig["alert"];
-    if (m.alert) {
-      const { above, below } = m.alert;
-      if ((above === undefined) === (below === undefined)) {
-        push(
-          `logMetrics.${name}.alert`,
-          m.alert,
-          "must set exactly one of `above` or `below`: Cloud Monitoring compares with greater-than or less-than only.\n" +
-            "Fix: e.g. `above: 10` alerts when the rate per second exceeds 10.",
-        );
-      } else {
-        alert = {
-          comparison: above !== undefined ? "COMPARISON_GT" : "COMPARISON_LT",
-          threshold: (above ?? below) as number,
-          durationSeconds: m.alert.durationSeconds ?? MONITORING_DEFAULTS.logMetricAlertDurationSeconds,
-          notify: m.alert.notify ?? MONITORING_DEFAULTS.logMetricAlertRoute,
-        };
-      }
+    const alert = metric.alert;
+    if (
+      alert &&
+      clean("logMetrics", name, "alert") &&
+      (alert.above === undefined) === (alert.below === undefined)
+    ) {
+      report(
+        ctx,
+        [...at, "logMetrics", name, "alert"],
+        "must set exactly one of `above` or `below`: Cloud Monitoring compares with greater-than or less-than only.\n" +
+          "Fix: e.g. `above: 10` alerts when the rate per second exceeds 10.",
+      );
     }
-    logMetrics.push({
-      name,
-      description: m.description ?? `Log entries matching: ${m.filter}`,
-      filter: m.filter,
-      labels: m.labels ?? {},
-      ...(m.valueExtractor ? { valueExtractor: m.valueExtractor } : {}),
-      unit: m.unit ?? "1",
-      resourceType: m.resourceType ?? MONITORING_DEFAULTS.logMetricResourceType,
-      ...(m.service ? { service: m.service } : {}),
-      ...(alert ? { alert } : {}),
-    });
   }
+}
 
-  if (ctx.environment === "prod" && !channels.some((c) => c.receives.includes("page"))) {
-    warnings.push(
-      "ai-orchestra:monitoring.channels has no channel receiving `page`: prod alerts that page reach no one.",
-    );
+/** Each kind's settings: the stack's, then the service's own. */
+function merge<T extends object>(base: T, own: Overrides<T> | undefined): T {
+  const out = { ...base } as Record<string, object>;
+  for (const [kind, settings] of Object.entries(own ?? {}) as [string, object][])
+    out[kind] = { ...out[kind], ...settings };
+  return out as T;
+}
+
+/** Monitoring as validated: every service gets the stack's settings with its own overrides on top. */
+export function toMonitoringConfig(m: ParsedMonitoring, serviceNames: readonly string[]): MonitoringConfig {
+  const services: Record<string, ServiceMonitoring> = {};
+  for (const name of serviceNames) {
+    const own = m.services[name];
+    const runbookUrl = own?.runbookUrl ?? m.runbookUrl;
+    services[name] = {
+      alerts: merge(m.alerts, own?.alerts),
+      slo: merge(m.slo, own?.slo),
+      ...(runbookUrl ? { runbookUrl } : {}),
+    };
   }
-
-  if (issues.length > before) return undefined;
   return {
-    autoCloseSeconds: raw?.autoCloseSeconds ?? MONITORING_DEFAULTS.autoCloseSeconds,
-    channels,
+    autoCloseSeconds: m.autoCloseSeconds,
+    channels: Object.entries(m.channels).map(([name, c]) => toChannel(name, c)),
     services,
-    logMetrics,
+    logMetrics: Object.entries(m.logMetrics).map(([name, metric]) => toLogMetric(name, metric)),
   };
 }

@@ -9,7 +9,7 @@ import { infraRepositoryFiles } from "../components/github/workflows/files";
 import type { InfraWorkflowInput, StackTarget } from "../components/github/workflows/infrastructure";
 import { unverifiedPins } from "../components/github/workflows/pins";
 import type { GeneratedFile } from "../components/github/workflows/types";
-import { CICD_DEFAULTS } from "../config/defaults";
+import { DEFAULT_BRANCH } from "../config/cicd";
 import { ENVIRONMENTS } from "../model/types";
 import { validateStackConfig } from "../config/validate";
 import { listStacks, readStackConfig } from "../render/stackFile";
@@ -37,7 +37,7 @@ export function infraWorkflowInput(dir: string = ROOT): InfraWorkflowInput {
       protected: s.environment === "prod",
       perfTarget: s.environment === "prod" ? "canaryUrl" : "url",
     }));
-  return { defaultBranch: owner?.cicd?.defaultBranch ?? CICD_DEFAULTS.defaultBranch, stacks: targets };
+  return { defaultBranch: owner?.cicd?.defaultBranch ?? DEFAULT_BRANCH, stacks: targets };
 }
 
 export function generatedFiles(dir: string = ROOT): GeneratedFile[] {

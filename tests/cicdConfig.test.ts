@@ -21,7 +21,7 @@ function errors(extra: Record<string, unknown>, service: Record<string, unknown>
 }
 
 describe("CI/CD config", () => {
-  it("resolves defaults once, from config/defaults.ts", () => {
+  it("fills in the schema's defaults", () => {
     const result = validate("prod", baseConfig({}, { "ai-orchestra:cicd": cicd() }));
     assert.ok(result.ok, result.ok ? "" : formatIssues("prod", result.issues));
     assert.deepEqual(result.config.cicd, {
@@ -39,6 +39,27 @@ describe("CI/CD config", () => {
       secretNames: [],
       manageDeliveryAppKey: false,
     });
+  });
+
+  it("reports a bad value in a service once, not again as an unknown service under cicd", () => {
+    const result = validate(
+      "prod",
+      baseConfig(
+        { memory: "64Mi" },
+        {
+          "ai-orchestra:cicd": cicd({
+            ownsRepositorySettings: true,
+            applications: { api: { name: "api", id: 5 } },
+            perf: { service: "api" },
+          }),
+        },
+      ),
+    );
+    assert.ok(!result.ok);
+    assert.deepEqual(
+      result.issues.map((i) => i.path),
+      ["ai-orchestra:services.api.memory"],
+    );
   });
 
   it("treats Pulumi.yaml's empty defaults as not configured", () => {

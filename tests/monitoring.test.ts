@@ -12,7 +12,7 @@ import {
 import { canaryWorseThanStableQuery } from "../components/monitoring/promql";
 import { serviceSlos } from "../components/monitoring/slos";
 import { uptimeCheckTarget } from "../components/monitoring/uptime";
-import { MONITORING_ENVIRONMENT_DEFAULTS } from "../config/defaults";
+import { MONITORING_ENVIRONMENT_DEFAULTS } from "../config/monitoring";
 import type { ConfigIssue } from "../config/errors";
 import { checkMessage, dashboardType } from "./support/protoCheck";
 import { baseConfig, validate } from "./support/render";

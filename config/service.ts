@@ -1,0 +1,507 @@
+import { z } from "zod";
+import { fix } from "./errors";
+import { parseImageRef } from "../model/imageRef";
+import { revisionName } from "../model/release/revisionName";
+import { revisionTemplate } from "../model/release/template";
+import { runtimeAccountId, serviceAccountEmail } from "../model/identity";
+import { always, cleanAt, type Ctx, MISSING, report } from "./report";
+import type { Environment, Ingress, ServiceConfig } from "../model/types";
+import { INGRESS_VALUES } from "../model/types";
+
+/**
+ * `ai-orchestra:services`: each service's keys, defaults and the rules between them. Messages say
+ * what is allowed and how to fix it; the formatter adds the key path and the bad value.
+ */
+
+// Cloud Run service names: lowercase letters, digits and hyphens; 40 characters leave room for the
+// `canary`/`stable` tags (tag + service name <= 46).
+export const SERVICE_NAME = /^[a-z](?:[a-z0-9-]{0,38}[a-z0-9])?$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const MEMORY = /^(?<n>\d+)(?<unit>Mi|Gi)$/;
+export const CPU_VALUES = ["1", "2", "4", "6", "8"] as const;
+export const REGION = /^[a-z]+-[a-z]+\d+$/;
+
+/** Cloud Run regions a service runs in: each gets its own service with the same traffic split. */
+export const regionList = z
+  .array(
+    z.string({ error: "must be a region name." }).regex(REGION, {
+      error: fix(
+        "must be a GCP region such as `europe-west1`.",
+        "pick a region from `gcloud run regions list`.",
+      ),
+    }),
+    { error: fix("must be a list of regions.", "write e.g. `[europe-west1, europe-west4]`.") },
+  )
+  .min(1, { error: fix("must name at least one region.", "remove the key to use the stack's regions.") })
+  .refine((list) => new Set(list).size === list.length, {
+    error: fix("names a region twice.", "list each region once."),
+  });
+
+const percent = z
+  .number({
+    error: fix("must be a whole number from 0 to 100.", "write a number such as 10, without quotes or %."),
+  })
+  .int({
+    error: fix("must be a whole number: Cloud Run splits traffic in whole percents.", "round it, e.g. 10."),
+  })
+  .min(0, {
+    error: fix("must be at least 0.", "use 0 for a dark launch reachable only at the canary tag URL."),
+  })
+  .max(100, {
+    error: fix("must be at most 100.", "use `orchestra canary promote` to send everything to the canary."),
+  });
+
+const imageString = z
+  .string({
+    error: fix("must be an image reference `REPOSITORY@sha256:DIGEST`.", "quote it as a string."),
+  })
+  .describe("`REPOSITORY@sha256:DIGEST`; a tag is allowed in dev only, with a warning.");
+
+const build = z.strictObject({
+  context: z.string({ error: fix("must be a path to a Docker build context.", "e.g. `../app`.") }),
+  dockerfile: z.string({ error: "must be a path to a Dockerfile, relative to the context." }).optional(),
+  target: z.string({ error: "must be the name of a build stage." }).optional(),
+});
+
+const stable = z.strictObject({
+  image: imageString.optional(),
+  build: build
+    .optional()
+    .describe(
+      "Dev only: `{context, dockerfile?, target?}` built locally and pushed, cache-from the last push.",
+    ),
+  revision: z
+    .string({ error: "must be a revision name." })
+    .regex(/^[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/, {
+      error: fix(
+        "must be a Cloud Run revision name: lowercase letters, digits and '-', starting with a letter, at most 63 characters.",
+        "let `orchestra canary start` pin it, or copy the name from `gcloud run revisions list`.",
+      ),
+    })
+    .optional()
+    .describe("Pinned by `orchestra canary start`: the revision stable traffic stays on during a canary."),
+});
+
+const canary = z.strictObject({
+  image: imageString,
+  percent: percent.describe("Share of traffic on the canary; 0 is a dark launch."),
+  rolledBack: z
+    .boolean({ error: "must be true or false." })
+    .default(false)
+    .describe("Set by `orchestra canary rollback`; the percent must then be 0."),
+});
+
+const int = (what: string, lo: number, hi: number, howTo: string) =>
+  z
+    .number({ error: fix(`must be ${what}.`, howTo) })
+    .int({ error: fix(`must be a whole number.`, howTo) })
+    .min(lo, { error: fix(`must be at least ${lo}.`, howTo) })
+    .max(hi, { error: fix(`must be at most ${hi}.`, howTo) });
+
+const scaling = (environment: Environment) =>
+  z.strictObject({
+    minInstances: int(
+      "a whole number of instances",
+      0,
+      1000,
+      "0 scales to zero; 1 or more keeps warm instances.",
+    )
+      .default(environment === "prod" ? 1 : 0)
+      .describe("Instances kept warm."),
+    maxInstances: int("a whole number of instances", 1, 1000, "set the ceiling you are willing to pay for.")
+      .default(10)
+      .describe("The most instances the service scales to."),
+    concurrency: int("requests per instance", 1, 1000, "80 is Cloud Run's default; 1 serialises requests.")
+      .default(80)
+      .describe("Requests per instance."),
+  });
+
+const envValue = z.union([z.string(), z.number(), z.boolean()], {
+  error: fix("must be a plain value (string, number or boolean).", "for a secret use `secretEnv`."),
+});
+
+const secretRef = z.strictObject({
+  secret: z
+    .string({ error: "must be a Secret Manager secret id." })
+    .regex(/^(?:projects\/[a-z0-9-]+\/secrets\/)?[A-Za-z0-9_-]{1,255}$/, {
+      error: fix(
+        "must be a Secret Manager secret id or `projects/P/secrets/S`.",
+        "use the id shown by `gcloud secrets list`.",
+      ),
+    }),
+  version: z
+    .union([z.string(), z.number()])
+    .default("latest")
+    .transform(String)
+    .pipe(
+      z.string().regex(/^(?:latest|[1-9]\d*)$/, {
+        error: fix("must be `latest` or a version number.", "pin a number for reproducible revisions."),
+      }),
+    ),
+});
+
+const ENV_KEY = z.string().regex(ENV_NAME, {
+  error: "must be an environment variable name: letters, digits, _; not starting with a digit.",
+});
+
+/** One service's keys with their defaults; `ingress` stays unset here, since behind the balancer it defaults differently. */
+const serviceShape = (environment: Environment) =>
+  z.strictObject({
+    regions: regionList.optional().describe("The regions this service runs in, e.g. `[europe-west1]`."),
+    repository: z
+      .string({
+        error: fix(
+          "must be the image repository, e.g. `europe-west1-docker.pkg.dev/PROJECT/REPO/IMAGE`.",
+          "add `repository:` to the service.",
+        ),
+      })
+      .describe("Image repository; every release must come from it."),
+    stable: stable
+      .optional()
+      .describe(
+        "The release that serves traffic: `image` by digest, or `build` in dev, and the `revision` pinned during a canary.",
+      ),
+    canary: canary.optional().describe("The release under test: `{image, percent}`."),
+    cpu: z
+      .union([z.string(), z.number()])
+      .default("1")
+      .transform(String)
+      .pipe(
+        z.enum(CPU_VALUES, {
+          error: fix(`must be one of ${CPU_VALUES.join(", ")} (vCPUs).`, "pick the nearest value."),
+        }),
+      )
+      .describe(
+        `vCPUs per instance: ${CPU_VALUES.join(", ")}; Cloud Run's memory-per-CPU limits are checked.`,
+      ),
+    memory: z
+      .string({ error: fix("must be a size like `512Mi` or `2Gi`.", "quote it and add the unit.") })
+      .regex(MEMORY, { error: fix("must be a size like `512Mi` or `2Gi` (Mi or Gi).", "e.g. `1Gi`.") })
+      .default("512Mi")
+      .describe("Memory per instance."),
+    scaling: scaling(environment).prefault({}).describe("Instances and requests per instance."),
+    env: z
+      .record(ENV_KEY, envValue)
+      .transform((env) => Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])))
+      .default({})
+      .describe("Plain environment variables."),
+    secretEnv: z
+      .record(ENV_KEY, secretRef)
+      .default({})
+      .describe(
+        "`NAME: {secret, version?}` Secret Manager references; the runtime account gets `secretAccessor` on each secret.",
+      ),
+    ingress: z
+      .enum(Object.keys(INGRESS_VALUES) as [Ingress], {
+        error: fix(
+          `must be one of ${Object.keys(INGRESS_VALUES).join(", ")}.`,
+          "`all` for a public endpoint.",
+        ),
+      })
+      .optional()
+      .meta({
+        description:
+          "Who may reach the service; behind the balancer always `internal-and-cloud-load-balancing`.",
+        defaultText: "`all`; behind the balancer `internal-and-cloud-load-balancing`",
+      }),
+    allowUnauthenticated: z
+      .boolean({
+        error: fix("must be true or false.", "true makes the service public (allUsers may invoke)."),
+      })
+      .default(false)
+      .describe("`true` grants `roles/run.invoker` to `allUsers`."),
+    invokers: z
+      .array(
+        z.string().regex(/^(?:serviceAccount|user|group|domain|principal|principalSet):\S+$/, {
+          error: fix(
+            "must be an IAM member such as `serviceAccount:x@p.iam.gserviceaccount.com` or `group:team@example.com`.",
+            "prefix it with its kind.",
+          ),
+        }),
+        { error: "must be a list of IAM members." },
+      )
+      .default([])
+      .describe("IAM members granted `roles/run.invoker`."),
+    healthCheckPath: z
+      .string({ error: "must be an HTTP path." })
+      .regex(/^\/\S*$/, { error: fix("must be an HTTP path starting with `/`.", "e.g. `/healthz`.") })
+      .optional()
+      .describe("HTTP startup and liveness probes; unset: a TCP startup probe."),
+    port: int("a TCP port", 1, 65535, "the port the container listens on (8080 by default).")
+      .default(8080)
+      .describe("Container port."),
+    timeoutSeconds: int("a number of seconds", 1, 3600, "Cloud Run allows 1 to 3600 seconds per request.")
+      .default(300)
+      .describe("Request timeout."),
+    deletionProtection: z
+      .boolean({ error: "must be true or false." })
+      .default(environment === "prod")
+      .describe("Refuse to delete the service."),
+  });
+
+export type ParsedService = z.output<ReturnType<typeof serviceShape>>;
+
+/** Cloud Run sets these itself; a container may not. */
+const RESERVED_ENV = new Set(["PORT", "K_SERVICE", "K_REVISION", "K_CONFIGURATION"]);
+
+const REPOSITORY = /^[a-z0-9.-]+(?::\d+)?(?:\/[a-z0-9._-]+)+$/;
+
+/** The rules between one service's keys; `name` is its key under `services`. */
+function serviceRules(name: string, s: ParsedService, environment: Environment, ctx: Ctx): void {
+  const push = (path: PropertyKey[], value: unknown, message: string) =>
+    report(ctx, [name, ...path], message, value);
+  const requireDigest = environment !== "dev";
+
+  // Releases: the first deploy serves one release at 100%, so a canary needs a stable release to split with.
+  const { stable, canary } = s;
+  if (!stable || (!stable.image && !stable.build)) {
+    if (canary) {
+      push(
+        ["stable"],
+        MISSING,
+        "is missing, but a canary is declared: the service has no stable release for the canary to split traffic with.\n" +
+          "Fix: deploy the first release as stable (move `canary.image` to `stable.image` and remove `canary`), then start a canary.",
+      );
+    } else {
+      push(
+        ["stable", "image"],
+        MISSING,
+        "is required: the release that serves traffic.\nFix: set `stable.image` to `REPOSITORY@sha256:DIGEST`.",
+      );
+    }
+  } else if (stable.image && stable.build) {
+    push(
+      ["stable"],
+      stable,
+      "sets both `image` and `build`.\nFix: keep one: `image` for a pushed release, `build` for a local build (dev only).",
+    );
+  }
+  if (stable?.build && environment !== "dev") {
+    push(
+      ["stable", "build"],
+      stable.build,
+      `is only allowed in dev stacks; this is ${environment}.\nFix: deploy a pushed image by digest (\`stable.image\`).`,
+    );
+  }
+
+  const checkImage = (key: string, ref: string | undefined) => {
+    if (ref === undefined) return;
+    const parsed = parseImageRef(ref);
+    if (!parsed) {
+      push(
+        [key, "image"],
+        ref,
+        "is not an image reference.\nFix: write `REPOSITORY@sha256:DIGEST`, e.g. the digest CI printed after the push.",
+      );
+      return;
+    }
+    if (parsed.repository !== s.repository) {
+      push(
+        [key, "image"],
+        ref,
+        `is not in this service's repository \`${s.repository}\`.\nFix: use an image from that repository, or change \`repository\`.`,
+      );
+    }
+    if (!parsed.digest && requireDigest) {
+      push(
+        [key, "image"],
+        ref,
+        `must be pinned by digest in ${environment}: a tag can move, so the same config could deploy different code.\n` +
+          "Fix: use `REPOSITORY@sha256:DIGEST` (`gcloud artifacts docker images describe IMAGE:TAG` prints the digest).",
+      );
+    }
+  };
+  if (!REPOSITORY.test(s.repository)) {
+    push(
+      ["repository"],
+      s.repository,
+      "is not an image repository.\nFix: e.g. `europe-west1-docker.pkg.dev/PROJECT/REPO/IMAGE`, without tag or digest.",
+    );
+  } else {
+    checkImage("stable", stable?.image);
+    checkImage("canary", canary?.image);
+  }
+
+  if (canary && stable?.image && canary.image === stable.image) {
+    push(
+      ["canary", "image"],
+      canary.image,
+      "is the stable image: there is nothing to compare.\nFix: start the canary with the new release's image.",
+    );
+  }
+  if (canary?.rolledBack && canary.percent !== 0) {
+    push(
+      ["canary", "percent"],
+      canary.percent,
+      "must be 0 while `rolledBack: true`: a rolled-back canary serves no traffic.\nFix: to retry it, `orchestra canary set SERVICE PERCENT` clears the rollback.",
+    );
+  }
+  if (stable?.revision !== undefined) {
+    if (!canary) {
+      push(
+        ["stable", "revision"],
+        stable.revision,
+        "pins the stable revision during a canary, but there is no canary.\nFix: remove `stable.revision`.",
+      );
+    } else if (!stable.revision.startsWith(`${name}-`)) {
+      push(
+        ["stable", "revision"],
+        stable.revision,
+        `must start with the service name: \`${name}-\`.\nFix: pin the revision that stable traffic is on now.`,
+      );
+    }
+  }
+
+  // Container shape.
+  const { cpu, memory } = s;
+  const mib = memoryMiB(memory);
+  const minCpu = mib > 24 * 1024 ? 8 : mib > 16 * 1024 ? 6 : mib > 8 * 1024 ? 4 : mib > 4 * 1024 ? 2 : 1;
+  if (mib < 128 || mib > 32 * 1024) {
+    push(["memory"], memory, "must be between 128Mi and 32Gi.\nFix: pick a size in that range.");
+  } else if (Number(cpu) < minCpu) {
+    push(
+      ["cpu"],
+      cpu,
+      `must be at least ${minCpu} for memory ${memory} (Cloud Run's memory-per-CPU limit).\nFix: raise cpu to ${minCpu} or lower memory.`,
+    );
+  } else if (mib < minMemoryMiB(cpu)) {
+    push(
+      ["memory"],
+      memory,
+      `must be at least ${minMemoryMiB(cpu) / 1024}Gi for ${cpu} CPUs (Cloud Run's memory-per-CPU limit).\nFix: raise memory or lower cpu.`,
+    );
+  }
+
+  const { minInstances, maxInstances } = s.scaling;
+  if (minInstances > maxInstances) {
+    push(
+      ["scaling", "minInstances"],
+      minInstances,
+      `must not exceed scaling.maxInstances (${maxInstances}).\nFix: lower minInstances or raise maxInstances.`,
+    );
+  }
+
+  for (const key of [...Object.keys(s.env), ...Object.keys(s.secretEnv)]) {
+    if (RESERVED_ENV.has(key)) {
+      push(
+        ["env", key],
+        key,
+        "is set by Cloud Run itself and cannot be overridden.\nFix: rename the variable.",
+      );
+    }
+  }
+  for (const key of Object.keys(s.secretEnv)) {
+    if (key in s.env)
+      push(["secretEnv", key], key, "is also a plain `env` variable.\nFix: keep one of the two.");
+  }
+}
+
+/** Cloud Run's smallest memory for a CPU count: 4 vCPU need 2 GiB, 6 and 8 need 4 GiB. */
+function minMemoryMiB(cpu: string): number {
+  return Number(cpu) >= 6 ? 4096 : Number(cpu) >= 4 ? 2048 : 0;
+}
+
+function memoryMiB(memory: string): number {
+  const m = MEMORY.exec(memory);
+  if (!m?.groups) return 0;
+  return Number(m.groups.n) * (m.groups.unit === "Gi" ? 1024 : 1);
+}
+
+/** `ai-orchestra:services` for an environment: each service is checked on its own once its keys parse. */
+export const servicesSchema = (environment: Environment) =>
+  z
+    .record(
+      z.string().regex(SERVICE_NAME, {
+        error: fix(
+          "must be a Cloud Run service name: lowercase letters, digits and '-', starting with a letter, not ending with '-', at most 40 characters.",
+          "rename the service key.",
+        ),
+      }),
+      serviceShape(environment),
+      {
+        error: fix("must be a map of service name to service settings.", "see docs/configuration.md."),
+      },
+    )
+    .refine((s) => Object.keys(s).length > 0, {
+      error: fix("must declare at least one service.", "add a service under `ai-orchestra:services`."),
+    })
+    .superRefine((services, ctx) => {
+      if (typeof services !== "object" || services === null) return;
+      for (const [name, s] of Object.entries(services)) {
+        if (cleanAt(ctx, name)) serviceRules(name, s, environment, ctx);
+      }
+    }, always)
+    .describe(
+      "The Cloud Run services of this stack, by name (at most 40 characters): image repository, stable release, optional canary {image, percent}, and runtime settings.",
+    );
+
+/**
+ * A service as validated. `ingress` is passed in: behind the balancer it defaults to
+ * `internal-and-cloud-load-balancing`, elsewhere to `all`.
+ */
+export function toServiceConfig(
+  name: string,
+  s: ParsedService,
+  regions: readonly string[],
+  ingress: Ingress,
+): ServiceConfig {
+  const { stable, canary } = s;
+  return {
+    name,
+    regions: s.regions ?? regions,
+    repository: s.repository,
+    stable: {
+      ...(stable?.image ? { image: stable.image } : {}),
+      ...(stable?.build ? { build: stable.build } : {}),
+      ...(stable?.revision ? { revision: stable.revision } : {}),
+    },
+    ...(canary
+      ? { canary: { image: canary.image, percent: canary.percent, rolledBack: canary.rolledBack } }
+      : {}),
+    cpu: s.cpu,
+    memory: s.memory,
+    scaling: s.scaling,
+    env: s.env,
+    secretEnv: s.secretEnv,
+    ingress,
+    allowUnauthenticated: s.allowUnauthenticated,
+    invokers: s.invokers,
+    ...(s.healthCheckPath ? { healthCheckPath: s.healthCheckPath } : {}),
+    port: s.port,
+    timeoutSeconds: s.timeoutSeconds,
+    deletionProtection: s.deletionProtection,
+  };
+}
+
+/**
+ * A canary needs the stable revision named: recomputing it from the current settings would point
+ * stable traffic at a revision that was never created as soon as any setting changes mid-canary.
+ * The fix names the revision stable serves now, assuming settings have not changed since its deploy.
+ */
+export function requireStablePin(
+  service: ServiceConfig,
+  project: string,
+  ctx: Ctx,
+  path: PropertyKey[],
+): void {
+  if (!service.canary || service.stable.revision) return;
+  const current = service.stable.image
+    ? revisionName(
+        service.name,
+        revisionTemplate(
+          service,
+          service.stable.image,
+          serviceAccountEmail(runtimeAccountId(service.name), project),
+        ),
+      )
+    : undefined;
+  report(
+    ctx,
+    [...path, service.name, "stable", "revision"],
+    "is required while a canary runs: it names the existing revision that keeps serving stable traffic.\n" +
+      (current
+        ? `Fix: add \`revision: ${current}\` under \`stable\` (the stable revision for the current settings), or start canaries with \`orchestra canary start\`, which pins it.`
+        : "Fix: add `revision:` under `stable` with the revision stable traffic is on (`gcloud run services describe`)."),
+    MISSING,
+  );
+}

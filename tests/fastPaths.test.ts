@@ -7,11 +7,9 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { buildProgram, COMMAND_NAMES, commandsFor } from "../cli/main";
 import { redactSecrets, REDACTED, renderStack } from "../render/renderStack";
-import { readStackConfig, StackFileError } from "../render/stackFile";
+import { readStackConfig } from "../render/stackFile";
 import { OfflineMocks } from "../render/offlineMocks";
 import { answerRegistrationsPlainly } from "../render/plainRegistrations";
-import { validateAhead } from "../cli/plan/validateAhead";
-import { loadValidStack } from "../cli/stackEditor";
 import { skipRuntimeBookkeeping } from "../render/runtimeBookkeeping";
 import { oneAtATime, renderRepoStack, ROOT, validate } from "./support/render";
 
@@ -153,54 +151,6 @@ describe("fast paths", () => {
     assert.ok(Object.hasOwn(monitor, "registerResource"));
     restore();
     assert.ok(!Object.hasOwn(monitor, "registerResource"), "the SDK's own method answers again");
-  });
-
-  describe("plan validates the stack file on a worker thread", function () {
-    this.timeout(60_000);
-
-    it("settles with what loadValidStack returns, and the answer is remembered for the program", async () => {
-      const ahead = await validateAhead(ROOT, "prod");
-      assert.deepEqual(ahead, loadValidStack(ROOT, "prod"));
-      // Remembered: the program's own call with this config gets the worker's answer, not a new one.
-      // After every render already started: a render validates its own config, which it would remember.
-      const [again, result] = await oneAtATime(async () => {
-        const valid = await validateAhead(ROOT, "prod");
-        return [valid, validate("prod", valid.file.flat)] as const;
-      });
-      assert.ok(result.ok);
-      assert.equal(result.config, again.config);
-    });
-
-    it("validates on this thread when the worker cannot run", async () => {
-      const missing = path.join(os.tmpdir(), `no-such-worker-${crypto.randomUUID()}.js`);
-      assert.deepEqual(await validateAhead(ROOT, "staging", missing), loadValidStack(ROOT, "staging"));
-      assert.throws(() => validateAhead(ROOT, "nope", missing), StackFileError);
-    });
-
-    it("reports an unknown stack at once, and config errors, as StackFileErrors", async () => {
-      // Thrown, not a rejection: the plan has not started loading the SDK yet.
-      assert.throws(
-        () => validateAhead(ROOT, "nope"),
-        (e: Error) => e instanceof StackFileError && /There is no stack "nope"/.test(e.message),
-      );
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "orchestra-ahead-"));
-      try {
-        fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
-        const text = fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8");
-        fs.writeFileSync(
-          path.join(dir, "Pulumi.dev.yaml"),
-          text.replace("ai-orchestra:environment: dev", "ai-orchestra:environment: qa"),
-        );
-        await assert.rejects(validateAhead(dir, "dev"), (e: Error) => {
-          assert.ok(e instanceof StackFileError);
-          assert.match(e.message, /Stack "dev" has 1 config error/);
-          assert.match(e.message, /ai-orchestra:environment = "qa"/);
-          return true;
-        });
-      } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-      }
-    });
   });
 
   describe("the transpile cache", function () {

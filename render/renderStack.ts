@@ -133,7 +133,9 @@ export async function renderStack(options: RenderOptions): Promise<RenderedStack
             deleteFirst.add(`${args.type}::${args.name}`);
           return undefined;
         });
-        return { ...(await import(program)) };
+        // require, not import(): forgetProgram clears require's cache, and the module loader keeps its own.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        return { ...require(program) };
       })) ?? {};
     // Resources nothing exported depends on (IAM bindings) may still be registering.
     await pulumi.runtime.disconnect();

@@ -1,9 +1,4 @@
 import * as assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import * as crypto from "node:crypto";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { buildProgram, COMMAND_NAMES, commandsFor } from "../cli/main";
 import { redactSecrets, REDACTED, renderStack } from "../render/renderStack";
@@ -151,51 +146,5 @@ describe("fast paths", () => {
     assert.ok(Object.hasOwn(monitor, "registerResource"));
     restore();
     assert.ok(!Object.hasOwn(monitor, "registerResource"), "the SDK's own method answers again");
-  });
-
-  describe("the transpile cache", function () {
-    this.timeout(60_000);
-    let dir: string;
-    before(() => {
-      dir = fs.mkdtempSync(path.join(os.tmpdir(), "orchestra-transpile-"));
-    });
-    after(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-    /** Runs a fresh TypeScript file through bin/register.js; reports its output and whether SWC loaded. */
-    const run = (file: string, env: Record<string, string> = {}) => {
-      const r = spawnSync(
-        process.execPath,
-        [
-          "-r",
-          path.join(ROOT, "bin", "register.js"),
-          "-e",
-          `const out = require(${JSON.stringify(file)}).answer;` +
-            `console.log(JSON.stringify({ out, swc: Object.keys(require.cache).some((k) => k.includes("@swc")) }))`,
-        ],
-        { encoding: "utf8", env: { ...process.env, ...env } },
-      );
-      assert.equal(r.status, 0, r.stderr);
-      return JSON.parse(r.stdout) as { out: number; swc: boolean };
-    };
-
-    it("transpiles a file once; later starts read the cache without loading SWC", () => {
-      // A nonce makes the source new to the cache.
-      const file = path.join(dir, "answer.ts");
-      fs.writeFileSync(
-        file,
-        `// ${crypto.randomUUID()}\nconst n: number = 42;\nexport const answer = n satisfies number;\n`,
-      );
-      assert.deepEqual(run(file), { out: 42, swc: true });
-      assert.deepEqual(run(file), { out: 42, swc: false });
-      assert.deepEqual(run(file, { ORCHESTRA_TRANSPILE_CACHE: "0" }), { out: 42, swc: true });
-    });
-
-    it("an edited file is transpiled afresh", () => {
-      const file = path.join(dir, "edited.ts");
-      fs.writeFileSync(file, `// ${crypto.randomUUID()}\nexport const answer: number = 1;\n`);
-      assert.equal(run(file).out, 1);
-      fs.writeFileSync(file, `// ${crypto.randomUUID()}\nexport const answer: number = 2;\n`);
-      assert.deepEqual(run(file), { out: 2, swc: true });
-    });
   });
 });

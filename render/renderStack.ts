@@ -1,7 +1,6 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { OfflineMocks } from "./offlineMocks";
-import { answerRegistrationsPlainly } from "./plainRegistrations";
 import { skipRuntimeBookkeeping } from "./runtimeBookkeeping";
 import { readProjectFile, readStackConfig } from "./stackFile";
 
@@ -114,13 +113,11 @@ export async function renderStack(options: RenderOptions): Promise<RenderedStack
   const restoreWarn = captureWarnings(warnings);
   // Pulumi records a stack trace with every promise it makes (several per resource) for leak reports
   // nobody reads offline, and one per resource for source positions; formatting them was most of a
-  // render's time. Errors still carry messages. The mock monitor's answers also skip a protobuf round
-  // trip (plainRegistrations.ts). ORCHESTRA_STACK_TRACES=1 runs the SDK as it is, to debug.
+  // render's time. Errors still carry messages. ORCHESTRA_STACK_TRACES=1 runs the SDK as it is, to debug.
   const debugging = process.env.ORCHESTRA_STACK_TRACES === "1";
   const stackTraceLimit = Error.stackTraceLimit;
   if (!debugging) Error.stackTraceLimit = 0;
   const restoreBookkeeping = debugging ? () => undefined : skipRuntimeBookkeeping();
-  const restoreAnswers = debugging ? () => undefined : answerRegistrationsPlainly();
   let outputs: Record<string, unknown>;
   try {
     outputs =
@@ -141,7 +138,6 @@ export async function renderStack(options: RenderOptions): Promise<RenderedStack
     await pulumi.runtime.disconnect();
   } finally {
     Error.stackTraceLimit = stackTraceLimit;
-    restoreAnswers();
     restoreBookkeeping();
     restoreWarn();
   }

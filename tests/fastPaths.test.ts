@@ -3,8 +3,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { buildProgram, COMMAND_NAMES, commandsFor } from "../cli/main";
 import { redactSecrets, REDACTED, renderStack } from "../render/renderStack";
 import { readStackConfig } from "../render/stackFile";
-import { OfflineMocks } from "../render/offlineMocks";
-import { answerRegistrationsPlainly } from "../render/plainRegistrations";
 import { skipRuntimeBookkeeping } from "../render/runtimeBookkeeping";
 import { oneAtATime, renderRepoStack, ROOT, validate } from "./support/render";
 
@@ -120,31 +118,5 @@ describe("fast paths", () => {
     // Had the render reloaded config/validate, the program would have validated again in a fresh copy.
     assert.equal(require.cache[require.resolve("../config/validate")], validateModule);
     assert.equal(validate("staging", file.flat), before);
-  });
-
-  it("the SDK's own mock answers and the plain ones render the same stack", async () => {
-    const plain = await renderRepoStack("prod");
-    const file = readStackConfig(ROOT, "prod");
-    // ORCHESTRA_STACK_TRACES=1 runs the SDK as it is: its bookkeeping, and protobuf answers.
-    const asIs = await oneAtATime(async () => {
-      process.env.ORCHESTRA_STACK_TRACES = "1";
-      try {
-        return await renderStack({ dir: ROOT, stack: "prod", config: file });
-      } finally {
-        delete process.env.ORCHESTRA_STACK_TRACES;
-      }
-    });
-    assert.deepEqual(asIs.resources, plain.resources);
-    assert.deepEqual(asIs.outputs, plain.outputs);
-    assert.deepEqual(asIs.warnings, plain.warnings);
-  });
-
-  it("the plain answers are switched on by a render's set-up and off after", async () => {
-    await pulumi.runtime.setMocks(new OfflineMocks(), "ai-orchestra", "dev", false);
-    const monitor = pulumi.runtime.getMonitor() as unknown as Record<string, unknown>;
-    const restore = answerRegistrationsPlainly();
-    assert.ok(Object.hasOwn(monitor, "registerResource"));
-    restore();
-    assert.ok(!Object.hasOwn(monitor, "registerResource"), "the SDK's own method answers again");
   });
 });

@@ -150,7 +150,7 @@ async function runLifecycle(): Promise<Steps> {
 }
 
 describe("orchestra CLI (end to end)", function () {
-  this.timeout(120_000);
+  this.timeout(300_000);
 
   // The lifecycle is sequential, so it starts first and runs alongside the independent runs below.
   let lifecycle: Promise<Steps>;

@@ -45,7 +45,6 @@ else if (args[0] === "up" && process.env.STUB_HANG_FIRST_UP && !fs.existsSync(ap
 `;
 
 describe("rollout work folder and the Automation API driver (stub pulumi CLI)", function () {
-  this.timeout(20_000);
   let dir: string;
   let bin: string;
   let state: string;

@@ -25,7 +25,6 @@ const metricsOf = (requests: number, errors: number): RevisionMetrics => ({
 });
 
 describe("orchestra rollout command: report files, step summary, progress, signals", function () {
-  this.timeout(30_000);
   let dir: string;
   let cloud: StandInCloud;
   let smoke: Awaited<ReturnType<typeof serve>>;

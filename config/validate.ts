@@ -89,17 +89,6 @@ export function validateStackConfig(
   return { ok: true, config, warnings: warningsOf(config) };
 }
 
-/**
- * Kept for callers that handed over an answer computed elsewhere: validation is cheap enough to
- * repeat, so there is nothing to remember.
- */
-export function rememberValidation(
-  _stack: string,
-  _flat: Readonly<Record<string, string>>,
-  _options: ValidateOptions,
-  _result: ValidationResult,
-): void {}
-
 function parseJson(raw: string): unknown {
   try {
     return JSON.parse(raw);

@@ -1,8 +1,7 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { skipCallSites } from "./callSites";
 import { OfflineMocks } from "./offlineMocks";
-import { answerRegistrationsPlainly } from "./plainRegistrations";
-import { skipRuntimeBookkeeping } from "./runtimeBookkeeping";
 import { readProjectFile, readStackConfig } from "./stackFile";
 
 /** One resource as the program declared it. */
@@ -111,16 +110,15 @@ export async function renderStack(options: RenderOptions): Promise<RenderedStack
   pulumi.runtime.setAllConfig(config.flat, [...(config.secretKeys ?? [])]);
   forgetProgram(program);
 
-  const restoreWarn = captureWarnings(warnings);
-  // Pulumi records a stack trace with every promise it makes (several per resource) for leak reports
-  // nobody reads offline, and one per resource for source positions; formatting them was most of a
-  // render's time. Errors still carry messages. The mock monitor's answers also skip a protobuf round
-  // trip (plainRegistrations.ts). ORCHESTRA_STACK_TRACES=1 runs the SDK as it is, to debug.
+  // Pulumi records a stack trace with every promise it makes (several per resource), for leak reports
+  // nobody reads offline, and a full one per resource for source positions (callSites.ts). Errors
+  // still carry messages. ORCHESTRA_STACK_TRACES=1 runs the SDK as it is, to debug.
   const debugging = process.env.ORCHESTRA_STACK_TRACES === "1";
+  // First: it throws if the SDK has changed, before anything else is switched.
+  const restoreCallSites = debugging ? () => undefined : skipCallSites();
   const stackTraceLimit = Error.stackTraceLimit;
   if (!debugging) Error.stackTraceLimit = 0;
-  const restoreBookkeeping = debugging ? () => undefined : skipRuntimeBookkeeping();
-  const restoreAnswers = debugging ? () => undefined : answerRegistrationsPlainly();
+  const restoreWarn = captureWarnings(warnings);
   let outputs: Record<string, unknown>;
   try {
     outputs =
@@ -133,14 +131,15 @@ export async function renderStack(options: RenderOptions): Promise<RenderedStack
             deleteFirst.add(`${args.type}::${args.name}`);
           return undefined;
         });
-        return { ...(await import(program)) };
+        // require, not import(): forgetProgram clears require's cache, and the module loader keeps its own.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        return { ...require(program) };
       })) ?? {};
     // Resources nothing exported depends on (IAM bindings) may still be registering.
     await pulumi.runtime.disconnect();
   } finally {
     Error.stackTraceLimit = stackTraceLimit;
-    restoreAnswers();
-    restoreBookkeeping();
+    restoreCallSites();
     restoreWarn();
   }
 

@@ -127,7 +127,7 @@ describe("cicd ids: deciding", () => {
 });
 
 describe("orchestra cicd ids (against a fake GitHub API)", function () {
-  this.timeout(120_000);
+  this.timeout(300_000);
   let github: Awaited<ReturnType<typeof startFakeGitHubIds>>;
   let wrong: Awaited<ReturnType<typeof startFakeGitHubIds>>;
   const projects: TempProject[] = [];

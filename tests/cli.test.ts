@@ -1,7 +1,6 @@
 import { strict as assert } from "node:assert";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import {
@@ -151,7 +150,7 @@ async function runLifecycle(): Promise<Steps> {
 }
 
 describe("orchestra CLI (end to end)", function () {
-  this.timeout(120_000);
+  this.timeout(300_000);
 
   // The lifecycle is sequential, so it starts first and runs alongside the independent runs below.
   let lifecycle: Promise<Steps>;
@@ -247,31 +246,12 @@ describe("orchestra CLI (end to end)", function () {
     let configError: CliResult;
     let unknownStack: CliResult;
 
-    // The modules the prod plan's main thread loaded, written by a preload script when it exits.
-    const mainModules = path.join(os.tmpdir(), `orchestra-plan-modules-${process.pid}.json`);
-    const recorder = path.join(os.tmpdir(), `orchestra-plan-recorder-${process.pid}.js`);
-    after(() => {
-      fs.rmSync(mainModules, { force: true });
-      fs.rmSync(recorder, { force: true });
-    });
-
     before(async () => {
       const project = makeTempProject({ program: true, stacks: { dev: withSecret, prod: withSlack } });
       const broken = makeTempProject({ program: true, stacks: { prod: breakProd } });
-      fs.writeFileSync(
-        recorder,
-        `if (require("node:worker_threads").isMainThread) process.on("exit", () => require("node:fs")` +
-          `.writeFileSync(${JSON.stringify(mainModules)}, JSON.stringify(Object.keys(require.cache))));\n`,
-      );
       [dev, prodJson, configError, unknownStack] = await Promise.all([
         project.runAsync("plan", "--stack", "dev"),
-        project.runWith(
-          { env: { NODE_OPTIONS: `--require ${recorder}` } },
-          "plan",
-          "--stack",
-          "prod",
-          "--json",
-        ),
+        project.runAsync("plan", "--stack", "prod", "--json"),
         broken.runAsync("plan", "--stack", "prod"),
         project.runAsync("plan", "--stack", "nope"),
       ]);
@@ -337,12 +317,6 @@ describe("orchestra CLI (end to end)", function () {
         ["stable 90%", "canary 10%"],
       );
       assert.equal(apiTraffic[0].revision, "api-da01818a78", "stable stays on the pinned revision");
-    });
-
-    it("validates on a worker thread while the main thread loads the SDK", () => {
-      expectExit(prodJson, 0);
-      const loaded = JSON.parse(fs.readFileSync(mainModules, "utf8")) as string[];
-      assert.ok(loaded.some((k) => k.includes(`${path.sep}@pulumi${path.sep}pulumi${path.sep}`)));
     });
 
     it("never prints a secure: value, in text or JSON", () => {

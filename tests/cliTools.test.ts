@@ -53,7 +53,7 @@ const T = {
 };
 
 describe("orchestra tools (end to end)", function () {
-  this.timeout(120_000);
+  this.timeout(300_000);
 
   let github: FakeGitHub;
   const stubs = makeStubTools();

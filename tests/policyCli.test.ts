@@ -4,7 +4,7 @@ import { cleanupTempProjects, describeRun, makeTempProject, type CliResult } fro
 
 /** `orchestra plan` runs the guardrails on the offline render; `--policy` fails on a mandatory violation. */
 describe("orchestra plan guardrails", function () {
-  this.timeout(120000);
+  this.timeout(300_000);
   // Prod's worker with deletion protection off: one mandatory violation.
   const unprotect = (text: string) => {
     const out = text.replace(

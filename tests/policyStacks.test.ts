@@ -23,8 +23,6 @@ async function guard(
 }
 
 describe("guardrails over whole stacks", function () {
-  this.timeout(60000);
-
   for (const stack of listStacks(ROOT)) {
     it(`${stack}: the stack file passes every rule`, async () => {
       const file = readStackConfig(ROOT, stack);

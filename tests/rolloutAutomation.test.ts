@@ -3,6 +3,7 @@ import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { pathToFileURL } from "node:url";
 import { AutomationPulumiDriver } from "../cli/rollout/automation";
 import { WorkDir } from "../cli/rollout/workDir";
 import { CLI, REPO_ROOT } from "./support/cliHarness";
@@ -44,7 +45,6 @@ else if (args[0] === "up" && process.env.STUB_HANG_FIRST_UP && !fs.existsSync(ap
 `;
 
 describe("rollout work folder and the Automation API driver (stub pulumi CLI)", function () {
-  this.timeout(20_000);
   let dir: string;
   let bin: string;
   let state: string;
@@ -129,7 +129,7 @@ describe("rollout work folder and the Automation API driver (stub pulumi CLI)", 
         `console.log(JSON.stringify({ fn: typeof m.setCanaryPercent, mirrored: keys.filter((k) => k.startsWith(${JSON.stringify(w.path)})).length, real: keys.filter((k) => k.startsWith(${JSON.stringify(path.join(REPO_ROOT, "model"))})).length }));`;
       const r = spawnSync(
         process.execPath,
-        ["-r", path.join(REPO_ROOT, "bin", "register.js"), "-e", script],
+        ["--import", pathToFileURL(require.resolve("tsx")).href, "-e", script],
         {
           cwd: w.path,
           encoding: "utf8",

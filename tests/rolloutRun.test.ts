@@ -3,6 +3,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { pathToFileURL } from "node:url";
 import { parse } from "yaml";
 import type { RolloutFlags } from "../cli/commands/rollout";
 import type { RevisionMetrics } from "../cli/rollout/analysis";
@@ -24,7 +25,6 @@ const metricsOf = (requests: number, errors: number): RevisionMetrics => ({
 });
 
 describe("orchestra rollout command: report files, step summary, progress, signals", function () {
-  this.timeout(30_000);
   let dir: string;
   let cloud: StandInCloud;
   let smoke: Awaited<ReturnType<typeof serve>>;
@@ -182,7 +182,11 @@ describe("orchestra rollout command: report files, step summary, progress, signa
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "orchestra-rollout-child-"));
     const p = spawn(
       process.execPath,
-      ["-r", path.join(REPO_ROOT, "bin", "register.js"), path.join(__dirname, "support", "rolloutChild.ts")],
+      [
+        "--import",
+        pathToFileURL(require.resolve("tsx")).href,
+        path.join(__dirname, "support", "rolloutChild.ts"),
+      ],
       {
         cwd: dir,
         env: {

@@ -2,6 +2,7 @@ import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { pathToFileURL } from "node:url";
 import type { RenderedStack } from "../../render/renderStack";
 import { exec } from "../exec";
 import { CliError } from "../output";
@@ -45,9 +46,10 @@ function renderInChild(projectDir: string, stack: string): Promise<RenderedStack
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
+      // The CLI's own loader (see bin/orchestra.js), resolved here: the checkout may have none.
       [
-        "-r",
-        path.join(__dirname, "..", "..", "bin", "register.js"),
+        "--import",
+        pathToFileURL(require.resolve("tsx")).href,
         path.join(__dirname, "renderChild.ts"),
         projectDir,
         stack,

@@ -1,18 +1,15 @@
 import { servicePlan } from "../../model/release/servicePlan";
 import type { RenderedResource } from "../../render/renderStack";
 import { color, projectDir, table } from "../output";
+import { loadValidStack } from "../stackEditor";
 import { describeService } from "../trafficView";
-import { validateAhead } from "./validateAhead";
 
 export async function runPlan(opts: { stack: string; json?: boolean; policy?: boolean }): Promise<void> {
   const dir = projectDir();
-  // The stack file is read and validated on another thread while this one loads the Pulumi SDK (only
-  // needed to render). It is read once: the render and the guardrails take it from here.
-  const ahead = validateAhead(dir, opts.stack);
-  // Awaited below, once the SDK has loaded; an error that comes first is not an unhandled rejection.
-  ahead.catch(() => undefined);
+  // Before the Pulumi SDK loads: a missing stack or a config error is reported at once. The stack file
+  // is read once; the render and the guardrails take it from here.
+  const { config, warnings, file } = loadValidStack(dir, opts.stack);
   const { renderStack } = await import("../../render/renderStack");
-  const { config, warnings, file } = await ahead;
   const rendered = await renderStack({ dir, stack: opts.stack, config: file });
   const { checkGuardrails, describeGuardrails, enforceGuardrails } = await import("./guardrails");
   const guardrails = checkGuardrails(dir, config, rendered.resources, file);

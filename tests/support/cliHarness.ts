@@ -151,7 +151,8 @@ function cliEnv(extra: RunOptions["env"] = {}): NodeJS.ProcessEnv {
   return env;
 }
 
-const TIMEOUT_MS = 60_000;
+// Long enough for a busy machine; a test file running many at once sets its own, longer timeout.
+const TIMEOUT_MS = 180_000;
 
 export function runCli(cwd: string, args: readonly string[]): CliResult {
   const r = spawnSync(process.execPath, [CLI, ...args], {

@@ -254,7 +254,8 @@ describe("the program with a bad config", () => {
     pulumi.runtime.setAllConfig(baseConfig({ memroy: "1Gi" }));
     delete require.cache[path.join(ROOT, "index.ts")];
     await assert.rejects(
-      () => import(path.join(ROOT, "index.ts")),
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program, loaded afresh
+      async () => require(path.join(ROOT, "index.ts")),
       (err: Error) =>
         pulumi.RunError.isInstance(err) &&
         /services\.api\.memroy/.test(err.message) &&

@@ -3,7 +3,6 @@ import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { pathToFileURL } from "node:url";
 import { AutomationPulumiDriver } from "../cli/rollout/automation";
 import { WorkDir } from "../cli/rollout/workDir";
 import { CLI, REPO_ROOT } from "./support/cliHarness";
@@ -127,14 +126,10 @@ describe("rollout work folder and the Automation API driver (stub pulumi CLI)", 
         `const m = require(${JSON.stringify(path.join(w.path, "model", "canary", "lifecycle"))});` +
         `const keys = Object.keys(require.cache);` +
         `console.log(JSON.stringify({ fn: typeof m.setCanaryPercent, mirrored: keys.filter((k) => k.startsWith(${JSON.stringify(w.path)})).length, real: keys.filter((k) => k.startsWith(${JSON.stringify(path.join(REPO_ROOT, "model"))})).length }));`;
-      const r = spawnSync(
-        process.execPath,
-        ["--import", pathToFileURL(require.resolve("tsx")).href, "-e", script],
-        {
-          cwd: w.path,
-          encoding: "utf8",
-        },
-      );
+      const r = spawnSync(process.execPath, ["--require", require.resolve("tsx/cjs"), "-e", script], {
+        cwd: w.path,
+        encoding: "utf8",
+      });
       assert.equal(r.status, 0, r.stderr);
       const seen = JSON.parse(r.stdout) as { fn: string; mirrored: number; real: number };
       assert.equal(seen.fn, "function");

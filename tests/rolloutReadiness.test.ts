@@ -1,5 +1,6 @@
 import * as assert from "node:assert/strict";
 import { checkReadiness, endpointOf, smokeTargets, type ServiceEndpoint } from "../cli/rollout/readiness";
+import { renderRepoStack } from "./support/render";
 
 const region = (ready: string, canaryPercent: number, canaryUrl = "https://canary---api-a.run.app") => ({
   canaryUrl,
@@ -84,7 +85,6 @@ describe("rollout readiness from serviceEndpoints", () => {
 
 describe("rollout readiness against the program's own outputs", () => {
   it("reads prod's rendered serviceEndpoints: both regions checked, smoke requests through the balancer", async () => {
-    const { renderRepoStack } = await import("./support/render");
     const outputs = (await renderRepoStack("prod")).outputs;
     const ep = endpointOf(outputs, "api");
     const ready = checkReadiness(ep, 10);

@@ -3,7 +3,6 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { pathToFileURL } from "node:url";
 import { parse } from "yaml";
 import type { RolloutFlags } from "../cli/commands/rollout";
 import type { RevisionMetrics } from "../cli/rollout/analysis";
@@ -182,11 +181,7 @@ describe("orchestra rollout command: report files, step summary, progress, signa
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "orchestra-rollout-child-"));
     const p = spawn(
       process.execPath,
-      [
-        "--import",
-        pathToFileURL(require.resolve("tsx")).href,
-        path.join(__dirname, "support", "rolloutChild.ts"),
-      ],
+      ["--require", require.resolve("tsx/cjs"), path.join(__dirname, "support", "rolloutChild.ts")],
       {
         cwd: dir,
         env: {

@@ -1,6 +1,7 @@
 import { Option, type Command } from "@commander-js/extra-typings";
 import { DEFAULT_WARN_DAYS, PURPOSES } from "../github/token";
 import { jsonOption, wholeNumber } from "./options";
+import * as github from "../github/actions";
 
 export function registerAuth(program: Command): void {
   const auth = program
@@ -35,7 +36,7 @@ export function registerAuth(program: Command): void {
         "X-Accepted-GitHub-Permissions names what is missing. Exit 1 when the token cannot do what was asked,\n" +
         "has expired, or the API cannot be asked (401, rate limit, network).\n\nExample:\n  orchestra auth check --for workflows",
     )
-    .action(async (opts) => (await import("../github/actions")).authCheck(opts));
+    .action(async (opts) => github.authCheck(opts));
 
   auth
     .command("login")
@@ -47,10 +48,10 @@ export function registerAuth(program: Command): void {
         "Where there is no keyring (e.g. no D-Bus secret service), nothing is stored, exit 1, and the way to keep\n" +
         "it as a Pulumi secret is explained. A token is never written to a plain file.",
     )
-    .action(async () => (await import("../github/actions")).authLogin());
+    .action(async () => github.authLogin());
 
   auth
     .command("logout")
     .description("Remove the GitHub token from the OS keyring")
-    .action(async () => (await import("../github/actions")).authLogout());
+    .action(async () => github.authLogout());
 }

@@ -1,8 +1,8 @@
 import type { Command } from "@commander-js/extra-typings";
 import { jsonOption, percent, requiredStackOption, stackOption } from "./options";
+import * as actions from "../canary/actions";
 
 /** Loaded on use: the lifecycle rules pull in config validation, which --help and other commands never need. */
-const actions = () => import("../canary/actions");
 
 /** Shown in --help without loading the lifecycle; a test keeps it equal to DEFAULT_CANARY_PERCENT. */
 export const HELP_DEFAULT_PERCENT = 10;
@@ -30,7 +30,7 @@ export function registerCanary(program: Command): void {
       percent,
     )
     .addOption(editedStack())
-    .action(async (service, opts) => (await actions()).start(service, opts));
+    .action(async (service, opts) => actions.start(service, opts));
 
   canary
     .command("set")
@@ -38,21 +38,21 @@ export function registerCanary(program: Command): void {
     .argument("<percent>", "", percent)
     .description("Move the canary to a new share of traffic (no new revision)")
     .addOption(editedStack())
-    .action(async (service, p, opts) => (await actions()).set(service, p, opts));
+    .action(async (service, p, opts) => actions.set(service, p, opts));
 
   canary
     .command("promote")
     .argument("<service>")
     .description("Make the canary the stable release at 100% (no new revision)")
     .addOption(editedStack())
-    .action(async (service, opts) => (await actions()).promote(service, opts));
+    .action(async (service, opts) => actions.promote(service, opts));
 
   canary
     .command("rollback")
     .argument("<service>")
     .description("Send 100% back to stable; the canary stays reachable at its tag URL with 0%")
     .addOption(editedStack())
-    .action(async (service, opts) => (await actions()).rollback(service, opts));
+    .action(async (service, opts) => actions.rollback(service, opts));
 
   canary
     .command("status")
@@ -63,5 +63,5 @@ export function registerCanary(program: Command): void {
       "also read what each region serves from the deployed stack (`pulumi stack output`); a region that disagrees with the others is an error",
     )
     .addOption(jsonOption())
-    .action(async (opts) => (await actions()).status(opts));
+    .action(async (opts) => actions.status(opts));
 }

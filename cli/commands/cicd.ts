@@ -1,5 +1,6 @@
 import type { Command } from "@commander-js/extra-typings";
 import { jsonOption, requiredStackOption } from "./options";
+import * as cicdIdsCommand from "../github/cicdIdsCommand";
 
 export function registerCicd(program: Command): void {
   const cicd = program.command("cicd").description('Keyless CI/CD settings of the stacks (README, "CI/CD")');
@@ -20,5 +21,5 @@ export function registerCicd(program: Command): void {
         "is not set (unless --write wrote it), a name is not found, or the API cannot be asked.\n\n" +
         "Example:\n  orchestra cicd ids --stack prod --write",
     )
-    .action(async (opts) => (await import("../github/cicdIdsCommand")).cicdIds(opts));
+    .action(async (opts) => cicdIdsCommand.cicdIds(opts));
 }

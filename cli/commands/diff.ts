@@ -1,5 +1,6 @@
 import type { Command } from "@commander-js/extra-typings";
 import { jsonOption, requiredStackOption } from "./options";
+import * as diff from "../diff/run";
 
 export function registerDiff(program: Command): void {
   program
@@ -21,5 +22,5 @@ export function registerDiff(program: Command): void {
         "Exit 0 whether or not anything changed.\n\nExamples:\n  orchestra diff --stack prod\n" +
         "  orchestra diff --stack prod --base origin/main --markdown > comment.md",
     )
-    .action(async (opts) => (await import("../diff/run")).runDiff(opts));
+    .action(async (opts) => diff.runDiff(opts));
 }

@@ -1,5 +1,6 @@
 import type { Command } from "@commander-js/extra-typings";
 import { jsonOption } from "./options";
+import * as doctor from "../doctor/run";
 
 export function registerDoctor(program: Command): void {
   program
@@ -13,5 +14,5 @@ export function registerDoctor(program: Command): void {
       "\nEach check is ok, warn or fail, with the fix. Exit 1 when a required check fails: Node.js too old or a\n" +
         "stack file invalid. The Pulumi CLI, its login and gcloud credentials are only required by preview and up.",
     )
-    .action(async (opts) => (await import("../doctor/run")).runDoctor(opts));
+    .action(async (opts) => doctor.runDoctor(opts));
 }

@@ -1,5 +1,6 @@
 import type { Command } from "@commander-js/extra-typings";
 import { jsonOption, wholeNumber } from "./options";
+import * as history from "../history/show";
 
 export function registerHistory(program: Command): void {
   program
@@ -12,5 +13,5 @@ export function registerHistory(program: Command): void {
       "\nKept in $ORCHESTRA_STATE_DIR, else $XDG_STATE_HOME/orchestra (default ~/.local/state/orchestra) on Linux,\n" +
         "~/Library/Logs/orchestra on macOS, %LOCALAPPDATA%\\orchestra\\Log on Windows; the last 1000 commands.",
     )
-    .action(async (opts) => (await import("../history/show")).showHistory(opts));
+    .action(async (opts) => history.showHistory(opts));
 }

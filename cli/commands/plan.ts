@@ -1,5 +1,6 @@
 import type { Command } from "@commander-js/extra-typings";
 import { jsonOption, requiredStackOption } from "./options";
+import * as plan from "../plan/run";
 
 export function registerPlan(program: Command): void {
   program
@@ -13,5 +14,5 @@ export function registerPlan(program: Command): void {
       "\nRuns the real program in-process against Pulumi's mocks. Computed values (URLs, emails) are offline\n" +
         "stand-ins; secure: values are never decrypted and secret inputs print as [secret].\n\nExample:\n  orchestra plan --stack prod",
     )
-    .action(async (opts) => (await import("../plan/run")).runPlan(opts));
+    .action(async (opts) => plan.runPlan(opts));
 }

@@ -1,5 +1,6 @@
 import type { Command } from "@commander-js/extra-typings";
 import { requiredStackOption } from "./options";
+import * as pulumiRun from "../pulumi/run";
 
 export function registerPreview(program: Command): void {
   program
@@ -11,5 +12,5 @@ export function registerPreview(program: Command): void {
       "after",
       "\nExit code: pulumi's own.\n\nExample:\n  orchestra preview --stack prod -- --diff",
     )
-    .action(async (extra, opts) => (await import("../pulumi/run")).checkedRun("preview", opts, extra));
+    .action(async (extra, opts) => pulumiRun.checkedRun("preview", opts, extra));
 }

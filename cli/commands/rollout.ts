@@ -1,9 +1,9 @@
 import type { Command } from "@commander-js/extra-typings";
 import { DEFAULT_MAX_INTERVALS } from "../rollout/steps";
 import { duration, parsed, positiveNumber, requiredStackOption, steps } from "./options";
+import * as run from "../rollout/run";
 
 /** Loaded on use: the rollout pulls in the Automation API and Cloud Monitoring clients. */
-const run = () => import("../rollout/run");
 
 /** Every option parsed on the command line, so a bad value is a usage error before the rollout starts. */
 function defineRollout(program: Command) {
@@ -69,5 +69,5 @@ function defineRollout(program: Command) {
 export type RolloutFlags = ReturnType<ReturnType<typeof defineRollout>["opts"]>;
 
 export function registerRollout(program: Command): void {
-  defineRollout(program).action(async (service, opts) => (await run()).rollout(service, opts));
+  defineRollout(program).action(async (service, opts) => run.rollout(service, opts));
 }

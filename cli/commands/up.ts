@@ -1,5 +1,6 @@
 import type { Command } from "@commander-js/extra-typings";
 import { requiredStackOption } from "./options";
+import * as pulumiRun from "../pulumi/run";
 
 export function registerUp(program: Command): void {
   program
@@ -14,5 +15,5 @@ export function registerUp(program: Command): void {
       "\nA prod stack (environment: prod) is refused from a dirty tree or another branch than the default one\n" +
         "unless --allow-dirty / --allow-branch say so. Exit code: pulumi's own, 1 when refused.\n\nExample:\n  orchestra up --stack prod -- --yes",
     )
-    .action(async (extra, opts) => (await import("../pulumi/run")).checkedRun("up", opts, extra));
+    .action(async (extra, opts) => pulumiRun.checkedRun("up", opts, extra));
 }

@@ -2,7 +2,6 @@ import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { pathToFileURL } from "node:url";
 import type { RenderedStack } from "../../render/renderStack";
 import { exec } from "../exec";
 import { CliError } from "../output";
@@ -47,13 +46,7 @@ function renderInChild(projectDir: string, stack: string): Promise<RenderedStack
     const child = spawn(
       process.execPath,
       // The CLI's own loader (see bin/orchestra.js), resolved here: the checkout may have none.
-      [
-        "--import",
-        pathToFileURL(require.resolve("tsx")).href,
-        path.join(__dirname, "renderChild.ts"),
-        projectDir,
-        stack,
-      ],
+      ["--require", require.resolve("tsx/cjs"), path.join(__dirname, "renderChild.ts"), projectDir, stack],
       {
         cwd: projectDir,
         stdio: ["ignore", "pipe", "pipe"],

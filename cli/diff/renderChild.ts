@@ -1,7 +1,7 @@
 /**
  * Child process entry: renders one stack of one checkout and prints the RenderedStack as JSON on stdout.
  * The Pulumi runtime is global to a process, so a second render (another ref's program) needs its own.
- * Usage: node --import tsx renderChild.ts <project dir> <stack>
+ * Usage: node --require tsx/cjs renderChild.ts <project dir> <stack>
  */
 import { renderStack } from "../../render/renderStack";
 

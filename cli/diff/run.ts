@@ -31,7 +31,8 @@ export async function runDiff(opts: DiffOptions): Promise<void> {
   // The base renders in a child process while this one renders the working tree.
   const atBase = renderAtCommit(repo, projectRel, opts.stack, commit, nodeModules);
   atBase.catch(() => undefined);
-  const { renderStack } = await import("../../render/renderStack");
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use: it brings in the Pulumi SDK
+  const { renderStack } = require("../../render/renderStack") as typeof import("../../render/renderStack");
   let now;
   try {
     now = await renderStack({ dir, stack: opts.stack });

@@ -3,15 +3,16 @@ import type { RenderedResource } from "../../render/renderStack";
 import { color, projectDir, table } from "../output";
 import { loadValidStack } from "../stackEditor";
 import { describeService } from "../trafficView";
+import { checkGuardrails, describeGuardrails, enforceGuardrails } from "./guardrails";
 
 export async function runPlan(opts: { stack: string; json?: boolean; policy?: boolean }): Promise<void> {
   const dir = projectDir();
   // Before the Pulumi SDK loads: a missing stack or a config error is reported at once. The stack file
   // is read once; the render and the guardrails take it from here.
   const { config, warnings, file } = loadValidStack(dir, opts.stack);
-  const { renderStack } = await import("../../render/renderStack");
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use: it brings in the Pulumi SDK
+  const { renderStack } = require("../../render/renderStack") as typeof import("../../render/renderStack");
   const rendered = await renderStack({ dir, stack: opts.stack, config: file });
-  const { checkGuardrails, describeGuardrails, enforceGuardrails } = await import("./guardrails");
   const guardrails = checkGuardrails(dir, config, rendered.resources, file);
   if (opts.json) {
     const { violations, skipped } = guardrails;

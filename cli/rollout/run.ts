@@ -73,8 +73,13 @@ export function processRuntime(): RolloutRuntime {
   return {
     dir: projectDir(),
     cwd: process.cwd(),
-    pulumi: async () => new (await import("./automation")).AutomationPulumiDriver(),
-    metrics: async (project) => new (await import("./cloudMonitoring")).CloudMonitoringSource(project),
+    // Loaded on use, so that tests and dry runs never load the Automation API or the Monitoring client.
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    pulumi: async () =>
+      new (require("./automation") as typeof import("./automation")).AutomationPulumiDriver(),
+    metrics: async (project) =>
+      new (require("./cloudMonitoring") as typeof import("./cloudMonitoring")).CloudMonitoringSource(project),
+    /* eslint-enable @typescript-eslint/no-require-imports */
     clock: systemClock,
     smoke: (url, headers) => smokeCheck(url, headers),
     stdout: process.stdout,

@@ -1,10 +1,9 @@
 import { strict as assert } from "node:assert";
-import { execFile } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { promisify } from "node:util";
+import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { parse } from "yaml";
+import { buildProgram } from "../cli/main";
 import { servicePlan } from "../model/release/servicePlan";
 import { formatIssues } from "../config/errors";
 import { readStackConfig } from "../render/stackFile";
@@ -157,37 +156,17 @@ function orchestraLines(): CommandLine[] {
   return found;
 }
 
-const run = promisify(execFile);
-const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "orchestra-docs-help-"));
-const helps = new Map<string, Promise<string>>();
-// Two processes at a time: the machines running the tests have few cores.
-let running = 0;
-const waiting: (() => void)[] = [];
-async function limited<T>(work: () => Promise<T>): Promise<T> {
-  if (running >= 2) await new Promise<void>((resolve) => waiting.push(resolve));
-  running++;
-  try {
-    return await work();
-  } finally {
-    running--;
-    waiting.shift()?.();
-  }
-}
+const program = buildProgram();
 
-/** `orchestra <path> --help`, once per command path. */
-function helpOf(commandPath: readonly string[]): Promise<string> {
-  const key = commandPath.join(" ");
-  let help = helps.get(key);
-  if (!help) {
-    help = limited(() =>
-      run(process.execPath, [path.join(ROOT, "bin", "orchestra.js"), ...commandPath, "--help"], {
-        cwd: ROOT,
-        env: { ...process.env, NO_COLOR: "1", ORCHESTRA_STATE_DIR: stateDir, ORCHESTRA_NO_SUGGESTIONS: "1" },
-      }),
-    ).then((r) => r.stdout);
-    helps.set(key, help);
+/** `orchestra <path> --help`, as the CLI's own command tree prints it (no process per command). */
+async function helpOf(commandPath: readonly string[]): Promise<string> {
+  let command: CommandUnknownOpts = program;
+  for (const name of commandPath) {
+    const sub = command.commands.find((c) => c.name() === name);
+    assert.ok(sub, `orchestra ${commandPath.join(" ")}: no such command`);
+    command = sub;
   }
-  return help;
+  return command.helpInformation();
 }
 
 /** The subcommands a help text lists under "Commands:" (without `help`). */
@@ -201,8 +180,6 @@ const lists = (help: string, option: string) =>
   new RegExp(`(^|[\\s,])${option.replace(/[-]/g, "\\-")}(?=[\\s,=<\\[]|$)`, "m").test(help);
 
 describe("docs command lines", function () {
-  after(() => fs.rmSync(stateDir, { recursive: true, force: true }));
-
   it("every `orchestra` command line in a sh block names a real command and real options", async () => {
     const lines = orchestraLines();
     assert.ok(lines.length > 20, `found ${lines.length} orchestra command lines`);

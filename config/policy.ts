@@ -8,7 +8,7 @@ const level = z.enum(LEVELS, {
 });
 
 /**
- * `ai-orchestra:policy`: how strictly the guardrails apply to this stack (README, Guardrails). Prod and
+ * `ai-orchestra:policy`: how strictly the guardrails apply to this stack (docs/guardrails.md). Prod and
  * staging fail on a violation, dev reports only; in prod a canary above 80% should be promoted instead
  * (the steps are 5, 20, 50, 80).
  */

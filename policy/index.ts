@@ -4,6 +4,6 @@ import { loadPackContext } from "./packContext";
 
 // `pulumi preview --policy-pack policy` runs this pack; `orchestra plan` runs the same rules offline.
 new PolicyPack("ai-orchestra-guardrails", {
-  description: "AI Orchestra's guardrails for Cloud Run, monitoring and CI/CD (README, Guardrails).",
+  description: "AI Orchestra's guardrails for Cloud Run, monitoring and CI/CD (docs/guardrails.md).",
   policies: buildPolicies(() => loadPackContext()),
 });

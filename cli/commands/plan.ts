@@ -8,7 +8,7 @@ export function registerPlan(program: Command): void {
     .description("Render a stack offline (no Pulumi CLI, no cloud credentials) and print what it declares")
     .addOption(requiredStackOption("stack to render (Pulumi.<name>.yaml)"))
     .addOption(jsonOption("{stack, resources: [{type, name, parent, inputs}], violations}"))
-    .option("--policy", "exit 1 on a mandatory guardrail violation (README, Guardrails)")
+    .option("--policy", "exit 1 on a mandatory guardrail violation (docs/guardrails.md)")
     .addHelpText(
       "after",
       "\nRuns the real program in-process against Pulumi's mocks. Computed values (URLs, emails) are offline\n" +

@@ -62,7 +62,7 @@ export function planIds(cicd: unknown): IdPlan {
   if (!isObj(cicd) || !isObj(cicd.github))
     throw new IdConfigError(
       `This stack has no \`${AT}.github\` block, so it declares no GitHub ids.\n` +
-        `Fix: add \`${AT}: {github: {owner: ORG, infraRepository: {name: REPO}}}\` (README, "CI/CD").`,
+        `Fix: add \`${AT}: {github: {owner: ORG, infraRepository: {name: REPO}}}\` (docs/cicd.md).`,
     );
   const github = cicd.github;
   const owner = name(github.owner, "github.owner");

@@ -37,6 +37,6 @@ export function enforceGuardrails(stack: string, report: PolicyReport): void {
   const mandatory = report.violations.filter((v) => v.level === "mandatory").length;
   if (mandatory > 0)
     throw new CliError(
-      `${mandatory} mandatory guardrail violation${mandatory === 1 ? "" : "s"} in stack ${stack}; each is listed with its fix (README, Guardrails).`,
+      `${mandatory} mandatory guardrail violation${mandatory === 1 ? "" : "s"} in stack ${stack}; each is listed with its fix (docs/guardrails.md).`,
     );
 }

@@ -11,7 +11,7 @@ export const noServiceAccountKeys: ResourceRule = {
     return [
       {
         message: `declares a service-account key (${r.name}): a long-lived credential that can leak.`,
-        fix: "remove it; authenticate with Workload Identity Federation (README, CI/CD) or the runtime service account.",
+        fix: "remove it; authenticate with Workload Identity Federation (docs/cicd.md) or the runtime service account.",
       },
     ];
   },

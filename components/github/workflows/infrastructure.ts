@@ -101,7 +101,7 @@ export function pullRequestWorkflow(input: InfraWorkflowInput): Workflow {
         pulumiStep(stack.name, "preview", "${{ github.token }}", {
           "comment-on-pr": true,
           "github-token": "${{ github.token }}",
-          // The guardrails (README, Guardrails): a mandatory violation fails the preview.
+          // The guardrails (docs/guardrails.md): a mandatory violation fails the preview.
           policyPacks: "policy",
         }),
       ],

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --json] [-- --quick] [-- --sizes] [-- --skip-tests]`: the two speed targets.
+ * `npm run bench [-- --json] [-- --quick] [-- --sizes] [-- --skip-tests] [-- --write-docs]`: the two speed targets.
  *
  *  (a) cold `orchestra plan --stack prod` against the floor: a bare Node process that loads the same
  *      Pulumi modules the plan loaded (recorded from a plan run), as a ratio (target: at most 2x);
@@ -110,6 +110,7 @@ function main(argv: string[]): void {
   const quick = argv.includes("--quick");
   const skipTests = argv.includes("--skip-tests");
   const withSizes = argv.includes("--sizes");
+  const writeDocs = argv.includes("--write-docs");
   const runs = quick ? { plan: 3, sizes: 2, tests: 1 } : { plan: 7, sizes: 3, tests: 3 };
   const log = (msg: string) => {
     if (!json) process.stderr.write(`${msg}\n`);
@@ -217,6 +218,22 @@ function main(argv: string[]): void {
       : []),
   ];
   process.stdout.write(`${lines.join("\n")}\n`);
+  if (writeDocs) writeLatestNumbers(lines, quick);
+}
+
+/** Puts this run's report between the markers of docs/performance.md, so the docs' numbers are measured ones. */
+function writeLatestNumbers(lines: readonly string[], quick: boolean): void {
+  const file = path.join(ROOT, "docs", "performance.md");
+  const text = fs.readFileSync(file, "utf8");
+  const begin = "<!-- bench:begin -->";
+  const end = "<!-- bench:end -->";
+  const from = text.indexOf(begin);
+  const to = text.indexOf(end);
+  if (from < 0 || to < from) throw new Error(`${file} has no ${begin} ... ${end} section to write into`);
+  const run = `\`npm run bench${quick ? " -- --quick" : ""}\`, ${new Date().toISOString().slice(0, 10)}`;
+  const block = [begin, "", `${run}:`, "", "```text", ...lines, "```", "", end].join("\n");
+  fs.writeFileSync(file, text.slice(0, from) + block + text.slice(to + end.length));
+  process.stderr.write(`wrote the numbers into ${path.relative(ROOT, file)}\n`);
 }
 
 if (require.main === module) main(process.argv.slice(2));

@@ -3,7 +3,7 @@ import { jsonOption, requiredStackOption } from "./options";
 import * as cicdIdsCommand from "../github/cicdIdsCommand";
 
 export function registerCicd(program: Command): void {
-  const cicd = program.command("cicd").description('Keyless CI/CD settings of the stacks (docs/cicd.md)');
+  const cicd = program.command("cicd").description("Keyless CI/CD settings of the stacks (docs/cicd.md)");
 
   cicd
     .command("ids")

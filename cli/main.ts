@@ -25,7 +25,7 @@ const NO_SUGGESTION = new Set(["history", "completion"]);
 export function buildProgram(): Command {
   const program = new Command("orchestra")
     .description(
-      "AI Orchestra's delivery tool: environment checks, GitHub auth, offline plans and diffs, canary control\n" +
+      "AI Orchestra's delivery tool: environment checks, GitHub auth, offline plans and diffs, canary control " +
         "and pulumi preview/up for the Pulumi stacks in this repository",
     )
     .version(version)

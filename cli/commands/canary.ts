@@ -2,8 +2,6 @@ import type { Command } from "@commander-js/extra-typings";
 import { jsonOption, percent, requiredStackOption, stackOption } from "./options";
 import * as actions from "../canary/actions";
 
-/** Loaded on use: the lifecycle rules pull in config validation, which --help and other commands never need. */
-
 /** Shown in --help without loading the lifecycle; a test keeps it equal to DEFAULT_CANARY_PERCENT. */
 export const HELP_DEFAULT_PERCENT = 10;
 

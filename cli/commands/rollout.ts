@@ -3,8 +3,6 @@ import { DEFAULT_MAX_INTERVALS } from "../rollout/steps";
 import { duration, parsed, positiveNumber, requiredStackOption, steps } from "./options";
 import * as run from "../rollout/run";
 
-/** Loaded on use: the rollout pulls in the Automation API and Cloud Monitoring clients. */
-
 /** Every option parsed on the command line, so a bad value is a usage error before the rollout starts. */
 function defineRollout(program: Command) {
   return program

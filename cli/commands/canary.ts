@@ -1,9 +1,7 @@
 import type { Command } from "@commander-js/extra-typings";
 import { jsonOption, percent, requiredStackOption, stackOption } from "./options";
 import * as actions from "../canary/actions";
-
-/** Shown in --help without loading the lifecycle; a test keeps it equal to DEFAULT_CANARY_PERCENT. */
-export const HELP_DEFAULT_PERCENT = 10;
+import { DEFAULT_CANARY_PERCENT } from "../../model/canary/lifecycle";
 
 const editedStack = () => requiredStackOption("stack whose Pulumi.<name>.yaml to edit");
 
@@ -24,7 +22,7 @@ export function registerCanary(program: Command): void {
     .requiredOption("--image <ref>", "the new release, REPOSITORY@sha256:DIGEST")
     .option(
       "--percent <n>",
-      `share of traffic for the canary, 0 for a dark launch (default ${HELP_DEFAULT_PERCENT})`,
+      `share of traffic for the canary, 0 for a dark launch (default ${DEFAULT_CANARY_PERCENT})`,
       percent,
     )
     .addOption(editedStack())

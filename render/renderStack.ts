@@ -159,8 +159,7 @@ export async function renderStack(options: RenderOptions): Promise<RenderedStack
 
 /**
  * Drops the program's entry point from the require cache, so each render runs it afresh. The modules it
- * imports stay loaded: they are pure, and `orchestra plan` has already loaded and used most of them
- * (the config validation it ran is remembered there, so the program's own call is answered at once).
+ * imports stay loaded: they are pure, and `orchestra plan` has already loaded most of them.
  */
 function forgetProgram(program: string): void {
   delete require.cache[require.resolve(program)];

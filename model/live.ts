@@ -136,3 +136,39 @@ export function failedLatestRevision(state: LiveRegionState): LiveRevision | und
   const latest = state.revisions.find((r) => r.name === state.latestCreatedRevision);
   return latest?.failed ? latest : undefined;
 }
+
+/** Where a revision is ready, and why it is not elsewhere: the proof a staged canary needs to get traffic. */
+export interface RevisionReadiness {
+  readonly revision: string;
+  /** Regions whose Cloud Run reports the revision ready. */
+  readonly readyIn: readonly string[];
+  /** One line per other region: failed (will never serve), not ready yet, absent, or not read. */
+  readonly problems: readonly string[];
+}
+
+export function revisionReadiness(revision: string, reads: readonly LiveRegionRead[]): RevisionReadiness {
+  const readyIn: string[] = [];
+  const problems: string[] = [];
+  for (const read of reads) {
+    if (!read.ok) {
+      problems.push(`${read.region}: not read (${read.failure.reason}). ${read.failure.fix}`);
+      continue;
+    }
+    const state = read.state;
+    const found = state.exists ? state.revisions.find((r) => r.name === revision) : undefined;
+    if (!state.exists) problems.push(`${read.region}: the service does not exist there.`);
+    else if (!found)
+      problems.push(`${read.region}: revision ${revision} does not exist yet (run \`pulumi up\`).`);
+    else if (found.failed)
+      problems.push(
+        `${read.region}: revision ${revision} failed and will never serve` +
+          `${found.message ? `: ${found.message}` : found.reason ? ` (${found.reason})` : ""}.`,
+      );
+    else if (found.ready !== true)
+      problems.push(
+        `${read.region}: revision ${revision} is not ready yet${found.reason ? ` (${found.reason})` : ""}.`,
+      );
+    else readyIn.push(read.region);
+  }
+  return { revision, readyIn, problems };
+}

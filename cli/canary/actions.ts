@@ -2,6 +2,7 @@ import type { Edit } from "../../model/canary/edits";
 import {
   DEFAULT_CANARY_PERCENT,
   promoteCanary,
+  type ReadyRevision,
   rollbackCanary,
   setCanaryPercent,
   startCanary,
@@ -14,6 +15,8 @@ import { CliError, color, projectDir } from "../output";
 import { editStack, loadValidStack } from "../stackEditor";
 import { describeService, splitLine } from "../trafficView";
 import { readLiveRegions, type LiveRead } from "./liveRegions";
+import { readRevisionReadiness } from "../live/readiness";
+import { attemptId } from "../../model/release/revisionName";
 
 /** Runs one lifecycle operation against a stack file and reports the resulting split. */
 export function run(
@@ -39,14 +42,43 @@ export function run(
 /** `percent` as commander parsed it (cli/commands/options.ts): a whole number from 0 to 100. */
 export function start(service: string, opts: { image: string; percent?: number; stack: string }): void {
   const percent = opts.percent ?? DEFAULT_CANARY_PERCENT;
-  run(opts.stack, service, `canary of ${service} started at ${percent}%`, (c) =>
-    startCanary(c, service, opts.image, percent),
+  run(
+    opts.stack,
+    service,
+    `canary of ${service} staged; it takes ${percent}% once \`orchestra canary set\` finds it ready`,
+    (c) => startCanary(c, service, opts.image, { percent, attempt: attemptId(Date.now()) }),
   );
 }
 
-export function set(service: string, percent: number, opts: { stack: string }): void {
+/**
+ * Moves the canary. A staged one enters the traffic list here, so its revision's readiness is read from
+ * Cloud Run first, in every region; nothing is written unless it is ready everywhere.
+ */
+export async function set(service: string, percent: number, opts: { stack: string }): Promise<void> {
+  const { config } = loadValidStack(projectDir(), opts.stack);
+  const svc = config.services.find((s) => s.name === service);
+  let ready: ReadyRevision | undefined;
+  if (svc?.canary?.phase === "staged") {
+    process.stderr.write(
+      `Reading the readiness of ${svc.canary.revision} from Cloud Run in ${svc.regions.join(", ")}...\n`,
+    );
+    const readiness = await readRevisionReadiness({
+      project: config.project,
+      service,
+      revision: svc.canary.revision,
+      regions: svc.regions,
+    });
+    if (readiness.problems.length > 0) {
+      throw new CliError(
+        `The canary revision ${svc.canary.revision} is not ready everywhere, so the stack file was not changed:\n` +
+          readiness.problems.map((p) => `  ${p}`).join("\n") +
+          `\nA revision that failed never recovers: \`orchestra canary rollback ${service} --stack ${opts.stack}\`, then start a fixed image.`,
+      );
+    }
+    ready = readiness;
+  }
   run(opts.stack, service, `canary of ${service} set to ${percent}%`, (c) =>
-    setCanaryPercent(c, service, percent),
+    setCanaryPercent(c, service, percent, ready),
   );
 }
 

@@ -1,5 +1,6 @@
 import { promoteCanary, rollbackCanary, setCanaryPercent, startCanary } from "../../model/canary/lifecycle";
 import type { Edit } from "../../model/canary/edits";
+import { attemptId } from "../../model/release/revisionName";
 import type { StackConfig } from "../../model/types";
 import { editStack, loadValidStack } from "../stackEditor";
 import {
@@ -102,16 +103,15 @@ class Interrupted extends Error {}
 const signalsSettle = () => new Promise((resolve) => setTimeout(resolve, 50));
 
 /** The edits that put `image` in place as a canary at 0%: none when it already is the running canary. */
-function prepareEdits(config: StackConfig, service: string, image: string): Edit[] {
+function prepareEdits(config: StackConfig, service: string, image: string, attempt: string): Edit[] {
   const cur = serviceOf(config, service)?.canary;
-  if (cur && !cur.rolledBack) {
+  if (cur && cur.phase !== "rolled-back") {
     if (cur.image === image) return [];
     throw new Error(
       `Service "${service}" already has a canary (${cur.image}); promote or roll it back before rolling out ${image}.`,
     );
   }
-  if (cur?.rolledBack && cur.image === image) return setCanaryPercent(config, service, 0);
-  return startCanary(config, service, image, 0);
+  return startCanary(config, service, image, { percent: 0, attempt });
 }
 
 /**
@@ -132,9 +132,10 @@ export async function runRollout(o: RolloutOptions, deps: RolloutDeps): Promise<
     const previous = readState(o.dir, o.stack, o.service);
     if (o.resume) {
       if (!previous) {
-        const hint = existing?.rolledBack
-          ? ` The stack file holds a rollback of ${o.service}; if it was not applied, run \`pulumi up -s ${o.stack}\`.`
-          : "";
+        const hint =
+          existing?.phase === "rolled-back"
+            ? ` The stack file holds a rollback of ${o.service}; if it was not applied, run \`pulumi up -s ${o.stack}\`.`
+            : "";
         throw new Error(
           `Nothing to resume: no rollout of ${o.service} on ${o.stack} was interrupted.${hint}`,
         );
@@ -160,7 +161,9 @@ export async function runRollout(o: RolloutOptions, deps: RolloutDeps): Promise<
     const ws = work;
     if (state.lastVerified < 0) {
       // Prepared in the work folder only: the project's file takes it with the first verified step.
-      const prepared = editStack(ws.path, o.stack, (c) => prepareEdits(c, o.service, state.image));
+      const prepared = editStack(ws.path, o.stack, (c) =>
+        prepareEdits(c, o.service, state.image, attemptId(deps.clock.now())),
+      );
       if (prepared.changed) log(`Canary ${state.image} prepared for ${o.service} on ${o.stack}.`);
     }
     if (!o.resume) writeState(o.dir, state);

@@ -75,7 +75,8 @@ const service = (props: Record<string, unknown>) => ({
   name: "api-service",
   props: {
     name: "api",
-    template: { scaling: { minInstanceCount: 1 }, containers: [{ image: "x:latest" }] },
+    scaling: { minInstanceCount: 1 },
+    template: { containers: [{ image: "x:latest" }] },
     ...props,
   },
 });

@@ -12,7 +12,7 @@ import { regionAgreement, type RegionAgreement } from "../../model/canary/region
 import type { StackConfig } from "../../model/types";
 import { listStacks, StackFileError } from "../../render/stackFile";
 import { CliError, color, projectDir } from "../output";
-import { editStack, loadValidStack } from "../stackEditor";
+import { editStack, loadForEdit, loadValidStack } from "../stackEditor";
 import { describeService, splitLine } from "../trafficView";
 import { readLiveRegions, type LiveRead } from "./liveRegions";
 import { readRevisionReadiness } from "../live/readiness";
@@ -55,7 +55,7 @@ export function start(service: string, opts: { image: string; percent?: number; 
  * Cloud Run first, in every region; nothing is written unless it is ready everywhere.
  */
 export async function set(service: string, percent: number, opts: { stack: string }): Promise<void> {
-  const { config } = loadValidStack(projectDir(), opts.stack);
+  const config = loadForEdit(projectDir(), opts.stack);
   const svc = config.services.find((s) => s.name === service);
   let ready: ReadyRevision | undefined;
   if (svc?.canary?.phase === "staged") {
@@ -70,7 +70,7 @@ export async function set(service: string, percent: number, opts: { stack: strin
     });
     if (readiness.problems.length > 0) {
       throw new CliError(
-        `The canary revision ${svc.canary.revision} is not ready everywhere, so the stack file was not changed:\n` +
+        `Cloud Run does not report the canary revision ${svc.canary.revision} ready in every region, so the stack file was not changed:\n` +
           readiness.problems.map((p) => `  ${p}`).join("\n") +
           `\nA revision that failed never recovers: \`orchestra canary rollback ${service} --stack ${opts.stack}\`, then start a fixed image.`,
       );
@@ -116,8 +116,9 @@ export async function status(opts: { stack?: string; json?: boolean; live?: bool
           canary: sp.service.canary
             ? {
                 image: sp.service.canary.image,
+                revision: sp.service.canary.revision,
                 percent: sp.service.canary.percent,
-                revision: sp.plan?.traffic.find((t) => t.tag === "canary")?.revision ?? null,
+                phase: sp.service.canary.phase,
               }
             : null,
           traffic: sp.plan?.traffic ?? [],

@@ -59,8 +59,8 @@ export const minInstances: ResourceRule = {
   environments: ["prod"],
   types: [CLOUD_RUN_SERVICE],
   check(r) {
-    known(r.props, "template", true);
-    const min = known(r.props, "template.scaling.minInstanceCount") ?? 0;
+    // On the service (shared by the revisions with traffic), not on the revision template.
+    const min = known(r.props, "scaling.minInstanceCount") ?? 0;
     if (typeof min === "number" && min >= 1) return [];
     const name = serviceName(r.props, r.name);
     return [

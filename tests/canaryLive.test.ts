@@ -23,6 +23,7 @@ import {
   describeRun,
   makeTempProject,
   stackTraceLines,
+  SUGGESTIONS,
   type CliResult,
   type TempProject,
 } from "./support/cliHarness";
@@ -685,6 +686,21 @@ describe("orchestra canary status --live and canary set, against a fake Cloud Ru
         /fix: +the caller needs run\.services\.get \(roles\/run\.viewer\) in project ai-orchestra-prod/,
       );
       assert.match(r.stdout, new RegExp(`next: fix the access to ${EU4} \\(see above\\)`));
+    });
+
+    it("adds no next-step hint from the stack files: the live advice is the only next step", async () => {
+      project = makeTempProject();
+      stagedAndUp({});
+      const env = { ...SUGGESTIONS, ORCHESTRA_CLOUD_RUN_ENDPOINT: fake.url };
+      const offline = await project.runWith({ env }, "canary", "status", "--stack", "prod");
+      assert.match(
+        offline.stderr,
+        /^next: the api canary on prod takes 10%/m,
+        "the hint is on without --live",
+      );
+      const live = await project.runWith({ env }, "canary", "status", "--stack", "prod", "--live");
+      assert.doesNotMatch(live.stderr, /^next:/m);
+      assert.match(live.stdout, /^ {4}next: /m);
     });
 
     it("refuses a malformed ORCHESTRA_CLOUD_RUN_ENDPOINT before any request", async () => {

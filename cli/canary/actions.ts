@@ -7,14 +7,14 @@ import {
   setCanaryPercent,
   startCanary,
 } from "../../model/canary/lifecycle";
-import { servicePlan, type ServicePlan } from "../../model/release/servicePlan";
-import { regionAgreement, type RegionAgreement } from "../../model/canary/regions";
+import { servicePlan } from "../../model/release/servicePlan";
 import type { StackConfig } from "../../model/types";
 import { listStacks, StackFileError } from "../../render/stackFile";
 import { CliError, color, projectDir } from "../output";
 import { editStack, loadForEdit, loadValidStack } from "../stackEditor";
 import { describeService, splitLine } from "../trafficView";
-import { readLiveRegions, type LiveRead } from "./liveRegions";
+import { formatLiveStatus, readLiveStatus } from "./liveStatus";
+import { notReadyAdvice } from "../../model/canary/liveStatus";
 import { readRevisionReadiness } from "../live/readiness";
 import { attemptId } from "../../model/release/revisionName";
 
@@ -70,9 +70,10 @@ export async function set(service: string, percent: number, opts: { stack: strin
     });
     if (readiness.problems.length > 0) {
       throw new CliError(
-        `Cloud Run does not report the canary revision ${svc.canary.revision} ready in every region, so the stack file was not changed:\n` +
+        `The canary revision ${svc.canary.revision} is not known to be ready in every region, so ` +
+          `Pulumi.${opts.stack}.yaml was not changed:\n` +
           readiness.problems.map((p) => `  ${p}`).join("\n") +
-          `\nA revision that failed never recovers: \`orchestra canary rollback ${service} --stack ${opts.stack}\`, then start a fixed image.`,
+          `\nNext: ${notReadyAdvice(opts.stack, service, readiness).text}`,
       );
     }
     ready = readiness;
@@ -100,11 +101,11 @@ export async function status(opts: { stack?: string; json?: boolean; live?: bool
     try {
       const { config } = loadValidStack(dir, stack);
       const services = config.services.map((s) => servicePlan(config, s));
-      const live = opts.live ? await readLiveRegions(dir, stack) : undefined;
-      const liveOf = (sp: ServicePlan) => liveReport(sp, live);
+      if (opts.live)
+        process.stderr.write(`Reading ${stack}'s services from the Cloud Run Admin API in every region...\n`);
+      const live = opts.live ? await readLiveStatus(config, services) : undefined;
       report.push({
         stack,
-        ...(live && !live.ok ? { liveError: live.reason } : {}),
         services: services.map((sp) => ({
           name: sp.service.name,
           state: sp.state,
@@ -122,36 +123,17 @@ export async function status(opts: { stack?: string; json?: boolean; live?: bool
               }
             : null,
           traffic: sp.plan?.traffic ?? [],
-          ...(live?.ok ? { live: liveOf(sp) ?? null } : {}),
+          ...(live ? { live: live.get(sp.service.name) ?? null } : {}),
         })),
       });
       text.push(color.bold(`Stack ${stack}`));
       for (const sp of services) {
         const where = sp.service.regions.length > 1 ? `  (${sp.service.regions.length} regions)` : "";
         text.push(`  ${sp.service.name.padEnd(16)} ${splitLine(sp).padEnd(28)} ${sp.state}${where}`);
-        const agreement = liveOf(sp);
-        if (!agreement) continue;
-        for (const problem of agreement.problems) text.push(color.red(`    error: ${problem}`));
-        if (agreement.problems.length > 0) {
-          failed = true;
-          text.push(`    Fix: \`pulumi up -s ${stack}\` applies the stack file to every region again.`);
-        } else if (agreement.pending) {
-          text.push(
-            color.yellow(
-              `    live: every region serves the previous split; \`pulumi up -s ${stack}\` applies the file.`,
-            ),
-          );
-        } else if (agreement.regions.length > 0) {
-          text.push(
-            color.green(
-              `    live: ${agreement.regions.map((r) => r.region).join(", ")} serve the file's split.`,
-            ),
-          );
-        }
-      }
-      if (live && !live.ok) {
-        failed = true;
-        text.push(color.red(`  live state not read: ${live.reason}`));
+        const status = live?.get(sp.service.name);
+        if (!status) continue;
+        if (!status.ok) failed = true;
+        text.push(...formatLiveStatus(status));
       }
       text.push("");
     } catch (e) {
@@ -163,11 +145,4 @@ export async function status(opts: { stack?: string; json?: boolean; live?: bool
   }
   process.stdout.write(opts.json ? `${JSON.stringify({ stacks: report }, null, 2)}\n` : `${text.join("\n")}`);
   if (failed) process.exitCode = 1;
-}
-
-/** How the regions' live splits compare, for a service the deployed stack reports regions for. */
-function liveReport(sp: ServicePlan, live: LiveRead | undefined): RegionAgreement | undefined {
-  if (!live?.ok || !sp.plan) return undefined;
-  const regions = live.services[sp.service.name];
-  return regions ? regionAgreement(sp.plan.traffic, regions) : undefined;
 }

@@ -21,6 +21,7 @@ import { serve } from "./localServer";
  *   `trafficStatuses` and `observedGeneration` keep the last serving state; `terminalCondition` is failed
  *   with "Revision 'X' is not ready and cannot serve traffic." (the `reconciling` comment in service.proto).
  * - `deploy(..., "pending")`: Cloud Run is still reconciling; the status is the old one.
+ * - A `deploy` naming an existing revision creates none: it is the latest again, ready or failed as it was.
  * - No service in a region: 404 NOT_FOUND. `fail(...)`: 403, 503 or no answer, for some requests.
  */
 
@@ -147,12 +148,23 @@ export class FakeCloudRunAdmin {
       revisions: [],
     };
     this.services.set(key, s);
-    this.clock += 60_000;
-    s.revisions.unshift({
-      name: update.revision,
-      createTime: new Date(this.clock).toISOString(),
-      outcome: update.outcome,
-    });
+    // A template naming an existing revision with its own spec creates nothing (a revert, as in Knative's
+    // BYO revision names): that revision is the latest again, and a failed one stays failed.
+    const existing = s.revisions.find((r) => r.name === update.revision);
+    if (existing && existing.outcome !== update.outcome) {
+      throw new Error(
+        `fake Cloud Run: revision ${update.revision} exists and is "${existing.outcome}"; the same name and spec ` +
+          `is never re-created, so an update naming it cannot end "${update.outcome}".`,
+      );
+    }
+    if (!existing) {
+      this.clock += 60_000;
+      s.revisions.unshift({
+        name: update.revision,
+        createTime: new Date(this.clock).toISOString(),
+        outcome: update.outcome,
+      });
+    }
     s.generation++;
     s.traffic = update.traffic;
     s.latestCreatedRevision = update.revision;

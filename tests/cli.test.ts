@@ -167,7 +167,7 @@ async function runLifecycle(): Promise<Steps> {
     await run("setBeforeUp", "canary", "set", "api", "30", ...st);
     deploy("pending");
     await run("setPending", "canary", "set", "api", "30", ...st);
-    deploy("ready");
+    cloudRun.settle("ai-orchestra-staging", "europe-west1", "api", "ready");
     await run("set30", "canary", "set", "api", "30", ...st);
     await run("rollback", "canary", "rollback", "api", ...st);
     await run("statusRolledBack", "canary", "status", ...st, "--json");

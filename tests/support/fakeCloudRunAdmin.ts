@@ -178,6 +178,26 @@ export class FakeCloudRunAdmin {
     return this;
   }
 
+  /**
+   * Cloud Run finishes reconciling the last update of `service` in `region`: its pending revision
+   * becomes ready (the status catches up with the spec) or fails (the status keeps the last serving state).
+   */
+  settle(project: string, region: string, service: string, outcome: "ready" | "fails"): this {
+    const s = this.services.get(`${project}/${region}/${service}`);
+    const latest = s?.revisions.find((r) => r.name === s.latestCreatedRevision);
+    if (!s || !latest || latest.outcome !== "pending")
+      throw new Error(`fake Cloud Run: ${service} in ${region} has no pending update to settle.`);
+    latest.outcome = outcome;
+    s.reconciling = false;
+    s.failedRevision = outcome === "fails" ? latest.name : undefined;
+    if (outcome === "ready") {
+      s.latestReadyRevision = latest.name;
+      s.trafficStatuses = s.traffic;
+      s.observedGeneration = s.generation;
+    }
+    return this;
+  }
+
   /** The next `times` matching requests for `region` get `fault` instead of an answer. */
   fail(
     region: string,

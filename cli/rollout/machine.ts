@@ -251,7 +251,12 @@ class Rollout {
       }
     } finally {
       this.ws?.dispose();
-      release();
+      try {
+        release();
+      } catch {
+        // A lock lost while the event loop was held up is already released; the rollout's end stands
+        // (the loss itself was reported as a warning when it happened).
+      }
     }
   }
 

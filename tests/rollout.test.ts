@@ -289,6 +289,24 @@ describe("orchestra rollout (end to end: stand-in Pulumi and Cloud Run, HTTP smo
     assert.equal(file(), before);
   });
 
+  it("a check that cannot run at all refuses too: nothing was changed yet", async () => {
+    const before = file();
+    const d = deps();
+    const report = await runRollout(options(), {
+      ...d,
+      live: {
+        read: async () => {
+          throw new Error("invalid_grant: reauth related error (invalid_rapt)");
+        },
+      },
+    });
+    assert.equal(report.final, "refused");
+    assert.equal(report.reason, "invalid_grant: reauth related error (invalid_rapt)");
+    assert.equal(d.pulumi.ups.length, 0);
+    assert.equal(file(), before);
+    assert.equal(readState(dir, "staging", "api"), undefined);
+  });
+
   it("pulumi up failing at step 2: the file keeps the last applied state, the rollback is applied, the report says why", async () => {
     const duringRollback: string[] = [];
     const d = deps((n) => {

@@ -146,13 +146,16 @@ describe("orchestra rollout command: report files, step summary, progress, signa
     assert.equal(fs.readFileSync(summary, "utf8"), before);
   });
 
-  it("on a terminal: a live step line and a bake countdown, no timestamps", async () => {
+  it("on a terminal: a live step line, wait and bake countdowns, no timestamps", async () => {
+    cloud.scenario = { newRevision: { "europe-west1": "pending" }, pendingReads: 1 };
     const s = standIn({ tty: true });
     assert.equal(
       await runRolloutCommand("api", rolloutFlags({ image: IMAGE, steps: [50, 100] }), s.runtime),
       0,
     );
     const out = s.stdout.text;
+    // Cloud Run reports the new revision ready only on the second read: a 5-minute wait, counted down.
+    assert.match(out, /\r\x1b\[2K {2}waiting for revision api-\w+-\w+: 5:00 left\r\x1b\[2K/);
     assert.ok(out.includes("\r\x1b[2K  baking step 1 (50%), interval 1: 10:00 left"));
     assert.ok(out.includes("\r\x1b[2K  baking step 2 (100%), interval 1: 0:01 left"));
     // The countdown line is cleared before the next log line, which then starts at the margin.

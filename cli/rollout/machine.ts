@@ -1,5 +1,4 @@
 import {
-  CanaryRuleError,
   promoteCanary,
   rollbackCanary,
   setCanaryPercent,
@@ -231,9 +230,10 @@ class Rollout {
           for (const p of e.problems) this.log(`  refused: ${formatProblem(p)}`);
           return this.end("refused", e.message);
         }
-        if (e instanceof StackFileError || e instanceof CanaryRuleError)
-          return this.end("refused", oneLine(e.message, 1000));
-        throw e;
+        // Nothing is changed before prepare returns: an invalid stack file, a rule, a check that could
+        // not run all end here.
+        const message = e instanceof Error ? e.message : String(e);
+        return this.end("refused", oneLine(message, e instanceof StackFileError ? 1000 : 300));
       }
       if (this.o.signal?.aborted) {
         // A resumed rollout keeps its record for the next --resume.
@@ -276,7 +276,9 @@ class Rollout {
       this.log(
         previous.rollback
           ? `Resuming ${o.service} on ${o.stack}: the recorded rollback was not confirmed applied; applying it.`
-          : `Resuming ${o.service} on ${o.stack} after step ${previous.lastVerified + 1} of ${previous.steps.length}.`,
+          : previous.lastVerified < 0
+            ? `Resuming ${o.service} on ${o.stack} from the start: no step was verified yet.`
+            : `Resuming ${o.service} on ${o.stack} after step ${previous.lastVerified + 1} of ${previous.steps.length}.`,
       );
     } else {
       if (previous?.rollback)

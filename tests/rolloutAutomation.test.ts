@@ -192,6 +192,14 @@ describe("rollout work folder and the Automation API driver (stub pulumi CLI)", 
         "secrets by passphrase (PULUMI_CONFIG_PASSPHRASE)",
       ]);
       assert.deepEqual(calls(), ["version", "whoami --json", "stack select"]);
+      // Selected in a mirror, removed afterwards: the user's selected stack for the project is untouched.
+      const select = fs
+        .readFileSync(path.join(state, "log"), "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as { args: string[]; cwd: string })
+        .find((c) => c.args[1] === "select");
+      assert.ok(select && fs.realpathSync(dir) !== select.cwd && !fs.existsSync(select.cwd), select?.cwd);
     });
 
     it("no pulumi on PATH: one problem, nothing else run", async () => {

@@ -5,6 +5,7 @@ import { exec } from "../exec";
 import type { PreflightRequest, PulumiDriver, UpRequest } from "./ports";
 import { pulumiPreflight, type PreflightReport } from "./preflight";
 import { PulumiCommandFailed } from "./pulumiErrors";
+import { WorkDir } from "./workDir";
 
 /**
  * The production Pulumi driver: the Automation API on the step's work folder (see workDir.ts). The CLI
@@ -14,20 +15,26 @@ import { PulumiCommandFailed } from "./pulumiErrors";
 export class AutomationPulumiDriver implements PulumiDriver {
   constructor(private readonly env: Readonly<Record<string, string | undefined>> = process.env) {}
 
-  /** `pulumi version`, `whoami`, `stack select` in the project folder, and the stack file's secrets provider. */
+  /** `pulumi version`, `whoami`, `stack select`, and the stack file's secrets provider; changes nothing. */
   async preflight({ stack, dir, stateBucket }: PreflightRequest): Promise<PreflightReport> {
     const version = await exec("pulumi", ["version"], { cwd: dir });
     const ran = !version.missing && version.code === 0;
     const whoami = ran
       ? await exec("pulumi", ["whoami", "--json"], { cwd: dir, timeoutMs: 30_000 })
       : undefined;
-    const select =
-      whoami?.code === 0
-        ? await exec("pulumi", ["stack", "select", "--stack", stack, "--non-interactive"], {
-            cwd: dir,
-            timeoutMs: 60_000,
-          })
-        : undefined;
+    let select;
+    if (whoami?.code === 0) {
+      // Selected in a mirror of the project, as `up` will be: the user's own selection is left alone.
+      const mirror = new WorkDir(dir, stack);
+      try {
+        select = await exec("pulumi", ["stack", "select", "--stack", stack, "--non-interactive"], {
+          cwd: mirror.path,
+          timeoutMs: 60_000,
+        });
+      } finally {
+        mirror.dispose();
+      }
+    }
     const passphraseFile = this.env.PULUMI_CONFIG_PASSPHRASE_FILE;
     let passphraseFileReadable = false;
     if (passphraseFile) {

@@ -1,3 +1,4 @@
+import { canaryPercentViolation } from "../../model/policy";
 import type { ResourceRule } from "./types";
 import { known } from "./values";
 
@@ -108,13 +109,14 @@ export const canaryPercent: ResourceRule = {
     return traffics.flatMap((_, i) => {
       if (known(traffics, `${i}.tag`) !== "canary") return [];
       const percent = known(traffics, `${i}.percent`) ?? 0;
-      if (typeof percent !== "number" || percent <= ctx.maxCanaryPercent) return [];
-      return [
-        {
-          message: `${name}'s canary takes ${percent}% of traffic; this stack allows at most ${ctx.maxCanaryPercent}%.`,
-          fix: `\`orchestra canary promote ${name} --stack ${ctx.stack}\`, or \`orchestra canary set ${name} ${ctx.maxCanaryPercent} --stack ${ctx.stack}\`.`,
-        },
-      ];
+      if (typeof percent !== "number") return [];
+      const violation = canaryPercentViolation({
+        service: name,
+        stack: ctx.stack,
+        percent,
+        maxCanaryPercent: ctx.maxCanaryPercent,
+      });
+      return violation ? [violation] : [];
     });
   },
 };

@@ -12,6 +12,24 @@ export interface SecretsProviderLines {
   readonly encryptionsalt?: unknown;
 }
 
+/** The secrets manager the Pulumi CLI builds for a stack, by its rules. */
+export type SecretsManager =
+  | { readonly kind: "provider"; readonly provider: string }
+  | { readonly kind: "passphrase" }
+  | { readonly kind: "backend" };
+
+/**
+ * `secretsprovider:` wins (a `passphrase` one is a passphrase); else `encryptionsalt:` is a
+ * passphrase; else Pulumi Cloud (an http(s) backend) manages secrets itself, and any self-managed
+ * backend (gs://, s3://, file://...) falls back to a passphrase.
+ */
+export function secretsManagerOf(lines: SecretsProviderLines, cloudBackend: boolean): SecretsManager {
+  const provider = typeof lines.secretsprovider === "string" ? lines.secretsprovider : undefined;
+  if (provider && !provider.startsWith("passphrase")) return { kind: "provider", provider };
+  if (provider || lines.encryptionsalt !== undefined || !cloudBackend) return { kind: "passphrase" };
+  return { kind: "backend" };
+}
+
 export interface SecretsProviderProblem {
   readonly reason: string;
   readonly fix: string;
@@ -25,8 +43,11 @@ export function secretsProviderProblem(
   stack: string,
   lines: SecretsProviderLines,
   kmsKey: string | undefined,
+  cloudBackend = false,
 ): SecretsProviderProblem | undefined {
-  const provider = typeof lines.secretsprovider === "string" ? lines.secretsprovider : undefined;
+  const manager = secretsManagerOf(lines, cloudBackend);
+  if (manager.kind === "backend") return undefined;
+  const provider = manager.kind === "provider" ? manager.provider : undefined;
   const wanted = kmsKey ? `gcpkms://${kmsKey}` : "gcpkms://projects/P/locations/L/keyRings/R/cryptoKeys/K";
   const change =
     `run \`pulumi stack change-secrets-provider "${wanted}" -s ${stack}\` (or create the stack with ` +

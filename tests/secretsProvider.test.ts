@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { describeProblem, secretsProviderProblem } from "../model/secretsProvider";
+import { describeProblem, secretsManagerOf, secretsProviderProblem } from "../model/secretsProvider";
 
 const text = (...args: Parameters<typeof secretsProviderProblem>) => {
   const p = secretsProviderProblem(...args);
@@ -13,6 +13,19 @@ describe("the stack's secrets provider, as CI needs it", () => {
     const lines = { secretsprovider: `gcpkms://${KEY}`, encryptedkey: "CiQA..." };
     assert.equal(secretsProviderProblem("prod", lines, KEY), undefined);
     assert.equal(secretsProviderProblem("prod", lines, undefined), undefined);
+  });
+
+  it("knows which secrets manager the Pulumi CLI builds", () => {
+    assert.deepEqual(secretsManagerOf({ secretsprovider: `gcpkms://${KEY}` }, false), {
+      kind: "provider",
+      provider: `gcpkms://${KEY}`,
+    });
+    assert.deepEqual(secretsManagerOf({ secretsprovider: "passphrase" }, true), { kind: "passphrase" });
+    assert.deepEqual(secretsManagerOf({ encryptionsalt: "v1:x" }, true), { kind: "passphrase" });
+    assert.deepEqual(secretsManagerOf({}, false), { kind: "passphrase" });
+    assert.deepEqual(secretsManagerOf({}, true), { kind: "backend" });
+    // Pulumi Cloud keeps the secrets of a stack file without provider lines: nothing to fix.
+    assert.equal(secretsProviderProblem("prod", {}, KEY, true), undefined);
   });
 
   it("refuses no provider line, naming CI's failure and the command to run", () => {

@@ -34,6 +34,7 @@ function stackFacts(dir: string): DoctorFacts["stacks"] {
         stack,
         readSecretsProviderLines(dir, stack),
         result.config.cicd?.secretsKey,
+        !result.config.cicd?.stateBucket,
       );
       return { stack, warnings: result.warnings.length, ...(secrets ? { secretsProvider: secrets } : {}) };
     } catch (e) {

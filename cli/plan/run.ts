@@ -35,6 +35,8 @@ export async function runPlan(opts: { stack: string; json?: boolean; policy?: bo
     config.stack,
     readSecretsProviderLines(dir, config.stack),
     config.cicd?.secretsKey,
+    // A gs:// state bucket falls back to a passphrase; Pulumi Cloud keeps secrets itself.
+    !config.cicd?.stateBucket,
   );
   for (const w of new Set([
     ...warnings,

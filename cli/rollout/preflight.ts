@@ -1,3 +1,5 @@
+import { parse as parseYaml } from "yaml";
+import { secretsManagerOf, type SecretsProviderLines } from "../../model/secretsProvider";
 /**
  * Checks before a rollout changes anything: every reason it could not apply a step, or read what
  * serves, found while nothing is edited yet. The facts are gathered by the Pulumi driver (automation.ts)
@@ -121,14 +123,11 @@ export function pulumiPreflight(f: PulumiFacts): PreflightReport {
     });
   } else notes.push(`stack ${f.stack} selected`);
 
-  const provider = /^secretsprovider:\s*(\S+)/m.exec(f.stackFile)?.[1];
-  const passphraseStack = /^encryptionsalt:/m.test(f.stackFile);
-  // Without a provider in the file, Pulumi Cloud manages secrets itself; any self-managed backend
-  // (gs://, s3://, file://, azblob://) falls back to a passphrase.
   const cloudBackend = url !== undefined && /^https?:\/\//.test(url);
-  if (provider && !provider.startsWith("passphrase")) {
-    notes.push(`secrets provider ${provider.replace(/\?.*$/, "")}`);
-  } else if (passphraseStack || provider || !cloudBackend) {
+  const manager = secretsManagerOf(stackFileLines(f.stackFile), cloudBackend);
+  if (manager.kind === "provider") {
+    notes.push(`secrets provider ${manager.provider.replace(/\?.*$/, "")}`);
+  } else if (manager.kind === "passphrase") {
     const fileVar = f.env.PULUMI_CONFIG_PASSPHRASE_FILE;
     if (f.env.PULUMI_CONFIG_PASSPHRASE !== undefined)
       notes.push("secrets by passphrase (PULUMI_CONFIG_PASSPHRASE)");
@@ -180,3 +179,13 @@ export function livePreflight(read: LiveServiceRead, stack: string): PreflightRe
 }
 
 export const formatProblem = (p: PreflightProblem) => `${p.check}: ${p.reason}. Fix: ${p.fix}.`;
+
+/** The stack file's top-level keys; a file that does not parse has none (the stack check reports it). */
+function stackFileLines(text: string): SecretsProviderLines {
+  try {
+    const doc: unknown = parseYaml(text);
+    return doc && typeof doc === "object" ? (doc as SecretsProviderLines) : {};
+  } catch {
+    return {};
+  }
+}

@@ -616,9 +616,13 @@ describe("orchestra tools (end to end)", function () {
       expectExit(results.completionBash, 0);
       const script = results.completionBash.stdout;
       const complete = (...words: string[]) => {
+        // --noprofile --norc: the script alone, not the machine's shell set-up, which bash reads from
+        // ~/.bashrc when its stdin is a socket (Node's pipes are) and SHLVL is unset.
         const r = spawnSync(
           "bash",
           [
+            "--noprofile",
+            "--norc",
             "-c",
             `${script}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(" ")}); COMP_CWORD=${words.length - 1}; _orchestra; echo "\${COMPREPLY[*]}"`,
           ],

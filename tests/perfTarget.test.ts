@@ -15,9 +15,9 @@ function pickTarget(target: "url" | "canaryUrl", endpoints: unknown, service: st
     'echo "url=$url" >> "$GITHUB_OUTPUT"',
     'echo "header=$header" >> "$GITHUB_OUTPUT"',
   ].join("\n");
-  // --noprofile --norc, as GitHub's runners start bash for a step. Without them, bash with a socket
-  // for stdin (Node's pipes are sockets) and no SHLVL takes itself for a remote shell and reads
-  // ~/.bashrc: seconds per run on a machine whose .bashrc sets up a shell (pyenv, say).
+  // --noprofile --norc: the step's lines alone. Without them, bash with a socket for stdin (Node's
+  // pipes are sockets) and no SHLVL takes itself for a remote shell and reads ~/.bashrc: seconds per
+  // run on a machine whose .bashrc sets up a shell (pyenv, say).
   const r = spawnSync("bash", ["--noprofile", "--norc", "-c", script], {
     env: {
       PATH: process.env.PATH,

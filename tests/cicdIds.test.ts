@@ -37,7 +37,12 @@ const prodCicd = (text: string) =>
   (parse(text) as { config: Record<string, unknown> }).config["ai-orchestra:cicd"];
 
 describe("cicd ids: deciding", () => {
-  const project = makeTempProject();
+  // Made when the block runs, not when the file loads: another file's cleanup of every temp project
+  // would otherwise remove it first.
+  let project: TempProject;
+  before(() => {
+    project = makeTempProject();
+  });
   after(() => project.cleanup());
 
   it("plans one lookup per named id of the prod stack, by name", () => {

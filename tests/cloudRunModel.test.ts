@@ -132,7 +132,7 @@ describe("Cloud Run model", () => {
     it("a first revision that becomes ready: spec and status agree, healthy", () => {
       const service = serving();
       const state = service.state();
-      assert.ok(state.exists);
+      assert.ok(state.exists, "no service");
       assert.equal(liveHealth(state), "healthy");
       assert.equal(state.generation, 1);
       assert.equal(state.observedGeneration, 1);
@@ -150,7 +150,7 @@ describe("Cloud Run model", () => {
         reason: "rule 7: Revision 'api-bbbb' is not ready and cannot serve traffic.",
       });
       const state = service.state();
-      assert.ok(state.exists);
+      assert.ok(state.exists, "no service");
       assert.equal(liveHealth(state), "failed");
       assert.equal(state.generation, 2, "the spec records the update");
       assert.equal(state.observedGeneration, 1, "the serving generation is the old one");
@@ -168,7 +168,7 @@ describe("Cloud Run model", () => {
       assert.equal(outcome(failed), "rule 7");
       assert.deepEqual(service.serving, stableOnly("api-aaaa"));
       const state = service.state();
-      assert.ok(state.exists);
+      assert.ok(state.exists, "no service");
       assert.deepEqual(
         state.traffic.map((t) => t.revision),
         ["api-aaaa", "api-bbbb"],
@@ -190,9 +190,9 @@ describe("Cloud Run model", () => {
         // The template is back on the ready revision, but the list still names the failed one.
         const result = service.apply(request({ traffic }));
         assert.equal(outcome(result), "rule 8", JSON.stringify(traffic));
-        assert.ok(!result.ok && result.reason.includes("api-bbbb"));
+        assert.ok(!result.ok && result.reason.includes("api-bbbb"), JSON.stringify(result));
         const state = service.state();
-        assert.ok(state.exists);
+        assert.ok(state.exists, "no service");
         assert.equal(liveHealth(state), "failed");
         assert.deepEqual(service.serving, stableOnly("api-aaaa"));
       }
@@ -210,7 +210,7 @@ describe("Cloud Run model", () => {
         reason: "rule 7: Revision 'api-bbbb' is not ready and cannot serve traffic.",
       });
       const state = service.state();
-      assert.ok(state.exists);
+      assert.ok(state.exists, "no service");
       assert.equal(liveHealth(state), "failed");
     });
 
@@ -239,7 +239,7 @@ describe("Cloud Run model", () => {
       const revert = service.apply(request());
       assert.deepEqual(revert, { ok: true, created: false });
       const state = service.state();
-      assert.ok(state.exists);
+      assert.ok(state.exists, "no service");
       assert.equal(liveHealth(state), "healthy");
       assert.equal(state.latestCreatedRevision, "api-aaaa");
       assert.equal(state.latestReadyRevision, "api-aaaa");
@@ -280,6 +280,17 @@ describe("Cloud Run model", () => {
       assert.match(readiness.problems[0], /^r1: revision api-bbbb failed and will never serve/);
       assert.match(readiness.problems[1], /^r2: revision api-bbbb does not exist yet/);
       assert.match(readiness.problems[2], /^r3: the service does not exist there/);
+    });
+
+    it("a clone takes updates without changing the service it was cloned from", () => {
+      const { service } = withFailedCanary();
+      const before = service.state();
+      const copy = service.clone();
+      assert.deepEqual(copy.state(), before);
+      assert.deepEqual(copy.apply(request()), { ok: true, created: false });
+      copy.apply(request({ templateRevision: "api-cccc", template: template("c") }), "fails");
+      assert.deepEqual(service.state(), before);
+      assert.deepEqual([...service.revisions.keys()], ["api-aaaa", "api-bbbb"]);
     });
 
     it("min instances on the template keep every addressable revision warm, a tagged one at 0% too; on the service they count once", () => {

@@ -5,8 +5,9 @@ import { canonicalJson } from "../../model/release/revisionName";
  * A small, pure model of how the Cloud Run v2 API treats one service in one region: its revisions, its
  * spec (what the last update asked for) and its status (what serves), to check that what the program
  * asks for would be accepted and what users get when a release fails. It knows only the rules a canary
- * release can break; everything else about a request is assumed valid. Sources: /work/shared
- * FIELD-NOTES, "Cloud Run (v2 API) traffic and revisions" and "Cloud Run when a release fails".
+ * release can break; everything else about a request is assumed valid. Sources: Cloud Run's v2 protos
+ * and docs, and Knative Serving, whose API and semantics Cloud Run implements (the route reconciler
+ * refuses an unready revision: `pkg/reconciler/route/traffic/traffic.go`, `addRevisionTarget`).
  *
  * Refused outright (4xx): nothing changes, not even the spec.
  * 1. A revision name starts with `<service>-`, uses lowercase letters, digits and '-', starts with a
@@ -146,6 +147,19 @@ export class CloudRunService {
     readonly name: string,
     readonly region: string,
   ) {}
+
+  /** An independent copy, to try an update without changing this service. */
+  clone(): CloudRunService {
+    const copy = new CloudRunService(this.name, this.region);
+    for (const [name, template] of this.templates) copy.templates.set(name, template);
+    for (const name of this.ready) copy.ready.add(name);
+    copy.generation = this.generation;
+    copy.asked = this.asked;
+    copy.latestCreated = this.latestCreated;
+    copy.terminal = this.terminal;
+    copy.status = this.status;
+    return copy;
+  }
 
   /** Status: the traffic list that serves (`trafficStatuses`). */
   get serving(): readonly TrafficRequest[] {

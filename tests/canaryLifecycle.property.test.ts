@@ -639,7 +639,6 @@ function assertServedByReady(step: Step): void {
 function coverage() {
   const counts = new Map<string, number>();
   return {
-    counts,
     hit: (what: string) => counts.set(what, (counts.get(what) ?? 0) + 1),
     expect: (property: string, ...what: string[]) => {
       report(property, counts);
@@ -648,8 +647,12 @@ function coverage() {
   };
 }
 
-const check = <T extends unknown[]>(property: fc.IProperty<T>, numRuns = NUM_RUNS) =>
-  fc.assert(property, { numRuns: Number(process.env.RUNS ?? numRuns), endOnFailure: true });
+/**
+ * PROPERTY_RUNS=500 runs every property longer. Every assertion in this file carries a message: without
+ * one, a failing `assert.ok` here had Node re-read the source to describe it, which took minutes.
+ */
+const check = <T extends unknown[]>(property: fc.IProperty<T>) =>
+  fc.assert(property, { numRuns: Number(process.env.PROPERTY_RUNS ?? NUM_RUNS) });
 
 /** With PROPERTY_COVERAGE=1, prints how often each case was reached. */
 function report(property: string, counts: ReadonlyMap<string, number>): void {

@@ -11,9 +11,9 @@ export interface PinProblem {
 }
 
 /**
- * While a canary exists, both revisions it involves must be reproducible exactly: stable, because a
- * rollback reverts the template to its exact name and spec; the canary, because its revision already
- * exists. Revisions are immutable, so a setting edited mid-canary (memory, env, ...) would ask Cloud Run
+ * While a canary is staged or serving, both revisions it involves must be reproducible exactly: stable,
+ * because a rollback reverts the template to its exact name and spec; the canary, because its revision
+ * already exists. Revisions are immutable, so a setting edited mid-canary (memory, env, ...) would ask Cloud Run
  * for a different spec under an existing name (a 409), or move stable to a revision never deployed.
  * `email` is the runtime identity, part of every template.
  */
@@ -27,7 +27,10 @@ export function pinProblems(svc: ServiceConfig, email: string): PinProblem[] {
     `\`orchestra canary rollback ${svc.name}\`, then \`pulumi up\`), and make the change afterwards.`;
   const problems: PinProblem[] = [];
   const pin = svc.stable.revision;
-  if (pin === undefined) {
+  if (canary.phase === "rolled-back") {
+    // Finished: the template is stable's again, so a settings change now makes a new stable revision
+    // under its content name, as outside a canary, and the fix below ("make the change afterwards") works.
+  } else if (pin === undefined) {
     problems.push({
       path: ["stable", "revision"],
       value: undefined,

@@ -195,7 +195,7 @@ export function revisionReadiness(revision: string, reads: readonly LiveRegionRe
     const why = clause(status.message ?? status.reason);
     if (status.state === "ready") readyIn.push(read.region);
     else if (status.state === "missing")
-      problems.push(`${read.region}: revision ${revision} does not exist yet (run \`pulumi up\`).`);
+      problems.push(`${read.region}: revision ${revision} does not exist yet (run \`pulumi up --refresh\`).`);
     else if (status.state === "failed") {
       failedIn.push(read.region);
       problems.push(

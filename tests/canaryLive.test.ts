@@ -198,7 +198,7 @@ describe("canary live status: the decision (model/canary/liveStatus.ts)", () => 
     assert.equal(s.advice.kind, "set");
     assert.equal(
       s.advice.text,
-      `\`orchestra canary set api 10 --stack prod\`, then \`pulumi up -s prod\`: revision ${CANARY} is ready in ${EU1}, ${EU4} and serves no traffic yet.`,
+      `\`orchestra canary set api 10 --stack prod\`, then \`pulumi up --refresh -s prod\`: revision ${CANARY} is ready in ${EU1}, ${EU4} and serves no traffic yet.`,
     );
     assert.equal(s.ok, true);
     assert.deepEqual(s.disagreements, []);
@@ -219,7 +219,9 @@ describe("canary live status: the decision (model/canary/liveStatus.ts)", () => 
     const s = statusOf("staged", [region(EU1, stagedUp("ready")), region(EU4, stagedUp("failed"))]);
     assert.equal(s.advice.kind, "rollback");
     assert.ok(
-      s.advice.text.startsWith("`orchestra canary rollback api --stack prod`, then `pulumi up -s prod`: "),
+      s.advice.text.startsWith(
+        "`orchestra canary rollback api --stack prod`, then `pulumi up --refresh -s prod`: ",
+      ),
       s.advice.text,
     );
     assert.match(
@@ -258,7 +260,7 @@ describe("canary live status: the decision (model/canary/liveStatus.ts)", () => 
     const s = statusOf("staged", [region(EU1, stableOnly), region(EU4, stableOnly)]);
     assert.equal(s.advice.kind, "apply");
     assert.ok(
-      s.advice.text.startsWith("`pulumi up -s prod`, then re-run `orchestra canary status"),
+      s.advice.text.startsWith("`pulumi up --refresh -s prod`, then re-run `orchestra canary status"),
       s.advice.text,
     );
     assert.match(
@@ -399,7 +401,7 @@ describe("canary live status: the decision (model/canary/liveStatus.ts)", () => 
     assert.match(
       broken.advice.text,
       new RegExp(
-        `^fix the release in Pulumi.prod.yaml \\(image or settings\\), then \`pulumi up -s prod\`: its revision ${WORKER_REVISION} failed in ${EU1}`,
+        `^fix the release in Pulumi.prod.yaml \\(image or settings\\), then \`pulumi up --refresh -s prod\`: its revision ${WORKER_REVISION} failed in ${EU1}`,
       ),
     );
   });
@@ -481,12 +483,15 @@ describe("canary live status: the decision (model/canary/liveStatus.ts)", () => 
         region(EU4, stagedUp("pending")),
       ]);
       assert.deepEqual(readiness.problems, [
-        `${EU1}: revision ${CANARY} does not exist yet (run \`pulumi up\`).`,
+        `${EU1}: revision ${CANARY} does not exist yet (run \`pulumi up --refresh\`).`,
         `${EU4}: revision ${CANARY} is not ready yet (PENDING).`,
       ]);
       const advice = notReadyAdvice("prod", "api", readiness);
       assert.equal(advice.kind, "wait");
-      assert.match(advice.text, /^`pulumi up -s prod` if it has not run since `orchestra canary start`/);
+      assert.match(
+        advice.text,
+        /^`pulumi up --refresh -s prod` if it has not run since `orchestra canary start`/,
+      );
     });
   });
 });
@@ -554,7 +559,7 @@ describe("orchestra canary status --live and canary set, against a fake Cloud Ru
       assert.match(r.stdout, new RegExp(`canary: +${CANARY} ready$`, "m"));
       assert.match(
         r.stdout,
-        /^ {4}next: `orchestra canary set api 10 --stack prod`, then `pulumi up -s prod`/m,
+        /^ {4}next: `orchestra canary set api 10 --stack prod`, then `pulumi up --refresh -s prod`/m,
       );
       assert.match(r.stdout, /^ {4}next: nothing to do: every region runs the stack file\.$/m, "worker");
       // Two reads per service and region, nothing else.
@@ -598,7 +603,7 @@ describe("orchestra canary status --live and canary set, against a fake Cloud Ru
       assert.match(
         r.stdout,
         new RegExp(
-          `next: \`orchestra canary rollback api --stack prod\`, then \`pulumi up -s prod\`: revision ${CANARY} failed in ${EU4} \\(The user-provided container failed to start`,
+          `next: \`orchestra canary rollback api --stack prod\`, then \`pulumi up --refresh -s prod\`: revision ${CANARY} failed in ${EU4} \\(The user-provided container failed to start`,
         ),
       );
 
@@ -637,7 +642,7 @@ describe("orchestra canary status --live and canary set, against a fake Cloud Ru
       );
       assert.match(
         r.stdout,
-        /next: `pulumi up -s prod`, then re-run .*A green `up` proves nothing until --live shows the file's split serving\./,
+        /next: `pulumi up --refresh -s prod`, then re-run .*A green `up` proves nothing until --live shows the file's split serving\./,
       );
     });
 
@@ -770,7 +775,10 @@ describe("orchestra canary status --live and canary set, against a fake Cloud Ru
         ),
       );
       assert.doesNotMatch(r.stderr, new RegExp(`${EU1}:`), "a ready region is not a problem");
-      assert.match(r.stderr, /Next: `orchestra canary rollback api --stack prod`, then `pulumi up -s prod`/);
+      assert.match(
+        r.stderr,
+        /Next: `orchestra canary rollback api --stack prod`, then `pulumi up --refresh -s prod`/,
+      );
     });
 
     for (const [fault, kind, fix] of [

@@ -55,7 +55,9 @@ export function registerCanary(program: Command): void {
   canary
     .command("rollback")
     .argument("<service>")
-    .description("Send 100% back to stable; the canary stays reachable at its tag URL with 0%")
+    .description(
+      "Back to the exact stable revision at 100%, whether or not the canary became ready (offline)",
+    )
     .addOption(editedStack())
     .action(async (service, opts) => actions.rollback(service, opts));
 

@@ -135,7 +135,7 @@ export function setCanaryPercent(
       throw new CanaryRuleError(
         `The canary revision ${canary.revision} of "${name}" is not known to be ready in ${missing.join(", ")}, ` +
           "and Cloud Run refuses a traffic list naming a revision that is not ready. " +
-          `Run \`pulumi up -s ${config.stack}\` to create it, then try again: the command reads readiness from Cloud Run. ` +
+          `Run \`pulumi up --refresh -s ${config.stack}\` to create it (a plain retry after a failed update may not call Cloud Run), then try again: the command reads readiness from Cloud Run. ` +
           `If it never becomes ready, \`orchestra canary rollback ${name} --stack ${config.stack}\`.`,
       );
     }

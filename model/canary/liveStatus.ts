@@ -216,7 +216,7 @@ function advise(
   const { stack, service } = input;
   const name = service.name;
   const rerun = `re-run \`orchestra canary status --stack ${stack} --live\``;
-  const up = `\`pulumi up -s ${stack}\``;
+  const up = `\`pulumi up --refresh -s ${stack}\``;
   const present = regions.filter((r): r is RegionPresent => r.read === "ok" && r.exists);
   const canary = service.canary;
 
@@ -315,7 +315,7 @@ function rollbackAdvice(
   return {
     kind: "rollback",
     text:
-      `\`orchestra canary rollback ${service} --stack ${stack}\`, then \`pulumi up -s ${stack}\`: revision ` +
+      `\`orchestra canary rollback ${service} --stack ${stack}\`, then \`pulumi up --refresh -s ${stack}\`: revision ` +
       `${revision} failed in ${list(failedIn)}${why ? ` (${why})` : ""} and will never serve. The rollback ` +
       "names only the stable revision, so Cloud Run accepts it whether or not the canary became ready anywhere.",
   };
@@ -336,7 +336,7 @@ export function notReadyAdvice(stack: string, service: string, readiness: Revisi
   return {
     kind: "wait",
     text:
-      `\`pulumi up -s ${stack}\` if it has not run since \`orchestra canary start\`, wait until ` +
+      `\`pulumi up --refresh -s ${stack}\` if it has not run since \`orchestra canary start\` (a plain retry after a failed update may not call Cloud Run), wait until ` +
       `\`orchestra canary status --stack ${stack} --live\` shows revision ${readiness.revision} ready, then run the command again.`,
   };
 }

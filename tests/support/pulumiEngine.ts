@@ -30,7 +30,10 @@ const OUTPUT_VALUE = "d0e6a833031e9bbcd3f4e8bde6ca49a4";
 /** The engine's unknown value: what a preview sends for anything not known until the update runs. */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
-/** Features the v3.248 resource monitor reports (`resmon.SupportsFeature`); anything else is unsupported. */
+/**
+ * The features SDK v3.248 asks the monitor about (`awaitFeatureSupport`), all supported, as by the engine
+ * of the same release (`resmon.SupportsFeature`); anything else is not.
+ */
 const MONITOR_FEATURES = new Set([
   "secrets",
   "resourceReferences",

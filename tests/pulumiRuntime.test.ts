@@ -45,8 +45,10 @@ function brokenProd(): CliConfig {
   };
 }
 
-// Each stack's program runs once per worker, all at once: they are separate processes.
+// Each program runs once per worker, one at a time: a run keeps a core busy for seconds, and the
+// other worker's tests share the machine.
 const runs = new Map<string, Promise<ProgramRun>>();
+let lastRun: Promise<unknown> = Promise.resolve();
 function programRun(
   stack: string,
   config: CliConfig = cliConfig(ROOT, stack),
@@ -54,8 +56,11 @@ function programRun(
 ): Promise<ProgramRun> {
   let run = runs.get(key);
   if (!run) {
-    run = runProgram({ dir: ROOT, project: PROJECT, stack, config });
+    run = lastRun
+      .catch(() => undefined)
+      .then(() => runProgram({ dir: ROOT, project: PROJECT, stack, config }));
     runs.set(key, run);
+    lastRun = run;
   }
   return run;
 }

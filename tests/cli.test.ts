@@ -494,7 +494,7 @@ describe("orchestra CLI (end to end)", function () {
 
     it("set before the revision exists, and while it is not ready yet: refused, file unchanged", () => {
       for (const [step, why] of [
-        ["setBeforeUp", /does not exist yet \(run `pulumi up`\)/],
+        ["setBeforeUp", /does not exist yet \(run `pulumi up --refresh`\)/],
         ["setPending", /is not ready yet/],
       ] as const) {
         const { r, file } = steps[step];

@@ -71,6 +71,8 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: "node_modules" },
+    // The policy pack's compiled output (`npm run build:policy`) repeats the sources it was built from.
+    exclude: { path: "^policy/build/" },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: "tsconfig.json" },
   },

@@ -2,7 +2,7 @@ import tseslint from "typescript-eslint";
 import pulumi from "@pulumi/eslint-plugin";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "build/"] },
+  { ignores: ["node_modules/", "build/", "policy/node_modules/", "policy/build/"] },
   ...tseslint.configs.recommended,
   {
     files: ["**/*.ts"],

@@ -22,14 +22,18 @@ const balancer = declareBalancer(config, services);
 const cicd = declareDelivery(config, services, registry);
 const monitoring = declareMonitoring(config, services);
 
-/** The balancer's address (point DNS here), each service's URL through it, and the canary header. */
-export const loadBalancer = balancer && balancerOutputs(balancer);
+// The stack outputs. A stack without a balancer, or without CI/CD, exports no such output: an undefined
+// export shows nowhere and only draws a warning from `pulumi preview` and `pulumi up`.
+export = {
+  /** The balancer's address (point DNS here), each service's URL through it, and the canary header. */
+  ...(balancer && { loadBalancer: balancerOutputs(balancer) }),
 
-/** Per service: its URLs, the traffic split asked for, and what each region's Cloud Run reports. */
-export const serviceEndpoints = endpointOutputs(services);
+  /** Per service: its URLs, the traffic split asked for, and what each region's Cloud Run reports. */
+  serviceEndpoints: endpointOutputs(services),
 
-/** Keyless CI/CD: what GitHub Actions authenticates with, and where images go. */
-export const delivery = cicd && deliveryOutputs(cicd);
+  /** Keyless CI/CD: what GitHub Actions authenticates with, and where images go. */
+  ...(cicd && { delivery: deliveryOutputs(cicd) }),
 
-/** Dashboards and SLOs to open: the overview, and per service its dashboard and SLO names. */
-export const observability = observabilityOutputs(monitoring);
+  /** Dashboards and SLOs to open: the overview, and per service its dashboard and SLO names. */
+  observability: observabilityOutputs(monitoring),
+};

@@ -1,9 +1,16 @@
 /**
- * `npm run bench [-- --json] [-- --quick] [-- --sizes] [-- --skip-tests] [-- --write-docs]`: the two speed targets.
+ * `npm run bench [-- --json] [-- --quick] [-- --sizes] [-- --skip-tests] [-- --skip-runtime] [-- --write-docs]`:
+ * the speed targets.
  *
  *  (a) cold `orchestra plan --stack prod` against the floor: a bare Node process that loads the same
  *      Pulumi modules the plan loaded (recorded from a plan run), as a ratio (target: at most 2x);
- *  (b) the full test suite (`npm test`), wall time (target: under 30 s on a quiet 2-core machine).
+ *  (b) the full test suite (`npm test`), wall time (target: under 30 s on a quiet 2-core machine);
+ *  (c) the policy pack started as `pulumi preview --policy-pack policy` starts it, from spawn to its
+ *      first answered AnalyzeStack with prod's resources (target: under 5 s), beside its floor: Node
+ *      loading @pulumi/policy alone;
+ *  (d) the program run as `pulumi preview -s prod` runs it, from spawn to exit, for information.
+ *  (c) and (d) run under the test harness's engine on 127.0.0.1 (tests/support/pulumiEngine.ts), one
+ *      fresh harness process per run.
  *
  * With --sizes, also plan time on synthetic stacks of 1, 10, 50 and 100 services and the marginal
  * cost per declared resource (slope of a least-squares line through the medians), for information.
@@ -20,7 +27,7 @@ import { makeSyntheticProject, SYNTHETIC_STACK } from "./synthetic";
 const ROOT = path.resolve(__dirname, "..");
 const CLI = path.join(ROOT, "bin", "orchestra.js");
 
-export const TARGETS = { planToFloor: 2, testSuiteMs: 30_000 };
+export const TARGETS = { planToFloor: 2, testSuiteMs: 30_000, packStartMs: 5_000 };
 const SIZES = [1, 10, 50, 100];
 
 interface Series {
@@ -46,13 +53,11 @@ function series(times: number, once: () => number): Series {
   const before = load1();
   const runs: number[] = [];
   for (let i = 0; i < times; i++) runs.push(Math.round(once()));
-  return {
-    runs,
-    median: median(runs),
-    min: Math.min(...runs),
-    max: Math.max(...runs),
-    load: [before, load1()],
-  };
+  return seriesOf(runs, [before, load1()]);
+}
+
+function seriesOf(runs: number[], load: [number, number]): Series {
+  return { runs, median: median(runs), min: Math.min(...runs), max: Math.max(...runs), load };
 }
 
 const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "orchestra-bench-state-"));
@@ -87,6 +92,35 @@ function pulumiModulesOfPlan(cwd: string, stack: string): string[] {
   return JSON.parse(fs.readFileSync(out, "utf8")) as string[];
 }
 
+/** What one preview under the test harness measured (tests/support/pulumiEngine.ts `preview`). */
+interface PreviewTimes {
+  readonly programMs: number;
+  readonly resources: number;
+  readonly packPortMs: number;
+  readonly packFirstAnalyzeStackMs: number;
+}
+
+/**
+ * `times` previews of `stack`, each in a fresh harness process: the harness starts the program and the
+ * policy pack as the Pulumi CLI does and reports their times. It is run, not imported: the bench sits
+ * below the tests.
+ */
+function previews(times: number, stack: string): { runs: PreviewTimes[]; load: [number, number] } {
+  const harness = path.join(ROOT, "tests", "support", "pulumiEngine.ts");
+  const before = load1();
+  const runs: PreviewTimes[] = [];
+  for (let i = 0; i < times; i++) {
+    const { stdout } = timed(
+      process.execPath,
+      ["--require", "tsx/cjs", harness, "preview", "--stack", stack],
+      ROOT,
+      process.env,
+    );
+    runs.push(JSON.parse(stdout.trim().split("\n").pop() ?? "") as PreviewTimes);
+  }
+  return { runs, load: [before, load1()] };
+}
+
 /** Least-squares slope and intercept of y over x. */
 export function linearFit(
   xs: readonly number[],
@@ -109,9 +143,12 @@ function main(argv: string[]): void {
   const json = argv.includes("--json");
   const quick = argv.includes("--quick");
   const skipTests = argv.includes("--skip-tests");
+  const skipRuntime = argv.includes("--skip-runtime");
   const withSizes = argv.includes("--sizes");
   const writeDocs = argv.includes("--write-docs");
-  const runs = quick ? { plan: 3, sizes: 2, tests: 1 } : { plan: 7, sizes: 3, tests: 3 };
+  const runs = quick
+    ? { plan: 3, sizes: 2, tests: 1, runtime: 3 }
+    : { plan: 7, sizes: 3, tests: 3, runtime: 5 };
   const log = (msg: string) => {
     if (!json) process.stderr.write(`${msg}\n`);
   };
@@ -155,6 +192,30 @@ function main(argv: string[]): void {
   );
   const msPerResource = Math.round(fit.slope * 1000) / 1000;
 
+  // (c) and (d): the policy pack and the program as the Pulumi CLI starts them.
+  let runtime: { pack: Series; packFloor: Series; program: Series; resources: number } | undefined;
+  if (!skipRuntime) {
+    log(`policy pack and program under the Pulumi runtime, prod (${runs.runtime} runs)`);
+    const previewed = previews(runs.runtime, "prod");
+    log(`floor: node loading @pulumi/policy from policy/ (${runs.runtime} runs)`);
+    const packFloor = series(
+      runs.runtime,
+      () => timed(process.execPath, ["-e", 'require("@pulumi/policy")'], path.join(ROOT, "policy")).ms,
+    );
+    runtime = {
+      pack: seriesOf(
+        previewed.runs.map((r) => r.packFirstAnalyzeStackMs),
+        previewed.load,
+      ),
+      packFloor,
+      program: seriesOf(
+        previewed.runs.map((r) => r.programMs),
+        previewed.load,
+      ),
+      resources: previewed.runs[0].resources,
+    };
+  }
+
   // (b) the test suite.
   let tests: Series | undefined;
   if (!skipTests) {
@@ -175,6 +236,15 @@ function main(argv: string[]): void {
           },
         }
       : {}),
+    ...(runtime
+      ? {
+          packStartMs: {
+            value: runtime.pack.median,
+            target: TARGETS.packStartMs,
+            met: runtime.pack.median < TARGETS.packStartMs,
+          },
+        }
+      : {}),
   };
   const report = {
     machine: {
@@ -187,6 +257,7 @@ function main(argv: string[]): void {
     ratio,
     ...(withSizes ? { sizes, fit: { msPerResource, interceptMs: Math.round(fit.intercept) } } : {}),
     ...(tests ? { tests } : {}),
+    ...(runtime ? { runtime } : {}),
     targets,
   };
   if (json) {
@@ -206,6 +277,15 @@ function main(argv: string[]): void {
     tests
       ? `(b) npm test: ${fmt(tests)} (target < ${TARGETS.testSuiteMs} ms: ${mark(tests.median < TARGETS.testSuiteMs)})`
       : "(b) npm test: skipped (--skip-tests)",
+    "",
+    ...(runtime
+      ? [
+          `(c) policy pack, spawn to first answered AnalyzeStack (prod, ${runtime.resources} resources): ${fmt(runtime.pack)}`,
+          `    (target < ${TARGETS.packStartMs} ms: ${mark(runtime.pack.median < TARGETS.packStartMs)})`,
+          `    floor, node loading @pulumi/policy alone: ${fmt(runtime.packFloor)}`,
+          `(d) the program as \`pulumi preview -s prod\` runs it, spawn to exit: ${fmt(runtime.program)}`,
+        ]
+      : ["(c), (d) policy pack and program under the Pulumi runtime: skipped (--skip-runtime)"]),
     ...(withSizes
       ? [
           "",

@@ -59,13 +59,17 @@ export function buildProgram(): Command {
 export async function main(argv: readonly string[]): Promise<number> {
   const started = new Date();
   const program = buildProgram();
-  let ran: { command: string; stack?: string } | undefined;
+  let ran: { command: string; stack?: string; live?: boolean } | undefined;
   program.hook("preAction", (_root, action) => {
     const names: string[] = [];
     for (let c: typeof action | null = action; c && c !== program; c = c.parent) names.unshift(c.name());
-    // Any command's options: only a --stack, where the command has one, is recorded.
-    const { stack } = action.optsWithGlobals();
-    ran = { command: names.join(" "), stack: typeof stack === "string" ? stack : undefined };
+    // Any command's options: only --stack and --live, where the command has them, are recorded.
+    const { stack, live } = action.optsWithGlobals();
+    ran = {
+      command: names.join(" "),
+      stack: typeof stack === "string" ? stack : undefined,
+      live: live === true,
+    };
   });
 
   const exitCode = await run(program, argv);
@@ -79,7 +83,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     cwd: process.cwd(),
   });
   // Only after a command that ran (not help, not a usage error), and on stderr: stdout stays pure.
-  if (ran && !NO_SUGGESTION.has(ran.command) && !process.env.ORCHESTRA_NO_SUGGESTIONS) {
+  // `--live` ends with its own next step per service, read from Cloud Run: a guess from the stack files
+  // alone could contradict it.
+  if (ran && !ran.live && !NO_SUGGESTION.has(ran.command) && !process.env.ORCHESTRA_NO_SUGGESTIONS) {
     try {
       const hint = nextStep({ ...ran, exitCode }, readProjectState(findProjectDir()));
       if (hint) process.stderr.write(`\n${errColor.cyan("next:")} ${hint}\n`);

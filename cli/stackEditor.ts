@@ -31,6 +31,17 @@ export function loadValidStack(
   return { config: result.config, warnings: result.warnings, file };
 }
 
+/** The validated config of a stack file about to be edited; one with errors is refused as such. */
+export function loadForEdit(dir: string, stack: string): StackConfig {
+  try {
+    return loadValidStack(dir, stack).config;
+  } catch (e) {
+    if (!(e instanceof StackFileError)) throw e;
+    const file = path.basename(stackFilePath(dir, stack));
+    throw new StackFileError(`${file} was not changed: fix its errors first.\n${e.message}`);
+  }
+}
+
 export interface EditResult {
   readonly changed: boolean;
   readonly before: StackConfig;
@@ -45,13 +56,7 @@ export interface EditResult {
  */
 export function editStack(dir: string, stack: string, decide: (config: StackConfig) => Edit[]): EditResult {
   const file = stackFilePath(dir, stack);
-  let before: StackConfig;
-  try {
-    before = loadValidStack(dir, stack).config;
-  } catch (e) {
-    if (!(e instanceof StackFileError)) throw e;
-    throw new StackFileError(`${path.basename(file)} was not changed: fix its errors first.\n${e.message}`);
-  }
+  const before = loadForEdit(dir, stack);
   const edits = decide(before);
   if (edits.length === 0) return { changed: false, before, after: before, file };
 

@@ -4,9 +4,10 @@ import { color, table } from "./output";
 
 const STATE_TEXT = {
   stable: "stable only",
+  staged: "staged (the canary revision is created with no traffic until it is ready)",
   canary: "canary",
   "dark-launch": "dark launch (canary at 0%, reachable at its tag URL)",
-  "rolled-back": "rolled back (stable 100%, canary kept at its tag URL)",
+  "rolled-back": "rolled back (stable 100% on its exact revision; the canary is no longer deployed)",
 } as const;
 
 /** One service's release state and traffic table, as `plan` and `canary` print it. */
@@ -32,7 +33,11 @@ export function describeService(sp: ServicePlan): string {
         `${t.percent}%`,
         shortImage(imageFor(t.tag) ?? ""),
       ]);
-  return `${head}\n${table(rows)}\n  template revision: ${sp.plan.templateRevision} (the ${sp.plan.templateRelease} release)`;
+  const staged =
+    s.canary?.phase === "staged"
+      ? `\n  canary ${s.canary.revision} is staged with no traffic; \`orchestra canary set ${s.name} ${s.canary.percent}\` gives it ${s.canary.percent}% once Cloud Run reports it ready`
+      : "";
+  return `${head}\n${table(rows)}\n  template revision: ${sp.plan.templateRevision} (the ${sp.plan.templateRelease} release)${staged}`;
 }
 
 /** The split as one line, e.g. `stable 90% / canary 10%`. */

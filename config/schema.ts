@@ -10,7 +10,7 @@ import {
   toMonitoringConfig,
 } from "./monitoring";
 import { policySchema } from "./policy";
-import { regionList, REGION, requireStablePin, servicesSchema, toServiceConfig } from "./service";
+import { regionList, REGION, requireReproduciblePins, servicesSchema, toServiceConfig } from "./service";
 import { always, cleanAt, parsedAt } from "./report";
 
 export { SERVICE_NAME } from "./service";
@@ -140,10 +140,12 @@ function buildStackSchema(environment: Environment) {
         const regions = own.regions ?? [all.gcp.region];
         for (const [name, s] of Object.entries(own.services)) {
           if (broken.has(name)) continue;
-          requireStablePin(toServiceConfig(name, s, regions, s.ingress ?? "all"), all.gcp.project, ctx, [
-            PROJECT,
-            "services",
-          ]);
+          requireReproduciblePins(
+            toServiceConfig(name, s, regions, s.ingress ?? "all"),
+            all.gcp.project,
+            ctx,
+            [PROJECT, "services"],
+          );
         }
       }
       if (clean("cicd") && clean("githubSecrets") && clean("deliveryAppPrivateKey"))

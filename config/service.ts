@@ -1,12 +1,12 @@
 import { z } from "zod";
 import { fix } from "./errors";
 import { parseImageRef } from "../model/imageRef";
-import { revisionName } from "../model/release/revisionName";
-import { revisionTemplate } from "../model/release/template";
+import { pinProblems } from "../model/release/pins";
+import { REVISION_NAME } from "../model/release/revisionName";
 import { runtimeAccountId, serviceAccountEmail } from "../model/identity";
 import { always, cleanAt, type Ctx, MISSING, report } from "./report";
 import type { Environment, Ingress, ServiceConfig } from "../model/types";
-import { INGRESS_VALUES } from "../model/types";
+import { CANARY_PHASES, CPU_ALLOCATIONS, INGRESS_VALUES } from "../model/types";
 
 /**
  * `ai-orchestra:services`: each service's keys, defaults and the rules between them. Messages say
@@ -72,23 +72,50 @@ const stable = z.strictObject({
     ),
   revision: z
     .string({ error: "must be a revision name." })
-    .regex(/^[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/, {
+    .regex(REVISION_NAME, {
       error: fix(
         "must be a Cloud Run revision name: lowercase letters, digits and '-', starting with a letter, at most 63 characters.",
         "let `orchestra canary start` pin it, or copy the name from `gcloud run revisions list`.",
       ),
     })
     .optional()
-    .describe("Pinned by `orchestra canary start`: the revision stable traffic stays on during a canary."),
+    .describe(
+      "The revision stable runs, pinned by `orchestra canary start` and `promote`; a rollback reverts to it exactly.",
+    ),
 });
+
+const revisionString = z
+  .string({
+    error: fix(
+      "must be the revision name given by `orchestra canary start`.",
+      "start canaries with `orchestra canary start`, which names a revision never used before.",
+    ),
+  })
+  .regex(REVISION_NAME, {
+    error: fix(
+      "must be a Cloud Run revision name: lowercase letters, digits and '-', starting with a letter, at most 63 characters.",
+      "start canaries with `orchestra canary start`, which names the revision.",
+    ),
+  });
 
 const canary = z.strictObject({
   image: imageString,
-  percent: percent.describe("Share of traffic on the canary; 0 is a dark launch."),
-  rolledBack: z
-    .boolean({ error: "must be true or false." })
-    .default(false)
-    .describe("Set by `orchestra canary rollback`; the percent must then be 0."),
+  revision: revisionString.describe(
+    "The canary's revision name, given by `orchestra canary start` and never used before.",
+  ),
+  percent: percent.describe(
+    "Share of traffic on the canary while serving (0 is a dark launch); while staged, the share it takes once ready.",
+  ),
+  phase: z
+    .enum(CANARY_PHASES, {
+      error: fix(
+        `must be one of ${CANARY_PHASES.join(", ")}.`,
+        "let the `orchestra canary` commands set it: `staged` until the revision is ready, then `serving`.",
+      ),
+    })
+    .describe(
+      "`staged`: created with no traffic until it is ready; `serving`: takes `percent`; `rolled-back`: stable serves 100% from its exact revision.",
+    ),
 });
 
 const int = (what: string, lo: number, hi: number, howTo: string) =>
@@ -107,7 +134,9 @@ const scaling = (environment: Environment) =>
       "0 scales to zero; 1 or more keeps warm instances.",
     )
       .default(environment === "prod" ? 1 : 0)
-      .describe("Instances kept warm."),
+      .describe(
+        "Instances kept warm, set on the service and shared by the revisions that get traffic (a canary does not add to it).",
+      ),
     maxInstances: int("a whole number of instances", 1, 1000, "set the ceiling you are willing to pay for.")
       .default(10)
       .describe("The most instances the service scales to."),
@@ -161,7 +190,11 @@ const serviceShape = (environment: Environment) =>
       .describe(
         "The release that serves traffic: `image` by digest, or `build` in dev, and the `revision` pinned during a canary.",
       ),
-    canary: canary.optional().describe("The release under test: `{image, percent}`."),
+    canary: canary
+      .optional()
+      .describe(
+        "The release under test: `{image, revision, percent, phase}`, written by `orchestra canary`.",
+      ),
     cpu: z
       .union([z.string(), z.number()])
       .default("1")
@@ -173,6 +206,17 @@ const serviceShape = (environment: Environment) =>
       )
       .describe(
         `vCPUs per instance: ${CPU_VALUES.join(", ")}; Cloud Run's memory-per-CPU limits are checked.`,
+      ),
+    cpuAllocation: z
+      .enum(CPU_ALLOCATIONS, {
+        error: fix(
+          `must be one of ${CPU_ALLOCATIONS.join(", ")}.`,
+          "`request` bills CPU only while requests are handled; `instance` keeps it for background work.",
+        ),
+      })
+      .default("request")
+      .describe(
+        "`request`: CPU only while a request is handled (request-based billing); `instance`: CPU for the instance's whole life, for work after the response.",
       ),
     memory: z
       .string({ error: fix("must be a size like `512Mi` or `2Gi`.", "quote it and add the unit.") })
@@ -329,27 +373,12 @@ function serviceRules(name: string, s: ParsedService, environment: Environment, 
       "is the stable image: there is nothing to compare.\nFix: start the canary with the new release's image.",
     );
   }
-  if (canary?.rolledBack && canary.percent !== 0) {
+  if (stable?.revision !== undefined && !stable.revision.startsWith(`${name}-`)) {
     push(
-      ["canary", "percent"],
-      canary.percent,
-      "must be 0 while `rolledBack: true`: a rolled-back canary serves no traffic.\nFix: to retry it, `orchestra canary set SERVICE PERCENT` clears the rollback.",
+      ["stable", "revision"],
+      stable.revision,
+      `must start with the service name: \`${name}-\`.\nFix: pin the revision that stable runs now (\`gcloud run services describe ${name}\`).`,
     );
-  }
-  if (stable?.revision !== undefined) {
-    if (!canary) {
-      push(
-        ["stable", "revision"],
-        stable.revision,
-        "pins the stable revision during a canary, but there is no canary.\nFix: remove `stable.revision`.",
-      );
-    } else if (!stable.revision.startsWith(`${name}-`)) {
-      push(
-        ["stable", "revision"],
-        stable.revision,
-        `must start with the service name: \`${name}-\`.\nFix: pin the revision that stable traffic is on now.`,
-      );
-    }
   }
 
   // Container shape.
@@ -456,9 +485,17 @@ export function toServiceConfig(
       ...(stable?.revision ? { revision: stable.revision } : {}),
     },
     ...(canary
-      ? { canary: { image: canary.image, percent: canary.percent, rolledBack: canary.rolledBack } }
+      ? {
+          canary: {
+            image: canary.image,
+            revision: canary.revision,
+            percent: canary.percent,
+            phase: canary.phase,
+          },
+        }
       : {}),
     cpu: s.cpu,
+    cpuAllocation: s.cpuAllocation,
     memory: s.memory,
     scaling: s.scaling,
     env: s.env,
@@ -474,34 +511,16 @@ export function toServiceConfig(
 }
 
 /**
- * A canary needs the stable revision named: recomputing it from the current settings would point
- * stable traffic at a revision that was never created as soon as any setting changes mid-canary.
- * The fix names the revision stable serves now, assuming settings have not changed since its deploy.
+ * While a canary exists, the revisions it involves must be reproducible exactly from the current
+ * settings (model/release/pins.ts): a setting edited mid-canary is refused here, before any `up`.
  */
-export function requireStablePin(
+export function requireReproduciblePins(
   service: ServiceConfig,
   project: string,
   ctx: Ctx,
   path: PropertyKey[],
 ): void {
-  if (!service.canary || service.stable.revision) return;
-  const current = service.stable.image
-    ? revisionName(
-        service.name,
-        revisionTemplate(
-          service,
-          service.stable.image,
-          serviceAccountEmail(runtimeAccountId(service.name), project),
-        ),
-      )
-    : undefined;
-  report(
-    ctx,
-    [...path, service.name, "stable", "revision"],
-    "is required while a canary runs: it names the existing revision that keeps serving stable traffic.\n" +
-      (current
-        ? `Fix: add \`revision: ${current}\` under \`stable\` (the stable revision for the current settings), or start canaries with \`orchestra canary start\`, which pins it.`
-        : "Fix: add `revision:` under `stable` with the revision stable traffic is on (`gcloud run services describe`)."),
-    MISSING,
-  );
+  const email = serviceAccountEmail(runtimeAccountId(service.name), project);
+  for (const p of pinProblems(service, email))
+    report(ctx, [...path, service.name, ...p.path], p.message, p.value === undefined ? MISSING : p.value);
 }

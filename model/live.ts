@@ -136,3 +136,72 @@ export function failedLatestRevision(state: LiveRegionState): LiveRevision | und
   const latest = state.revisions.find((r) => r.name === state.latestCreatedRevision);
   return latest?.failed ? latest : undefined;
 }
+
+/** Cloud Run's words inside a sentence of ours: without their closing full stop. */
+export const clause = (text: string | undefined): string | undefined =>
+  text?.replace(/[.\s]+$/, "") || undefined;
+
+/** A revision's state in one region, as far as a canary is concerned. */
+export type RevisionState = "ready" | "failed" | "not-ready" | "missing";
+
+export interface RevisionStatus {
+  readonly state: RevisionState;
+  /** Cloud Run's reason code and message for a revision that failed or is not ready yet. */
+  readonly reason?: string;
+  readonly message?: string;
+}
+
+/** Whether `revision` is ready in a region's service: `missing` until an update creates it. */
+export function revisionStatus(state: LiveServicePresent, revision: string): RevisionStatus {
+  const found = state.revisions.find((r) => r.name === revision);
+  if (!found) return { state: "missing" };
+  const why = {
+    ...(found.reason ? { reason: found.reason } : {}),
+    ...(found.message ? { message: found.message } : {}),
+  };
+  if (found.failed) return { state: "failed", ...why };
+  return found.ready === true ? { state: "ready" } : { state: "not-ready", ...why };
+}
+
+/** Where a revision is ready, and why it is not elsewhere: the proof a staged canary needs to get traffic. */
+export interface RevisionReadiness {
+  readonly revision: string;
+  /** Regions whose Cloud Run reports the revision ready. */
+  readonly readyIn: readonly string[];
+  /** Regions where the revision failed: it will never serve there, and re-sending it fails again. */
+  readonly failedIn: readonly string[];
+  /** Regions whose state could not be read. */
+  readonly unreadIn: readonly string[];
+  /** One line per other region: failed (will never serve), not ready yet, absent, or not read. */
+  readonly problems: readonly string[];
+}
+
+export function revisionReadiness(revision: string, reads: readonly LiveRegionRead[]): RevisionReadiness {
+  const readyIn: string[] = [];
+  const failedIn: string[] = [];
+  const unreadIn: string[] = [];
+  const problems: string[] = [];
+  for (const read of reads) {
+    if (!read.ok) {
+      unreadIn.push(read.region);
+      problems.push(`${read.region}: not read (${read.failure.reason}). Fix: ${read.failure.fix}.`);
+      continue;
+    }
+    if (!read.state.exists) {
+      problems.push(`${read.region}: the service does not exist there (run \`pulumi up\`).`);
+      continue;
+    }
+    const status = revisionStatus(read.state, revision);
+    const why = clause(status.message ?? status.reason);
+    if (status.state === "ready") readyIn.push(read.region);
+    else if (status.state === "missing")
+      problems.push(`${read.region}: revision ${revision} does not exist yet (run \`pulumi up --refresh\`).`);
+    else if (status.state === "failed") {
+      failedIn.push(read.region);
+      problems.push(
+        `${read.region}: revision ${revision} failed and will never serve${why ? `: ${why}` : ""}.`,
+      );
+    } else problems.push(`${read.region}: revision ${revision} is not ready yet${why ? ` (${why})` : ""}.`);
+  }
+  return { revision, readyIn, failedIn, unreadIn, problems };
+}

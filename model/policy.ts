@@ -28,3 +28,26 @@ export interface PolicyConfig {
   /** The level of each rule. */
   readonly levels: Readonly<Record<RuleId, Level>>;
 }
+
+/** Why a canary at `percent` breaks the stack's canary-percent guardrail, with the fix. */
+export interface CanaryPercentViolation {
+  readonly message: string;
+  readonly fix: string;
+}
+
+/**
+ * The canary-percent guardrail, one implementation for the policy pack and the rollout: a canary may
+ * take at most the stack's `maxCanaryPercent`; beyond that it should be promoted. Undefined when allowed.
+ */
+export function canaryPercentViolation(a: {
+  readonly service: string;
+  readonly stack: string;
+  readonly percent: number;
+  readonly maxCanaryPercent: number;
+}): CanaryPercentViolation | undefined {
+  if (a.percent <= a.maxCanaryPercent) return undefined;
+  return {
+    message: `${a.service}'s canary takes ${a.percent}% of traffic; this stack allows at most ${a.maxCanaryPercent}%.`,
+    fix: `\`orchestra canary promote ${a.service} --stack ${a.stack}\`, or \`orchestra canary set ${a.service} ${a.maxCanaryPercent} --stack ${a.stack}\`.`,
+  };
+}

@@ -29,17 +29,40 @@ export interface StableRelease {
   /** The image by digest, `repo@sha256:...`; absent when `build` is used. */
   readonly image?: string;
   readonly build?: BuildSpec;
-  /** The revision serving stable traffic while a canary runs; pinned by `orchestra canary start`. */
+  /**
+   * The name of the revision stable runs, pinned by `orchestra canary start` and `promote`. It applies
+   * while it was built from the current settings (see `builtFrom`); a settings change outside a canary
+   * makes a new revision under the content name.
+   */
   readonly revision?: string;
 }
 
+/**
+ * Where a canary stands. Cloud Run refuses a traffic list naming a revision that is not ready, so a
+ * canary is created with no traffic entry (`staged`), and only named in the list (`serving`) once it
+ * is known to be ready in every region. `rolled-back` reverts the template to the exact stable revision.
+ */
+export const CANARY_PHASES = ["staged", "serving", "rolled-back"] as const;
+export type CanaryPhase = (typeof CANARY_PHASES)[number];
+
 export interface CanaryRelease {
   readonly image: string;
-  /** Integer 0-100; 0 is a dark launch reachable only at the canary tag URL. */
+  /** The revision name given at `orchestra canary start`, never used before, so a retry re-creates. */
+  readonly revision: string;
+  /**
+   * Integer 0-100: the share while serving (0 is a dark launch reachable only at the canary tag URL);
+   * while staged, the share it takes once ready; once rolled back, the last share it had.
+   */
   readonly percent: number;
-  /** Set by `orchestra canary rollback`: stable serves 100% and the canary is kept at 0% for inspection. */
-  readonly rolledBack: boolean;
+  readonly phase: CanaryPhase;
 }
+
+/**
+ * How Cloud Run bills CPU: `request` allocates CPU only while a request is handled (`cpuIdle: true`);
+ * `instance` keeps it allocated for the instance's life, for background work after the response.
+ */
+export const CPU_ALLOCATIONS = ["request", "instance"] as const;
+export type CpuAllocation = (typeof CPU_ALLOCATIONS)[number];
 
 export interface SecretEnvRef {
   /** Secret Manager secret id, or its full `projects/P/secrets/S` name. */
@@ -55,7 +78,9 @@ export interface ServiceConfig {
   readonly stable: StableRelease;
   readonly canary?: CanaryRelease;
   readonly cpu: string;
+  readonly cpuAllocation: CpuAllocation;
   readonly memory: string;
+  /** `minInstances` is the service's (shared by the revisions with traffic); the rest are per revision. */
   readonly scaling: {
     readonly minInstances: number;
     readonly maxInstances: number;

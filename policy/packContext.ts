@@ -1,3 +1,4 @@
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { validateStackConfig } from "../config/validate";
 import { readStackConfig } from "../render/stackFile";
@@ -11,7 +12,7 @@ import type { PackContext } from "./pack";
  */
 export function loadPackContext(
   env: Readonly<Record<string, string | undefined>> = process.env,
-  projectDir = path.resolve(__dirname, ".."),
+  projectDir = projectAbove(__dirname),
 ): PackContext {
   const stack = env.PULUMI_NODEJS_STACK ?? env.PULUMI_STACK;
   if (!stack) return { ok: false, reason: "the stack is unknown (PULUMI_STACK is not set)" };
@@ -35,4 +36,15 @@ export function loadPackContext(
     stackFile = undefined;
   }
   return { ok: true, ctx: ruleContext(result.config, stackFile), levels: result.config.policy.levels };
+}
+
+/**
+ * The nearest folder holding Pulumi.yaml, from `dir` up: the project above the pack, whether this runs
+ * from policy/ (tests) or from the pack's compiled build/ (`pulumi preview --policy-pack policy`).
+ */
+export function projectAbove(dir: string): string {
+  for (let at = path.resolve(dir); ; at = path.dirname(at)) {
+    if (fs.existsSync(path.join(at, "Pulumi.yaml"))) return at;
+    if (path.dirname(at) === at) return path.resolve(dir, "..");
+  }
 }

@@ -9,7 +9,7 @@ export interface RenderedResource {
   /** Pulumi type token, e.g. `gcp:cloudrunv2/service:Service`. */
   readonly type: string;
   readonly name: string;
-  /** Name of the parent resource; the stack itself for top-level components. */
+  /** Name of the parent resource; absent for top-level components (whose parent is the stack). */
   readonly parent?: string;
   /** Inputs as the program sent them to the engine, secrets redacted. */
   readonly inputs: Record<string, unknown>;

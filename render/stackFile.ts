@@ -1,3 +1,4 @@
+import type { SecretsProviderLines } from "../model/secretsProvider";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseDocument } from "yaml";
@@ -137,4 +138,10 @@ function standInSecrets(value: unknown): { value: unknown; secret: boolean } {
     return { value: items.map((i) => i.value), secret: items.some((i) => i.secret) };
   }
   return { value, secret: false };
+}
+
+/** The stack file's own secrets-manager lines (`secretsprovider`, `encryptedkey`, `encryptionsalt`). */
+export function readSecretsProviderLines(dir: string, stack: string): SecretsProviderLines {
+  const raw = readYaml(existingStackFile(dir, stack));
+  return raw && typeof raw === "object" ? (raw as SecretsProviderLines) : {};
 }

@@ -1,35 +1,55 @@
 import { strict as assert } from "node:assert";
 import fc from "fast-check";
+import type { ConfigIssue } from "../config/errors";
+import { SERVICE_NAME } from "../config/schema";
 import { applyToObject, type Edit } from "../model/canary/edits";
 import {
   CanaryRuleError,
-  DEFAULT_CANARY_PERCENT,
   promoteCanary,
   rollbackCanary,
   setCanaryPercent,
   startCanary,
 } from "../model/canary/lifecycle";
-import { servicePlan } from "../model/release/servicePlan";
-import { desiredState } from "../model/release/desiredState";
-import { canonicalJson } from "../model/release/revisionName";
-import type { ReleasePlan, TrafficTarget } from "../model/release/traffic";
 import { runtimeAccountId, serviceAccountEmail } from "../model/identity";
-import { SERVICE_NAME } from "../config/schema";
-import type { ServiceConfig, StackConfig } from "../model/types";
-import { PROJECT } from "../model/types";
-import { CloudRunService, type ApplyResult, type DesiredService } from "./support/cloudRunModel";
+import {
+  liveHealth,
+  revisionReadiness,
+  type LiveRegionRead,
+  type LiveRegionState,
+  type RevisionReadiness,
+} from "../model/live";
+import { desiredState } from "../model/release/desiredState";
+import { attemptId, canonicalJson } from "../model/release/revisionName";
+import { servicePlan } from "../model/release/servicePlan";
+import { serviceScaling } from "../model/release/template";
+import type { ReleasePlan } from "../model/release/traffic";
+import { PROJECT, type ServiceConfig, type StackConfig } from "../model/types";
+import {
+  CloudRunService,
+  type ApplyResult,
+  type DesiredService,
+  type RevisionOutcome,
+} from "./support/cloudRunModel";
 import { digest, REPO, validate } from "./support/render";
 
 /**
- * Random sequences of canary operations and config edits, each "deployed" in turn to a model of Cloud
- * Run (like repeated `pulumi up`), checking that every state the product reaches is one Cloud Run
- * accepts and that each operation does what the canary workflow promises.
+ * Random sequences of canary operations and settings edits, each "deployed" in turn (like `pulumi up`)
+ * to one model of Cloud Run per region, with failures injected into any deploy in any region: the canary
+ * revision fails to start there, or the update never reaches Cloud Run. The properties check what users
+ * get after every step, and that the CLI alone always finds a way back.
+ *
+ * `pulumi up` is modelled as the CLI and the bridged provider behave (pulumi-terraform-bridge
+ * `provider.go`, Update and Diff): it calls Cloud Run only for a region whose recorded state differs from
+ * the program's, and a failed update returns the error with the requested state, which is recorded, so a
+ * plain retry may not call Cloud Run at all; `--refresh` reads the live spec back first.
  */
 
 const STACK = "prod";
 const SERVICES = `${PROJECT}:services`;
-const NUM_RUNS = 80;
-const MAX_OPS = 16;
+const REGION_POOL = ["europe-west1", "europe-west4", "us-central1"] as const;
+const NUM_RUNS = 60;
+const MAX_OPS = 12;
+const T0 = Date.UTC(2026, 0, 1);
 
 // ---------------------------------------------------------------------------------------------------
 // The stack file, as an object: `{config: {"gcp:project": ..., "ai-orchestra:services": {...}}}`.
@@ -46,21 +66,23 @@ type RawService = Record<string, unknown> & {
 interface Initial {
   readonly name: string;
   readonly stableImage: string;
+  readonly regions: readonly string[];
   readonly memory?: string;
   readonly env?: Record<string, string>;
-  readonly scaling?: { maxInstances?: number; concurrency?: number };
+  readonly scaling?: { minInstances?: number; maxInstances?: number; concurrency?: number };
   readonly healthCheckPath?: string;
-  /** The service's own `regions`; absent: the stack's region only. */
-  readonly regions?: readonly string[];
 }
 
 function firstDeployFile(init: Initial): StackFile {
-  const service: RawService = { repository: REPO, stable: { image: init.stableImage } };
+  const service: RawService = {
+    repository: REPO,
+    regions: [...init.regions],
+    stable: { image: init.stableImage },
+  };
   if (init.memory !== undefined) service.memory = init.memory;
   if (init.env !== undefined) service.env = { ...init.env };
   if (init.scaling !== undefined) service.scaling = { ...init.scaling };
   if (init.healthCheckPath !== undefined) service.healthCheckPath = init.healthCheckPath;
-  if (init.regions !== undefined) service.regions = [...init.regions];
   return {
     config: {
       "gcp:project": "proj-test",
@@ -84,23 +106,62 @@ function rawService(file: StackFile, name: string): RawService {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Operations.
+// Operations, each with the failures injected into the `pulumi up` that follows it.
 
-type ConfigChange =
-  | { readonly setting: "regions"; readonly value: readonly string[] }
+/** What goes wrong in one region during a `pulumi up`. */
+type Fault =
+  /** A revision the update creates there for the canary never becomes ready (crash at start, failing probe). */
+  | "canary-fails"
+  /** The update never reaches Cloud Run there (503, network): nothing changes in that region. */
+  | "transient"
+  | "none";
+
+type SettingsChange =
   | { readonly setting: "memory"; readonly value: string }
   | { readonly setting: "env"; readonly name: string; readonly value: string }
-  | { readonly setting: "maxInstances"; readonly value: number }
-  | { readonly setting: "concurrency"; readonly value: number };
+  | { readonly setting: "maxInstances" | "concurrency" | "minInstances"; readonly value: number }
+  | { readonly setting: "cpuAllocation"; readonly value: "request" | "instance" };
 
-type Op =
+type Action =
   | { readonly kind: "start"; readonly image: string; readonly percent?: number }
-  | { readonly kind: "set"; readonly percent: number }
+  /** `evidence`: readiness read from every region's status, as `orchestra canary set` does; else none. */
+  | { readonly kind: "set"; readonly percent: number; readonly evidence: boolean }
   | { readonly kind: "promote" }
   | { readonly kind: "rollback" }
-  | { readonly kind: "config"; readonly change: ConfigChange }
-  /** A canary written into the stack file by hand, without the `stable.revision` pin. */
-  | { readonly kind: "edit-canary"; readonly image: string; readonly percent: number };
+  /** A setting edited in the stack file by hand. */
+  | { readonly kind: "settings"; readonly change: SettingsChange }
+  | { readonly kind: "regions"; readonly regions: readonly string[] }
+  /** `pulumi up` again with the stack file as it is, with `--refresh` or without. */
+  | { readonly kind: "up"; readonly refresh: boolean };
+
+interface Injected {
+  /** By index in REGION_POOL. */
+  readonly faults: readonly Fault[];
+  /** Seconds since the previous operation: `canary start` names its attempt from the clock. */
+  readonly wait: number;
+}
+
+type Op = Action & Injected;
+
+const NO_FAULTS: readonly Fault[] = REGION_POOL.map(() => "none");
+const faultAt = (faults: readonly Fault[], region: string): Fault =>
+  faults[REGION_POOL.indexOf(region as (typeof REGION_POOL)[number])] ?? "none";
+
+const faultArb: fc.Arbitrary<Fault> = fc.oneof(
+  { weight: 6, arbitrary: fc.constant("none" as const) },
+  { weight: 2, arbitrary: fc.constant("canary-fails" as const) },
+  { weight: 1, arbitrary: fc.constant("transient" as const) },
+);
+const faultsArb = fc.array(faultArb, { minLength: REGION_POOL.length, maxLength: REGION_POOL.length });
+const allFail = fc.constant<readonly Fault[]>(REGION_POOL.map(() => "canary-fails"));
+const someFail = fc
+  .tuple(faultsArb, fc.nat(REGION_POOL.length - 1))
+  .map(([faults, i]) => faults.map((f, j) => (j === i ? "canary-fails" : f)));
+const someTransient = fc
+  .tuple(faultsArb, fc.nat(REGION_POOL.length - 1))
+  .map(([faults, i]) => faults.map((f, j) => (j === i ? "transient" : f)));
+/** Mostly a later second; sometimes the same second as the operation before. */
+const waitArb = fc.oneof({ weight: 1, arbitrary: fc.constant(0) }, { weight: 6, arbitrary: fc.nat(86_400) });
 
 const poolImage = fc.integer({ min: 0, max: 2 }).map((n) => `${REPO}@${digest(`pool-${n}`)}`);
 /** Mostly fresh digests; sometimes one from a small pool, to re-release an earlier image or the stable one. */
@@ -109,44 +170,99 @@ const imageArb = fc.oneof(
   { weight: 1, arbitrary: poolImage },
 );
 const validPercent = fc.oneof(fc.integer({ min: 0, max: 100 }), fc.constantFrom(0, 100));
-const invalidPercent = fc.constantFrom(-1, 101, 2.5, 99.5, -100, 1000, Number.NaN);
-const anyPercent = fc.oneof({ weight: 5, arbitrary: validPercent }, { weight: 1, arbitrary: invalidPercent });
+const anyPercent = fc.oneof(
+  { weight: 8, arbitrary: validPercent },
+  { weight: 1, arbitrary: fc.constantFrom(-1, 101, 2.5, Number.NaN) },
+);
 
 const memoryArb = fc.constantFrom("512Mi", "1Gi", "2Gi");
 const envNameArb = fc.constantFrom("LOG_LEVEL", "FEATURE_FLAGS");
 const envValueArb = fc.oneof(fc.constantFrom("info", "debug", "on"), fc.stringMatching(/^[a-z0-9]{0,8}$/));
-
-const configChangeArb: fc.Arbitrary<ConfigChange> = fc.oneof(
+const settingsChangeArb: fc.Arbitrary<SettingsChange> = fc.oneof(
   memoryArb.map((value) => ({ setting: "memory" as const, value })),
   fc.record({ setting: fc.constant("env" as const), name: envNameArb, value: envValueArb }),
-  fc.integer({ min: 1, max: 100 }).map((value) => ({ setting: "maxInstances" as const, value })),
-  fc.integer({ min: 1, max: 1000 }).map((value) => ({ setting: "concurrency" as const, value })),
+  fc.record({
+    setting: fc.constantFrom("maxInstances" as const, "concurrency" as const),
+    value: fc.integer({ min: 1, max: 100 }),
+  }),
+  fc.integer({ min: 0, max: 3 }).map((value) => ({ setting: "minInstances" as const, value })),
+  fc.constantFrom("request" as const, "instance" as const).map((value) => ({
+    setting: "cpuAllocation" as const,
+    value,
+  })),
 );
+const regionsArb = fc.subarray([...REGION_POOL], { minLength: 1 });
 
-const startArb: fc.Arbitrary<Op> = fc
+/** An operation with random failures, or with the given ones. */
+const withFaults = (action: fc.Arbitrary<Action>, faults: fc.Arbitrary<readonly Fault[]> = faultsArb) =>
+  fc.tuple(action, faults, waitArb).map(([a, f, wait]): Op => ({ ...a, faults: f, wait }));
+
+const startAction: fc.Arbitrary<Action> = fc
   .tuple(imageArb, fc.option(anyPercent, { nil: undefined }))
   .map(([image, percent]) =>
     percent === undefined ? { kind: "start", image } : { kind: "start", image, percent },
   );
-const setArb: fc.Arbitrary<Op> = anyPercent.map((percent) => ({ kind: "set", percent }));
-const configArb: fc.Arbitrary<Op> = configChangeArb.map((change) => ({ kind: "config", change }));
-
-const promoteOp = fc.constant<Op>({ kind: "promote" });
-const rollbackOp = fc.constant<Op>({ kind: "rollback" });
+const setAction = (evidence: fc.Arbitrary<boolean> = fc.boolean()): fc.Arbitrary<Action> =>
+  fc.record({ kind: fc.constant("set" as const), percent: anyPercent, evidence });
+const promoteAction = fc.constant<Action>({ kind: "promote" });
+const rollbackAction = fc.constant<Action>({ kind: "rollback" });
+const settingsAction = settingsChangeArb.map((change): Action => ({ kind: "settings", change }));
+const minInstancesAction = fc
+  .integer({ min: 0, max: 3 })
+  .map((value): Action => ({ kind: "settings", change: { setting: "minInstances", value } }));
+const regionsAction = regionsArb.map((regions): Action => ({ kind: "regions", regions }));
+const upAction = fc.boolean().map((refresh): Action => ({ kind: "up", refresh }));
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 3, arbitrary: startArb },
-  { weight: 3, arbitrary: setArb },
-  { weight: 2, arbitrary: promoteOp },
-  { weight: 2, arbitrary: rollbackOp },
-  { weight: 3, arbitrary: configArb },
+  { weight: 3, arbitrary: withFaults(startAction) },
+  {
+    weight: 4,
+    arbitrary: withFaults(
+      setAction(
+        fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
+      ),
+    ),
+  },
+  { weight: 2, arbitrary: withFaults(promoteAction) },
+  { weight: 2, arbitrary: withFaults(rollbackAction) },
+  { weight: 2, arbitrary: withFaults(settingsAction) },
+  { weight: 1, arbitrary: withFaults(regionsAction) },
+  { weight: 1, arbitrary: withFaults(upAction) },
 );
 const opsArb = fc.array(opArb, { maxLength: MAX_OPS, size: "max" });
-/** Random operations around a given scenario, so that every property sees its case in every run. */
-const around = (...scenario: fc.Arbitrary<Op>[]): fc.Arbitrary<Op[]> =>
-  fc
-    .tuple(opsArb, fc.tuple(...scenario), opsArb)
-    .map(([before, middle, after]) => [...before, ...middle, ...after]);
+/** Random operations around a scenario, so that every property sees its case in every run. */
+const around = (scenario: fc.Arbitrary<Op[]>): fc.Arbitrary<Op[]> =>
+  fc.tuple(opsArb, scenario, opsArb).map(([before, middle, after]) => [...before, ...middle, ...after]);
+const sequence = (...ops: fc.Arbitrary<Op>[]) => fc.tuple(...ops).map((list) => [...list]);
+
+const failingStart = withFaults(startAction, fc.oneof(allFail, someFail));
+const setWithEvidence = withFaults(setAction(fc.constant(true)));
+/** A start and a move to serving with no failure injected. */
+const cliStart = withFaults(startAction, fc.constant(NO_FAULTS));
+const cliSet = withFaults(setAction(fc.constant(true)), fc.constant(NO_FAULTS));
+/** A canary that fails somewhere, tried, rolled back, then the same image started again. */
+const retriedRelease = fc
+  .tuple(imageArb, fc.oneof(allFail, someFail), faultsArb, waitArb, waitArb, validPercent)
+  .map(([image, first, second, wait1, wait2, percent]): Op[] => [
+    { kind: "start", image, faults: first, wait: wait1 },
+    { kind: "set", percent, evidence: true, faults: NO_FAULTS, wait: 60 },
+    { kind: "rollback", faults: NO_FAULTS, wait: 60 },
+    { kind: "start", image, faults: second, wait: wait2 },
+    { kind: "set", percent, evidence: true, faults: NO_FAULTS, wait: 60 },
+  ]);
+/** A canary rolled back and started again within the same second: the same attempt id. */
+const sameSecondRetry = fc.tuple(imageArb, faultsArb).map(([image, faults]): Op[] => [
+  { kind: "start", image, faults, wait: 1 },
+  { kind: "rollback", faults: NO_FAULTS, wait: 0 },
+  { kind: "start", image, faults: NO_FAULTS, wait: 0 },
+]);
+/** A failure, then the most common reaction: `pulumi up` again, with or without `--refresh`. */
+const transientThenRetry = sequence(
+  withFaults(startAction, someTransient),
+  setWithEvidence,
+  withFaults(upAction),
+  setWithEvidence,
+);
 
 const LONGEST_NAME = "orchestra-model-gateway-public-api-eu-w1"; // 40 characters, the schema's limit
 const initialArb: fc.Arbitrary<Initial> = fc.record(
@@ -157,130 +273,131 @@ const initialArb: fc.Arbitrary<Initial> = fc.record(
       { weight: 2, arbitrary: fc.stringMatching(SERVICE_NAME) },
     ),
     stableImage: poolImage,
+    regions: regionsArb,
     memory: memoryArb,
     env: fc.dictionary(envNameArb, envValueArb, { maxKeys: 2 }),
     scaling: fc.record(
-      { maxInstances: fc.integer({ min: 1, max: 100 }), concurrency: fc.integer({ min: 1, max: 1000 }) },
+      {
+        minInstances: fc.integer({ min: 0, max: 3 }),
+        maxInstances: fc.integer({ min: 3, max: 100 }),
+        concurrency: fc.integer({ min: 1, max: 1000 }),
+      },
       { requiredKeys: [] },
     ),
     healthCheckPath: fc.constant("/healthz"),
   },
-  { requiredKeys: ["name", "stableImage"] },
+  { requiredKeys: ["name", "stableImage", "regions"] },
 );
 
-function applyConfigChange(file: StackFile, name: string, change: ConfigChange): StackFile {
+function applySettingsChange(file: StackFile, name: string, change: SettingsChange): StackFile {
   const copy = structuredClone(file) as StackFile;
   const service = rawService(copy, name);
   switch (change.setting) {
-    case "regions":
-      service.regions = [...change.value];
-      break;
     case "memory":
-      service.memory = change.value;
+    case "cpuAllocation":
+      service[change.setting] = change.value;
       break;
     case "env":
       service.env = { ...service.env, [change.name]: change.value };
       break;
     case "maxInstances":
     case "concurrency":
+    case "minInstances":
       service.scaling = { ...service.scaling, [change.setting]: change.value };
       break;
   }
   return copy;
 }
 
-function writeCanaryByHand(
-  file: StackFile,
-  name: string,
-  canary: { image: string; percent: number },
-): StackFile {
-  const copy = structuredClone(file) as StackFile;
-  rawService(copy, name).canary = { image: canary.image, percent: canary.percent };
-  return copy;
-}
-
-/** How often a hand-written canary was refused for its missing pin and the suggested fix was applied. */
-let pinFixesFollowed = 0;
-
-/**
- * Does what a user does with a hand-written canary that validation refuses for lacking
- * `stable.revision`: adds the revision the error message names.
- */
-function followPinFix(file: StackFile, name: string): StackFile {
-  const result = validate(STACK, flatten(file));
-  if (result.ok) return file;
-  const pinIssue = result.issues.find((i) => i.path === `ai-orchestra:services.${name}.stable.revision`);
-  const suggested = pinIssue && /add `revision: ([a-z0-9-]+)`/.exec(pinIssue.message)?.[1];
-  if (!suggested) return file;
-  pinFixesFollowed++;
-  const copy = structuredClone(file) as StackFile;
-  const service = rawService(copy, name);
-  service.stable = { ...(service.stable as Record<string, unknown>), revision: suggested };
-  return copy;
-}
-
-function decide(
-  config: StackConfig,
-  name: string,
-  op: Exclude<Op, { kind: "config" | "edit-canary" }>,
-): Edit[] {
-  switch (op.kind) {
-    case "start":
-      return op.percent === undefined
-        ? startCanary(config, name, op.image)
-        : startCanary(config, name, op.image, op.percent);
-    case "set":
-      return setCanaryPercent(config, name, op.percent);
-    case "promote":
-      return promoteCanary(config, name);
-    case "rollback":
-      return rollbackCanary(config, name);
-  }
-}
-
 // ---------------------------------------------------------------------------------------------------
-// Running a sequence: every accepted state is validated and deployed to the Cloud Run model.
+// The world: the stack file, Pulumi's recorded state and Cloud Run, per region.
 
 interface Deployed {
   readonly file: StackFile;
   readonly config: StackConfig;
   readonly service: ServiceConfig;
-  /** What the Pulumi program sends (desiredState). */
+  /** What the Pulumi program sends to every region. */
   readonly desired: DesiredService;
+  /** `desired` as canonical JSON, to compare with Pulumi's recorded state. */
+  readonly desiredJson: string;
   /** The program's release plan (desiredState), and the one the CLI computes (servicePlan): must agree. */
   readonly plan: ReleasePlan;
   readonly cliPlan?: ReleasePlan;
 }
 
+type RegionUp =
+  /** Pulumi saw no difference from its recorded state: Cloud Run was not called. */
+  | { readonly kind: "unchanged" }
+  /** The call failed before reaching Cloud Run; Pulumi recorded the requested state anyway. */
+  | { readonly kind: "transient" }
+  | {
+      readonly kind: "applied";
+      readonly result: ApplyResult;
+      readonly outcome: RevisionOutcome;
+      /** The region's revisions before the call. */
+      readonly existed: ReadonlySet<string>;
+    };
+
+interface World {
+  current: Deployed;
+  clock: number;
+  /** Cloud Run, per region the service runs in. */
+  readonly regions: Map<string, CloudRunService>;
+  /** What Pulumi's state records for the service in each region, as canonical JSON. */
+  readonly pulumi: Map<string, string>;
+  /** Every revision name ever sent to Cloud Run, in any region. */
+  readonly sent: Set<string>;
+  /** `region/revision` of every revision made to fail by an injected failure. */
+  readonly failedByInjection: Set<string>;
+  /**
+   * `region/revision` of every revision whose request never arrived in a region (a transient failure):
+   * a later state may name it as the revision stable runs, which Cloud Run has never seen there.
+   */
+  readonly lost: Set<string>;
+}
+
 interface Step {
   readonly op: Op | { readonly kind: "first-deploy" };
-  /** The deployed state the operation started from; absent for the first deploy. */
   readonly before?: Deployed;
-  /** The new state, when the operation was accepted and the config validated. */
-  readonly after?: Deployed;
-  /** The CanaryRuleError of a refused operation. */
+  /** The state the step left the stack file in (the same as `before` when nothing was written). */
+  readonly after: Deployed;
+  /** The lifecycle's refusal; the file was not written. */
   readonly refused?: CanaryRuleError;
   /** For a refused operation: whether the config handed to the lifecycle is as it was. */
   readonly untouched?: boolean;
-  /** A hand edit that does not validate: `pulumi up` stops before deploying anything. */
-  readonly handEditInvalid?: boolean;
-  /** Validation issues of the state an accepted operation produced. */
-  readonly invalid?: string;
-  /** What Cloud Run answered to the new state. */
-  readonly deploy?: ApplyResult;
-  /** Revisions that existed before this step's deploy. */
-  readonly existedBefore: ReadonlySet<string>;
-  /** A region added while a canary runs: skipped, as docs/canary-and-rollout.md tells users (the region has no stable revision). */
-  readonly regionAddedMidCanary?: boolean;
+  /** Validation issues of the file the operation wrote: `pulumi up` stops; the edit is undone. */
+  readonly invalid?: readonly ConfigIssue[];
+  /** A region added while a canary is staged or serving: not done, as docs/canary-and-rollout.md says. */
+  readonly skipped?: boolean;
+  /** The readiness `orchestra canary set` read from Cloud Run, passed to the lifecycle as it was read. */
+  readonly readiness?: RevisionReadiness;
+  /** What `pulumi up` did in each region, when it ran. */
+  readonly up?: ReadonlyMap<string, RegionUp>;
+  /** Every region as the Admin API reports it after the step. */
+  readonly live: ReadonlyMap<string, LiveRegionState>;
 }
 
-function deployable(file: StackFile, name: string): Deployed | string {
-  const result = validate(STACK, flatten(file));
-  if (!result.ok) return JSON.stringify(result.issues, null, 2);
+/**
+ * Validation by flattened file: runs revisit the same states often (every first deploy, every undone
+ * edit), and validation is most of a step's cost. Results are only read.
+ */
+const validations = new Map<string, ReturnType<typeof validate>>();
+function validated(file: StackFile): ReturnType<typeof validate> {
+  const key = JSON.stringify(file.config);
+  let result = validations.get(key);
+  if (!result) {
+    result = validate(STACK, flatten(file));
+    validations.set(key, result);
+  }
+  return result;
+}
+
+function deployable(file: StackFile, name: string): Deployed | readonly ConfigIssue[] {
+  const result = validated(file);
+  if (!result.ok) return result.issues;
   const config = result.config;
   const service = config.services.find((s) => s.name === name);
-  if (!service) return `service ${name} is missing after validation`;
-  if (!service.stable.image) return `service ${name} has no stable image`;
+  assert.ok(service?.stable.image, `service ${name} has no stable image after validation`);
   const email = serviceAccountEmail(runtimeAccountId(service.name), config.project);
   const d = desiredState(service, service.stable.image, email);
   const desired: DesiredService = {
@@ -288,162 +405,234 @@ function deployable(file: StackFile, name: string): Deployed | string {
     templateRevision: d.plan.templateRevision,
     template: d.template,
     traffic: d.plan.traffic,
+    minInstances: serviceScaling(service).minInstanceCount,
   };
-  return { file, config, service, desired, plan: d.plan, cliPlan: servicePlan(config, service).plan };
+  return {
+    file,
+    config,
+    service,
+    desired,
+    desiredJson: canonicalJson(desired),
+    plan: d.plan,
+    cliPlan: servicePlan(config, service).plan,
+  };
 }
 
-interface Simulation {
-  readonly steps: Step[];
-  /** The service in its first region. */
-  readonly cloudRun: CloudRunService;
-  /** The service in every region it runs in now. */
-  readonly regions: ReadonlyMap<string, CloudRunService>;
+const absent = (region: string, service: string): LiveRegionRead => ({
+  region,
+  ok: true,
+  state: { region, service, exists: false },
+});
+
+/** Every region of the service, read as the CLI reads them from the Admin API. */
+function readRegions(world: World): LiveRegionRead[] {
+  const svc = world.current.service;
+  return svc.regions.map((r) => world.regions.get(r)?.read() ?? absent(r, svc.name));
 }
 
-function simulate(init: Initial, ops: readonly Op[]): Simulation {
-  const name = init.name;
-  // One Cloud Run service per region; a region dropped from the list is deleted, one added starts empty.
-  const regions = new Map<string, CloudRunService>();
-  const steps: Step[] = [];
-  /** Revisions of the service in its first region (every region has the same ones). */
-  const revisionsNow = () => new Set<string>(regions.values().next().value?.revisions.keys() ?? []);
+/** `pulumi up` of the current stack file, with `faults` injected per region. */
+function pulumiUp(world: World, faults: readonly Fault[], refresh: boolean): Map<string, RegionUp> {
+  const { service, desired, desiredJson, plan } = world.current;
+  for (const region of [...world.regions.keys()]) {
+    if (service.regions.includes(region)) continue;
+    world.regions.delete(region);
+    world.pulumi.delete(region);
+  }
+  const ups = new Map<string, RegionUp>();
+  for (const region of service.regions) {
+    const fault = faultAt(faults, region);
+    let model = world.regions.get(region);
+    if (refresh && model?.spec) world.pulumi.set(region, canonicalJson(model.spec));
+    if (world.pulumi.get(region) === desiredJson) {
+      ups.set(region, { kind: "unchanged" });
+      continue;
+    }
+    if (fault === "transient") {
+      // A failed create leaves nothing in the state; a failed update records what was asked.
+      if (model) world.pulumi.set(region, desiredJson);
+      if (!model?.revisions.has(desired.templateRevision))
+        world.lost.add(`${region}/${desired.templateRevision}`);
+      ups.set(region, { kind: "transient" });
+      continue;
+    }
+    model ??= new CloudRunService(service.name, region);
+    const outcome: RevisionOutcome =
+      fault === "canary-fails" && plan.templateRelease === "canary" ? "fails" : "ready";
+    const existed = new Set(model.revisions.keys());
+    const result = model.apply(desired, outcome);
+    if (outcome === "fails" && !existed.has(desired.templateRevision))
+      world.failedByInjection.add(`${region}/${desired.templateRevision}`);
+    // A refused create leaves neither a service nor anything in Pulumi's state.
+    if (model.state().exists) {
+      world.regions.set(region, model);
+      world.pulumi.set(region, desiredJson);
+    }
+    world.sent.add(desired.templateRevision);
+    ups.set(region, { kind: "applied", result, outcome, existed });
+  }
+  return ups;
+}
 
-  const deploy = (op: Step["op"], before: Deployed | undefined, file: StackFile): Deployed | undefined => {
-    const existedBefore = revisionsNow();
+function snapshot(world: World): Pick<Step, "live"> {
+  return {
+    live: new Map([...world.regions].map(([r, s]) => [r, s.state()])),
+  };
+}
+
+/**
+ * The readiness `orchestra canary set` reads from Cloud Run: only for a staged canary, and here only
+ * when the operation says so (without it, the lifecycle gets no evidence at all).
+ */
+function readinessFor(op: Op, world: World): RevisionReadiness | undefined {
+  const canary = world.current.service.canary;
+  if (op.kind !== "set" || !op.evidence || canary?.phase !== "staged") return undefined;
+  return revisionReadiness(canary.revision, readRegions(world));
+}
+
+function decide(config: StackConfig, name: string, op: Op, world: World, ready?: RevisionReadiness): Edit[] {
+  switch (op.kind) {
+    case "start":
+      return startCanary(config, name, op.image, {
+        ...(op.percent === undefined ? {} : { percent: op.percent }),
+        attempt: attemptId(world.clock),
+      });
+    case "set":
+      return setCanaryPercent(config, name, op.percent, ready);
+    case "promote":
+      return promoteCanary(config, name);
+    case "rollback":
+      return rollbackCanary(config, name);
+    default:
+      throw new Error(`${op.kind} is not a lifecycle operation`);
+  }
+}
+
+/** Runs one operation and the `pulumi up` that follows it. */
+function runOp(world: World, op: Op): Step {
+  world.clock += op.wait * 1000;
+  const before = world.current;
+  const name = before.service.name;
+  const done = (rest: Omit<Step, "op" | "before" | "live">): Step => ({
+    op,
+    before,
+    ...rest,
+    ...snapshot(world),
+  });
+  const deploy = (file: StackFile, extra: Partial<Step> = {}): Step => {
     const next = deployable(file, name);
-    if (typeof next === "string") {
-      steps.push({ op, before, invalid: next, existedBefore });
-      return undefined;
-    }
-    for (const region of [...regions.keys()])
-      if (!next.service.regions.includes(region)) regions.delete(region);
-    let result: ApplyResult = { ok: true, created: false };
-    for (const region of next.service.regions) {
-      const service = regions.get(region) ?? new CloudRunService(name);
-      regions.set(region, service);
-      const applied = service.apply(next.desired);
-      if (!applied.ok) result = { ok: false, reason: `${region}: ${applied.reason}` };
-      else if (result.ok && applied.created) result = applied;
-    }
-    steps.push({ op, before, after: next, deploy: result, existedBefore });
-    return next;
+    if (!("file" in next)) return done({ ...extra, after: before, invalid: next });
+    world.current = next;
+    return done({ ...extra, after: next, up: pulumiUp(world, op.faults, false) });
   };
 
-  let current = deploy({ kind: "first-deploy" }, undefined, firstDeployFile(init));
-  for (const op of ops) {
-    if (!current) break;
-    let file: StackFile;
-    if (op.kind === "config") {
-      const change = op.change;
-      if (
-        change.setting === "regions" &&
-        current.service.canary &&
-        change.value.some((r) => !current?.service.regions.includes(r))
-      ) {
-        steps.push({ op, before: current, regionAddedMidCanary: true, existedBefore: new Set() });
-        continue;
-      }
-      file = applyConfigChange(current.file, name, change);
-    } else if (op.kind === "edit-canary") {
-      file = followPinFix(writeCanaryByHand(current.file, name, op), name);
-      if (typeof deployable(file, name) === "string") {
-        steps.push({
-          op,
-          before: current,
-          handEditInvalid: true,
-          existedBefore: revisionsNow(),
-        });
-        continue;
-      }
-    } else {
-      const snapshot = canonicalJson(current.config);
+  switch (op.kind) {
+    case "up":
+      return done({ after: before, up: pulumiUp(world, op.faults, op.refresh) });
+    case "regions": {
+      const phase = before.service.canary?.phase;
+      const adds = op.regions.some((r) => !before.service.regions.includes(r));
+      if (adds && (phase === "staged" || phase === "serving")) return done({ after: before, skipped: true });
+      const file = structuredClone(before.file) as StackFile;
+      rawService(file, name).regions = [...op.regions];
+      return deploy(file);
+    }
+    case "settings":
+      return deploy(applySettingsChange(before.file, name, op.change));
+    default: {
+      const frozen = canonicalJson(before.config);
+      const readiness = readinessFor(op, world);
+      const extra = readiness ? { readiness } : {};
+      let edits: Edit[];
       try {
-        file = applyToObject(current.file, decide(current.config, name, op));
+        edits = decide(before.config, name, op, world, readiness);
       } catch (e) {
         if (!(e instanceof CanaryRuleError)) throw e;
-        const untouched = canonicalJson(current.config) === snapshot;
-        steps.push({
-          op,
-          before: current,
-          refused: e,
-          untouched,
-          existedBefore: revisionsNow(),
-        });
-        continue;
+        const untouched = canonicalJson(before.config) === frozen;
+        return done({ ...extra, after: before, refused: e, untouched });
       }
+      if (edits.length === 0) return done({ ...extra, after: before });
+      return deploy(applyToObject(before.file, edits), extra);
     }
-    current = deploy(op, current, file);
   }
-  const cloudRun = regions.get(steps[0]?.after?.service.regions[0] ?? "") ?? new CloudRunService(name);
-  return { steps, cloudRun, regions };
+}
+
+function newWorld(init: Initial): { world: World; first: Step } {
+  const first = deployable(firstDeployFile(init), init.name);
+  assert.ok("file" in first, `the first deploy's config does not validate: ${JSON.stringify(first)}`);
+  const world: World = {
+    current: first,
+    clock: T0,
+    regions: new Map(),
+    pulumi: new Map(),
+    sent: new Set(),
+    failedByInjection: new Set(),
+    lost: new Set(),
+  };
+  const up = pulumiUp(world, NO_FAULTS, false);
+  return { world, first: { op: { kind: "first-deploy" }, after: first, up, ...snapshot(world) } };
+}
+
+/** Runs a sequence; `observe` sees each step with the world as the step left it. */
+function simulate(init: Initial, ops: readonly Op[], observe?: (step: Step, world: World) => void) {
+  const { world, first } = newWorld(init);
+  const steps: Step[] = [first];
+  observe?.(first, world);
+  for (const op of ops) {
+    const step = runOp(world, op);
+    steps.push(step);
+    observe?.(step, world);
+  }
+  return { steps, world };
 }
 
 // ---------------------------------------------------------------------------------------------------
 // Helpers for the properties.
 
 const show = (op: Step["op"]) => JSON.stringify(op, (_k, v: unknown) => (Number.isNaN(v) ? "NaN" : v));
-const target = (d: Deployed, tag: "stable" | "canary"): TrafficTarget | undefined =>
-  (d.desired.traffic as readonly TrafficTarget[]).find((t) => t.tag === tag);
 const isValidPercent = (p: number) => Number.isInteger(p) && p >= 0 && p <= 100;
-const hasRunningCanary = (d: Deployed) => d.service.canary !== undefined && !d.service.canary.rolledBack;
+const inFlight = (d: Deployed) =>
+  d.service.canary?.phase === "staged" || d.service.canary?.phase === "serving";
 
-/** Steps whose operation is `kind`, with the operation narrowed. */
-function stepsOf<K extends Op["kind"]>(steps: readonly Step[], kind: K) {
-  return steps.flatMap((step) =>
-    step.op.kind === kind ? [{ ...step, op: step.op as Extract<Op, { kind: K }> }] : [],
+/** The results of the calls that reached Cloud Run in a step, by region. */
+function applied(step: Step) {
+  return [...(step.up ?? [])].flatMap(([region, up]) => (up.kind === "applied" ? [{ region, ...up }] : []));
+}
+
+/** Whether anything went wrong in the step's `pulumi up`, in any region. */
+const failedSomewhere = (step: Step) =>
+  [...(step.up?.values() ?? [])].some(
+    (u) => u.kind === "transient" || (u.kind === "applied" && !u.result.ok),
+  );
+
+/** Whether Cloud Run refused an update for naming a revision lost in `region` to a transient failure. */
+function lostRevisionNamed(world: World, region: string, reason: string): boolean {
+  const missing = /^rule 3: Revision (\S+) does not exist/.exec(reason)?.[1];
+  return missing !== undefined && world.lost.has(`${region}/${missing}`);
+}
+
+/** Whether a region is healthy and both its spec and its status are the state the file renders. */
+function runsFile(model: CloudRunService, desired: DesiredService): boolean {
+  return (
+    liveHealth(model.state()) === "healthy" &&
+    canonicalJson(model.spec) === canonicalJson(desired) &&
+    canonicalJson(model.serving) === canonicalJson(desired.traffic)
   );
 }
 
-/** Asserts that an operation was accepted and deployed; returns its before/after states. */
-function accepted(step: Step): { before: Deployed; after: Deployed; deploy: ApplyResult & { ok: true } } {
-  assert.equal(step.refused, undefined, `${show(step.op)} was refused: ${step.refused?.message}`);
-  assert.equal(
-    step.invalid,
-    undefined,
-    `the config after ${show(step.op)} does not validate: ${step.invalid}`,
-  );
-  assert.ok(step.before && step.after && step.deploy);
-  assert.ok(
-    step.deploy.ok,
-    `Cloud Run refuses the state after ${show(step.op)}: ${step.deploy.ok ? "" : step.deploy.reason}`,
-  );
-  return { before: step.before, after: step.after, deploy: step.deploy };
-}
-
-/** Property a: every state reached validates and is accepted by Cloud Run; refusals change nothing. */
-function assertEveryStateAccepted(steps: readonly Step[], cloudRun: CloudRunService, hint = ""): void {
-  for (const step of steps) {
-    if (step.handEditInvalid || step.regionAddedMidCanary) continue;
-    if (step.refused) {
-      assert.ok(step.untouched, `${show(step.op)} changed the config it was given while refusing it`);
-      continue;
+/** Asserts that users in every region are served, at 100%, only by revisions that are ready. */
+function assertServedByReady(step: Step): void {
+  for (const [region, state] of step.live) {
+    assert.ok(state.exists, `${region}: a region in the world has no service`);
+    const sum = state.trafficStatuses.reduce((total, t) => total + t.percent, 0);
+    assert.equal(sum, 100, `${region} serves ${sum}% after ${show(step.op)}`);
+    for (const t of state.trafficStatuses) {
+      const revision = state.revisions.find((r) => r.name === t.revision);
+      assert.ok(
+        revision?.ready === true,
+        `${region} serves ${t.revision}, which is not ready, after ${show(step.op)}`,
+      );
     }
-    assert.equal(
-      step.invalid,
-      undefined,
-      `the config after ${show(step.op)} does not validate: ${step.invalid}`,
-    );
-    assert.ok(step.after && step.deploy);
-    assert.ok(
-      step.deploy.ok,
-      `Cloud Run refuses the state after ${show(step.op)}: ${step.deploy.ok ? "" : step.deploy.reason}${hint}`,
-    );
-    assert.deepEqual(
-      step.after.cliPlan,
-      step.after.plan,
-      "the CLI's servicePlan and the program's desiredState disagree",
-    );
-    assert.ok(
-      step.after.desired.traffic.some((t) => t.revision === step.after?.desired.templateRevision),
-      `after ${show(step.op)} the template's revision is not in the traffic list (stranded at 0%)`,
-    );
   }
-  assert.ok(cloudRun.revisions.size <= steps.length, "at most one revision per deploy");
-}
-
-function assertRefused(step: Step, why: string): void {
-  assert.ok(step.refused instanceof CanaryRuleError, `${show(step.op)} must be refused (${why})`);
-  assert.ok(step.untouched, `${show(step.op)} changed the config it was given while refusing it`);
 }
 
 /** Counts the checks a property made, so that a generator that never reaches a case fails loudly. */
@@ -451,461 +640,665 @@ function coverage() {
   const counts = new Map<string, number>();
   return {
     hit: (what: string) => counts.set(what, (counts.get(what) ?? 0) + 1),
-    expect: (...what: string[]) => {
+    expect: (property: string, ...what: string[]) => {
+      report(property, counts);
       for (const w of what) assert.ok((counts.get(w) ?? 0) > 0, `no generated sequence reached: ${w}`);
     },
   };
 }
 
-const check = <T extends unknown[]>(property: fc.IProperty<T>) => fc.assert(property, { numRuns: NUM_RUNS });
+/**
+ * PROPERTY_RUNS=500 runs every property longer. Every assertion in this file carries a message: without
+ * one, a failing `assert.ok` here had Node re-read the source to describe it, which took minutes.
+ */
+const check = <T extends unknown[]>(property: fc.IProperty<T>) =>
+  fc.assert(property, { numRuns: Number(process.env.PROPERTY_RUNS ?? NUM_RUNS) });
+
+/** With PROPERTY_COVERAGE=1, prints how often each case was reached. */
+function report(property: string, counts: ReadonlyMap<string, number>): void {
+  if (process.env.PROPERTY_COVERAGE === "1")
+    process.stdout.write(`      coverage ${property}: ${JSON.stringify(Object.fromEntries(counts))}\n`);
+}
+
+/** A copy of the world whose changes do not touch the original. */
+function cloneWorld(world: World): World {
+  return {
+    current: world.current,
+    clock: world.clock,
+    regions: new Map([...world.regions].map(([r, m]) => [r, m.clone()])),
+    pulumi: new Map(world.pulumi),
+    sent: new Set(world.sent),
+    failedByInjection: new Set(world.failedByInjection),
+    lost: new Set(world.lost),
+  };
+}
+
+/** Asserts that a CLI operation with no injected failure was accepted, valid and applied everywhere. */
+function assertCliStep(step: Step): void {
+  assert.equal(step.refused, undefined, `${show(step.op)} was refused: ${step.refused?.message}`);
+  assert.equal(step.invalid, undefined, `${show(step.op)}: ${JSON.stringify(step.invalid)}`);
+  for (const { region, result } of applied(step))
+    assert.ok(result.ok, `${region} did not take ${show(step.op)}: ${result.ok ? "" : result.reason}`);
+}
+
+/** A CLI operation with no injected failure. */
+const cli = (action: Action, wait = 60): Op => ({ ...action, faults: NO_FAULTS, wait });
+
+/** The template's keys at any depth. */
+function keysOf(value: unknown): string[] {
+  if (Array.isArray(value)) return value.flatMap(keysOf);
+  if (value && typeof value === "object") return Object.entries(value).flatMap(([k, v]) => [k, ...keysOf(v)]);
+  return [];
+}
 
 // ---------------------------------------------------------------------------------------------------
 
-describe("canary lifecycle (property-based, against a model of Cloud Run)", () => {
-  it("the Cloud Run model itself refuses what Cloud Run refuses (rules 1-6)", () => {
-    const template = (image: string) => ({ containers: [{ image }] });
-    const request = (over: Partial<DesiredService> = {}): DesiredService => ({
-      service: "api",
-      templateRevision: "api-aaaa",
-      template: template("a"),
-      traffic: [{ revision: "api-aaaa", percent: 100, tag: "stable" }],
-      ...over,
-    });
-    const refusal = (service: CloudRunService, desired: DesiredService) => {
-      const result = service.apply(desired);
-      return result.ok ? "accepted" : result.reason.slice(0, 6);
-    };
-    const fresh = new CloudRunService("api");
-    assert.equal(refusal(fresh, request({ templateRevision: "web-aaaa" })), "rule 1");
-    assert.equal(refusal(fresh, request({ templateRevision: "api-Aaaa" })), "rule 1");
-    assert.equal(refusal(fresh, request({ templateRevision: "api-aaaa-" })), "rule 1");
-    assert.equal(refusal(fresh, request({ templateRevision: `api-${"a".repeat(60)}` })), "rule 1");
-    const stranded = { revision: "api-bbbb", percent: 50, tag: "canary" };
-    assert.equal(
-      refusal(fresh, request({ traffic: [{ revision: "api-aaaa", percent: 50 }, stranded] })),
-      "rule 3",
-    );
-    for (const percents of [
-      [50, 40],
-      [50.5, 49.5],
-      [-10, 110],
-      [100, 1],
-    ]) {
-      const traffic = percents.map((percent, i) => ({ revision: "api-aaaa", percent, tag: `t${i}` }));
-      assert.equal(refusal(fresh, request({ traffic })), "rule 4", JSON.stringify(percents));
-    }
-    const twice = [50, 50].map((percent) => ({ revision: "api-aaaa", percent, tag: "stable" }));
-    assert.equal(refusal(fresh, request({ traffic: twice })), "rule 5");
-    const long = [{ revision: "api-aaaa", percent: 100, tag: "t".repeat(44) }];
-    assert.equal(refusal(fresh, request({ traffic: long })), "rule 5");
-    assert.equal(fresh.revisions.size, 0, "refused requests create nothing");
-
-    assert.deepEqual(fresh.apply(request()), { ok: true, created: true });
-    assert.deepEqual(fresh.apply(request()), { ok: true, created: false });
-    assert.equal(refusal(fresh, request({ template: template("b") })), "rule 2");
-    const split = [
-      { revision: "api-aaaa", percent: 90, tag: "stable" },
-      { revision: "api-bbbb", percent: 10, tag: "canary" },
-    ];
-    assert.deepEqual(
-      fresh.apply(request({ templateRevision: "api-bbbb", template: template("b"), traffic: split })),
-      { ok: true, created: true },
-    );
-
-    const full = new CloudRunService("api");
-    for (let i = 0; i < 1000; i++) {
-      const name = `api-${i}`;
-      const result = full.apply(request({ templateRevision: name, template: template(name), traffic: [] }));
-      assert.ok(!result.ok && result.reason.startsWith("rule 4"), "an empty traffic list sums to 0");
-      const ok = full.apply(
-        request({
-          templateRevision: name,
-          template: template(name),
-          traffic: [{ revision: name, percent: 100 }],
-        }),
-      );
-      assert.ok(ok.ok);
-    }
-    assert.equal(
-      refusal(
-        full,
-        request({
-          templateRevision: "api-1000",
-          template: template("api-1000"),
-          traffic: [{ revision: "api-1000", percent: 100 }],
-        }),
-      ),
-      "rule 6",
-    );
-  });
-
-  it("a. every state reached is accepted by Cloud Run (rules 1-6), starting from a first deploy with stable only at 100%", () => {
-    const sequences = fc.oneof(
-      opsArb,
-      around(startArb, configArb, promoteOp),
-      around(startArb, rollbackOp, configArb, setArb),
-    );
-    check(
-      fc.property(initialArb, sequences, (init, ops) => {
-        const { steps, cloudRun } = simulate(init, ops);
-        assertEveryStateAccepted(steps, cloudRun);
-      }),
-    );
-  });
-
-  it("a'. ...also when a canary is written into the stack file by hand: the missing pin is refused, and the pin the error names is right", () => {
-    const handCanary: fc.Arbitrary<Op> = fc.record({
-      kind: fc.constant("edit-canary" as const),
-      image: imageArb,
-      percent: validPercent,
-    });
-    const sequences = fc.oneof(
-      fc.array(fc.oneof(opArb, handCanary), { maxLength: MAX_OPS, size: "max" }),
-      around(handCanary, configArb),
-    );
-    // Validation refuses a canary without `stable.revision` and names the revision to pin; following
-    // that fix must always give a state Cloud Run accepts, even after settings changed mid-canary.
-    const before = pinFixesFollowed;
-    check(
-      fc.property(initialArb, sequences, (init, ops) => {
-        const { steps, cloudRun } = simulate(init, ops);
-        assertEveryStateAccepted(steps, cloudRun);
-      }),
-    );
-    assert.ok(
-      pinFixesFollowed > before,
-      "some hand-written canaries were refused for the missing pin and fixed",
-    );
-  });
-
-  it("b. first deploy: exactly one revision, serving 100% and tagged stable", () => {
-    check(
-      fc.property(initialArb, (init) => {
-        const { steps, cloudRun } = simulate(init, []);
-        assert.equal(steps.length, 1);
-        const [first] = steps;
-        assert.equal(
-          first.invalid,
-          undefined,
-          `the first deploy's config does not validate: ${first.invalid}`,
-        );
-        assert.ok(
-          first.after && first.deploy?.ok,
-          `Cloud Run refuses the first deploy: ${JSON.stringify(first.deploy)}`,
-        );
-        assert.equal(first.deploy.created, true);
-        assert.deepEqual([...cloudRun.revisions.keys()], [first.after.desired.templateRevision]);
-        assert.deepEqual(first.after.desired.traffic, [
-          { revision: first.after.desired.templateRevision, percent: 100, tag: "stable" },
-        ]);
-      }),
-    );
-  });
-
-  it("b. a config with a canary but no stable release fails validation, saying there is no stable release", () => {
-    const noStable = fc.constantFrom<Record<string, unknown>>({}, { stable: {} });
-    check(
-      fc.property(initialArb, noStable, imageArb, validPercent, (init, without, image, percent) => {
-        const file = firstDeployFile(init);
-        const service = rawService(file, init.name);
-        delete service.stable;
-        Object.assign(service, without, { canary: { image, percent } });
-        const result = validate(STACK, flatten(file));
-        assert.ok(!result.ok, "a canary without a stable release must not validate");
-        const issue = result.issues.find((i) => i.path === `${SERVICES}.${init.name}.stable`);
-        assert.ok(issue, `no issue at ${SERVICES}.${init.name}.stable: ${JSON.stringify(result.issues)}`);
-        assert.match(issue.message, /stable release/);
-        assert.match(issue.message, /has none|no stable release/);
-      }),
-    );
-  });
-
-  it("c. start: the canary takes P% (0 allowed, default 10) tagged canary, stable keeps 100-P tagged stable", () => {
-    const seen = coverage();
-    const sequences = fc.oneof(opsArb, around(startArb), around(startArb, rollbackOp, startArb));
-    check(
-      fc.property(initialArb, sequences, (init, ops) => {
-        for (const step of stepsOf(simulate(init, ops).steps, "start")) {
-          const before = step.before as Deployed;
-          if (step.op.percent !== undefined && !isValidPercent(step.op.percent)) {
-            assertRefused(step, `percent ${step.op.percent} is not a whole number from 0 to 100`);
-            seen.hit("invalid percent");
-            continue;
-          }
-          if (hasRunningCanary(before) || step.op.image === before.service.stable.image) {
-            assertRefused(step, "a canary is running, or the image is the stable one");
-            continue;
-          }
-          const { after, deploy } = accepted(step);
-          const percent = step.op.percent ?? DEFAULT_CANARY_PERCENT;
-          const stableBefore = target(before, "stable");
-          assert.ok(stableBefore);
-          assert.deepEqual(after.desired.traffic, [
-            { revision: stableBefore.revision, percent: 100 - percent, tag: "stable" },
-            { revision: after.desired.templateRevision, percent, tag: "canary" },
-          ]);
-          assert.ok(step.existedBefore.has(stableBefore.revision), "stable serves from an existing revision");
-          assert.equal(
-            (after.desired.template as { containers: [{ image: string }] }).containers[0].image,
-            step.op.image,
-            "the template carries the canary image",
-          );
-          assert.equal(deploy.created, !step.existedBefore.has(after.desired.templateRevision));
-          seen.hit(percent === 0 ? "dark launch" : "started");
-          if (step.op.percent === undefined) seen.hit("default percent");
-          if (before.service.canary?.rolledBack) seen.hit("start after rollback");
-        }
-      }),
-    );
-    seen.expect("started", "dark launch", "default percent", "invalid percent", "start after rollback");
-  });
-
-  it("d. set: changes traffic only; same template revision and template, no new revision", () => {
-    const seen = coverage();
-    const sequences = fc.oneof(opsArb, around(startArb, setArb), around(startArb, rollbackOp, setArb));
-    check(
-      fc.property(initialArb, sequences, (init, ops) => {
-        for (const step of stepsOf(simulate(init, ops).steps, "set")) {
-          const before = step.before as Deployed;
-          if (!isValidPercent(step.op.percent) || !before.service.canary) {
-            assertRefused(step, "invalid percent or no canary");
-            seen.hit("refused");
-            continue;
-          }
-          const { after, deploy } = accepted(step);
-          const p = step.op.percent;
-          assert.equal(
-            after.desired.templateRevision,
-            before.desired.templateRevision,
-            "template revision changed",
-          );
-          assert.equal(canonicalJson(after.desired.template), canonicalJson(before.desired.template));
-          assert.equal(deploy.created, false, "set created a revision");
-          assert.deepEqual(after.desired.traffic, [
-            { revision: target(before, "stable")?.revision, percent: 100 - p, tag: "stable" },
-            { revision: before.desired.templateRevision, percent: p, tag: "canary" },
-          ]);
-          assert.equal(after.service.canary?.rolledBack, false, "set clears a rollback");
-          seen.hit(before.service.canary.rolledBack ? "set after rollback" : "set");
-        }
-      }),
-    );
-    seen.expect("set", "set after rollback", "refused");
-  });
-
-  it("e. promote: the canary becomes stable at 100%, without creating a revision", () => {
+describe("canary lifecycle (property-based, against a model of Cloud Run with failures)", () => {
+  it("1. after every step, in every region, users are served at 100% by ready revisions; only injected failures fail", () => {
     const seen = coverage();
     const sequences = fc.oneof(
       opsArb,
-      around(startArb, promoteOp),
-      around(startArb, configArb, promoteOp),
-      around(startArb, rollbackOp, promoteOp),
+      around(sequence(failingStart, setWithEvidence, withFaults(settingsAction))),
+      around(sequence(withFaults(startAction, allFail), withFaults(minInstancesAction))),
+      around(transientThenRetry),
+      around(sequence(withFaults(startAction), setWithEvidence, withFaults(promoteAction))),
     );
     check(
       fc.property(initialArb, sequences, (init, ops) => {
-        for (const step of stepsOf(simulate(init, ops).steps, "promote")) {
-          const before = step.before as Deployed;
-          const canary = before.service.canary;
-          if (!canary || canary.rolledBack) {
-            assertRefused(step, canary ? "the canary was rolled back" : "there is no canary");
-            seen.hit(canary ? "promote after rollback refused" : "promote without canary refused");
-            continue;
+        const asked = new Set<string>();
+        simulate(init, ops, (step, world) => {
+          if (step.op.kind !== "settings") {
+            assert.equal(
+              step.invalid,
+              undefined,
+              `the file after ${show(step.op)} does not validate: ${JSON.stringify(step.invalid)}`,
+            );
           }
-          const { after, deploy } = accepted(step);
-          assert.equal(
-            after.desired.templateRevision,
-            before.desired.templateRevision,
-            "promote changed the template revision: Cloud Run would create a new revision",
+          if (step.refused)
+            assert.ok(step.untouched, `${show(step.op)} changed the config while refusing it`);
+          const { after } = step;
+          assert.deepEqual(
+            after.cliPlan,
+            after.plan,
+            "the CLI's servicePlan and the program's desiredState disagree",
           );
-          assert.equal(canonicalJson(after.desired.template), canonicalJson(before.desired.template));
-          assert.equal(deploy.created, false, "promote created a revision");
-          assert.deepEqual(after.desired.traffic, [
-            { revision: before.desired.templateRevision, percent: 100, tag: "stable" },
-          ]);
-          assert.equal(after.service.stable.image, canary.image);
-          assert.equal(after.service.stable.revision, undefined);
-          assert.equal(after.service.canary, undefined);
-          seen.hit(canary.percent === 0 ? "promote dark launch" : "promote");
-        }
+          asked.add(canonicalJson(after.desired.traffic));
+          for (const { region, result, existed } of applied(step)) {
+            if (result.ok) continue;
+            if (!result.recorded) {
+              // Refused, changing nothing: only when a transient failure earlier left the program
+              // believing a revision exists in this region.
+              assert.ok(
+                lostRevisionNamed(world, region, result.reason),
+                `${region} refused ${show(step.op)}: ${result.reason}`,
+              );
+              seen.hit("refused: names a revision lost to a transient failure");
+              continue;
+            }
+            // The only failure: the template names the canary revision, made to fail in that region.
+            const canary = after.service.canary?.revision;
+            assert.equal(after.plan.templateRelease, "canary");
+            assert.equal(
+              result.reason,
+              `rule 7: Revision '${canary}' is not ready and cannot serve traffic.`,
+            );
+            assert.ok(
+              world.failedByInjection.has(`${region}/${canary}`),
+              `${region} failed ${show(step.op)} without an injected failure: ${result.reason}`,
+            );
+            seen.hit(
+              existed.has(canary ?? "")
+                ? "the template still names a failed canary"
+                : "a canary revision failed to start",
+            );
+          }
+          assertServedByReady(step);
+          for (const [region, state] of step.live) {
+            assert.ok(state.exists, `${region}: no service`);
+            // Users only ever get a split the program asked for, never a mix of two.
+            assert.ok(
+              asked.has(
+                canonicalJson(
+                  state.trafficStatuses.map(({ revision, percent, tag }) => ({ revision, percent, tag })),
+                ),
+              ),
+              `${region} serves a split never asked for`,
+            );
+            if (liveHealth(state) === "failed") seen.hit("users kept the last serving split after a failure");
+          }
+          if ([...(step.up?.values() ?? [])].some((u) => u.kind === "transient"))
+            seen.hit("an update never reached a region");
+          const splits = new Set(
+            [...step.live.values()].map((s) => (s.exists ? canonicalJson(s.trafficStatuses) : "")),
+          );
+          if (splits.size > 1) seen.hit("regions serve different splits");
+          if (
+            step.op.kind === "set" &&
+            isValidPercent(step.op.percent) &&
+            step.before?.service.canary?.phase === "staged"
+          ) {
+            if (!step.readiness) {
+              assert.ok(step.refused, "a staged canary took traffic without readiness evidence");
+              seen.hit("set refused: no evidence");
+            } else if (step.readiness.problems.length > 0) {
+              assert.ok(
+                step.refused,
+                `a staged canary took traffic though ${step.readiness.problems.join("; ")}`,
+              );
+              assert.match(step.refused.message, /not known to be ready in/);
+              seen.hit("set refused: not ready everywhere");
+            } else if (!step.refused) {
+              assert.deepEqual([...step.readiness.readyIn].sort(), [...world.current.service.regions].sort());
+              seen.hit("set: staged to serving on evidence");
+            }
+          }
+        });
       }),
     );
     seen.expect(
-      "promote",
-      "promote dark launch",
-      "promote after rollback refused",
-      "promote without canary refused",
+      "1",
+      "a canary revision failed to start",
+      "the template still names a failed canary",
+      "users kept the last serving split after a failure",
+      "an update never reached a region",
+      "regions serve different splits",
+      "set refused: no evidence",
+      "set refused: not ready everywhere",
+      "set: staged to serving on evidence",
     );
   });
 
-  it("f. rollback: 100% to stable, template unchanged, canary still listed at its tag with 0%", () => {
-    const seen = coverage();
-    const sequences = fc.oneof(opsArb, around(rollbackOp), around(startArb, rollbackOp, rollbackOp));
-    check(
-      fc.property(initialArb, sequences, (init, ops) => {
-        for (const step of stepsOf(simulate(init, ops).steps, "rollback")) {
-          const before = step.before as Deployed;
-          if (!before.service.canary) {
-            assertRefused(step, "there is no canary");
-            seen.hit("refused");
-            continue;
-          }
-          const { after, deploy } = accepted(step);
-          assert.equal(
-            after.desired.templateRevision,
-            before.desired.templateRevision,
-            "template revision changed",
-          );
-          assert.equal(canonicalJson(after.desired.template), canonicalJson(before.desired.template));
-          assert.equal(deploy.created, false, "rollback created a revision");
-          assert.deepEqual(after.desired.traffic, [
-            { revision: target(before, "stable")?.revision, percent: 100, tag: "stable" },
-            { revision: before.desired.templateRevision, percent: 0, tag: "canary" },
-          ]);
-          seen.hit(before.service.canary.rolledBack ? "rollback twice" : "rollback");
-        }
-      }),
-    );
-    seen.expect("rollback", "rollback twice", "refused");
-  });
-
-  it("g. a config-only change gets a new revision that is never a 409 and never silently at 0%", () => {
+  it("2. after any failure, rollbackCanary renders from the stack file alone a state every region accepts, whether or not the canary ever became ready", () => {
     const seen = coverage();
     const sequences = fc.oneof(
       opsArb,
-      around(configArb),
-      around(startArb, configArb),
-      around(startArb, rollbackOp, configArb),
+      around(sequence(failingStart, setWithEvidence)),
+      around(transientThenRetry),
+      around(sequence(cliStart, cliSet, withFaults(setAction(fc.constant(true)), someTransient))),
     );
     check(
       fc.property(initialArb, sequences, (init, ops) => {
-        for (const step of stepsOf(simulate(init, ops).steps, "config")) {
-          const { before, after, deploy } = accepted(step);
-          if (canonicalJson(after.service) === canonicalJson(before.service)) {
-            // The same value again: nothing to deploy.
-            assert.deepEqual(after.desired, before.desired);
-            assert.equal(deploy.created, false);
-            continue;
-          }
-          assert.notEqual(
-            after.desired.templateRevision,
-            before.desired.templateRevision,
-            `${show(step.op)} kept the revision name ${before.desired.templateRevision}`,
+        simulate(init, ops, (step, world) => {
+          const notReady = step.refused !== undefined && (step.readiness?.problems.length ?? 0) > 0;
+          if (!(failedSomewhere(step) || notReady) || !inFlight(world.current)) return;
+          // Offline: the stack file is all the rollback reads; Cloud Run is only asked to apply it.
+          const parsed = validate(STACK, flatten(world.current.file));
+          assert.ok(parsed.ok, "the stack file does not validate");
+          const name = world.current.service.name;
+          const rolled = deployable(
+            applyToObject(world.current.file, rollbackCanary(parsed.config, name)),
+            name,
           );
-          const canary = after.service.canary;
-          if (!canary) {
-            assert.deepEqual(after.desired.traffic, [
-              { revision: after.desired.templateRevision, percent: 100, tag: "stable" },
-            ]);
-            seen.hit("no canary");
-            continue;
-          }
-          const stable = target(after, "stable");
-          assert.ok(stable);
+          assert.ok("file" in rolled, `the rolled-back file does not validate: ${JSON.stringify(rolled)}`);
+          const pin = world.current.service.stable.revision;
+          const canary = world.current.service.canary;
+          assert.ok(pin && canary, "a canary in flight without a stable pin");
           assert.equal(
-            stable.revision,
-            target(before, "stable")?.revision,
-            "stable moved to another revision",
+            rolled.desired.templateRevision,
+            pin,
+            "the template is not reverted to the pinned stable revision",
           );
-          assert.ok(
-            step.existedBefore.has(stable.revision),
-            "stable serves from a revision that does not exist",
-          );
-          assert.deepEqual(target(after, "canary"), {
-            revision: after.desired.templateRevision,
-            percent: canary.rolledBack ? 0 : canary.percent,
-            tag: "canary",
-          });
-          seen.hit(
-            canary.rolledBack ? "rolled back canary" : canary.percent === 0 ? "dark launch" : "canary",
-          );
-        }
+          assert.deepEqual(rolled.desired.traffic, [{ revision: pin, percent: 100, tag: "stable" }]);
+          for (const region of rolled.service.regions) {
+            const live = world.regions.get(region);
+            const model = live?.clone() ?? new CloudRunService(name, region);
+            const stableSpec = model.revisions.get(pin);
+            const result = model.apply(rolled.desired);
+            assert.ok(result.ok, `${region} does not accept the rollback: ${result.ok ? "" : result.reason}`);
+            const state = model.state();
+            assert.ok(state.exists, `${region}: no service`);
+            assert.equal(liveHealth(state), "healthy", `${region} is not healthy after the rollback`);
+            assert.deepEqual(model.serving, rolled.desired.traffic);
+            if (stableSpec === undefined) {
+              seen.hit("the stable revision, lost to a transient failure, is created by the rollback");
+            } else {
+              assert.equal(result.created, false, `${region}: the rollback created a revision`);
+              assert.equal(stableSpec, canonicalJson(rolled.desired.template), "not the exact stable spec");
+            }
+            const canaryThere = live?.revisions.has(canary.revision)
+              ? live.isReady(canary.revision)
+                ? "ready"
+                : "failed"
+              : "never created";
+            seen.hit(`canary ${canaryThere} in a region`);
+          }
+          seen.hit(`rollback from ${canary.phase}`);
+        });
       }),
     );
-    seen.expect("no canary", "canary", "dark launch", "rolled back canary");
-  });
-
-  it("h. starting a second canary is refused, and so is promoting without a canary; both leave the state as it was", () => {
-    const seen = coverage();
-    const twice = fc.tuple(opsArb, startArb, startArb).map(([prefix, a, b]) => [...prefix, a, b]);
-    const promoteTwice = opsArb.map((prefix) => [
-      ...prefix,
-      { kind: "promote" as const },
-      { kind: "promote" as const },
-    ]);
-    check(
-      fc.property(initialArb, fc.oneof(twice, promoteTwice, opsArb), (init, ops) => {
-        const steps = simulate(init, ops).steps;
-        for (const step of stepsOf(steps, "start")) {
-          if (!step.before || !hasRunningCanary(step.before)) continue;
-          assertRefused(step, "a canary is already running");
-          seen.hit("second start");
-        }
-        for (const step of stepsOf(steps, "promote")) {
-          if (!step.before || step.before.service.canary) continue;
-          assertRefused(step, "there is no canary");
-          seen.hit("promote without canary");
-        }
-      }),
+    seen.expect(
+      "2",
+      "canary failed in a region",
+      "canary never created in a region",
+      "canary ready in a region",
+      "rollback from staged",
+      "rollback from serving",
     );
-    seen.expect("second start", "promote without canary");
   });
 
-  const REGION_POOL = ["europe-west1", "europe-west4", "us-central1"];
-  const regionsArb = fc.subarray(REGION_POOL, { minLength: 1 });
-  const regionChange: fc.Arbitrary<Op> = regionsArb.map((value) => ({
-    kind: "config",
-    change: { setting: "regions", value },
-  }));
-
-  it("i. several regions: every region accepts every state and serves the same split; regions come and go between releases", () => {
+  it("3. no failure needs a hand edit: rollback and `pulumi up --refresh` bring every region back to healthy, and the release then goes on", () => {
     const seen = coverage();
-    const withRegions = fc.array(
-      fc.oneof({ weight: 4, arbitrary: opArb }, { weight: 1, arbitrary: regionChange }),
+    const sequences = fc.oneof(
+      opsArb,
+      around(sequence(failingStart, setWithEvidence)),
+      around(transientThenRetry),
       {
-        maxLength: MAX_OPS,
+        weight: 3,
+        arbitrary: around(
+          sequence(withFaults(startAction, allFail), withFaults(rollbackAction, someTransient)),
+        ),
       },
     );
     check(
-      fc.property(initialArb, regionsArb, withRegions, (init, regions, ops) => {
-        const { steps, regions: deployed } = simulate({ ...init, regions }, ops);
-        for (const step of steps) {
-          if (step.regionAddedMidCanary) {
-            seen.hit("region added mid-canary skipped");
-            continue;
+      fc.property(initialArb, sequences, fc.nat(), (init, ops, seed) => {
+        const { world, steps } = simulate(init, ops);
+        const troubled = steps.some(failedSomewhere);
+        const recovery = [
+          ...(inFlight(world.current) ? [cli({ kind: "rollback" })] : []),
+          cli({ kind: "up", refresh: true }),
+        ];
+
+        // What the same recovery without `--refresh` would leave behind.
+        const plain = cloneWorld(world);
+        for (const op of recovery) runOp(plain, op.kind === "up" ? { ...op, refresh: false } : op);
+        const leftBehind = [...plain.regions.values()].some((m) => !runsFile(m, plain.current.desired));
+        if (leftBehind) seen.hit("a plain `pulumi up` would leave a region not running the file");
+
+        const healthy = (why: string) => {
+          assert.deepEqual([...world.regions.keys()].sort(), [...world.current.service.regions].sort(), why);
+          for (const [region, model] of world.regions) {
+            const state = model.state();
+            assert.ok(state.exists, `${region}: no service`);
+            assert.equal(
+              liveHealth(state),
+              "healthy",
+              `${region} ${why}: ${JSON.stringify(state.terminalCondition)}`,
+            );
+            assert.ok(runsFile(model, world.current.desired), `${region} ${why}: it does not run the file`);
           }
-          if (step.handEditInvalid || step.refused) continue;
-          assert.equal(step.invalid, undefined, `${show(step.op)}: ${step.invalid}`);
-          assert.ok(
-            step.deploy?.ok,
-            `${show(step.op)}: ${step.deploy && !step.deploy.ok ? step.deploy.reason : ""}`,
-          );
+        };
+        for (const op of recovery) assertCliStep(runOp(world, op));
+        healthy("is not healthy after the recovery");
+        const { plan } = world.current;
+        assert.equal(plan.templateRelease, "stable");
+        assert.deepEqual(plan.traffic, [{ revision: plan.templateRevision, percent: 100, tag: "stable" }]);
+        if (troubled) seen.hit("recovered after a failure");
+        if (steps.some((s) => applied(s).some((a) => !a.result.ok && a.result.recorded)))
+          seen.hit("recovered after a canary failed to start");
+
+        // ...and the release goes on, with CLI operations only.
+        const last = world.current.service.canary;
+        const image = last?.phase === "rolled-back" ? last.image : `${REPO}@${digest(`next-${seed}`)}`;
+        for (const action of [
+          { kind: "start", image },
+          { kind: "set", percent: 10, evidence: true },
+          { kind: "promote" },
+        ] as const) {
+          assertCliStep(runOp(world, cli(action)));
         }
-        const last = [...steps].reverse().find((s) => s.after)?.after;
-        assert.ok(last);
-        assert.deepEqual([...deployed.keys()].sort(), [...last.service.regions].sort());
-        const splits = [...deployed.values()].map((service) => JSON.stringify(service.serving));
-        assert.equal(new Set(splits).size, 1, `regions serve different splits: ${splits.join(" | ")}`);
-        assert.equal(splits[0], JSON.stringify(last.desired.traffic));
-        if (deployed.size > 1) seen.hit("several regions");
-        if (steps.some((s) => s.op.kind === "config" && s.op.change.setting === "regions" && s.deploy?.ok))
-          seen.hit("regions changed");
+        healthy("is not healthy after the next release");
+        assert.equal(world.current.service.stable.image, image);
+        assert.equal(world.current.service.canary, undefined);
+        if (last?.phase === "rolled-back") seen.hit("the rolled-back release was started again and promoted");
       }),
     );
-    seen.expect("several regions", "regions changed", "region added mid-canary skipped");
+    seen.expect(
+      "3",
+      "recovered after a failure",
+      "recovered after a canary failed to start",
+      "a plain `pulumi up` would leave a region not running the file",
+      "the rolled-back release was started again and promoted",
+    );
   });
 
-  it("i'. why regions are added between releases: a new region has no stable revision for a running canary to split with", () => {
+  it("4. a retried release (the same image after a rollback) gets a revision name never used, which Cloud Run creates afresh", () => {
+    const seen = coverage();
+    check(
+      fc.property(
+        initialArb,
+        fc.oneof(opsArb, around(retriedRelease), around(sameSecondRetry)),
+        (init, ops) => {
+          let sentBefore = new Set<string>();
+          simulate(init, ops, (step, world) => {
+            const before = step.before;
+            const op = step.op;
+            if (
+              op.kind === "start" &&
+              before?.service.canary?.phase === "rolled-back" &&
+              op.image === before.service.canary.image &&
+              isValidPercent(op.percent ?? 10)
+            ) {
+              const previous = before.service.canary.revision;
+              if (step.refused) {
+                // Started again within the same second: the attempt id is the same.
+                assert.match(step.refused.message, /already used by the rolled-back canary/);
+                assert.ok(
+                  previous.endsWith(`-${attemptId(world.clock)}`),
+                  "refused though the attempt id differs",
+                );
+                seen.hit("retried within the same second: refused, start again");
+              } else {
+                const revision = step.after.service.canary?.revision;
+                assert.ok(revision, "no canary revision after start");
+                assert.notEqual(revision, previous);
+                assert.ok(!sentBefore.has(revision), `${revision} was sent to Cloud Run before`);
+                for (const { region, result, existed, outcome } of applied(step)) {
+                  assert.ok(!existed.has(revision), `${region} already had ${revision}`);
+                  if (!result.ok && !result.recorded) {
+                    // Refused for a stable revision lost there to a transient failure (property 1).
+                    assert.ok(lostRevisionNamed(world, region, result.reason), result.reason);
+                    continue;
+                  }
+                  assert.ok(
+                    world.regions.get(region)?.revisions.has(revision),
+                    `${region} did not create ${revision}`,
+                  );
+                  assert.equal("created" in result && result.created, true);
+                  assert.equal(world.regions.get(region)?.isReady(revision), outcome === "ready");
+                  const before = world.regions.get(region);
+                  if (outcome === "ready" && before?.revisions.has(previous) && !before.isReady(previous))
+                    seen.hit("the retry became ready where the first attempt failed");
+                }
+                seen.hit("retried");
+              }
+            }
+            sentBefore = new Set(world.sent);
+          });
+        },
+      ),
+    );
+    seen.expect(
+      "4",
+      "retried",
+      "the retry became ready where the first attempt failed",
+      "retried within the same second: refused, start again",
+    );
+  });
+
+  it("5. rollback brings back the exact stable revision (name and spec); settings edited mid-canary are refused, naming the setting path and how to proceed", () => {
+    const seen = coverage();
+    const editMidCanary = sequence(
+      withFaults(startAction),
+      withFaults(settingsAction),
+      setWithEvidence,
+      withFaults(settingsAction),
+      withFaults(rollbackAction),
+    );
+    check(
+      fc.property(initialArb, fc.oneof(opsArb, around(editMidCanary)), (init, ops) => {
+        let refusedSinceStart = false;
+        simulate(init, ops, (step, world) => {
+          const before = step.before;
+          if (!before) return;
+          const op = step.op;
+          if (op.kind === "start" && !step.refused) {
+            refusedSinceStart = false;
+            // The pin is the revision stable was serving from when the canary started.
+            const serving = before.plan.traffic.find((t) => t.tag === "stable")?.revision;
+            assert.equal(step.after.service.stable.revision, serving);
+            seen.hit("start pins the serving stable revision");
+          }
+          if (op.kind === "settings" && inFlight(before)) {
+            if (step.invalid) {
+              const name = before.service.name;
+              const pins = step.invalid.filter((i) =>
+                [`${SERVICES}.${name}.stable.revision`, `${SERVICES}.${name}.canary.revision`].includes(
+                  i.path,
+                ),
+              );
+              if (pins.length < step.invalid.length) {
+                // Invalid on its own (min instances above max, say): refused whatever the canary.
+                seen.hit("settings edit invalid on its own");
+                return;
+              }
+              for (const issue of pins) {
+                assert.match(issue.message, /a setting changed while the canary runs/);
+                assert.match(issue.message, /Fix: undo the settings change/);
+                assert.match(issue.message, new RegExp(`orchestra canary promote ${name}`));
+                assert.match(issue.message, new RegExp(`orchestra canary rollback ${name}`));
+              }
+              assert.equal(world.current, before, "a refused edit was deployed");
+              refusedSinceStart = true;
+              seen.hit("settings edit refused mid-canary");
+            } else {
+              // Only what is not in the revision template may change: no revision is created.
+              assert.equal(step.after.desired.templateRevision, before.desired.templateRevision);
+              assert.equal(
+                canonicalJson(step.after.desired.template),
+                canonicalJson(before.desired.template),
+              );
+              for (const { region, result } of applied(step)) {
+                // Only a revision lost to a transient failure there is created now, as any deploy would.
+                const created = "created" in result && result.created;
+                const lost = world.lost.has(`${region}/${step.after.desired.templateRevision}`);
+                assert.ok(!created || lost, `${region}: ${show(op)} created a revision`);
+              }
+              if (
+                op.change.setting === "minInstances" &&
+                op.change.value !== before.service.scaling.minInstances
+              )
+                seen.hit("min instances changed mid-canary, no revision created");
+            }
+          }
+          if (op.kind === "rollback" && inFlight(before) && !step.refused) {
+            const pin = before.service.stable.revision;
+            assert.ok(pin, "a canary in flight without a stable pin");
+            assert.equal(step.after.desired.templateRevision, pin);
+            assert.deepEqual(step.after.desired.traffic, [{ revision: pin, percent: 100, tag: "stable" }]);
+            const spec = canonicalJson(step.after.desired.template);
+            for (const { region, result, existed } of applied(step)) {
+              assert.ok(result.ok, `${region} refused the rollback: ${result.ok ? "" : result.reason}`);
+              if (existed.has(pin)) assert.equal(result.created, false);
+              assert.equal(
+                world.regions.get(region)?.revisions.get(pin),
+                spec,
+                `${region}: not the exact stable spec`,
+              );
+              assert.deepEqual(world.regions.get(region)?.serving, step.after.desired.traffic);
+            }
+            seen.hit("rollback to the exact stable revision");
+            if (refusedSinceStart) seen.hit("...after a settings edit was refused");
+          }
+        });
+      }),
+    );
+    seen.expect(
+      "5",
+      "start pins the serving stable revision",
+      "settings edit refused mid-canary",
+      "min instances changed mid-canary, no revision created",
+      "rollback to the exact stable revision",
+      "...after a settings edit was refused",
+    );
+  });
+
+  it("5'. following the refusal's advice works: finish the canary, `pulumi up`, then the same settings edit is accepted", () => {
+    const seen = coverage();
+    const endingServing = fc.oneof(opsArb, {
+      weight: 2,
+      arbitrary: fc
+        .tuple(opsArb, imageArb)
+        .map(([ops, image]) => [
+          ...ops,
+          cli({ kind: "start", image }),
+          cli({ kind: "set", percent: 10, evidence: true }),
+        ]),
+    });
+    const templateChange = settingsChangeArb.filter((c) => c.setting !== "minInstances");
+    check(
+      fc.property(initialArb, endingServing, fc.boolean(), templateChange, (init, ops, promote, change) => {
+        const { world } = simulate(init, ops);
+        if (!inFlight(world.current)) return;
+        const name = world.current.service.name;
+        const edited = deployable(applySettingsChange(world.current.file, name, change), name);
+        if ("file" in edited) return; // the same value again
+        // Only the refusals for the canary: an edit invalid on its own (min above max) stays invalid.
+        if (!edited.every((i) => /\.(stable|canary)\.revision$/.test(i.path))) return;
+        seen.hit("refused");
+        // "finish the canary first (promote or rollback, then `pulumi up`), and make the change afterwards"
+        const canPromote = world.current.service.canary?.phase === "serving" && promote;
+        assertCliStep(runOp(world, cli(canPromote ? { kind: "promote" } : { kind: "rollback" })));
+        assertCliStep(runOp(world, cli({ kind: "up", refresh: true })));
+        const after = deployable(applySettingsChange(world.current.file, name, change), name);
+        assert.ok(
+          "file" in after,
+          `after ${canPromote ? "promote" : "rollback"}, the edit is still refused: ${JSON.stringify(after)}`,
+        );
+        seen.hit(canPromote ? "accepted after promote" : "accepted after rollback");
+      }),
+    );
+    seen.expect("5'", "refused", "accepted after promote", "accepted after rollback");
+  });
+
+  it("6. a staged canary is in no traffic list; promote creates no revision; min instances are not in the revision template", () => {
+    const seen = coverage();
+    const sequences = fc.oneof(
+      opsArb,
+      around(sequence(withFaults(startAction), setWithEvidence, withFaults(promoteAction))),
+      around(sequence(failingStart, withFaults(settingsAction), setWithEvidence, withFaults(promoteAction))),
+      around(
+        sequence(
+          cliStart.map((op) => ({ ...op, percent: 0 })),
+          cliSet.map((op) => ({ ...op, percent: 0 })),
+        ),
+      ),
+    );
+    check(
+      fc.property(initialArb, sequences, (init, ops) => {
+        simulate(init, ops, (step, world) => {
+          const { service, desired } = world.current;
+          assert.ok(
+            !keysOf(desired.template).includes("minInstanceCount"),
+            "min instances in the revision template",
+          );
+          const canary = service.canary;
+          if (canary?.phase === "staged") {
+            assert.ok(
+              !desired.traffic.some((t) => t.revision === canary.revision),
+              "a staged canary is in the traffic list",
+            );
+            for (const [region, state] of step.live) {
+              assert.ok(state.exists, `${region}: no service`);
+              const named = [...state.traffic, ...state.trafficStatuses].some(
+                (t) => t.revision === canary.revision,
+              );
+              assert.ok(!named, `${region} lists the staged canary ${canary.revision}`);
+            }
+            seen.hit("staged");
+          }
+          for (const [region, state] of step.live) {
+            if (!state.exists || liveHealth(state) !== "healthy") continue;
+            const model = world.regions.get(region);
+            // Service-level min instances only: a dark launch (tagged, 0%) adds no warm instance.
+            assert.equal(
+              model?.warmInstances(),
+              model?.spec?.minInstances ?? 0,
+              `${region} keeps extra instances warm`,
+            );
+            const dark = state.trafficStatuses.some((t) => t.tag === "canary" && t.percent === 0);
+            if (dark && (model?.spec?.minInstances ?? 0) > 0) seen.hit("dark launch with min instances");
+          }
+          if (step.op.kind === "promote" && step.before && !step.refused) {
+            const promoted = step.before.service.canary;
+            assert.ok(promoted, "promoted without a canary");
+            assert.equal(desired.templateRevision, promoted.revision);
+            assert.deepEqual(desired.traffic, [{ revision: promoted.revision, percent: 100, tag: "stable" }]);
+            for (const { region, result, existed } of applied(step)) {
+              assert.ok(result.ok, `${region} refused the promotion: ${result.ok ? "" : result.reason}`);
+              assert.equal(result.created, false, `${region}: promote created a revision`);
+              assert.deepEqual(
+                [...(world.regions.get(region)?.revisions.keys() ?? [])].sort(),
+                [...existed].sort(),
+              );
+              seen.hit("promote");
+            }
+          }
+        });
+      }),
+    );
+    seen.expect("6", "staged", "dark launch with min instances", "promote");
+  });
+
+  it("why regions are added between releases: a new region has no stable revision for a staged canary to keep serving", () => {
     const init: Initial = {
       name: "api",
       stableImage: `${REPO}@${digest("pool-0")}`,
       regions: ["europe-west1"],
     };
-    const { steps } = simulate(init, [{ kind: "start", image: `${REPO}@${digest("fresh-1")}`, percent: 10 }]);
-    const running = steps[1].after;
-    assert.ok(running);
-    // Deploying that state to a region that has never run the service:
-    const fresh = new CloudRunService("api");
-    const result = fresh.apply(running.desired);
+    const { world } = simulate(init, [cli({ kind: "start", image: `${REPO}@${digest("fresh-1")}` })]);
+    const result = new CloudRunService("api", "europe-west4").apply(world.current.desired);
     assert.ok(!result.ok && result.reason.startsWith("rule 3"), JSON.stringify(result));
+  });
+
+  describe("what a transient failure leaves behind (the cases behind the `--refresh` in property 3)", () => {
+    const init: Initial = {
+      name: "api",
+      stableImage: `${REPO}@${digest("pool-0")}`,
+      regions: ["europe-west1", "europe-west4"],
+    };
+    const image = `${REPO}@${digest("fresh-1")}`;
+    const west4Down: readonly Fault[] = ["none", "transient", "none"];
+
+    it("a staged canary missed by a region: a plain `pulumi up` does not call it again, so `canary set` keeps refusing until `--refresh`", () => {
+      const { world } = simulate(init, [{ kind: "start", image, faults: west4Down, wait: 60 }]);
+      const revision = world.current.service.canary?.revision;
+      const set = cli({ kind: "set", percent: 10, evidence: true });
+
+      const refused = runOp(world, set);
+      assert.match(refused.refused?.message ?? "", /not known to be ready in europe-west4/);
+      assert.deepEqual(refused.readiness?.readyIn, ["europe-west1"]);
+      assert.match(refused.readiness?.problems[0] ?? "", /europe-west4: revision .* does not exist yet/);
+
+      const plain = runOp(world, cli({ kind: "up", refresh: false }));
+      assert.deepEqual([...(plain.up?.values() ?? [])], [{ kind: "unchanged" }, { kind: "unchanged" }]);
+      assert.ok(runOp(world, set).refused, "set was accepted though europe-west4 never created the canary");
+
+      const refreshed = runOp(world, cli({ kind: "up", refresh: true }));
+      assert.equal(refreshed.up?.get("europe-west1")?.kind, "unchanged");
+      assert.equal(refreshed.up?.get("europe-west4")?.kind, "applied");
+      assert.ok(
+        world.regions.get("europe-west4")?.isReady(revision ?? ""),
+        "the canary is not ready after --refresh",
+      );
+      assertCliStep(runOp(world, set));
+      assert.equal(world.current.service.canary?.phase, "serving");
+    });
+
+    it("a settings change missed by a region: its new stable revision is missing there, so a canary start is refused there (even with `--refresh`) until rolled back", () => {
+      const { world, steps } = simulate(init, [
+        { kind: "settings", change: { setting: "memory", value: "1Gi" }, faults: west4Down, wait: 60 },
+        cli({ kind: "start", image }),
+      ]);
+      const stable = world.current.service.stable.revision ?? "";
+      const start = steps[2].up?.get("europe-west4");
+      assert.equal(start?.kind, "applied");
+      assert.deepEqual(start.result, {
+        ok: false,
+        recorded: false,
+        reason: `rule 3: Revision ${stable} does not exist or is deleted`,
+      });
+      assert.deepEqual(
+        world.regions.get("europe-west4")?.serving,
+        steps[0].after.desired.traffic,
+        "users keep the old split",
+      );
+      const again = runOp(world, cli({ kind: "up", refresh: true })).up?.get("europe-west4");
+      assert.ok(
+        again?.kind === "applied" && !again.result.ok,
+        "--refresh alone cannot create the stable revision",
+      );
+
+      for (const op of [cli({ kind: "rollback" }), cli({ kind: "up", refresh: true })])
+        assertCliStep(runOp(world, op));
+      for (const [region, model] of world.regions)
+        assert.ok(
+          runsFile(model, world.current.desired),
+          `${region} does not run the file after the rollback`,
+        );
+      assert.ok(
+        world.regions.get("europe-west4")?.isReady(stable),
+        "the rollback did not create the stable revision",
+      );
+    });
   });
 });

@@ -50,7 +50,11 @@ describe("CanaryService in the stack program", () => {
     it("applies prod defaults: deletion protection, a warm instance, public ingress but no public invoker", () => {
       const s = service(r);
       assert.equal(s.deletionProtection, true);
-      assert.equal(s.template.scaling.minInstanceCount, 1);
+      // On the service, shared by the revisions with traffic; never on the revision template.
+      assert.equal(s.scaling.minInstanceCount, 1);
+      assert.equal(s.template.scaling.minInstanceCount, undefined);
+      // Request-based billing unless a service asks for always-on CPU.
+      assert.equal(s.template.containers[0].resources.cpuIdle, true);
       assert.equal(s.ingress, "INGRESS_TRAFFIC_ALL");
       assert.equal(ofType(r, "gcp:cloudrunv2/serviceIamMember:ServiceIamMember").length, 0);
     });
@@ -138,7 +142,7 @@ describe("CanaryService in the stack program", () => {
       assert.equal(image.inputs.registry, "[secret]");
       assert.match(service(r).template.containers[0].image, new RegExp(`^${REPO}@sha256:[0-9a-f]{64}$`));
       assert.equal(service(r).deletionProtection, false);
-      assert.equal(service(r).template.scaling.minInstanceCount, 0);
+      assert.equal(service(r).scaling.minInstanceCount, 0);
     });
   });
 });

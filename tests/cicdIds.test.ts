@@ -6,10 +6,12 @@ import { docBlock } from "./support/docs";
 import { formatIssues } from "../config/errors";
 import { cleanupTempProjects, describeRun, makeTempProject, type TempProject } from "./support/cliHarness";
 import { startFakeIdsApi as startFakeGitHubIds } from "./support/fakeGitHubIds";
+import { runInProcess } from "./support/inProcessCli";
 
 /**
  * `orchestra cicd ids`: the stack files' numeric GitHub ids against the names they stand for, through
- * a fake GitHub API on 127.0.0.1.
+ * a fake GitHub API on 127.0.0.1. The first run is the real process; the others run the same `main`
+ * in this process (support/inProcessCli.ts), which spares each the CLI's start-up.
  */
 
 const TOKEN = "ghp_FAKEids";
@@ -35,7 +37,12 @@ const prodCicd = (text: string) =>
   (parse(text) as { config: Record<string, unknown> }).config["ai-orchestra:cicd"];
 
 describe("cicd ids: deciding", () => {
-  const project = makeTempProject();
+  // Made when the block runs, not when the file loads: another file's cleanup of every temp project
+  // would otherwise remove it first.
+  let project: TempProject;
+  before(() => {
+    project = makeTempProject();
+  });
   after(() => project.cleanup());
 
   it("plans one lookup per named id of the prod stack, by name", () => {
@@ -152,13 +159,16 @@ describe("orchestra cicd ids (against a fake GitHub API)", function () {
     cleanupTempProjects();
   });
 
+  const env = (url: string, token: { GITHUB_TOKEN?: string } = { GITHUB_TOKEN: TOKEN }) => ({
+    env: { GITHUB_API_URL: url, ...token },
+  });
   const ids = (project: TempProject, url: string, ...args: string[]) =>
-    project.runWith({ env: { GITHUB_API_URL: url, GITHUB_TOKEN: TOKEN } }, "cicd", "ids", ...args);
+    runInProcess(project.dir, ["cicd", "ids", ...args], env(url));
 
   it("matching ids: a table of configured against GitHub's ids, exit 0, nothing written", async () => {
     const project = temp();
     const before = project.read("prod");
-    const r = await ids(project, github.url, "--stack", "prod");
+    const r = await project.runWith(env(github.url), "cicd", "ids", "--stack", "prod");
     assert.equal(r.status, 0, describeRun(r));
     assert.match(r.stdout, /ai-orchestra:cicd\.github\.ownerId\s+ai-orchestra\s+165432109\s+165432109\s+ok/);
     assert.match(
@@ -286,13 +296,7 @@ describe("orchestra cicd ids (against a fake GitHub API)", function () {
   it("no token: a clear error, exit 1, no request made", async () => {
     const project = temp();
     const count = github.requests.length;
-    const r = await project.runWith(
-      { env: { GITHUB_API_URL: github.url } },
-      "cicd",
-      "ids",
-      "--stack",
-      "prod",
-    );
+    const r = await runInProcess(project.dir, ["cicd", "ids", "--stack", "prod"], env(github.url, {}));
     assert.equal(r.status, 1, describeRun(r));
     assert.match(r.stderr, /No GitHub token to ask the API with: set GITHUB_TOKEN \(or GH_TOKEN\)/);
     assert.equal(github.requests.length, count);
@@ -301,13 +305,10 @@ describe("orchestra cicd ids (against a fake GitHub API)", function () {
   it("a revoked token: the API's refusal, exit 1, nothing written", async () => {
     const project = temp();
     const before = project.read("prod");
-    const r = await project.runWith(
-      { env: { GITHUB_API_URL: wrong.url, GITHUB_TOKEN: "ghp_FAKErevoked" } },
-      "cicd",
-      "ids",
-      "--stack",
-      "prod",
-      "--write",
+    const r = await runInProcess(
+      project.dir,
+      ["cicd", "ids", "--stack", "prod", "--write"],
+      env(wrong.url, { GITHUB_TOKEN: "ghp_FAKErevoked" }),
     );
     assert.equal(r.status, 1, describeRun(r));
     assert.match(

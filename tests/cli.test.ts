@@ -12,6 +12,7 @@ import {
   type CliResult,
   type TempProject,
 } from "./support/cliHarness";
+import { FakeCloudRunAdmin, type DeployOutcome } from "./support/fakeCloudRunAdmin";
 
 /**
  * End to end: the real `orchestra` process (bin/orchestra.js) against temporary copies of the stack
@@ -126,27 +127,61 @@ interface Step {
 }
 type Steps = Record<string, Step>;
 
-/** The staging canary lifecycle, one step after another, recording the output and the file after each. */
+/**
+ * The staging canary lifecycle, one step after another, recording the output and the file after each.
+ * Cloud Run is a local fake of its Admin API: the canary revision is created (as `pulumi up` would)
+ * between the steps, not ready at first, then ready.
+ */
 async function runLifecycle(): Promise<Steps> {
   const project = makeTempProject({ stacks: { staging: commented } });
-  const steps: Steps = {
-    original: { r: { status: 0, stdout: "", stderr: "" }, file: project.read("staging") },
-  };
-  const run = async (step: string, ...args: string[]) => {
-    steps[step] = { r: await project.runAsync(...args), file: project.read("staging") };
-  };
-  const st = ["--stack", "staging"];
-  await run("statusAll", "canary", "status", "--json");
-  await run("start", "canary", "start", "api", "--image", CANARY_IMAGE, "--percent", "5", ...st);
-  await run("statusStarted", "canary", "status", ...st, "--json");
-  await run("set30", "canary", "set", "api", "30", ...st);
-  await run("rollback", "canary", "rollback", "api", ...st);
-  await run("statusRolledBack", "canary", "status", ...st, "--json");
-  await run("rollbackAgain", "canary", "rollback", "api", ...st);
-  await run("set10", "canary", "set", "api", "10", ...st);
-  await run("promote", "canary", "promote", "api", ...st);
-  await run("statusPromoted", "canary", "status", ...st, "--json");
-  return steps;
+  const cloudRun = await FakeCloudRunAdmin.start();
+  try {
+    const steps: Steps = {
+      original: { r: { status: 0, stdout: "", stderr: "" }, file: project.read("staging") },
+    };
+    const env = { ORCHESTRA_CLOUD_RUN_ENDPOINT: cloudRun.url };
+    const run = async (step: string, ...args: string[]) => {
+      steps[step] = { r: await project.runWith({ env }, ...args), file: project.read("staging") };
+    };
+    // What `pulumi up` of the file as it is now makes Cloud Run do, ending as `outcome` says.
+    const deploy = (outcome: DeployOutcome) => {
+      const api = services(project.read("staging")).api;
+      const revision = api.canary?.phase === "staged" ? api.canary.revision : api.stable.revision;
+      cloudRun.deploy("ai-orchestra-staging", "europe-west1", "api", {
+        revision,
+        traffic: [{ revision: api.stable.revision, percent: 100, tag: "stable" }],
+        outcome,
+      });
+    };
+    const st = ["--stack", "staging"];
+    await run("statusAll", "canary", "status", "--json");
+    await run("start", "canary", "start", "api", "--image", CANARY_IMAGE, "--percent", "5", ...st);
+    await run("statusStarted", "canary", "status", ...st, "--json");
+    // The service as it ran before the canary: its stable revision serving 100%.
+    const stable = services(project.read("staging")).api.stable.revision;
+    cloudRun.deploy("ai-orchestra-staging", "europe-west1", "api", {
+      revision: stable,
+      traffic: [{ revision: stable, percent: 100, tag: "stable" }],
+      outcome: "ready",
+    });
+    await run("setBeforeUp", "canary", "set", "api", "30", ...st);
+    deploy("pending");
+    await run("setPending", "canary", "set", "api", "30", ...st);
+    cloudRun.settle("ai-orchestra-staging", "europe-west1", "api", "ready");
+    await run("set30", "canary", "set", "api", "30", ...st);
+    await run("rollback", "canary", "rollback", "api", ...st);
+    await run("statusRolledBack", "canary", "status", ...st, "--json");
+    await run("rollbackAgain", "canary", "rollback", "api", ...st);
+    await run("setAfterRollback", "canary", "set", "api", "10", ...st);
+    await run("restart", "canary", "start", "api", "--image", CANARY_IMAGE, "--percent", "10", ...st);
+    deploy("ready");
+    await run("set10", "canary", "set", "api", "10", ...st);
+    await run("promote", "canary", "promote", "api", ...st);
+    await run("statusPromoted", "canary", "status", ...st, "--json");
+    return steps;
+  } finally {
+    await cloudRun.close();
+  }
 }
 
 describe("orchestra CLI (end to end)", function () {
@@ -268,7 +303,9 @@ describe("orchestra CLI (end to end)", function () {
       assert.deepEqual(tagsAndPercents(api), ["stable 100%"]);
       assert.deepEqual(tagsAndPercents(worker), ["stable 80%", "canary 20%"]);
       for (const r of api) assert.match(r.revision, /^api-[0-9a-f]{10}$/);
-      for (const r of worker) assert.match(r.revision, /^worker-[0-9a-f]{10}$/);
+      assert.match(worker[0].revision, /^worker-[0-9a-f]{10}$/);
+      // A canary's revision name carries its attempt, so a retried release is a new revision.
+      assert.match(worker[1].revision, /^worker-[0-9a-f]{10}-[0-9a-z]{6}$/);
       assert.notEqual(worker[0].revision, worker[1].revision, "stable and canary are different revisions");
       assert.match(dev.stdout, /^ {4}api-service +gcp:cloudrunv2\/service:Service$/m);
       assert.match(dev.stdout, /^ {4}worker-service +gcp:cloudrunv2\/service:Service$/m);
@@ -316,7 +353,7 @@ describe("orchestra CLI (end to end)", function () {
         apiTraffic.map((t) => `${t.tag} ${t.percent}%`),
         ["stable 90%", "canary 10%"],
       );
-      assert.equal(apiTraffic[0].revision, "api-da01818a78", "stable stays on the pinned revision");
+      assert.equal(apiTraffic[0].revision, "api-b00b800f56", "stable stays on the pinned revision");
     });
 
     it("never prints a secure: value, in text or JSON", () => {
@@ -389,16 +426,22 @@ describe("orchestra CLI (end to end)", function () {
         prod: ["api: canary stable 90% / canary 10%", "worker: stable stable 100%"],
         staging: ["api: stable stable 100%", "worker: stable stable 100%"],
       });
-      assert.equal(all[1].services[0].stable.revision, "api-da01818a78");
+      assert.equal(all[1].services[0].stable.revision, "api-b00b800f56");
     });
 
-    it("start: adds the canary after stable, pins the stable revision, keeps every comment", () => {
+    it("start: stages the canary after stable (no traffic yet), names a new revision, pins stable, keeps every comment", () => {
       const { r, file } = steps.start;
       expectExit(r, 0);
       const api = services(file).api;
       const stableRevision = stagingApi("statusAll").stable.revision;
       assert.match(stableRevision, /^api-[0-9a-f]{10}$/);
-      assert.deepEqual(api.canary, { image: CANARY_IMAGE, percent: 5 });
+      assert.match(api.canary.revision, /^api-[0-9a-f]{10}-[0-9a-z]{6}$/);
+      assert.deepEqual(api.canary, {
+        image: CANARY_IMAGE,
+        revision: api.canary.revision,
+        percent: 5,
+        phase: "staged",
+      });
       assert.deepEqual(api.stable, {
         image: services(steps.original.file).api.stable.image,
         revision: stableRevision,
@@ -412,7 +455,9 @@ describe("orchestra CLI (end to end)", function () {
         `        revision: ${stableRevision}`,
         "      canary:",
         `        image: ${CANARY_IMAGE}`,
+        `        revision: ${api.canary.revision}`,
         "        percent: 5",
+        "        phase: staged",
       ]);
       // ...and the canary block sits directly after the stable block.
       const lines = file.split("\n");
@@ -421,42 +466,68 @@ describe("orchestra CLI (end to end)", function () {
       while (lines[next].startsWith("        ")) next++;
       assert.equal(lines[next], "      canary:", file);
 
+      // Staged: the traffic list does not name the canary; the template creates it.
       const rows = trafficTable(r.stdout, "api");
-      assert.deepEqual(tagsAndPercents(rows), ["stable 95%", "canary 5%"]);
+      assert.deepEqual(tagsAndPercents(rows), ["stable 100%"]);
       assert.equal(rows[0].revision, stableRevision, "stable traffic stays on the revision it was on");
-      assert.match(r.stdout, /canary of api started at 5%/);
+      assert.match(
+        r.stdout,
+        new RegExp(`template revision: ${api.canary.revision} \\(the canary release\\)`),
+      );
+      assert.match(r.stdout, /canary of api staged; it takes 5% once/);
       assert.match(r.stdout, /Next: pulumi preview -s staging /);
     });
 
-    it("status after start: canary at 5%", () => {
+    it("status after start: staged, stable keeps 100%", () => {
       expectExit(steps.statusStarted.r, 0);
       const api = stagingApi("statusStarted");
-      assert.equal(api.state, "canary");
-      assert.deepEqual(
-        { ...api.canary, revision: undefined },
-        { image: CANARY_IMAGE, percent: 5, revision: undefined },
-      );
+      assert.equal(api.state, "staged");
+      assert.deepEqual(api.canary, {
+        image: CANARY_IMAGE,
+        percent: 5,
+        phase: "staged",
+        revision: services(steps.start.file).api.canary.revision,
+      });
       assert.equal(api.stable.revision, stagingApi("statusAll").stable.revision);
-      assert.deepEqual(tagsAndPercents(api.traffic), ["stable 95%", "canary 5%"]);
+      assert.deepEqual(tagsAndPercents(api.traffic), ["stable 100%"]);
     });
 
-    it("set 30: moves the canary to 30%", () => {
+    it("set before the revision exists, and while it is not ready yet: refused, file unchanged", () => {
+      for (const [step, why] of [
+        ["setBeforeUp", /does not exist yet \(run `pulumi up --refresh`\)/],
+        ["setPending", /is not ready yet/],
+      ] as const) {
+        const { r, file } = steps[step];
+        expectExit(r, 1);
+        assert.match(r.stderr, why);
+        assert.match(r.stderr, /europe-west1: revision api-[0-9a-f]{10}-[0-9a-z]{6}/);
+        assert.equal(file, steps.start.file);
+        assert.deepEqual(stackTraceLines(r.stderr), []);
+      }
+    });
+
+    it("set 30 once Cloud Run reports the revision ready: serving at 30%", () => {
       const { r, file } = steps.set30;
       expectExit(r, 0);
-      assert.deepEqual(services(file).api.canary, { image: CANARY_IMAGE, percent: 30 });
+      const canary = services(steps.start.file).api.canary;
+      assert.deepEqual(services(file).api.canary, { ...canary, percent: 30, phase: "serving" });
       assert.deepEqual(comments(file), comments(steps.original.file));
       assert.deepEqual(tagsAndPercents(trafficTable(r.stdout, "api")), ["stable 70%", "canary 30%"]);
     });
 
-    it("rollback: canary at 0% and rolledBack, stable 100%", () => {
+    it("rollback: the exact stable revision at 100%, the canary no longer named", () => {
       const { r, file } = steps.rollback;
       expectExit(r, 0);
-      assert.deepEqual(services(file).api.canary, { image: CANARY_IMAGE, percent: 0, rolledBack: true });
-      assert.deepEqual(tagsAndPercents(trafficTable(r.stdout, "api")), ["stable 100%", "canary 0%"]);
+      const canary = services(steps.set30.file).api.canary;
+      assert.deepEqual(services(file).api.canary, { ...canary, phase: "rolled-back" });
+      const rows = trafficTable(r.stdout, "api");
+      assert.deepEqual(rows, [
+        { tag: "stable", revision: stagingApi("statusAll").stable.revision, percent: 100 },
+      ]);
+      assert.match(r.stdout, new RegExp(`template revision: ${rows[0].revision} \\(the stable release\\)`));
       const api = stagingApi("statusRolledBack");
       assert.equal(api.state, "rolled-back");
-      assert.equal(api.canary.percent, 0);
-      assert.deepEqual(tagsAndPercents(api.traffic), ["stable 100%", "canary 0%"]);
+      assert.deepEqual(tagsAndPercents(api.traffic), ["stable 100%"]);
     });
 
     it("a second rollback exits 0 and leaves the file byte for byte as it was", () => {
@@ -466,37 +537,44 @@ describe("orchestra CLI (end to end)", function () {
       assert.match(r.stdout, /Nothing to change/);
     });
 
-    it("set 10 after a rollback clears rolledBack", () => {
-      const { r, file } = steps.set10;
-      expectExit(r, 0);
-      assert.deepEqual(services(file).api.canary, { image: CANARY_IMAGE, percent: 10 });
-      assert.deepEqual(tagsAndPercents(trafficTable(r.stdout, "api")), ["stable 90%", "canary 10%"]);
+    it("set after a rollback is refused: the release is retried by starting it again", () => {
+      const { r, file } = steps.setAfterRollback;
+      expectExit(r, 1);
+      assert.match(r.stderr, /was rolled back.*orchestra canary start api --image/s);
+      assert.equal(file, steps.rollback.file);
     });
 
-    it("promote: the canary image becomes stable, no canary block, no pinned revision", () => {
+    it("starting the same image again names a revision never used, so Cloud Run creates it afresh", () => {
+      const { r, file } = steps.restart;
+      expectExit(r, 0);
+      const before = services(steps.rollback.file).api.canary.revision;
+      const after = services(file).api.canary;
+      assert.equal(after.phase, "staged");
+      assert.notEqual(after.revision, before);
+      // Same template, so the same content hash; only the attempt differs.
+      assert.equal(after.revision.slice(0, -7), before.slice(0, -7));
+      const { r: r10, file: f10 } = steps.set10;
+      expectExit(r10, 0);
+      assert.deepEqual(services(f10).api.canary, { ...after, percent: 10, phase: "serving" });
+    });
+
+    it("promote: the canary's image and revision become stable's, no canary block, no new revision", () => {
       const { r, file } = steps.promote;
       expectExit(r, 0);
+      const canary = services(steps.set10.file).api.canary;
       const api = services(file).api;
-      assert.deepEqual(api.stable, { image: CANARY_IMAGE });
+      assert.deepEqual(api.stable, { image: CANARY_IMAGE, revision: canary.revision });
       assert.equal(api.canary, undefined);
       assert.deepEqual(comments(file), comments(steps.original.file));
       // The canary's revision already exists: promoting moves traffic to it instead of creating one.
       const rows = trafficTable(r.stdout, "api");
-      assert.deepEqual(rows, [
-        { tag: "stable", revision: stagingApi("statusStarted").canary.revision, percent: 100 },
-      ]);
+      assert.deepEqual(rows, [{ tag: "stable", revision: canary.revision, percent: 100 }]);
 
       const after = stagingApi("statusPromoted");
       assert.equal(after.state, "stable");
       assert.equal(after.canary, null);
       assert.equal(after.stable.image, CANARY_IMAGE);
       assert.deepEqual(tagsAndPercents(after.traffic), ["stable 100%"]);
-      // The rest of the file is exactly as it started, apart from the image.
-      assert.equal(
-        file,
-        steps.original.file.replace(services(steps.original.file).api.stable.image, CANARY_IMAGE),
-        "only stable.image differs from the original file",
-      );
     });
   });
 

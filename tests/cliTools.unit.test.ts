@@ -242,11 +242,12 @@ describe("history and suggestions", () => {
     assert.deepEqual([0, 5, 10, 50, 80, 100].map(nextCanaryPercent), [5, 20, 20, 80, undefined, undefined]);
   });
 
-  it("reads live canaries from the raw services config, skipping dark and rolled-back ones", () => {
+  it("reads live canaries from the raw services config, skipping dark, staged and rolled-back ones", () => {
     const services = JSON.stringify({
-      api: { canary: { percent: 10 } },
-      dark: { canary: { percent: 0 } },
-      back: { canary: { percent: 0, rolledBack: true } },
+      api: { canary: { percent: 10, phase: "serving" } },
+      dark: { canary: { percent: 0, phase: "serving" } },
+      staged: { canary: { percent: 10, phase: "staged" } },
+      back: { canary: { percent: 10, phase: "rolled-back" } },
       plain: {},
     });
     assert.deepEqual(liveCanaries("prod", services), [{ stack: "prod", service: "api", percent: 10 }]);

@@ -7,6 +7,12 @@ import { parseImageRef } from "../model/imageRef";
 import { baseConfig, digest, REPO, ROOT, validate } from "./support/render";
 
 const STABLE = `${REPO}@${digest("stable")}`;
+const CANARY = {
+  image: `${REPO}@${digest("c")}`,
+  revision: "api-0123456789-0zmkgc",
+  percent: 5,
+  phase: "serving",
+};
 
 function issuesOf(flat: Record<string, string>, stack = "prod"): ConfigIssue[] {
   const result = validate(stack, flat);
@@ -47,7 +53,7 @@ describe("stack config validation", () => {
     const issue = onlyIssue(
       baseConfig({
         stable: { image: STABLE, revision: "api-0" },
-        canary: { image: `${REPO}@${digest("c")}`, percent: 150 },
+        canary: { ...CANARY, percent: 150 },
       }),
     );
     assert.equal(issue.path, "ai-orchestra:services.api.canary.percent");
@@ -103,7 +109,7 @@ describe("stack config validation", () => {
     it("refuses a canary on a service with no stable release, and says why", () => {
       const flat = baseConfig();
       flat["ai-orchestra:services"] = JSON.stringify({
-        api: { repository: REPO, canary: { image: STABLE, percent: 10 } },
+        api: { repository: REPO, canary: { ...CANARY, image: STABLE } },
       });
       const issue = onlyIssue(flat);
       assert.equal(issue.path, "ai-orchestra:services.api.stable");
@@ -124,51 +130,74 @@ describe("stack config validation", () => {
     });
 
     it("refuses images from another repository", () => {
-      const issue = onlyIssue(baseConfig({ canary: { image: `${REPO}-other@${digest("x")}`, percent: 5 } }));
+      const issue = onlyIssue(baseConfig({ canary: { ...CANARY, image: `${REPO}-other@${digest("x")}` } }));
       assert.equal(issue.path, "ai-orchestra:services.api.canary.image");
       assert.match(issue.message, /not in this service's repository/);
     });
 
     it("refuses a canary that is the stable image", () => {
       assert.match(
-        onlyIssue(baseConfig({ canary: { image: STABLE, percent: 5 } })).message,
+        onlyIssue(baseConfig({ canary: { ...CANARY, image: STABLE } })).message,
         /nothing to compare/,
       );
     });
 
-    it("refuses a rolled-back canary that still has traffic", () => {
-      const issue = onlyIssue(
-        baseConfig({ canary: { image: `${REPO}@${digest("c")}`, percent: 5, rolledBack: true } }),
-      );
-      assert.equal(issue.path, "ai-orchestra:services.api.canary.percent");
+    it("refuses the old `rolledBack` key, naming the keys a canary has", () => {
+      const issue = onlyIssue(baseConfig({ canary: { ...CANARY, rolledBack: true } }));
+      assert.equal(issue.path, "ai-orchestra:services.api.canary.rolledBack");
+      assert.match(issue.message, /`phase`/);
     });
 
-    it("refuses a pinned stable revision without a canary, or for another service", () => {
-      assert.match(
-        onlyIssue(baseConfig({ stable: { image: STABLE, revision: "api-abc" } })).message,
-        /there is no canary/,
+    it("refuses a canary without the revision name and phase `orchestra canary start` writes", () => {
+      const issues = issuesOf(baseConfig({ canary: { image: CANARY.image, percent: CANARY.percent } }));
+      assert.deepEqual(
+        issues.map((i) => i.path),
+        ["ai-orchestra:services.api.canary.revision", "ai-orchestra:services.api.canary.phase"],
       );
-      const other = baseConfig({
-        stable: { image: STABLE, revision: "web-abc" },
-        canary: { image: `${REPO}@${digest("c")}`, percent: 5 },
-      });
+      assert.match(issues[0].message, /orchestra canary start/);
+      assert.match(issues[1].message, /staged, serving, rolled-back/);
+    });
+
+    it("allows a pinned stable revision without a canary (promote keeps it), but only of this service", () => {
+      assert.ok(validate("prod", baseConfig({ stable: { image: STABLE, revision: "api-abc" } })).ok);
+      const other = baseConfig({ stable: { image: STABLE, revision: "web-abc" } });
       assert.match(onlyIssue(other).message, /must start with the service name/);
     });
 
-    it("requires the stable revision pinned while a canary runs, and names the one to pin", () => {
+    it("while a canary exists, both revisions must be reproducible from the settings; an edit mid-canary is refused", () => {
       const stableOnly = validate("prod", baseConfig());
       assert.ok(stableOnly.ok);
-      const issue = onlyIssue(baseConfig({ canary: { image: `${REPO}@${digest("c")}`, percent: 5 } }));
-      assert.equal(issue.path, "ai-orchestra:services.api.stable.revision");
-      assert.equal(issue.hasValue, false);
-      const named = /add `revision: (api-[0-9a-f]{10})`/.exec(issue.message)?.[1];
-      assert.ok(named, issue.message);
-      // The named revision is the one the stable-only service is serving now.
-      const pinned = baseConfig({
-        stable: { image: STABLE, revision: named },
-        canary: { image: `${REPO}@${digest("c")}`, percent: 5 },
-      });
-      assert.ok(validate("prod", pinned).ok);
+      // A canary written by hand without the stable pin: the error names the revision to pin.
+      const issues = issuesOf(baseConfig({ canary: CANARY }));
+      assert.deepEqual(
+        issues.map((i) => i.path),
+        ["ai-orchestra:services.api.stable.revision", "ai-orchestra:services.api.canary.revision"],
+      );
+      assert.equal(issues[0].hasValue, false);
+      const stable = /add `revision: (api-[0-9a-f]{10})`/.exec(issues[0].message)?.[1];
+      assert.ok(stable, issues[0].message);
+      // The canary's name must be an attempt of its own template: the error names the content part.
+      const content = /would make (api-[0-9a-f]{10})-<attempt>/.exec(issues[1].message)?.[1];
+      assert.ok(content, issues[1].message);
+      const pinned = {
+        stable: { image: STABLE, revision: stable },
+        canary: { ...CANARY, revision: `${content}-0zmkgc` },
+      };
+      assert.ok(validate("prod", baseConfig(pinned)).ok);
+
+      // Memory edited while the canary runs: both pins were built from the old settings.
+      const edited = issuesOf(baseConfig({ ...pinned, memory: "1Gi" }));
+      assert.deepEqual(
+        edited.map((i) => i.path),
+        ["ai-orchestra:services.api.stable.revision", "ai-orchestra:services.api.canary.revision"],
+      );
+      for (const issue of edited) {
+        assert.match(issue.message, /a setting changed while the canary runs/);
+        assert.match(issue.message, /Fix: undo the settings change, finish the canary first/);
+      }
+      // Once rolled back, only stable must be reproducible: the canary revision is no longer rendered.
+      const rolledBack = { ...pinned, canary: { ...pinned.canary, phase: "rolled-back" } };
+      assert.ok(validate("prod", baseConfig(rolledBack)).ok);
     });
 
     it("allows local builds in dev only", () => {

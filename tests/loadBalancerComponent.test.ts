@@ -1,7 +1,16 @@
 import { strict as assert } from "node:assert";
 import type { RenderedStack } from "../render/renderStack";
 import { listStacks, readStackConfig } from "../render/stackFile";
-import { baseConfig, byName, digest, REPO, renderRepoStack, renderWithConfig, ROOT } from "./support/render";
+import {
+  baseConfig,
+  byName,
+  digest,
+  REPO,
+  renderRepoStack,
+  renderWithConfig,
+  ROOT,
+  withServingCanary,
+} from "./support/render";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Json = Record<string, any>;
@@ -12,13 +21,10 @@ const isBalancer = (type: string) =>
 
 /** baseConfig's api with a canary at 10%, public, behind a balancer. */
 function canaryConfig(lb: unknown): Record<string, string> {
-  return baseConfig(
-    {
-      stable: { image: `${REPO}@${digest("stable")}`, revision: "api-aaaaaaaaaa" },
-      canary: { image: `${REPO}@${digest("canary")}`, percent: 10 },
-      allowUnauthenticated: true,
-    },
-    { [KEY]: lb },
+  return withServingCanary(
+    baseConfig({ allowUnauthenticated: true }, { [KEY]: lb }),
+    `${REPO}@${digest("canary")}`,
+    10,
   );
 }
 

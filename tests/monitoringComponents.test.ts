@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { renderStack, type RenderedStack } from "../render/renderStack";
-import { baseConfig, byName, digest, ofType, REPO, ROOT } from "./support/render";
+import { baseConfig, byName, digest, ofType, REPO, ROOT, withServingCanary } from "./support/render";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Json = Record<string, any>;
@@ -17,35 +17,37 @@ describe("monitoring components in the stack program", () => {
     let canaryRevision: string;
     let stableRevision: string;
     before(async () => {
-      const flat = baseConfig(
-        {
-          stable: { image: `${REPO}@${digest("stable")}`, revision: "api-aaaaaaaaaa" },
-          canary: { image: `${REPO}@${digest("canary")}`, percent: 10 },
-          healthCheckPath: "/healthz",
-          allowUnauthenticated: true,
-          scaling: { maxInstances: 20 },
-        },
-        {
-          "ai-orchestra:monitoring": {
-            runbookUrl: "https://runbooks.example/orchestra",
-            channels: {
-              oncall: { type: "pagerduty", receives: ["page"] },
-              chat: { type: "slack", channel: "#orchestra-alerts" },
-              tickets: { type: "email", address: "tickets@example.com", receives: ["ticket"] },
-            },
-            logMetrics: {
-              tokens_used: {
-                filter: 'jsonPayload.event="completion"',
-                valueExtractor: "EXTRACT(jsonPayload.tokens)",
-                labels: { model: "EXTRACT(jsonPayload.model)" },
-                service: "api",
-                alert: { above: 5000, notify: "page" },
+      const flat = withServingCanary(
+        baseConfig(
+          {
+            healthCheckPath: "/healthz",
+            allowUnauthenticated: true,
+            scaling: { maxInstances: 20 },
+          },
+          {
+            "ai-orchestra:monitoring": {
+              runbookUrl: "https://runbooks.example/orchestra",
+              channels: {
+                oncall: { type: "pagerduty", receives: ["page"] },
+                chat: { type: "slack", channel: "#orchestra-alerts" },
+                tickets: { type: "email", address: "tickets@example.com", receives: ["ticket"] },
+              },
+              logMetrics: {
+                tokens_used: {
+                  filter: 'jsonPayload.event="completion"',
+                  valueExtractor: "EXTRACT(jsonPayload.tokens)",
+                  labels: { model: "EXTRACT(jsonPayload.model)" },
+                  service: "api",
+                  alert: { above: 5000, notify: "page" },
+                },
               },
             },
+            "ai-orchestra:slackToken": SLACK_TOKEN,
+            "ai-orchestra:pagerdutyServiceKey": PD_KEY,
           },
-          "ai-orchestra:slackToken": SLACK_TOKEN,
-          "ai-orchestra:pagerdutyServiceKey": PD_KEY,
-        },
+        ),
+        `${REPO}@${digest("canary")}`,
+        10,
       );
       r = await renderStack({
         dir: ROOT,
@@ -105,7 +107,8 @@ describe("monitoring components in the stack program", () => {
       const q = canary.conditions[0].conditionPrometheusQueryLanguage;
       assert.match(q.query, new RegExp(`revision_name="${canaryRevision}"`));
       assert.match(q.query, new RegExp(`revision_name="${stableRevision}"`));
-      assert.equal(stableRevision, "api-aaaaaaaaaa");
+      assert.match(stableRevision, /^api-[0-9a-f]{10}$/);
+      assert.match(canaryRevision, /^api-[0-9a-f]{10}-0zmkgc$/);
       assert.equal(canary.severity, "CRITICAL");
       assert.equal(canary.conditions[0].conditionMonitoringQueryLanguage, undefined);
     });

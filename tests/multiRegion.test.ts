@@ -1,14 +1,9 @@
 import { strict as assert } from "node:assert";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import fc from "fast-check";
 import { regionAgreement, splitKey, type LiveTarget } from "../model/canary/regions";
-import { parseLiveRegions } from "../cli/canary/liveRegions";
 import { canaryWorseThanStableQuery } from "../components/monitoring/promql";
 import type { RenderedResource, RenderedStack } from "../render/renderStack";
 import { readStackConfig } from "../render/stackFile";
-import { makeTempProject, type TempProject } from "./support/cliHarness";
 import { baseConfig, byName, ofType, renderWithConfig, ROOT, validate } from "./support/render";
 
 const SERVICE = "gcp:cloudrunv2/service:Service";
@@ -191,16 +186,19 @@ describe("multi-region: the program", () => {
     assert.deepEqual(dashboards(two), dashboards(single));
   });
 
-  it("exports what each region serves, for `canary status --live` and rollouts", () => {
-    const endpoints = two.outputs.serviceEndpoints as Record<string, { regions: Record<string, unknown> }>;
-    const live = parseLiveRegions(endpoints);
-    assert.deepEqual(Object.keys(live.api), ["europe-west1", "europe-west4"]);
-    assert.deepEqual(live.api["europe-west1"], live.api["europe-west4"]);
+  it("exports what each region serves, for rollouts", () => {
+    const endpoints = two.outputs.serviceEndpoints as Record<
+      string,
+      { regions: Record<string, { traffic: { tag?: string; percent: number }[] }> }
+    >;
+    const api = endpoints.api.regions;
+    assert.deepEqual(Object.keys(api), ["europe-west1", "europe-west4"]);
+    assert.deepEqual(api["europe-west1"].traffic, api["europe-west4"].traffic);
     assert.deepEqual(
-      live.api["europe-west4"].map((t) => `${t.tag} ${t.percent}`),
+      api["europe-west4"].traffic.map((t) => `${t.tag} ${t.percent}`),
       ["stable 90", "canary 10"],
     );
-    assert.deepEqual(Object.keys(live.worker), ["europe-west1"]);
+    assert.deepEqual(Object.keys(endpoints.worker.regions), ["europe-west1"]);
   });
 });
 
@@ -277,96 +275,5 @@ describe("multi-region: region agreement", () => {
         },
       ),
     );
-  });
-});
-
-describe("multi-region: orchestra canary status --live", () => {
-  let project: TempProject;
-  let bin: string;
-  const runStatus = (outputs: unknown, ...extra: string[]) => {
-    const file = path.join(bin, "outputs.json");
-    fs.writeFileSync(file, JSON.stringify(outputs));
-    return project.runWith(
-      { env: { PATH: `${bin}:${process.env.PATH ?? ""}`, STUB_OUTPUTS: file } },
-      "canary",
-      "status",
-      "--stack",
-      "prod",
-      "--live",
-      ...extra,
-    );
-  };
-  const live = (w4: number) => ({
-    api: {
-      regions: {
-        "europe-west1": {
-          traffic: [
-            { revision: "api-da01818a78", percent: 90, tag: "stable" },
-            { revision: "api-97a24d41e9", percent: 10, tag: "canary" },
-          ],
-        },
-        "europe-west4": {
-          traffic: [
-            { revision: "api-da01818a78", percent: 100 - w4, tag: "stable" },
-            { revision: "api-97a24d41e9", percent: w4, tag: "canary" },
-          ],
-        },
-      },
-    },
-    worker: {
-      regions: {
-        "europe-west1": { traffic: [{ revision: "worker-47fcb71e5c", percent: 100, tag: "stable" }] },
-      },
-    },
-  });
-
-  before(() => {
-    project = makeTempProject();
-    bin = fs.mkdtempSync(path.join(os.tmpdir(), "orchestra-live-"));
-    // A `pulumi` that answers `stack output serviceEndpoints --json` from a file, as the real CLI would.
-    fs.writeFileSync(
-      path.join(bin, "pulumi"),
-      '#!/bin/sh\nif [ "$1 $2 $3" = "stack output serviceEndpoints" ]; then cat "$STUB_OUTPUTS"; exit 0; fi\necho "unexpected: $*" >&2; exit 3\n',
-      { mode: 0o755 },
-    );
-  });
-  after(() => {
-    project.cleanup();
-    fs.rmSync(bin, { recursive: true, force: true });
-  });
-
-  it("reports every region in step", async () => {
-    const r = await runStatus(live(10));
-    assert.equal(r.status, 0, r.stderr + r.stdout);
-    assert.match(r.stdout, /live: europe-west1, europe-west4 serve the file's split/);
-  });
-
-  it("reports a region that disagrees with the others as an error, exit 1, with the fix", async () => {
-    const r = await runStatus(live(50));
-    assert.equal(r.status, 1, r.stderr + r.stdout);
-    assert.match(
-      r.stdout,
-      /error: europe-west4 serves stable api-da01818a78 50%, canary api-97a24d41e9 50%, but europe-west1 serves/,
-    );
-    assert.match(r.stdout, /Fix: `pulumi up -s prod`/);
-    const json = await runStatus(live(50), "--json");
-    const api = (
-      JSON.parse(json.stdout) as { stacks: { services: { name: string; live: { problems: string[] } }[] }[] }
-    ).stacks[0].services.find((s) => s.name === "api");
-    assert.equal(api?.live.problems.length, 1);
-    assert.equal(json.status, 1);
-  });
-
-  it("says why when the live state cannot be read", async () => {
-    const r = await project.runWith(
-      { env: { PATH: "/nonexistent" } },
-      "canary",
-      "status",
-      "--stack",
-      "prod",
-      "--live",
-    );
-    assert.equal(r.status, 1);
-    assert.match(r.stdout, /live state not read: the Pulumi CLI is not installed/);
   });
 });

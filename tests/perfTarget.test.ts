@@ -15,7 +15,10 @@ function pickTarget(target: "url" | "canaryUrl", endpoints: unknown, service: st
     'echo "url=$url" >> "$GITHUB_OUTPUT"',
     'echo "header=$header" >> "$GITHUB_OUTPUT"',
   ].join("\n");
-  const r = spawnSync("bash", ["-c", script], {
+  // --noprofile --norc: the step's lines alone. Without them, bash with a socket for stdin (Node's
+  // pipes are sockets) and no SHLVL takes itself for a remote shell and reads ~/.bashrc: seconds per
+  // run on a machine whose .bashrc sets up a shell (pyenv, say).
+  const r = spawnSync("bash", ["--noprofile", "--norc", "-c", script], {
     env: {
       PATH: process.env.PATH,
       ENDPOINTS: JSON.stringify(endpoints),

@@ -1,4 +1,5 @@
 import * as assert from "node:assert/strict";
+import * as path from "node:path";
 import type {
   Policies,
   ResourceValidationArgs,
@@ -8,7 +9,7 @@ import type {
 } from "@pulumi/policy";
 import { unknownCheckingProxy } from "@pulumi/policy";
 import { buildPolicies, type PackContext } from "../policy/pack";
-import { loadPackContext } from "../policy/packContext";
+import { loadPackContext, projectAbove } from "../policy/packContext";
 import { RULE_IDS } from "../policy/rules";
 import { resolvePolicy } from "../config/policy";
 import { readStackConfig } from "../render/stackFile";
@@ -75,7 +76,8 @@ const service = (props: Record<string, unknown>) => ({
   name: "api-service",
   props: {
     name: "api",
-    template: { scaling: { minInstanceCount: 1 }, containers: [{ image: "x:latest" }] },
+    scaling: { minInstanceCount: 1 },
+    template: { containers: [{ image: "x:latest" }] },
     ...props,
   },
 });
@@ -155,5 +157,10 @@ describe("the policy pack", () => {
       ok: false,
       reason: "the stack is unknown (PULUMI_STACK is not set)",
     });
+  });
+
+  it("finds the project above it from its sources and from its compiled build", () => {
+    assert.equal(projectAbove(path.join(ROOT, "policy")), ROOT);
+    assert.equal(projectAbove(path.join(ROOT, "policy", "build", "policy")), ROOT);
   });
 });

@@ -25,8 +25,9 @@ function service(overrides: Record<string, unknown> = {}, template: Record<strin
     props: {
       name: "api",
       ingress: "INGRESS_TRAFFIC_ALL",
+      scaling: { minInstanceCount: 1 },
       template: {
-        scaling: { minInstanceCount: 1, maxInstanceCount: 10 },
+        scaling: { maxInstanceCount: 10 },
         containers: [{ image: DIGEST, envs: [{ name: "LOG_LEVEL", value: "info" }] }],
         ...template,
       },
@@ -98,10 +99,13 @@ describe("guardrail rules", () => {
     ]);
   });
 
-  it("min-instances: at least one warm instance; no scaling block means 0", () => {
+  it("min-instances: at least one warm instance on the service; no scaling block means 0", () => {
     assert.deepEqual(messages("min-instances", [service()]), []);
-    assert.equal(messages("min-instances", [service({}, { scaling: { minInstanceCount: 0 } })]).length, 1);
-    assert.equal(messages("min-instances", [service({}, { scaling: undefined })]).length, 1);
+    assert.equal(messages("min-instances", [service({ scaling: { minInstanceCount: 0 } })]).length, 1);
+    assert.equal(messages("min-instances", [service({ scaling: undefined })]).length, 1);
+    // A revision's own minimum is not the service's: it would keep every tagged revision warm.
+    const onRevision = service({ scaling: undefined }, { scaling: { minInstanceCount: 1 } });
+    assert.equal(messages("min-instances", [onRevision]).length, 1);
   });
 
   it("image-digest: every container by digest", () => {
@@ -325,7 +329,12 @@ describe("guardrail rules", () => {
         },
       ]);
       const missing = service({ template: undefined });
-      assert.match(check("min-instances", [missing]).skipped[0].reason, /template is unknown/);
+      assert.match(check("image-digest", [missing]).skipped[0].reason, /template\.containers is unknown/);
+      const unknownScaling = service({ scaling: UNKNOWN });
+      assert.match(
+        check("min-instances", [unknownScaling]).skipped[0].reason,
+        /scaling\.minInstanceCount is unknown/,
+      );
       const noStackFile = check("secret-config", [], { ...ctx, plainSecretConfig: undefined });
       assert.match(noStackFile.skipped[0].reason, /stack file could not be read/);
     });

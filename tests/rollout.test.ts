@@ -2,16 +2,23 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
+import { promoteCanary } from "../model/canary/lifecycle";
 import type { RevisionMetrics } from "../cli/rollout/analysis";
-import { runRollout, type RolloutOptions } from "../cli/rollout/machine";
-import { smokeCheck } from "../cli/rollout/ports";
+import { runRollout, type RolloutDeps, type RolloutOptions } from "../cli/rollout/machine";
+import { smokeCheck, type UpRequest } from "../cli/rollout/ports";
+import type { PreflightProblem } from "../cli/rollout/preflight";
 import { reportMarkdown } from "../cli/rollout/report";
 import { acquireLock, LOCK_STALE_MS, LockHeldError, readState } from "../cli/rollout/state";
+import { editStack } from "../cli/stackEditor";
+import { StandInCloudRun, type CloudScenario } from "./support/rolloutCloud";
 import { FakeClock, FakePulumi, HttpMetricsSource, serve, tempProjectDir } from "./support/rolloutHarness";
-import { CANARY_REVISION, standInOutputs, type StandInCloud } from "./support/rolloutOutputs";
+import { isCanaryRevision, standInOutputs, type StandInUrls } from "./support/rolloutOutputs";
+import { cloudFileOf } from "./support/rolloutRuntime";
 
 const IMAGE =
   "europe-west1-docker.pkg.dev/ai-orchestra-staging/orchestra/api@sha256:1111111111111111111111111111111111111111111111111111111111111111";
+const PROD_IMAGE =
+  "europe-west1-docker.pkg.dev/ai-orchestra-prod/orchestra/api@sha256:3333333333333333333333333333333333333333333333333333333333333333";
 const bounds = [50, 100, 200, 400, null];
 
 /** A revision's window: `requests` spread over latency buckets by `shape`. */
@@ -23,18 +30,26 @@ function window(requests: number, errors: number, shape: number[]): RevisionMetr
 const NORMAL = [30, 50, 15, 5, 0];
 const SLOW = [5, 25, 40, 25, 5];
 
-type Scenario = { canary: RevisionMetrics; stable: RevisionMetrics; smokeStatus?: number };
+type Scenario = {
+  canary: RevisionMetrics;
+  stable: RevisionMetrics;
+  smokeStatus?: number;
+  /** HTTP statuses the metrics server answers first, one per request, before the data. */
+  metricsErrors?: number[];
+};
 const healthy: Scenario = { canary: window(2000, 20, NORMAL), stable: window(8000, 80, NORMAL) };
 
-describe("orchestra rollout (end to end: stand-in Pulumi, HTTP smoke and metrics servers)", function () {
+describe("orchestra rollout (end to end: stand-in Pulumi and Cloud Run, HTTP smoke and metrics servers)", function () {
   let dir: string;
   let scenario: Scenario;
   let smoke: Awaited<ReturnType<typeof serve>>;
   let metrics: Awaited<ReturnType<typeof serve>>;
-  let cloud: StandInCloud;
+  let urls: StandInUrls;
+  let cloud: StandInCloudRun;
   const events: string[] = [];
   /** Every smoke request: the server that got it, its path and its canary header. */
   const smokeRequests: { host: string; path: string; canary?: string }[] = [];
+  let metricsRequests = 0;
 
   before(async () => {
     smoke = await serve((req, res) => {
@@ -44,8 +59,19 @@ describe("orchestra rollout (end to end: stand-in Pulumi, HTTP smoke and metrics
       res.end("ok");
     });
     metrics = await serve((req, res) => {
+      metricsRequests++;
+      const status = scenario.metricsErrors?.shift();
+      if (status) {
+        res.statusCode = status;
+        res.end(
+          status === 403
+            ? "Permission monitoring.timeSeries.list denied"
+            : "The service is currently unavailable.",
+        );
+        return;
+      }
       const revision = new URL(req.url ?? "/", "http://x").searchParams.get("revision");
-      const m = revision === CANARY_REVISION ? scenario.canary : scenario.stable;
+      const m = isCanaryRevision(revision) ? scenario.canary : scenario.stable;
       // JSON has no Infinity: the overflow bound travels as null.
       res.setHeader("content-type", "application/json");
       res.end(JSON.stringify(m));
@@ -55,14 +81,22 @@ describe("orchestra rollout (end to end: stand-in Pulumi, HTTP smoke and metrics
     await smoke.close();
     await metrics.close();
   });
+  const seed = (stack = "staging", sc: CloudScenario = {}) => {
+    cloud = StandInCloudRun.seed(cloudFileOf(dir), dir, stack, "api", sc);
+  };
   beforeEach(() => {
     dir = tempProjectDir();
-    scenario = healthy;
-    cloud = { regions: { "europe-west1": smoke.url } };
+    scenario = { ...healthy, metricsErrors: [] };
+    urls = { regions: { "europe-west1": smoke.url } };
+    seed();
     events.length = 0;
     smokeRequests.length = 0;
+    metricsRequests = 0;
   });
-  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+  afterEach(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(cloudFileOf(dir), { force: true });
+  });
 
   const options = (extra: Partial<RolloutOptions> = {}): RolloutOptions => ({
     dir,
@@ -73,25 +107,36 @@ describe("orchestra rollout (end to end: stand-in Pulumi, HTTP smoke and metrics
     intervalMs: 10 * 60_000,
     maxIntervals: 3,
     metricsLagMs: 120_000,
+    readyTimeoutMs: 5 * 60_000,
+    maxFailedReads: 3,
     resume: false,
     ...extra,
   });
-  const deps = (onUp?: (n: number) => void) => {
-    const pulumi = new FakePulumi((text) => standInOutputs(text, "api", cloud), onUp);
+  const deps = (
+    onUp?: (n: number, request: UpRequest) => void | Promise<void>,
+    extra: { problems?: PreflightProblem[]; stack?: string } = {},
+  ) => {
+    const pulumi = new FakePulumi({
+      outputs: (text) => standInOutputs(text, "api", urls),
+      onUp,
+      cloud,
+      problems: extra.problems,
+    });
     return {
       pulumi,
       metrics: new HttpMetricsSource(metrics.url),
+      live: cloud,
       clock: new FakeClock(),
       smoke: (url: string, headers?: Readonly<Record<string, string>>) => smokeCheck(url, headers, 2, 2000),
       progress: (e: { kind: string; message?: string }) => {
         if (e.kind === "log") events.push(e.message ?? "");
       },
-    };
+    } satisfies RolloutDeps;
   };
-  const api = () =>
-    parse(fs.readFileSync(`${dir}/Pulumi.staging.yaml`, "utf8")).config["ai-orchestra:services"].api;
+  const file = (stack = "staging") => fs.readFileSync(path.join(dir, `Pulumi.${stack}.yaml`), "utf8");
+  const api = (stack = "staging") => parse(file(stack)).config["ai-orchestra:services"].api;
 
-  it("a healthy canary goes through every step and is promoted", async () => {
+  it("a healthy canary is staged, made ready, stepped up, verified live at each step and promoted", async () => {
     const d = deps();
     const report = await runRollout(options(), d);
     assert.equal(report.final, "promoted", report.reason);
@@ -99,24 +144,50 @@ describe("orchestra rollout (end to end: stand-in Pulumi, HTTP smoke and metrics
       report.records.map((r) => r.percent),
       [5, 25, 50, 100],
     );
-    assert.equal(d.pulumi.ups.length, 5);
-    assert.match(d.pulumi.ups[1], /percent: 25/);
+    // Staging, four steps, the promotion.
+    assert.equal(d.pulumi.ups.length, 6);
+    assert.match(d.pulumi.ups[0], /phase: staged/);
+    assert.match(d.pulumi.ups[1], /percent: 5\n\s+phase: serving/);
+    const revision = report.revision ?? "";
+    assert.ok(isCanaryRevision(revision), revision);
+    assert.equal(report.staging?.regions?.[0].outcome, "ok");
+    assert.match(
+      report.staging?.verification ?? "",
+      /ready with no traffic yet; stable serves 100% in europe-west1/,
+    );
+    const stable = report.records[0].regions?.[0].detail.match(/^serves (\S+) 95%/)?.[1] ?? "";
+    assert.deepEqual(report.records[0].regions?.[0], {
+      region: "europe-west1",
+      outcome: "ok",
+      latestReadyRevision: revision,
+      canaryPercent: 5,
+      detail: `serves ${stable} 95%, ${revision} 5%`,
+    });
+    assert.ok(stable && !isCanaryRevision(stable), stable);
     assert.equal(api().stable.image, IMAGE);
+    assert.equal(api().stable.revision, revision);
     assert.equal(api().canary, undefined);
-    assert.match(fs.readFileSync(`${dir}/Pulumi.staging.yaml`, "utf8"), /^# Staging/);
+    assert.deepEqual(cloud.serving("europe-west1"), { [revision]: 100 });
+    assert.match(file(), /^# Staging/);
     assert.match(reportMarkdown(report), /\| errorRatio \| pass \| 5xx ratio: canary 1\.00%/);
     assert.equal(readState(dir, "staging", "api"), undefined);
   });
 
-  it("an error-rate regression is rolled back with the reason in numbers", async () => {
+  it("an error-rate regression is rolled back with the reason in numbers, and Cloud Run serves stable", async () => {
     scenario = { ...healthy, canary: window(2000, 80, NORMAL) };
     const d = deps();
     const report = await runRollout(options(), d);
     assert.equal(report.final, "rolled back");
     assert.match(report.reason ?? "", /5xx ratio: canary 4\.00% \(80\/2000\) vs stable 1\.00%/);
-    assert.equal(api().canary.percent, 0);
-    assert.equal(api().canary.rolledBack, true);
-    assert.match(d.pulumi.ups.at(-1) ?? "", /rolledBack: true/);
+    assert.equal(api().canary.phase, "rolled-back");
+    assert.match(d.pulumi.ups.at(-1) ?? "", /phase: rolled-back/);
+    const served = cloud.serving("europe-west1");
+    assert.equal(Object.keys(served).length, 1);
+    assert.equal(served[api().stable.revision], 100);
+    assert.match(
+      report.rollback?.verification ?? "",
+      /Stable revision \S+ serves 100%; the canary serves nothing/,
+    );
   });
 
   it("a latency regression is rolled back", async () => {
@@ -144,14 +215,18 @@ describe("orchestra rollout (end to end: stand-in Pulumi, HTTP smoke and metrics
   });
 
   it("a held lock refuses a second rollout of the stack and leaves the file alone", async () => {
-    const before = fs.readFileSync(`${dir}/Pulumi.staging.yaml`, "utf8");
+    const before = file();
     const release = acquireLock(dir, "staging", "worker");
+    const d = deps();
     try {
-      await assert.rejects(runRollout(options(), deps()), LockHeldError);
+      const report = await runRollout(options(), d);
+      assert.equal(report.final, "refused");
+      assert.match(report.reason ?? "", /Another rollout holds stack "staging"/);
     } finally {
       release();
     }
-    assert.equal(fs.readFileSync(`${dir}/Pulumi.staging.yaml`, "utf8"), before);
+    assert.equal(d.pulumi.ups.length, 0);
+    assert.equal(file(), before);
   });
 
   it("a lock of another machine is refused while fresh and taken over once stale", () => {
@@ -175,23 +250,288 @@ describe("orchestra rollout (end to end: stand-in Pulumi, HTTP smoke and metrics
     assert.ok(!fs.existsSync(lockDir), "released");
   });
 
-  it("a failing pulumi up mid-rollout rolls back; the stack file stays valid", async () => {
+  it("preflight problems refuse before anything is edited, applied or recorded", async () => {
+    const before = file();
+    const problems: PreflightProblem[] = [
+      {
+        check: "pulumi-cli",
+        reason: "the Pulumi CLI is not installed (no `pulumi` on PATH)",
+        fix: "install it",
+      },
+    ];
+    const d = deps(undefined, { problems });
+    const report = await runRollout(options(), d);
+    assert.equal(report.final, "refused");
+    assert.equal(
+      report.reason,
+      "Preflight failed, nothing was changed: pulumi-cli: the Pulumi CLI is not installed (no `pulumi` on PATH). Fix: install it.",
+    );
+    assert.deepEqual(report.preflight?.problems, [
+      "pulumi-cli: the Pulumi CLI is not installed (no `pulumi` on PATH). Fix: install it.",
+    ]);
+    assert.equal(d.pulumi.ups.length, 0);
+    assert.equal(cloud.reads, 0, "the live API is not read while Pulumi cannot run");
+    assert.equal(file(), before);
+    assert.equal(readState(dir, "staging", "api"), undefined);
+  });
+
+  it("a region Cloud Run's API cannot read refuses before anything is edited", async () => {
+    cloud.scenario = { unreadable: { region: "europe-west1", times: 1 } };
+    const before = file();
+    const d = deps();
+    const report = await runRollout(options(), d);
+    assert.equal(report.final, "refused");
+    assert.match(
+      report.reason ?? "",
+      /live-api: Cloud Run in europe-west1 cannot be read: the Cloud Run Admin API did not answer for europe-west1\. Fix: retry in a few minutes\./,
+    );
+    assert.equal(d.pulumi.ups.length, 0);
+    assert.equal(file(), before);
+  });
+
+  it("a check that cannot run at all refuses too: nothing was changed yet", async () => {
+    const before = file();
+    const d = deps();
+    const report = await runRollout(options(), {
+      ...d,
+      live: {
+        read: async () => {
+          throw new Error("invalid_grant: reauth related error (invalid_rapt)");
+        },
+      },
+    });
+    assert.equal(report.final, "refused");
+    assert.equal(report.reason, "invalid_grant: reauth related error (invalid_rapt)");
+    assert.equal(d.pulumi.ups.length, 0);
+    assert.equal(file(), before);
+    assert.equal(readState(dir, "staging", "api"), undefined);
+  });
+
+  it("pulumi up failing at step 2: the file keeps the last applied state, the rollback is applied, the report says why", async () => {
+    const duringRollback: string[] = [];
     const d = deps((n) => {
-      if (n === 3) throw new Error("stand-in: update failed");
+      if (n === 3) throw new Error("stand-in: update failed: googleapi: Error 429: Quota exceeded");
+      if (n === 4) duringRollback.push(file());
     });
     const report = await runRollout(options(), d);
     assert.equal(report.final, "rolled back");
-    assert.match(report.reason ?? "", /Step 50%: pulumi up failed: stand-in: update failed/);
-    assert.equal(api().canary.rolledBack, true);
+    assert.match(
+      report.reason ?? "",
+      /^Step 25%: pulumi up failed: stand-in: update failed: googleapi: Error 429: Quota exceeded\. Live: europe-west1: serves \S+ 95%, \S+ 5%, expected \S+ 75%, \S+ 25%\.$/,
+    );
+    // While the rollback was applied, the project's file still held step 1, the last state applied.
+    assert.match(duringRollback[0], /percent: 5\n\s+phase: serving/);
+    assert.deepEqual(report.records[1].applies, [
+      "failed: stand-in: update failed: googleapi: Error 429: Quota exceeded",
+    ]);
+    assert.equal(report.records[1].regions?.[0].canaryPercent, 5);
+    assert.deepEqual(report.rollback?.applies, ["applied"]);
+    assert.equal(api().canary.phase, "rolled-back");
+    assert.deepEqual(cloud.serving("europe-west1"), { [api().stable.revision]: 100 });
+    assert.equal(readState(dir, "staging", "api"), undefined);
   });
 
-  it("a failing promotion keeps the last verified step, reports why, and --resume promotes", async () => {
+  it("a canary revision that fails in one region of two is rolled back, and Cloud Run accepts the rollback", async () => {
+    fs.writeFileSync(
+      path.join(dir, "Pulumi.staging.yaml"),
+      file().replace(
+        "  gcp:region: europe-west1\n",
+        "  gcp:region: europe-west1\n  ai-orchestra:regions: [europe-west1, us-central1]\n",
+      ),
+    );
+    seed("staging", { newRevision: { "us-central1": "fails" } });
+    urls = { regions: { "europe-west1": smoke.url, "us-central1": smoke.url } };
+    const d = deps();
+    const report = await runRollout(options(), d);
+    assert.equal(report.final, "rolled back", report.reason);
+    const revision = report.revision ?? "";
+    assert.match(
+      report.reason ?? "",
+      new RegExp(
+        `^Staging the canary: pulumi up failed: Error waiting to update Service: Error waiting for Updating Service: ` +
+          `Error code 9, message: Revision '${revision}' is not ready and cannot serve traffic\\. ` +
+          `Live: us-central1: revision ${revision} failed and will never serve: The container failed to start`,
+      ),
+    );
+    assert.deepEqual(
+      report.staging?.regions?.map((r) => [r.region, r.outcome]),
+      [
+        ["europe-west1", "ok"],
+        ["us-central1", "failed"],
+      ],
+    );
+    assert.equal(report.records.length, 0, "no step gave it traffic");
+    assert.equal(smokeRequests.length, 0);
+    // The rollback reverted both regions to the exact stable revision; the failed one stays failed.
+    const stable = api().stable.revision;
+    for (const region of ["europe-west1", "us-central1"])
+      assert.deepEqual(cloud.serving(region), { [stable]: 100 });
+    assert.equal(cloud.revision("us-central1", revision)?.outcome, "fails");
+    assert.deepEqual(report.rollback?.applies, ["applied"]);
+    assert.equal(api().canary.phase, "rolled-back");
+  });
+
+  it("waits, with a bound, for a revision Cloud Run reports ready only after a while", async () => {
+    cloud.scenario = { newRevision: { "europe-west1": "pending" }, pendingReads: 3 };
+    const report = await runRollout(options({ steps: [50, 100] }), deps());
+    assert.equal(report.final, "promoted", report.reason);
+    assert.ok(
+      events.some((e) =>
+        /^ {2}waiting for revision \S+: europe-west1: revision \S+ is not ready yet \(PENDING\)/.test(e),
+      ),
+      events.join("\n"),
+    );
+  });
+
+  it("a canary that never becomes ready is rolled back once the wait is over", async () => {
+    cloud.scenario = { newRevision: { "europe-west1": "pending" }, pendingReads: 1000 };
+    const report = await runRollout(options({ readyTimeoutMs: 60_000, pollMs: 10_000 }), deps());
+    assert.equal(report.final, "rolled back");
+    assert.match(
+      report.reason ?? "",
+      /did not become ready: Cloud Run did not report it within 1m: europe-west1: revision \S+ is not ready yet \(PENDING\)/,
+    );
+    assert.equal(api().canary.phase, "rolled-back");
+  });
+
+  it("a region serving another percent than the step's fails verification, naming both values", async () => {
+    cloud.scenario = { wrongPercent: { region: "europe-west1", percent: 0 } };
+    const report = await runRollout(options(), deps());
+    assert.equal(report.final, "rolled back");
+    assert.match(
+      report.reason ?? "",
+      /^Step 5%: verification failed\. Cloud Run did not report it within 5m: europe-west1: serves \S+ 95%, \S+ 0%, expected \S+ 95%, \S+ 5%\.$/,
+    );
+  });
+
+  it("transient metric read errors are retried with backoff and do not count as failed looks", async () => {
+    scenario = { ...healthy, metricsErrors: [503, 503] };
+    const report = await runRollout(options({ steps: [50, 100] }), deps());
+    assert.equal(report.final, "promoted", report.reason);
+    assert.deepEqual(report.records[0].failedReads, []);
+    // Two refused, then the canary and stable reads of step 1, then the canary read of step 2.
+    assert.equal(metricsRequests, 5);
+  });
+
+  it("metric reads that keep failing count as failed looks and roll back after --max-failed-reads", async () => {
+    scenario = { ...healthy, metricsErrors: Array<number>(100).fill(503) };
+    const report = await runRollout(options({ maxFailedReads: 3 }), deps());
+    assert.equal(report.final, "rolled back");
+    assert.equal(report.records[0].failedReads.length, 3);
+    assert.match(
+      report.records[0].failedReads[0].reason,
+      /^UNAVAILABLE: The service is currently unavailable\. \(4 attempts\)$/,
+    );
+    assert.match(
+      report.reason ?? "",
+      /^Step 5%: 3 metric reads in a row failed, so the canary cannot be judged/,
+    );
+    assert.equal(metricsRequests, 12);
+    assert.equal(api().canary.phase, "rolled-back");
+  });
+
+  it("a permission error is not retried: each look fails at once", async () => {
+    scenario = { ...healthy, metricsErrors: Array<number>(100).fill(403) };
+    const report = await runRollout(options({ maxFailedReads: 2 }), deps());
+    assert.equal(report.final, "rolled back");
+    assert.equal(metricsRequests, 2);
+    assert.match(
+      report.records[0].failedReads[0].reason,
+      /^PERMISSION_DENIED: Permission monitoring\.timeSeries\.list denied \(1 attempt\)$/,
+    );
+  });
+
+  it("a failed look between good ones only delays the step", async () => {
+    scenario = { ...healthy, canary: window(50, 0, NORMAL) };
+    // The first look: too little traffic; the second: four failed reads in a row (one look); then data.
+    const d = deps();
+    let looks = 0;
+    const source = d.metrics;
+    const metricsSource = {
+      revisionMetrics: async (q: Parameters<typeof source.revisionMetrics>[0]) => {
+        looks++;
+        if (looks >= 3 && looks <= 6)
+          throw Object.assign(new Error("14 UNAVAILABLE: try again"), { code: 14 });
+        if (looks > 6) scenario = healthy;
+        return source.revisionMetrics(q);
+      },
+    };
+    const report = await runRollout(options({ steps: [50, 100] }), { ...d, metrics: metricsSource });
+    assert.equal(report.final, "promoted", report.reason);
+    assert.equal(report.records[0].failedReads.length, 1);
+    assert.equal(report.records[0].analyses.length, 2);
+  });
+
+  it("an unexpected failure once Cloud Run may have changed rolls back rather than leave the canary serving", async () => {
+    const d = deps();
+    const report = await runRollout(options(), {
+      ...d,
+      smoke: async () => {
+        throw new Error("socket closed unexpectedly");
+      },
+    });
+    assert.equal(report.final, "rolled back");
+    assert.equal(report.reason, "Unexpected failure: socket closed unexpectedly");
+    assert.equal(api().canary.phase, "rolled-back");
+  });
+
+  it("a rollback whose apply fails is applied again after reading what serves", async () => {
+    scenario = { ...healthy, canary: window(2000, 80, NORMAL) };
+    const d = deps((n) => {
+      if (n === 3) throw new Error("error: googleapi: Error 503: The service is currently unavailable.");
+    });
+    const report = await runRollout(options(), d);
+    assert.equal(report.final, "rolled back", report.reason);
+    assert.deepEqual(report.rollback?.applies, [
+      "failed: error: googleapi: Error 503: The service is currently unavailable.",
+      "applied",
+    ]);
+    assert.ok(
+      events.includes(
+        "  The rollback names only the exact stable revision at 100% and no canary, which Cloud Run accepts " +
+          "whether or not the canary ever became ready: applying it again.",
+      ),
+    );
+    assert.equal(api().canary.phase, "rolled-back");
+  });
+
+  it("a rollback that cannot be applied ends failed with the command to run; the file is not changed; --resume applies it", async () => {
+    scenario = { ...healthy, canary: window(2000, 80, NORMAL) };
+    const d = deps((n) => {
+      if (n >= 3) throw new Error("the Pulumi CLI is not installed (no `pulumi` on PATH)");
+    });
+    const report = await runRollout(options(), d);
+    assert.equal(report.final, "failed");
+    assert.equal(report.next, "orchestra rollout api --stack staging --resume");
+    assert.match(
+      report.reason ?? "",
+      /^Rollback not applied \(Step 5%: .*\): pulumi up failed: the Pulumi CLI is not installed .* The stack file was not changed; the rollback is recorded for --resume\. Run `orchestra rollout api --stack staging --resume` \(or `orchestra canary rollback api --stack staging`, then `pulumi up -s staging`\)\.$/,
+    );
+    // The file still holds the last state applied: the staged canary. Cloud Run still serves 5%.
+    assert.equal(api().canary.phase, "staged");
+    assert.equal(Object.values(cloud.serving("europe-west1")).sort().join(), "5,95");
+    assert.match(readState(dir, "staging", "api")?.rollback?.reason ?? "", /^Step 5%: /);
+
+    // A new rollout is refused while a rollback is pending.
+    const refused = await runRollout(options(), deps());
+    assert.equal(refused.final, "refused");
+    assert.match(refused.reason ?? "", /A rollback of api on staging is recorded and not confirmed applied/);
+
+    const resumed = await runRollout(options({ resume: true, image: undefined }), deps());
+    assert.equal(resumed.final, "rolled back", resumed.reason);
+    assert.equal(api().canary.phase, "rolled-back");
+    assert.deepEqual(cloud.serving("europe-west1"), { [api().stable.revision]: 100 });
+    assert.equal(readState(dir, "staging", "api"), undefined);
+  });
+
+  it("a failing promotion keeps the last verified step, ends failed (state to check), and --resume promotes", async () => {
     const failing = deps((n) => {
-      if (n === 5) throw new Error("stand-in: quota exceeded");
+      if (n === 6) throw new Error("stand-in: quota exceeded");
     });
     const report = await runRollout(options(), failing);
-    assert.equal(report.final, "promotion failed");
+    assert.equal(report.final, "failed");
     assert.match(report.reason ?? "", /quota exceeded.*last verified step \(100%\).*--resume/s);
+    assert.equal(report.next, "orchestra rollout api --stack staging --resume");
     assert.equal(api().canary.percent, 100);
     assert.equal(readState(dir, "staging", "api")?.lastVerified, 3);
     const resumed = await runRollout(options({ resume: true, image: undefined }), deps());
@@ -204,10 +544,11 @@ describe("orchestra rollout (end to end: stand-in Pulumi, HTTP smoke and metrics
     // Interrupt while step 2 (25%) bakes: after its `up`.
     const first = await runRollout(
       options({ signal: controller.signal }),
-      deps((n) => n === 2 && controller.abort()),
+      deps((n) => void (n === 3 && controller.abort())),
     );
     assert.equal(first.final, "interrupted");
     assert.equal(api().canary.percent, 5);
+    assert.equal(Object.values(cloud.serving("europe-west1")).sort().join(), "5,95");
     assert.equal(readState(dir, "staging", "api")?.lastVerified, 0);
 
     const second = await runRollout(options({ resume: true, image: undefined }), deps());
@@ -219,50 +560,22 @@ describe("orchestra rollout (end to end: stand-in Pulumi, HTTP smoke and metrics
     assert.equal(api().stable.image, IMAGE);
   });
 
-  it("the project's stack file takes a step only once it is verified", async () => {
-    const original = fs.readFileSync(`${dir}/Pulumi.staging.yaml`, "utf8");
+  it("the project's stack file takes a state only once it was applied (and a step once verified)", async () => {
+    const original = file();
     const duringUp: string[] = [];
-    const d = deps(() => duringUp.push(fs.readFileSync(`${dir}/Pulumi.staging.yaml`, "utf8")));
+    const d = deps(() => void duringUp.push(file()));
     const report = await runRollout(options(), d);
     assert.equal(report.final, "promoted", report.reason);
-    // While step 1 (5%) is applied the file is as it was; while step N is, it holds step N-1.
+    // While the canary is staged, the file is as it was; while step N is applied, it holds step N-1.
     assert.equal(duringUp[0], original);
-    assert.match(d.pulumi.ups[0], /percent: 5/);
-    assert.match(duringUp[1], /percent: 5/);
-    assert.match(duringUp[2], /percent: 25/);
-    assert.match(duringUp[4], /percent: 100/);
+    assert.match(d.pulumi.ups[0], /phase: staged/);
+    assert.match(duringUp[1], /phase: staged/);
+    assert.match(duringUp[2], /percent: 5\n/);
+    assert.match(duringUp[3], /percent: 25\n/);
+    assert.match(duringUp[5], /percent: 100\n/);
     assert.ok(
       d.pulumi.workDirs.every((w) => w !== dir && !fs.existsSync(w)),
       "work folders removed",
-    );
-  });
-
-  it("a region whose canary revision is not ready fails verification, naming the region and both values", async () => {
-    cloud = { regions: { "europe-west1": smoke.url, "us-central1": smoke.url }, staleRegion: "us-central1" };
-    const report = await runRollout(options(), deps());
-    assert.equal(report.final, "rolled back");
-    assert.match(
-      report.reason ?? "",
-      /Step 5%: verification failed\. Region us-central1: latestReadyRevision is api-stable-rev, expected the canary revision api-canary-rev\./,
-    );
-    assert.deepEqual(
-      report.records[0].regions?.map((r) => [r.region, r.ok]),
-      [
-        ["europe-west1", true],
-        ["us-central1", false],
-      ],
-    );
-    assert.equal(smokeRequests.length, 0);
-    assert.equal(api().canary.rolledBack, true);
-  });
-
-  it("a region routing another percent than the step's fails verification", async () => {
-    cloud = { regions: { "europe-west1": smoke.url }, wrongPercent: { region: "europe-west1", percent: 0 } };
-    const report = await runRollout(options(), deps());
-    assert.equal(report.final, "rolled back");
-    assert.match(
-      report.reason ?? "",
-      /Region europe-west1: the canary revision api-canary-rev takes 0% of live traffic, expected 5%\./,
     );
   });
 
@@ -272,7 +585,15 @@ describe("orchestra rollout (end to end: stand-in Pulumi, HTTP smoke and metrics
       res.end("ok");
     });
     try {
-      cloud = { regions: { "europe-west1": smoke.url, "us-central1": other.url } };
+      fs.writeFileSync(
+        path.join(dir, "Pulumi.staging.yaml"),
+        file().replace(
+          "  gcp:region: europe-west1\n",
+          "  gcp:region: europe-west1\n  ai-orchestra:regions: [europe-west1, us-central1]\n",
+        ),
+      );
+      seed();
+      urls = { regions: { "europe-west1": smoke.url, "us-central1": other.url } };
       const report = await runRollout(options({ steps: [100] }), deps());
       assert.equal(report.final, "promoted", report.reason);
       const hosts = new Set(smokeRequests.map((r) => r.host));
@@ -284,20 +605,16 @@ describe("orchestra rollout (end to end: stand-in Pulumi, HTTP smoke and metrics
     }
   });
 
-  it("stacks whose outputs list no regions are checked on the top-level fields", async () => {
-    cloud = { regions: { "europe-west1": smoke.url }, topLevelOnly: true };
+  it("stacks whose outputs list no regions are smoke-tested on the top-level canary URL", async () => {
+    urls = { regions: { "europe-west1": smoke.url }, topLevelOnly: true };
     const report = await runRollout(options(), deps());
     assert.equal(report.final, "promoted", report.reason);
-    cloud = { regions: { "europe-west1": smoke.url }, topLevelOnly: true, staleRegion: "europe-west1" };
-    fs.rmSync(dir, { recursive: true, force: true });
-    dir = tempProjectDir();
-    const stale = await runRollout(options(), deps());
-    assert.match(stale.reason ?? "", /The service: latestReadyRevision is api-stable-rev, expected/);
+    assert.deepEqual(report.records[0].smoke, [{ url: `${smoke.url}/healthz`, via: "(service)" }]);
   });
 
   it("behind a load balancer, smoke requests go to the balancer with the canary header", async () => {
-    cloud = {
-      regions: { "europe-west1": "http://127.0.0.1:9", "us-central1": "http://127.0.0.1:9" },
+    urls = {
+      regions: { "europe-west1": "http://127.0.0.1:9" },
       loadBalancer: { url: smoke.url, canaryHeader: { name: "x-canary", value: "api-canary" } },
     };
     const report = await runRollout(options({ steps: [50, 100] }), deps());
@@ -309,5 +626,83 @@ describe("orchestra rollout (end to end: stand-in Pulumi, HTTP smoke and metrics
       assert.equal(r.canary, "api-canary");
     }
     assert.deepEqual(report.records[0].smoke, [{ url: `${smoke.url}/healthz`, via: "load balancer" }]);
+  });
+
+  describe("guardrails and running canaries (prod: two regions, policy.maxCanaryPercent 80)", () => {
+    beforeEach(() => {
+      seed("prod");
+      urls = { regions: { "europe-west1": smoke.url, "europe-west4": smoke.url } };
+    });
+    const prod = (extra: Partial<RolloutOptions> = {}) =>
+      options({ stack: "prod", image: undefined, ...extra });
+    const percents = (ups: string[]) =>
+      ups.map((t) => parse(t).config["ai-orchestra:services"].api.canary?.percent as number | undefined);
+
+    it("continuing the canary at 10% skips the lower step, leaves out 100%, and promotes from 50%", async () => {
+      const d = deps();
+      const report = await runRollout(prod(), d);
+      assert.equal(report.final, "promoted", report.reason);
+      assert.deepEqual(report.steps, [25, 50]);
+      assert.deepEqual(report.requestedSteps, [5, 25, 50, 100]);
+      assert.deepEqual(report.notes, [
+        "Step 100% left out: this stack allows a canary at most 80% (policy.maxCanaryPercent), so the canary is promoted after the last step within it.",
+        "Step 5% skipped: the canary already serves 10%, and the rollout never lowers it.",
+      ]);
+      assert.ok(events.includes(report.notes[1]));
+      assert.deepEqual(percents(d.pulumi.ups), [25, 50, undefined]);
+      assert.equal(report.staging, undefined, "a serving canary is not staged again");
+      assert.match(reportMarkdown(report), /- Steps: 25% → 50% \(asked: 5% → 25% → 50% → 100%\)/);
+      assert.match(reportMarkdown(report), /- Note: Step 5% skipped/);
+    });
+
+    it("a new image never gets a step above 80%", async () => {
+      editStack(dir, "prod", (c) => promoteCanary(c, "api"));
+      seed("prod");
+      const d = deps();
+      const report = await runRollout(prod({ image: PROD_IMAGE, steps: [5, 50, 80, 100] }), d);
+      assert.equal(report.final, "promoted", report.reason);
+      assert.deepEqual(report.steps, [5, 50, 80]);
+      const asked = percents(d.pulumi.ups).filter((p): p is number => p !== undefined);
+      assert.ok(Math.max(...asked) <= 80, asked.join());
+      for (const region of ["europe-west1", "europe-west4"])
+        assert.deepEqual(cloud.serving(region), { [api("prod").stable.revision]: 100 });
+      assert.equal(api("prod").stable.image, PROD_IMAGE);
+    });
+
+    it("steps that are all above the maximum are refused before anything changes", async () => {
+      editStack(dir, "prod", (c) => promoteCanary(c, "api"));
+      seed("prod");
+      const before = file("prod");
+      const d = deps();
+      const report = await runRollout(prod({ image: PROD_IMAGE, steps: [90, 100] }), d);
+      assert.equal(report.final, "refused");
+      assert.match(
+        report.reason ?? "",
+        /Every step of 90%, 100% is above this stack's maxCanaryPercent of 80%/,
+      );
+      assert.equal(d.pulumi.ups.length, 0);
+      assert.equal(d.pulumi.preflights, 0);
+      assert.equal(file("prod"), before);
+    });
+
+    it("another image while a canary runs is refused before preflight", async () => {
+      const d = deps();
+      const report = await runRollout(prod({ image: PROD_IMAGE }), d);
+      assert.equal(report.final, "refused");
+      assert.match(report.reason ?? "", /already has a canary .*promote or roll it back/);
+      assert.equal(d.pulumi.preflights, 0);
+    });
+
+    it("Ctrl-C while continuing returns to the canary's own 10%, never rolls it back", async () => {
+      const controller = new AbortController();
+      const report = await runRollout(
+        prod({ signal: controller.signal }),
+        deps((n) => void (n === 1 && controller.abort())),
+      );
+      assert.equal(report.final, "interrupted");
+      assert.equal(api("prod").canary.percent, 10);
+      assert.equal(api("prod").canary.phase, "serving");
+      assert.equal(Object.values(cloud.serving("europe-west4")).sort().join(), "10,90");
+    });
   });
 });

@@ -16,9 +16,16 @@ describe("orchestra rollout (command line)", () => {
       "--dry-run",
       "--report",
       "--max-p95",
+      "--ready-timeout",
+      "--max-failed-reads",
     ])
       assert.ok(r.stdout.includes(flag), flag);
-    assert.match(r.stdout, /Exit codes: 0 promoted, 1 rolled back/);
+    const help = r.stdout.replace(/\s+/g, " ");
+    assert.match(
+      help,
+      /Exit codes: 0 promoted, 1 rolled back or interrupted, 2 refused before any change \(usage, preflight, lock, nothing to resume\), 3 failed with state to check/,
+    );
+    assert.match(help, /130 interrupted by Ctrl-C \(SIGINT\), 143 by SIGTERM/);
   });
 
   it("--dry-run prints the plan and changes nothing", () => {
@@ -34,9 +41,37 @@ describe("orchestra rollout (command line)", () => {
       "--dry-run",
     );
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /step 1 +5%: set percent, pulumi up/);
+    assert.match(r.stdout, /stage +start the canary staged \(no traffic\), pulumi up, wait up to 5m/);
+    assert.match(r.stdout, /step 1 +5%: set percent, pulumi up, verify live/);
     assert.match(r.stdout, /promote repo@sha256/);
     assert.equal(p.read("staging"), before);
+  });
+
+  it("--dry-run shows the steps the guardrail leaves out and those a running canary skips (prod: at 10%, max 80%)", () => {
+    const p = tempProject();
+    const before = p.read("prod");
+    const r = p.run("rollout", "api", "--stack", "prod", "--dry-run");
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /continue +the running canary \(at 10%\)/);
+    assert.match(r.stdout, /step 1 +25%: /);
+    assert.match(r.stdout, /step 2 +50%: /);
+    assert.doesNotMatch(r.stdout, /step 3/);
+    assert.match(
+      r.stdout,
+      /note +Step 100% left out: this stack allows a canary at most 80% \(policy\.maxCanaryPercent\)/,
+    );
+    assert.match(
+      r.stdout,
+      /note +Step 5% skipped: the canary already serves 10%, and the rollout never lowers it\./,
+    );
+    assert.equal(p.read("prod"), before);
+    const above = p.run("rollout", "api", "--stack", "prod", "--steps", "90,100", "--dry-run");
+    assert.equal(above.status, 0, above.stderr);
+    assert.match(above.stdout, /step 1 +10%: /);
+    assert.match(
+      above.stdout,
+      /note +No requested step is left: the canary is verified at its current 10%, then promoted\./,
+    );
   });
 
   it("a malformed --steps or --interval is a usage error (exit 2)", () => {
@@ -58,7 +93,7 @@ describe("orchestra rollout (command line)", () => {
     }
   });
 
-  it("refuses a second rollout of a stack while the lock is held (exit 1), leaving the file alone", () => {
+  it("refuses a second rollout of a stack while the lock is held (exit 2), leaving the file alone", () => {
     const p = tempProject();
     const before = p.read("staging");
     const release = acquireLock(p.dir, "staging", "worker");
@@ -68,10 +103,13 @@ describe("orchestra rollout (command line)", () => {
     } finally {
       release();
     }
-    assert.equal(r.status, 1, r.stderr);
+    assert.equal(r.status, 2, r.stderr);
     assert.match(
-      r.stderr,
-      new RegExp(`Another rollout holds stack "staging" \\(pid ${process.pid}, service worker`),
+      r.stdout,
+      new RegExp(
+        `^refused: Another rollout holds stack "staging" \\(pid ${process.pid}, service worker`,
+        "m",
+      ),
     );
     assert.equal(p.read("staging"), before);
   });

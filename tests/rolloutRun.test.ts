@@ -10,9 +10,10 @@ import type { RolloutReport } from "../cli/rollout/machine";
 import { runRolloutCommand } from "../cli/rollout/run";
 import { readState } from "../cli/rollout/state";
 import { REPO_ROOT } from "./support/cliHarness";
+import { StandInCloudRun } from "./support/rolloutCloud";
 import { serve, tempProjectDir } from "./support/rolloutHarness";
-import { CANARY_REVISION, type StandInCloud } from "./support/rolloutOutputs";
-import { rolloutFlags, standInRuntime, type StandInOptions } from "./support/rolloutRuntime";
+import { isCanaryRevision, type StandInUrls } from "./support/rolloutOutputs";
+import { cloudFileOf, rolloutFlags, standInRuntime, type StandInOptions } from "./support/rolloutRuntime";
 
 const IMAGE =
   "europe-west1-docker.pkg.dev/ai-orchestra-staging/orchestra/api@sha256:1111111111111111111111111111111111111111111111111111111111111111";
@@ -25,7 +26,8 @@ const metricsOf = (requests: number, errors: number): RevisionMetrics => ({
 
 describe("orchestra rollout command: report files, step summary, progress, signals", function () {
   let dir: string;
-  let cloud: StandInCloud;
+  let urls: StandInUrls;
+  let cloud: StandInCloudRun;
   let smoke: Awaited<ReturnType<typeof serve>>;
   let metrics: Awaited<ReturnType<typeof serve>>;
 
@@ -34,7 +36,7 @@ describe("orchestra rollout command: report files, step summary, progress, signa
     metrics = await serve((req, res) => {
       const revision = new URL(req.url ?? "/", "http://x").searchParams.get("revision");
       res.setHeader("content-type", "application/json");
-      res.end(JSON.stringify(revision === CANARY_REVISION ? metricsOf(2000, 20) : metricsOf(8000, 80)));
+      res.end(JSON.stringify(isCanaryRevision(revision) ? metricsOf(2000, 20) : metricsOf(8000, 80)));
     });
   });
   after(async () => {
@@ -43,18 +45,22 @@ describe("orchestra rollout command: report files, step summary, progress, signa
   });
   beforeEach(() => {
     dir = tempProjectDir();
-    cloud = { regions: { "europe-west1": smoke.url } };
+    urls = { regions: { "europe-west1": smoke.url } };
+    cloud = StandInCloudRun.seed(cloudFileOf(dir), dir, "staging", "api");
   });
-  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+  afterEach(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(cloudFileOf(dir), { force: true });
+  });
 
   const stackFile = () => path.join(dir, "Pulumi.staging.yaml");
   const api = () => parse(fs.readFileSync(stackFile(), "utf8")).config["ai-orchestra:services"].api;
   const standIn = (extra: Partial<StandInOptions> = {}) =>
-    standInRuntime({ dir, cwd: dir, cloud, metricsUrl: metrics.url, ...extra });
+    standInRuntime({ dir, cwd: dir, urls, cloudFile: cloudFileOf(dir), metricsUrl: metrics.url, ...extra });
   const readReport = (base = "rollout-report") =>
     JSON.parse(fs.readFileSync(path.join(dir, `${base}.json`), "utf8")) as RolloutReport;
 
-  it("writes the JSON and markdown reports: steps, timings, readiness, metrics, verdicts, final state", async () => {
+  it("writes the JSON and markdown reports: staging, steps, timings, live regions, metrics, verdicts, final state", async () => {
     const s = standIn();
     const code = await runRolloutCommand("api", rolloutFlags({ image: IMAGE, report: "out/r" }), s.runtime);
     assert.equal(code, 0, s.stdout.text);
@@ -66,12 +72,20 @@ describe("orchestra rollout command: report files, step summary, progress, signa
       report.records.map((r) => r.percent),
       [5, 25, 50, 100],
     );
+    const revision = report.revision ?? "";
+    assert.ok(isCanaryRevision(revision), revision);
+    assert.deepEqual(report.staging?.applies, ["applied"]);
+    assert.deepEqual(report.preflight?.notes, [
+      "Pulumi CLI v3.248.0 (stand-in)",
+      "Cloud Run read in europe-west1 (project ai-orchestra-staging)",
+    ]);
     const first = report.records[0];
     assert.equal(first.startedAt, "2026-01-01T00:00:00.000Z");
     assert.equal(first.finishedAt, "2026-01-01T00:10:00.000Z");
-    assert.deepEqual(first.regions, [
-      { region: "europe-west1", latestReadyRevision: CANARY_REVISION, canaryPercent: 5, ok: true },
-    ]);
+    assert.deepEqual(
+      first.regions?.map((r) => [r.region, r.outcome, r.latestReadyRevision, r.canaryPercent]),
+      [["europe-west1", "ok", revision, 5]],
+    );
     assert.deepEqual(first.analyses[0].window, {
       start: "2026-01-01T00:00:00.000Z",
       end: "2026-01-01T00:08:00.000Z",
@@ -80,20 +94,26 @@ describe("orchestra rollout command: report files, step summary, progress, signa
     assert.equal(errorRatio?.outcome, "pass");
     assert.match(errorRatio?.explanation ?? "", /canary 1\.00% \(20\/2000\) vs stable 1\.00% \(80\/8000\)/);
     assert.match(first.decision ?? "", /^advance/);
+    assert.deepEqual(report.promotion?.applies, ["applied"]);
 
     const md = fs.readFileSync(path.join(dir, "out/r.md"), "utf8");
     assert.match(md, /^## Rollout of api on staging: promoted\n/);
-    assert.match(md, /- Steps: 5% → 25% → 50% → 100%/);
+    assert.match(md, /- Steps: 5% → 25% → 50% → 100%\n/);
+    assert.match(
+      md,
+      /### Staging\n\n- Started 2026-01-01T00:00:00\.000Z, ready 2026-01-01T00:00:00\.000Z\n- pulumi up: applied\n/,
+    );
     assert.match(
       md,
       /### Step 5%\n\n- Started 2026-01-01T00:00:00\.000Z, verified 2026-01-01T00:10:00\.000Z/,
     );
     assert.match(
       md,
-      /- Readiness of api-canary-rev: europe-west1 ready \(latest ready api-canary-rev, canary 5%\)/,
+      new RegExp(`- Cloud Run: europe-west1 ok \\(serves api-\\w+ 95%, ${revision} 5%; canary 5%\\)`),
     );
     assert.match(md, /\| errorRatio \| pass \| 5xx ratio: canary 1\.00% \(20\/2000\)/);
-    assert.match(md, /- Reason: Every step was verified and its analysis passed\./);
+    assert.match(md, /### Promotion\n\n- pulumi up: applied\n- Cloud Run: europe-west1 ok/);
+    assert.match(md, /- Reason: Every step was verified and its analysis passed; the promotion is live\./);
     assert.match(s.stdout.text, new RegExp(`Report: ${dir}/out/r\\.json, ${dir}/out/r\\.md`));
   });
 
@@ -109,33 +129,43 @@ describe("orchestra rollout command: report files, step summary, progress, signa
     const before = fs.readFileSync(summary, "utf8");
     const other = tempProjectDir();
     try {
+      StandInCloudRun.seed(cloudFileOf(other), other, "staging", "api");
       const r = standInRuntime({
         dir: other,
         cwd: other,
-        cloud,
+        urls,
+        cloudFile: cloudFileOf(other),
         metricsUrl: metrics.url,
         env: { GITHUB_STEP_SUMMARY: summary },
       });
       assert.equal(await runRolloutCommand("api", rolloutFlags({ image: IMAGE }), r.runtime), 0);
     } finally {
       fs.rmSync(other, { recursive: true, force: true });
+      fs.rmSync(cloudFileOf(other), { force: true });
     }
     assert.equal(fs.readFileSync(summary, "utf8"), before);
   });
 
-  it("on a terminal: a live step line and a bake countdown, no timestamps", async () => {
+  it("on a terminal: a live step line, wait and bake countdowns, no timestamps", async () => {
+    cloud.scenario = { newRevision: { "europe-west1": "pending" }, pendingReads: 1 };
     const s = standIn({ tty: true });
     assert.equal(
       await runRolloutCommand("api", rolloutFlags({ image: IMAGE, steps: [50, 100] }), s.runtime),
       0,
     );
     const out = s.stdout.text;
+    // Cloud Run reports the new revision ready only on the second read: a 5-minute wait, counted down.
+    assert.match(out, /\r\x1b\[2K {2}waiting for revision api-\w+-\w+: 5:00 left\r\x1b\[2K/);
     assert.ok(out.includes("\r\x1b[2K  baking step 1 (50%), interval 1: 10:00 left"));
     assert.ok(out.includes("\r\x1b[2K  baking step 2 (100%), interval 1: 0:01 left"));
     // The countdown line is cleared before the next log line, which then starts at the margin.
     assert.ok(/1: 0:01 left\r\x1b\[2K {2}pass +Enough traffic/.test(out), "countdown cleared");
     assert.ok(out.includes("\nStep 2/2: canary at 100%.\n"));
-    assert.match(out, /^Canary .* prepared for api on staging\.\n/);
+    assert.match(
+      out,
+      /^Preflight: Pulumi CLI v3\.248\.0 \(stand-in\); Cloud Run read in europe-west1 .*\.\n/,
+    );
+    assert.match(out, /\nCanary \S+ staged for api on staging as revision api-\w+-\w+\.\n/);
     assert.doesNotMatch(out, /^\d{4}-\d\d-\d\dT/m);
   });
 
@@ -143,6 +173,7 @@ describe("orchestra rollout command: report files, step summary, progress, signa
     for (const s of [standIn(), standIn({ tty: true, env: { NO_COLOR: "1" } })]) {
       fs.rmSync(path.join(dir, ".orchestra-rollout"), { recursive: true, force: true });
       fs.copyFileSync(path.join(REPO_ROOT, "Pulumi.staging.yaml"), stackFile());
+      StandInCloudRun.seed(cloudFileOf(dir), dir, "staging", "api");
       assert.equal(
         await runRolloutCommand("api", rolloutFlags({ image: IMAGE, steps: [50, 100] }), s.runtime),
         0,
@@ -154,15 +185,18 @@ describe("orchestra rollout command: report files, step summary, progress, signa
       assert.ok(!s.stdout.text.includes("\r") && !s.stdout.text.includes("\x1b"));
       assert.ok(logLines.some((l) => /Z Step 1\/2: canary at 50%\.$/.test(l)));
       assert.ok(
-        logLines.some((l) => /Z {3}verified: Revision api-canary-rev is ready and takes 50%/.test(l)),
+        logLines.some((l) =>
+          /Z {3}verified: Revision api-\w+-\w+ is ready and takes 50% in europe-west1\./.test(l),
+        ),
       );
     }
   });
 
   it("a SIGTERM mid-step returns to the last verified step and exits 143; a second one quits at once", async () => {
     let s: ReturnType<typeof standIn> | undefined = undefined;
-    // The first during step 2's up; the second during the up that returns to step 1.
-    s = standIn({ onUp: (n) => void (n >= 2 && s?.signals.emit("SIGTERM")) });
+    // The first during step 2's up (the 3rd, after staging and step 1); the second during the up that
+    // returns to step 1.
+    s = standIn({ onUp: (n) => void (n >= 3 && s?.signals.emit("SIGTERM")) });
     const code = await runRolloutCommand("api", rolloutFlags({ image: IMAGE }), s.runtime);
     assert.equal(code, 143);
     assert.equal(api().canary.percent, 5);
@@ -171,6 +205,72 @@ describe("orchestra rollout command: report files, step summary, progress, signa
     assert.deepEqual(s.exits, [143]);
     s.signals.emit("SIGTERM"); // the handlers are gone once the command returned
     assert.deepEqual(s.exits, [143]);
+  });
+
+  it("a preflight refusal exits 2, writes the report and the step summary, and changes nothing", async () => {
+    const before = fs.readFileSync(stackFile(), "utf8");
+    const summary = path.join(dir, "summary.md");
+    const s = standIn({
+      problems: [
+        {
+          check: "pulumi-login",
+          reason: "not logged in to a Pulumi backend",
+          fix: "`pulumi login gs://ai-orchestra-pulumi-state`",
+        },
+      ],
+      env: { GITHUB_ACTIONS: "true", GITHUB_STEP_SUMMARY: summary },
+    });
+    assert.equal(await runRolloutCommand("api", rolloutFlags({ image: IMAGE }), s.runtime), 2);
+    assert.equal(fs.readFileSync(stackFile(), "utf8"), before);
+    assert.equal(s.pulumi.ups.length, 0);
+    const report = readReport();
+    assert.equal(report.final, "refused");
+    assert.equal(
+      report.reason,
+      "Preflight failed, nothing was changed: pulumi-login: not logged in to a Pulumi backend. Fix: `pulumi login gs://ai-orchestra-pulumi-state`.",
+    );
+    assert.match(fs.readFileSync(summary, "utf8"), /^## Rollout of api on staging: refused\n/);
+    assert.match(
+      s.stdout.text,
+      /^refused: Preflight failed, nothing was changed: pulumi-login: .*\nReport: /m,
+    );
+  });
+
+  it("refusals before any check exit 2 with a report: no such service, a client that cannot be built", async () => {
+    const s = standIn();
+    assert.equal(await runRolloutCommand("nope", rolloutFlags({ image: IMAGE }), s.runtime), 2);
+    assert.equal(readReport().final, "refused");
+    assert.equal(readReport().reason, 'Stack "staging" has no service "nope".');
+    const broken = standIn();
+    const runtime = {
+      ...broken.runtime,
+      live: async () => {
+        throw new Error(
+          'ORCHESTRA_CLOUD_RUN_ENDPOINT="nonsense" is not a URL; set it to http://HOST:PORT or unset it.',
+        );
+      },
+    };
+    assert.equal(await runRolloutCommand("api", rolloutFlags({ image: IMAGE }), runtime), 2);
+    assert.match(readReport().reason ?? "", /^ORCHESTRA_CLOUD_RUN_ENDPOINT="nonsense" is not a URL/);
+    assert.equal(broken.pulumi.ups.length, 0);
+  });
+
+  it("an apply that fails and leaves state to check exits 3, naming the command to run", async () => {
+    const s = standIn({
+      onUp: (n) => {
+        if (n >= 2) throw new Error("error: getting secrets manager: passphrase must be set");
+      },
+    });
+    assert.equal(await runRolloutCommand("api", rolloutFlags({ image: IMAGE }), s.runtime), 3);
+    const report = readReport();
+    assert.equal(report.final, "failed");
+    assert.equal(report.next, "orchestra rollout api --stack staging --resume");
+    assert.match(s.stdout.text, /\nNext: orchestra rollout api --stack staging --resume\n/);
+    assert.equal(api().canary.phase, "staged", "the file holds what was applied: the staged canary");
+    assert.match(
+      fs.readFileSync(path.join(dir, "rollout-report.md"), "utf8"),
+      /### Rollback\n\n- Why: Step 5%: pulumi up failed/,
+    );
   });
 
   /** Runs the rollout in a child process (tests/support/rolloutChild.ts); `at` sees its stderr. */
@@ -187,7 +287,13 @@ describe("orchestra rollout command: report files, step summary, progress, signa
         env: {
           ...process.env,
           TMPDIR: tmp,
-          ROLLOUT_CHILD: JSON.stringify({ dir, cloud, metricsUrl: metrics.url, ...config }),
+          ROLLOUT_CHILD: JSON.stringify({
+            dir,
+            urls,
+            cloudFile: cloudFileOf(dir),
+            metricsUrl: metrics.url,
+            ...config,
+          }),
         },
       },
     );
@@ -216,27 +322,28 @@ describe("orchestra rollout command: report files, step summary, progress, signa
   };
 
   it("Ctrl-C (SIGINT) during a step's up cancels it, returns to the last verified step and exits 130", async () => {
-    const r = await child({ flags: rolloutFlags({ image: IMAGE }), hangAtUp: 2 }, once("up 2\n", "SIGINT"));
+    const r = await child({ flags: rolloutFlags({ image: IMAGE }), hangAtUp: 3 }, once("up 3\n", "SIGINT"));
     assert.equal(r.code, 130, r.stderr);
     assert.match(r.stderr, /Interrupted: returning to the last verified step/);
-    assert.match(r.stderr, /up 3\n/); // the last verified step, applied again
+    assert.match(r.stderr, /up 4\n/); // the last verified step, applied again
     assert.equal(api().canary.percent, 5);
     assert.equal(readState(dir, "staging", "api")?.lastVerified, 0);
     assert.equal(readReport().final, "interrupted");
+    assert.equal(Object.values(cloud.serving("europe-west1")).sort().join(), "5,95");
   });
 
-  it("SIGTERM before any step is verified rolls back and exits 143", async () => {
+  it("SIGTERM while the canary is staged rolls back and exits 143", async () => {
     const r = await child({ flags: rolloutFlags({ image: IMAGE }), hangAtUp: 1 }, once("up 1\n", "SIGTERM"));
     assert.equal(r.code, 143, r.stderr);
-    assert.equal(api().canary.rolledBack, true);
-    assert.equal(api().canary.percent, 0);
+    assert.equal(api().canary.phase, "rolled-back");
     assert.equal(readReport().final, "rolled back");
+    assert.deepEqual(cloud.serving("europe-west1"), { [api().stable.revision]: 100 });
   });
 
   it("kill -9 during a step's up leaves the last verified step in the file; --resume continues", async () => {
     const r = await child(
-      { flags: rolloutFlags({ image: IMAGE }), hangAtUp: 3, ignoreCancel: true },
-      once("up 3\n", "SIGKILL"),
+      { flags: rolloutFlags({ image: IMAGE }), hangAtUp: 4, ignoreCancel: true },
+      once("up 4\n", "SIGKILL"),
     );
     assert.equal(r.signal, "SIGKILL");
     assert.equal(api().canary.percent, 25); // step 3 (50%) was being applied
@@ -254,7 +361,7 @@ describe("orchestra rollout command: report files, step summary, progress, signa
     assert.equal(api().canary, undefined);
   });
 
-  it("kill -9 during the first step's up leaves the file byte for byte; --resume starts the canary again", async () => {
+  it("kill -9 while the canary is staged leaves the file byte for byte; --resume stages the same revision", async () => {
     const original = fs.readFileSync(stackFile(), "utf8");
     const r = await child(
       { flags: rolloutFlags({ image: IMAGE }), hangAtUp: 1, ignoreCancel: true },
@@ -262,28 +369,43 @@ describe("orchestra rollout command: report files, step summary, progress, signa
     );
     assert.equal(r.signal, "SIGKILL");
     assert.equal(fs.readFileSync(stackFile(), "utf8"), original);
-    assert.equal(readState(dir, "staging", "api")?.lastVerified, -1);
+    const state = readState(dir, "staging", "api");
+    assert.equal(state?.lastVerified, -1);
+    assert.match(state?.attempt ?? "", /^[0-9a-z]{6}$/);
 
     const s = standIn();
     assert.equal(await runRolloutCommand("api", rolloutFlags({ resume: true }), s.runtime), 0, s.stdout.text);
-    assert.match(s.pulumi.ups[0], /canary:\n\s+image: \S+1111\n\s+percent: 5/);
+    assert.match(
+      s.pulumi.ups[0],
+      new RegExp(`revision: api-\\w+-${state?.attempt}\\n\\s+percent: 5\\n\\s+phase: staged`),
+    );
     assert.equal(api().stable.image, IMAGE);
   });
 
-  it("kill -9 while a rollback is applied leaves the rollback in the file and nothing to resume", async () => {
-    cloud = { ...cloud, staleRegion: "europe-west1" }; // step 1 fails verification: rollback, the 2nd up
+  it("kill -9 while a rollback is applied leaves the last applied state in the file; --resume applies the rollback", async () => {
+    cloud.scenario = { wrongPercent: { region: "europe-west1", percent: 0 } }; // step 1 is never live: rollback, the 3rd up
     const r = await child(
-      { flags: rolloutFlags({ image: IMAGE }), hangAtUp: 2, ignoreCancel: true },
-      once("up 2\n", "SIGKILL"),
+      { flags: rolloutFlags({ image: IMAGE }), hangAtUp: 3, ignoreCancel: true },
+      once("up 3\n", "SIGKILL"),
     );
     assert.equal(r.signal, "SIGKILL");
-    assert.equal(api().canary.rolledBack, true);
-    assert.equal(api().canary.image, IMAGE);
-    assert.equal(readState(dir, "staging", "api"), undefined);
+    assert.equal(api().canary.phase, "staged", "the file never claims the rollback before it is applied");
+    assert.match(readState(dir, "staging", "api")?.rollback?.reason ?? "", /^Step 5%: verification failed\./);
     const s = standIn();
-    await assert.rejects(
-      runRolloutCommand("api", rolloutFlags({ resume: true }), s.runtime),
-      /Nothing to resume: no rollout of api on staging was interrupted\. The stack file holds a rollback of api; if it was not applied, run `pulumi up -s staging`\./,
+    assert.equal(await runRolloutCommand("api", rolloutFlags({ resume: true }), s.runtime), 1, s.stdout.text);
+    assert.equal(readReport().final, "rolled back");
+    assert.equal(api().canary.phase, "rolled-back");
+    assert.deepEqual(cloud.serving("europe-west1"), { [api().stable.revision]: 100 });
+    assert.equal(readState(dir, "staging", "api"), undefined);
+    assert.match(s.stdout.text, /the recorded rollback was not confirmed applied; applying it\./);
+  });
+
+  it("--resume with nothing recorded is refused (exit 2)", async () => {
+    const s = standIn();
+    assert.equal(await runRolloutCommand("api", rolloutFlags({ resume: true }), s.runtime), 2);
+    assert.match(
+      readReport().reason ?? "",
+      /^Nothing to resume: no rollout of api on staging was interrupted\.$/,
     );
   });
 });

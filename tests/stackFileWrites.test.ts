@@ -28,7 +28,9 @@ describe("stack file writes", () => {
     const link = path.join(dir, "Pulumi.staging.yaml");
     fs.symlinkSync(path.join("stacks", "staging.yaml"), link);
 
-    const result = editStack(dir, "staging", (c) => startCanary(c, "api", IMAGE, 10));
+    const result = editStack(dir, "staging", (c) =>
+      startCanary(c, "api", IMAGE, { percent: 10, attempt: "0zmkgc" }),
+    );
 
     assert.ok(result.changed);
     assert.ok(fs.lstatSync(link).isSymbolicLink(), "the link is not replaced by a file");
@@ -46,7 +48,8 @@ describe("stack file writes", () => {
     const before = fs.readFileSync(file, "utf8");
 
     assert.throws(
-      () => editStack(dir, "staging", (c) => startCanary(c, "api", IMAGE, 10)),
+      () =>
+        editStack(dir, "staging", (c) => startCanary(c, "api", IMAGE, { percent: 10, attempt: "0zmkgc" })),
       (e: Error) =>
         e instanceof StackFileError &&
         /Pulumi\.staging\.yaml is read-only, so it was not changed: make it writable \(chmod u\+w /.test(

@@ -2,6 +2,7 @@ import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as semver from "semver";
 import { parse } from "yaml";
 import { APPLICATION_VARIABLES } from "../components/github/workflows/application";
 import { applicationWorkflows, infraWorkflows } from "../components/github/workflows/files";
@@ -10,7 +11,7 @@ import {
   STACK_VARIABLES,
   variableSuffix,
 } from "../components/github/workflows/infrastructure";
-import { ACTIONS, action, unverifiedPins } from "../components/github/workflows/pins";
+import { ACTIONS, action, PULUMI_CLI_VERSION, unverifiedPins } from "../components/github/workflows/pins";
 import { renderYaml } from "../components/github/workflows/render";
 import type { Job, Workflow } from "../components/github/workflows/types";
 import { APPLICATION_REQUIRED_CHECKS, INFRA_REQUIRED_CHECKS } from "../components/github/settings";
@@ -210,6 +211,30 @@ describe("generated workflows", () => {
         assert.ok(names(infra[".github/workflows/pull-request.yml"]).includes(check), check);
       for (const check of APPLICATION_REQUIRED_CHECKS)
         assert.ok(names(apps[".github/workflows/ci.yml"]).includes(check), check);
+    });
+
+    it("installs the Pulumi CLI release matching the SDK in every Pulumi step", () => {
+      const sdk = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).dependencies[
+        "@pulumi/pulumi"
+      ];
+      assert.ok(semver.satisfies(PULUMI_CLI_VERSION, sdk), `${PULUMI_CLI_VERSION} within ${sdk}`);
+      const steps = Object.values(infra).flatMap((w) =>
+        jobsOf(w).flatMap(([, j]) => j.steps.filter((s) => s.uses === action("pulumi"))),
+      );
+      assert.ok(steps.length >= 9, `${steps.length} Pulumi steps`);
+      for (const step of steps) assert.equal(step.with?.["pulumi-version"], PULUMI_CLI_VERSION, step.name);
+    });
+
+    it("runs the program in the drift refresh, so the GitHub provider gets this run's App token", () => {
+      const drift = jobsOf(infra[".github/workflows/drift.yml"]);
+      assert.equal(drift.length, infraInput.stacks.length);
+      for (const [id, job] of drift) {
+        const preview = job.steps.find((s) => s.uses === action("pulumi"));
+        assert.equal(preview?.with?.refresh, true, id);
+        assert.equal(preview?.env?.PULUMI_RUN_PROGRAM, "true", id);
+        const token = job.steps.findIndex((s) => s.id === "app-token");
+        assert.ok(token >= 0 && token < job.steps.indexOf(preview), `${id}: the App token is minted first`);
+      }
     });
 
     it("previews every stack the deploy workflow deploys", () => {

@@ -2,6 +2,7 @@ import type { Command } from "@commander-js/extra-typings";
 import { jsonOption, percent, requiredStackOption, stackOption } from "./options";
 import * as actions from "../canary/actions";
 import { DEFAULT_CANARY_PERCENT } from "../../model/canary/lifecycle";
+import { CLOUD_RUN_ENDPOINT_ENV } from "../live/endpoint";
 
 const editedStack = () => requiredStackOption("stack whose Pulumi.<name>.yaml to edit");
 
@@ -34,6 +35,14 @@ export function registerCanary(program: Command): void {
     .argument("<percent>", "", percent)
     .description("Move the canary to a new share of traffic (no new revision)")
     .addOption(editedStack())
+    .addHelpText(
+      "after",
+      "\nA staged canary enters the traffic list here, and Cloud Run refuses a list naming a revision that is\n" +
+        "not ready, so its readiness is first read from the Cloud Run Admin API in every region of the service\n" +
+        "(Application Default Credentials with run.services.get and run.revisions.list, e.g. roles/run.viewer;\n" +
+        `${CLOUD_RUN_ENDPOINT_ENV}=http://HOST:PORT for an emulator). Unless it is ready everywhere, nothing is\n` +
+        "written and the error names each region with Cloud Run's reason and the next step.",
+    )
     .action(async (service, p, opts) => actions.set(service, p, opts));
 
   canary
@@ -46,7 +55,9 @@ export function registerCanary(program: Command): void {
   canary
     .command("rollback")
     .argument("<service>")
-    .description("Send 100% back to stable; the canary stays reachable at its tag URL with 0%")
+    .description(
+      "Back to the exact stable revision at 100%, whether or not the canary became ready (offline)",
+    )
     .addOption(editedStack())
     .action(async (service, opts) => actions.rollback(service, opts));
 
@@ -56,8 +67,17 @@ export function registerCanary(program: Command): void {
     .addOption(stackOption("one stack (default: every Pulumi.<stack>.yaml)"))
     .option(
       "--live",
-      "also read what each region serves from the deployed stack (`pulumi stack output`); a region that disagrees with the others is an error",
+      "also read every region from the Cloud Run Admin API, compare it with the stack file and give the next step",
     )
     .addOption(jsonOption())
+    .addHelpText(
+      "after",
+      "\nWith --live, each region shows its health (healthy, reconciling, failed), the latest ready revision,\n" +
+        "the latest created one when it differs (and why it failed), what serves against what the stack file\n" +
+        "asks, and the canary revision's readiness; then one next step per service. It exits 1 when a region\n" +
+        "cannot be read (with the reason and the fix), regions serve different splits, or a region's last\n" +
+        "update failed. Credentials: Application Default Credentials with roles/run.viewer;\n" +
+        `${CLOUD_RUN_ENDPOINT_ENV}=http://HOST:PORT reads an emulator instead.`,
+    )
     .action(async (opts) => actions.status(opts));
 }

@@ -1,5 +1,5 @@
 import type { Command } from "@commander-js/extra-typings";
-import { DEFAULT_MAX_INTERVALS } from "../rollout/steps";
+import { DEFAULT_MAX_FAILED_READS, DEFAULT_MAX_INTERVALS, DEFAULT_READY_TIMEOUT } from "../rollout/steps";
 import { duration, parsed, positiveNumber, requiredStackOption, steps } from "./options";
 import * as run from "../rollout/run";
 
@@ -33,6 +33,22 @@ function defineRollout(program: Command) {
     )
     .addOption(
       parsed(
+        "--ready-timeout <duration>",
+        "how long Cloud Run may take to report an applied state (revision ready, split served)",
+        duration,
+        DEFAULT_READY_TIMEOUT,
+      ),
+    )
+    .addOption(
+      parsed(
+        "--max-failed-reads <n>",
+        "metric reads failing in a row (after retries) before the canary is rolled back",
+        positiveNumber(true),
+        String(DEFAULT_MAX_FAILED_READS),
+      ),
+    )
+    .addOption(
+      parsed(
         "--min-requests <n>",
         "requests per revision below which nothing is judged",
         positiveNumber(true),
@@ -54,12 +70,17 @@ function defineRollout(program: Command) {
     .option("--dry-run", "print the plan and change nothing")
     .addHelpText(
       "after",
-      "\nEach step: set the canary percent, `pulumi up` (Automation API, in a temporary copy of the project),\n" +
-        "verify that every region made the canary revision ready at the step's percent, smoke-test it, bake,\n" +
-        "then compare canary with stable in Cloud Monitoring (two-proportion test on the 5xx ratio, Mann-Whitney U\n" +
-        "on latency, absolute guards). Pulumi.<stack>.yaml takes a step once it is verified. After the last step\n" +
-        "the canary is promoted. Any failure rolls back (stable 100%) and applies it.\n" +
-        "Exit codes: 0 promoted, 1 rolled back or failed, 2 usage error, 130 interrupted (Ctrl-C), 143 SIGTERM.",
+      "\nChecks first (nothing is changed if one fails): the Pulumi CLI, its login, the stack, the secrets provider,\n" +
+        "and that Cloud Run's Admin API can be read in every region. A new --image is started staged (its revision\n" +
+        "created, no traffic) and applied; once Cloud Run reports it ready in every region, each step sets the canary\n" +
+        "percent, runs `pulumi up` (Automation API, in a temporary copy of the project), verifies the split from\n" +
+        "Cloud Run itself, smoke-tests the canary, bakes, then compares canary with stable in Cloud Monitoring. No step\n" +
+        "goes above the stack's policy.maxCanaryPercent, and a running canary is never lowered. After the last step\n" +
+        "the canary is promoted; any failure rolls back (stable 100%). Pulumi.<stack>.yaml takes a state only once\n" +
+        "it was applied. The report (--report .json/.md, and $GITHUB_STEP_SUMMARY in Actions) is written at every end.\n" +
+        "Exit codes: 0 promoted, 1 rolled back or interrupted, 2 refused before any change (usage, preflight,\n" +
+        "lock, nothing to resume), 3 failed with state to check (an apply failed or is not confirmed live; the\n" +
+        "report names the command to run), 130 interrupted by Ctrl-C (SIGINT), 143 by SIGTERM.",
     );
 }
 

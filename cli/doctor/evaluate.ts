@@ -1,3 +1,4 @@
+import type { SecretsProviderProblem } from "../../model/secretsProvider";
 import type { Check } from "../checks";
 import type { TokenSourceName } from "../github/keyring";
 import { KIND_TEXT, type TokenKind } from "../github/token";
@@ -17,7 +18,13 @@ export interface DoctorFacts {
     readonly defaultBranch?: string;
     readonly dirty?: readonly string[];
   };
-  readonly stacks: readonly { readonly stack: string; readonly error?: string; readonly warnings: number }[];
+  readonly stacks: readonly {
+    readonly stack: string;
+    readonly error?: string;
+    readonly warnings: number;
+    /** Why CI could not build the stack's secrets manager, with the fix. */
+    readonly secretsProvider?: SecretsProviderProblem;
+  }[];
 }
 
 /** `20.19.1` satisfies `>=20.19`. Only the `>=X.Y[.Z]` form package.json uses is understood. */
@@ -198,12 +205,20 @@ export function stackChecks(f: DoctorFacts, only?: string): Check[] {
             fix: `fix the file; \`orchestra plan --stack ${s.stack}\` shows the same errors`,
             required: true,
           }
-        : {
-            id: `stack-${s.stack}`,
-            status: s.warnings > 0 ? "warn" : "ok",
-            detail: `Pulumi.${s.stack}.yaml is valid${s.warnings > 0 ? ` with ${s.warnings} warning${s.warnings === 1 ? "" : "s"} (see orchestra plan)` : ""}`,
-            required: true,
-          },
+        : s.secretsProvider
+          ? {
+              id: `stack-${s.stack}`,
+              status: "warn",
+              detail: s.secretsProvider.reason,
+              fix: s.secretsProvider.fix,
+              required: true,
+            }
+          : {
+              id: `stack-${s.stack}`,
+              status: s.warnings > 0 ? "warn" : "ok",
+              detail: `Pulumi.${s.stack}.yaml is valid${s.warnings > 0 ? ` with ${s.warnings} warning${s.warnings === 1 ? "" : "s"} (see orchestra plan)` : ""}`,
+              required: true,
+            },
     );
 }
 

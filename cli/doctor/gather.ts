@@ -5,7 +5,8 @@ import { engines } from "../../package.json";
 import { formatIssues } from "../../config/errors";
 import { gcpConfigKeys } from "../../config/gcpKeys";
 import { validateStackConfig } from "../../config/validate";
-import { listStacks, readStackConfig } from "../../render/stackFile";
+import { listStacks, readSecretsProviderLines, readStackConfig } from "../../render/stackFile";
+import { secretsProviderProblem } from "../../model/secretsProvider";
 import { exec } from "../exec";
 import { currentBranch, defaultBranch, dirtyPaths } from "../git";
 import { findToken } from "../github/keyring";
@@ -28,9 +29,14 @@ function stackFacts(dir: string): DoctorFacts["stacks"] {
   return listStacks(dir).map((stack) => {
     try {
       const result = validateStackConfig(stack, readStackConfig(dir, stack).flat, { gcpKeys: gcpConfigKeys });
-      return result.ok
-        ? { stack, warnings: result.warnings.length }
-        : { stack, warnings: 0, error: formatIssues(stack, result.issues).trim() };
+      if (!result.ok) return { stack, warnings: 0, error: formatIssues(stack, result.issues).trim() };
+      const secrets = secretsProviderProblem(
+        stack,
+        readSecretsProviderLines(dir, stack),
+        result.config.cicd?.secretsKey,
+        !result.config.cicd?.stateBucket,
+      );
+      return { stack, warnings: result.warnings.length, ...(secrets ? { secretsProvider: secrets } : {}) };
     } catch (e) {
       return { stack, warnings: 0, error: e instanceof Error ? e.message : String(e) };
     }

@@ -1,4 +1,6 @@
 import { servicePlan } from "../../model/release/servicePlan";
+import { describeProblem, secretsProviderProblem } from "../../model/secretsProvider";
+import { readSecretsProviderLines } from "../../render/stackFile";
 import type { RenderedResource } from "../../render/renderStack";
 import { color, projectDir, table } from "../output";
 import { loadValidStack } from "../stackEditor";
@@ -29,7 +31,19 @@ export async function runPlan(opts: { stack: string; json?: boolean; policy?: bo
   for (const service of config.services) lines.push(describeService(servicePlan(config, service)), "");
   lines.push(color.bold("Resources"), resourceTree(rendered.resources), "");
   lines.push(describeGuardrails(guardrails), "");
-  for (const w of new Set([...warnings, ...rendered.warnings])) lines.push(color.yellow(`warning: ${w}`));
+  const secrets = secretsProviderProblem(
+    config.stack,
+    readSecretsProviderLines(dir, config.stack),
+    config.cicd?.secretsKey,
+    // A gs:// state bucket falls back to a passphrase; Pulumi Cloud keeps secrets itself.
+    !config.cicd?.stateBucket,
+  );
+  for (const w of new Set([
+    ...warnings,
+    ...rendered.warnings,
+    ...(secrets ? [describeProblem(secrets)] : []),
+  ]))
+    lines.push(color.yellow(`warning: ${w}`));
   lines.push(`Next: ${color.cyan(`pulumi preview -s ${config.stack}`)} to compare with what is deployed.`);
   process.stdout.write(`${lines.join("\n")}\n`);
   if (opts.policy) enforceGuardrails(config.stack, guardrails);

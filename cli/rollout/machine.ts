@@ -1,6 +1,14 @@
-import { promoteCanary, rollbackCanary, setCanaryPercent, startCanary } from "../../model/canary/lifecycle";
-import type { Edit } from "../../model/canary/edits";
-import type { StackConfig } from "../../model/types";
+import {
+  promoteCanary,
+  rollbackCanary,
+  setCanaryPercent,
+  startCanary,
+  type ReadyRevision,
+} from "../../model/canary/lifecycle";
+import { attemptId } from "../../model/release/revisionName";
+import { servicePlan } from "../../model/release/servicePlan";
+import type { ServiceConfig, StackConfig } from "../../model/types";
+import { StackFileError } from "../../render/stackFile";
 import { editStack, loadValidStack } from "../stackEditor";
 import {
   analyse,
@@ -10,15 +18,14 @@ import {
   type AnalysisResult,
   type AnalysisSettings,
 } from "./analysis";
-import type { Clock, MetricsSource, PulumiDriver } from "./ports";
-import {
-  checkReadiness,
-  endpointOf,
-  smokeTargets,
-  type RegionReadiness,
-  type ServiceEndpoint,
-} from "./readiness";
-import { acquireLock, clearState, readState, writeState, type RolloutState } from "./state";
+import { DEFAULT_METRICS_RETRY, readMetrics, type MetricsRetry } from "./metricsRead";
+import type { Clock, LiveCloudRun, MetricsSource, PulumiDriver } from "./ports";
+import { formatProblem, livePreflight, type PreflightProblem } from "./preflight";
+import { clause, oneLine, pulumiErrorLine } from "./pulumiErrors";
+import { endpointOf, smokeTargets, type ServiceEndpoint } from "./endpoints";
+import { acquireLock, clearState, LockHeldError, readState, writeState, type RolloutState } from "./state";
+import { formatDuration, planSteps } from "./steps";
+import { checkLive, expectedState, type ExpectedState, type LiveCheck, type RegionCheck } from "./verify";
 import { WorkDir } from "./workDir";
 
 export interface RolloutOptions {
@@ -26,20 +33,31 @@ export interface RolloutOptions {
   readonly stack: string;
   readonly service: string;
   readonly image?: string;
+  /** The requested steps; the guardrail and a running canary's percent may leave some out (planSteps). */
   readonly steps: readonly number[];
   readonly intervalMs: number;
   readonly maxIntervals: number;
   /** Cloud Monitoring points can lag; each window ends this long before "now". */
   readonly metricsLagMs: number;
   readonly resume: boolean;
+  /** How long Cloud Run may take to report an applied state (a revision ready, a split served). */
+  readonly readyTimeoutMs: number;
+  /** Between two reads of Cloud Run while waiting; default READY_POLL_MS. */
+  readonly pollMs?: number;
+  /** Metric looks failing in a row (after their retries) before the canary is rolled back. */
+  readonly maxFailedReads: number;
+  readonly metricsRetry?: MetricsRetry;
   /** Overrides of the guards taken from the service's monitoring config. */
   readonly guards?: Partial<Pick<AnalysisSettings, "maxErrorRatio" | "maxP95Ms" | "minRequests">>;
   readonly signal?: AbortSignal;
 }
 
+export const READY_POLL_MS = 10_000;
+
 export interface RolloutDeps {
   readonly pulumi: PulumiDriver;
   readonly metrics: MetricsSource;
+  readonly live: LiveCloudRun;
   readonly clock: Clock;
   /** GETs a health URL (with extra headers behind a load balancer); returns a failure, or undefined. */
   readonly smoke: (url: string, headers?: Readonly<Record<string, string>>) => Promise<string | undefined>;
@@ -49,41 +67,74 @@ export interface RolloutDeps {
 
 export type ProgressEvent =
   | { kind: "log"; message: string }
-  | { kind: "bake"; step: number; percent: number; interval: number; msLeft: number };
+  | { kind: "bake"; step: number; percent: number; interval: number; msLeft: number }
+  | { kind: "wait"; what: string; msLeft: number };
 
-export interface StepRecord {
-  percent: number;
+/** One apply and what Cloud Run then reported: staging, a step, the promotion or the rollback. */
+export interface PhaseRecord {
   startedAt: string;
   finishedAt?: string;
+  /** Each `pulumi up`: "applied", or "failed: <the CLI's error>". */
+  applies: string[];
+  /** Each region as Cloud Run reported it after the apply. */
+  regions?: readonly RegionCheck[];
+  verification?: string;
+}
+
+export interface StepRecord extends PhaseRecord {
+  percent: number;
   /** The first smoke-tested URL. */
   canaryUrl?: string;
-  /** The canary revision the program asked for, and what each region reported after `up`. */
+  /** The canary revision. */
   revision?: string;
-  regions?: readonly RegionReadiness[];
   smoke?: { url: string; via: string }[];
-  verification?: string;
   analyses: { at: string; window: { start: string; end: string }; result: AnalysisResult }[];
+  /** Metric looks that failed after their retries; `maxFailedReads` in a row roll back. */
+  failedReads: { at: string; reason: string }[];
   decision?: string;
 }
 
-export type FinalState = "promoted" | "rolled back" | "interrupted" | "promotion failed";
+/**
+ * - promoted: the canary is stable, applied and confirmed live.
+ * - rolled back: stable serves 100%, applied and confirmed live.
+ * - interrupted: back at the last verified step, applied; --resume continues.
+ * - refused: stopped before changing anything (preflight, a canary in the way, nothing to resume...).
+ * - failed: an apply failed or Cloud Run does not confirm it: the state needs a look (`next`).
+ */
+export type FinalState = "promoted" | "rolled back" | "interrupted" | "refused" | "failed";
 
 export interface RolloutReport {
   stack: string;
   service: string;
   image: string;
+  /** The steps asked for, and those taken (see notes for the difference). */
+  requestedSteps: number[];
   steps: number[];
+  /** Why steps were left out or skipped, and other decisions of the plan. */
+  notes: string[];
+  preflight?: { notes: string[]; problems: string[] };
+  revision?: string;
   startedAt: string;
   finishedAt?: string;
   final?: FinalState;
   reason?: string;
+  /** The exact command to run next, when the end leaves something to do. */
+  next?: string;
+  staging?: PhaseRecord;
   records: StepRecord[];
+  promotion?: PhaseRecord;
+  rollback?: PhaseRecord & { reason: string };
 }
 
 const serviceOf = (config: StackConfig, name: string) => config.services.find((s) => s.name === name);
+const active = (s: ServiceConfig | undefined) => (s?.canary?.phase === "rolled-back" ? undefined : s?.canary);
 
 /** The guards: from the service's alert config (5xx ratio threshold, latency threshold), overridable. */
-export function analysisSettings(config: StackConfig, service: string, o: RolloutOptions): AnalysisSettings {
+export function analysisSettings(
+  config: StackConfig,
+  service: string,
+  o: Pick<RolloutOptions, "guards">,
+): AnalysisSettings {
   const alerts = config.monitoring.services[service]?.alerts;
   return {
     ...ANALYSIS_DEFAULTS,
@@ -95,242 +146,608 @@ export function analysisSettings(config: StackConfig, service: string, o: Rollou
 
 class Interrupted extends Error {}
 
+/** A refusal before anything was changed: the rollout ends `refused`. */
+class Refused extends Error {
+  constructor(
+    message: string,
+    readonly problems: readonly PreflightProblem[] = [],
+  ) {
+    super(message);
+  }
+}
+
 /**
  * A Ctrl-C on a terminal reaches `pulumi` and this process together, and `pulumi` dying can be seen
  * first: a short pause lets our own signal handler run, so the failed `up` reads as the interruption.
  */
 const signalsSettle = () => new Promise((resolve) => setTimeout(resolve, 50));
 
-/** The edits that put `image` in place as a canary at 0%: none when it already is the running canary. */
-function prepareEdits(config: StackConfig, service: string, image: string): Edit[] {
-  const cur = serviceOf(config, service)?.canary;
-  if (cur && !cur.rolledBack) {
-    if (cur.image === image) return [];
-    throw new Error(
-      `Service "${service}" already has a canary (${cur.image}); promote or roll it back before rolling out ${image}.`,
-    );
-  }
-  if (cur?.rolledBack && cur.image === image) return setCanaryPercent(config, service, 0);
-  return startCanary(config, service, image, 0);
+/**
+ * The rollout: a new image is started staged (created, no traffic) and applied; once Cloud Run reports
+ * its revision ready in every region, each step sets the percent, applies it, verifies it live, smoke
+ * tests, bakes and analyses; then the canary is promoted. Any failure rolls back.
+ *
+ * Each state is edited and applied in a work folder (workDir.ts). The project's stack file takes a state
+ * only once its apply succeeded (a step: once verified too), so it never claims what was not applied.
+ * A rollback is recorded in the resume state before it is applied, so a kill during it leaves it for
+ * --resume. Every end returns a report; only programming errors throw.
+ */
+export function runRollout(o: RolloutOptions, deps: RolloutDeps): Promise<RolloutReport> {
+  return new Rollout(o, deps).run();
 }
 
-/**
- * The rollout: for each step, set the percent, apply, verify, bake and analyse; then promote. Any failed
- * verification or analysis rolls back and applies that. Each step is edited and applied in a work folder
- * (workDir.ts); the project's stack file takes it only once the step is verified, and a rollback is
- * written there before it is applied, so the file only ever holds a verified step or a rollback. The
- * resume state records the last verified step after each one.
- */
-export async function runRollout(o: RolloutOptions, deps: RolloutDeps): Promise<RolloutReport> {
-  const log = (message: string) => deps.progress({ kind: "log", message });
-  const iso = () => new Date(deps.clock.now()).toISOString();
-  const release = acquireLock(o.dir, o.stack, o.service);
-  let work: WorkDir | undefined;
-  try {
-    const existing = serviceOf(loadValidStack(o.dir, o.stack).config, o.service)?.canary;
-    let state: RolloutState;
-    const previous = readState(o.dir, o.stack, o.service);
-    if (o.resume) {
-      if (!previous) {
-        const hint = existing?.rolledBack
-          ? ` The stack file holds a rollback of ${o.service}; if it was not applied, run \`pulumi up -s ${o.stack}\`.`
-          : "";
-        throw new Error(
-          `Nothing to resume: no rollout of ${o.service} on ${o.stack} was interrupted.${hint}`,
-        );
-      }
-      state = previous;
-      log(
-        `Resuming ${o.service} on ${o.stack} after step ${state.lastVerified + 1} of ${state.steps.length}.`,
-      );
-    } else {
-      const image = o.image ?? existing?.image;
-      if (!image)
-        throw new Error(`Service "${o.service}" has no canary to continue: give --image to start one.`);
-      state = {
-        stack: o.stack,
-        service: o.service,
-        image,
-        steps: [...o.steps],
-        lastVerified: -1,
-        startedAt: iso(),
-      };
-    }
-    work = new WorkDir(o.dir, o.stack);
-    const ws = work;
-    if (state.lastVerified < 0) {
-      // Prepared in the work folder only: the project's file takes it with the first verified step.
-      const prepared = editStack(ws.path, o.stack, (c) => prepareEdits(c, o.service, state.image));
-      if (prepared.changed) log(`Canary ${state.image} prepared for ${o.service} on ${o.stack}.`);
-    }
-    if (!o.resume) writeState(o.dir, state);
-    const settings = analysisSettings(loadValidStack(ws.path, o.stack).config, o.service, o);
-    const report: RolloutReport = {
+class Rollout {
+  private readonly report: RolloutReport;
+  private state!: RolloutState;
+  private ws?: WorkDir;
+  private regions: readonly string[] = [];
+
+  constructor(
+    private readonly o: RolloutOptions,
+    private readonly deps: RolloutDeps,
+  ) {
+    this.report = {
       stack: o.stack,
       service: o.service,
-      image: state.image,
-      steps: [...state.steps],
-      startedAt: state.startedAt,
+      image: o.image ?? "",
+      requestedSteps: [...o.steps],
+      steps: [],
+      notes: [],
+      startedAt: this.iso(),
       records: [],
     };
+  }
 
-    const apply = async () => {
-      // The CLI's output arrives in chunks; the log gets whole lines.
-      let rest = "";
-      const emit = (line: string) => line.trim() && log(`  pulumi: ${line.trimEnd()}`);
-      const onOutput = (chunk: string) => {
-        const lines = (rest + chunk).split("\n");
-        rest = lines.pop() ?? "";
-        lines.forEach(emit);
-      };
-      try {
-        return endpointOf(await deps.pulumi.up({ stack: o.stack, workDir: ws.path, onOutput }), o.service);
-      } finally {
-        emit(rest);
-      }
-    };
-    const settle = async (final: FinalState, reason: string) => {
-      report.final = final;
-      report.reason = reason;
-      report.finishedAt = iso();
-      return report;
-    };
-    const rollback = async (reason: string) => {
-      log(`Rolling back: ${reason}`);
-      editStack(ws.path, o.stack, (c) => rollbackCanary(c, o.service));
-      // Recorded before it is applied: a kill during the apply leaves a rollback to re-apply, not a
-      // rollout to resume.
-      ws.commit();
-      clearState(o.dir, o.stack, o.service);
-      await apply();
-      log("Rolled back: stable serves 100%.");
-      return settle("rolled back", reason);
-    };
-    const checkAbort = () => {
-      if (o.signal?.aborted) throw new Interrupted();
-    };
+  private iso = () => new Date(this.deps.clock.now()).toISOString();
+  private log = (message: string) => this.deps.progress({ kind: "log", message });
+  private checkAbort = () => {
+    if (this.o.signal?.aborted) throw new Interrupted();
+  };
 
+  private end(final: FinalState, reason: string, next?: string): RolloutReport {
+    this.report.final = final;
+    this.report.reason = reason;
+    if (next) this.report.next = next;
+    this.report.finishedAt = this.iso();
+    return this.report;
+  }
+
+  private resumeCommand = () => `orchestra rollout ${this.o.service} --stack ${this.o.stack} --resume`;
+
+  async run(): Promise<RolloutReport> {
+    let release: () => void;
     try {
-      for (let i = state.lastVerified + 1; i < state.steps.length; i++) {
-        checkAbort();
-        const percent = state.steps[i];
-        const record: StepRecord = { percent, startedAt: iso(), analyses: [] };
-        report.records.push(record);
-        log(`Step ${i + 1}/${state.steps.length}: canary at ${percent}%.`);
-        editStack(ws.path, o.stack, (c) => setCanaryPercent(c, o.service, percent));
-        let endpoint: ServiceEndpoint | undefined;
-        try {
-          endpoint = await apply();
-        } catch (e) {
-          await signalsSettle();
-          checkAbort();
-          record.verification = `pulumi up failed: ${(e as Error).message}`;
-          return await rollback(`Step ${percent}%: ${record.verification}`);
-        }
-        checkAbort();
-
-        const svc = serviceOf(loadValidStack(ws.path, o.stack).config, o.service);
-        const stableRevision = svc?.stable.revision;
-        const ready = checkReadiness(endpoint, percent);
-        record.revision = ready.revision;
-        record.regions = ready.regions;
-        if (ready.failure || !endpoint || !ready.revision) {
-          record.verification = ready.failure ?? "The stack outputs name no canary revision.";
-          return await rollback(`Step ${percent}%: verification failed. ${record.verification}`);
-        }
-        const revision = ready.revision;
-        const targets = smokeTargets(endpoint, svc?.healthCheckPath ?? "/");
-        if (typeof targets === "string") {
-          record.verification = targets;
-          return await rollback(`Step ${percent}%: verification failed. ${targets}`);
-        }
-        record.smoke = targets.map((t) => ({ url: t.url, via: t.via }));
-        record.canaryUrl = targets[0]?.url;
-        for (const t of targets) {
-          const smokeFailure = await deps.smoke(t.url, t.headers);
-          if (smokeFailure) {
-            record.verification = `${smokeFailure} (${t.via})`;
-            return await rollback(`Step ${percent}%: smoke check failed. ${record.verification}`);
-          }
-        }
-        const where = ready.regions.map((r) => r.region).join(", ");
-        record.verification =
-          `Revision ${revision} is ready and takes ${percent}% in ${where}; ` +
-          `${targets.map((t) => (t.headers ? `${t.url} (${t.via}, canary header)` : t.url)).join(", ")} answered 2xx.`;
-        log(`  verified: ${record.verification}`);
-
-        const windowStart = deps.clock.now();
-        let decided = false;
-        for (let k = 1; k <= o.maxIntervals && !decided; k++) {
-          await bake(deps, o, i + 1, percent, k);
-          checkAbort();
-          const end = deps.clock.now() - o.metricsLagMs;
-          const window = { start: new Date(windowStart), end: new Date(Math.max(end, windowStart)) };
-          const canary = await deps.metrics.revisionMetrics({ service: o.service, revision, ...window });
-          let result: AnalysisResult;
-          if (percent === 100 || !stableRevision) {
-            result = analyseAlone(canary, settings);
-          } else {
-            const stable = await deps.metrics.revisionMetrics({
-              service: o.service,
-              revision: stableRevision,
-              ...window,
-            });
-            result = analyse(canary, stable, settings);
-          }
-          record.analyses.push({
-            at: iso(),
-            window: { start: window.start.toISOString(), end: window.end.toISOString() },
-            result,
-          });
-          for (const v of result.verdicts) log(`  ${v.outcome.padEnd(12)} ${v.explanation}`);
-          const d = decideStep(result, k, o.maxIntervals);
-          record.decision = `${d.action}: ${d.reason}`;
-          if (d.action === "rollback") return await rollback(`Step ${percent}%: ${d.reason}`);
-          if (d.action === "advance") decided = true;
-        }
-        record.finishedAt = iso();
-        ws.commit();
-        state = { ...state, lastVerified: i };
-        writeState(o.dir, state);
-        log(`Step ${i + 1}/${state.steps.length} verified at ${percent}%.`);
-      }
-      checkAbort();
-      editStack(ws.path, o.stack, (c) => promoteCanary(c, o.service));
+      release = acquireLock(this.o.dir, this.o.stack, this.o.service);
+    } catch (e) {
+      if (e instanceof LockHeldError) return this.end("refused", e.message);
+      throw e;
+    }
+    try {
       try {
-        await apply();
+        await this.prepare();
       } catch (e) {
+        if (e instanceof Refused) {
+          for (const p of e.problems) this.log(`  refused: ${formatProblem(p)}`);
+          return this.end("refused", e.message);
+        }
+        // Nothing is changed before prepare returns: an invalid stack file, a rule, a check that could
+        // not run all end here.
+        const message = e instanceof Error ? e.message : String(e);
+        return this.end("refused", oneLine(message, e instanceof StackFileError ? 1000 : 300));
+      }
+      if (this.o.signal?.aborted) {
+        // A resumed rollout keeps its record for the next --resume.
+        if (!this.o.resume) clearState(this.o.dir, this.o.stack, this.o.service);
+        return this.end("interrupted", "Interrupted during the checks, before anything was changed.");
+      }
+      // From here on Cloud Run may change: whatever happens, the canary is not left serving unattended.
+      this.ws = new WorkDir(this.o.dir, this.o.stack);
+      if (this.state.rollback) return await this.rollback(this.state.rollback.reason);
+      try {
+        return await this.advance();
+      } catch (e) {
+        if (e instanceof Interrupted) return await this.interrupted();
+        return await this.rollback(`Unexpected failure: ${oneLine((e as Error).message)}`);
+      }
+    } finally {
+      this.ws?.dispose();
+      try {
+        release();
+      } catch {
+        // A lock lost while the event loop was held up is already released; the rollout's end stands
+        // (the loss itself was reported as a warning when it happened).
+      }
+    }
+  }
+
+  /** Everything before the first change: what to roll out, the steps, the preflight checks. */
+  private async prepare(): Promise<void> {
+    const o = this.o;
+    const { config } = loadValidStack(o.dir, o.stack);
+    const svc = serviceOf(config, o.service);
+    if (!svc) throw new Refused(`Stack "${o.stack}" has no service "${o.service}".`);
+    this.regions = svc.regions;
+    const previous = readState(o.dir, o.stack, o.service);
+    if (o.resume) {
+      if (!previous)
+        throw new Refused(`Nothing to resume: no rollout of ${o.service} on ${o.stack} was interrupted.`);
+      this.state = previous;
+      this.report.requestedSteps = [...previous.steps];
+      this.log(
+        previous.rollback
+          ? `Resuming ${o.service} on ${o.stack}: the recorded rollback was not confirmed applied; applying it.`
+          : previous.lastVerified < 0
+            ? `Resuming ${o.service} on ${o.stack} from the start: no step was verified yet.`
+            : `Resuming ${o.service} on ${o.stack} after step ${previous.lastVerified + 1} of ${previous.steps.length}.`,
+      );
+    } else {
+      if (previous?.rollback)
+        throw new Refused(
+          `A rollback of ${o.service} on ${o.stack} is recorded and not confirmed applied (${previous.rollback.reason}). ` +
+            `Apply it first: \`${this.resumeCommand()}\`.`,
+        );
+      this.state = this.plan(config, svc);
+    }
+    this.report.image = this.state.image;
+    this.report.steps = [...this.state.steps];
+
+    const pulumi = await this.deps.pulumi.preflight({
+      stack: o.stack,
+      dir: o.dir,
+      ...(config.cicd?.stateBucket ? { stateBucket: config.cicd.stateBucket } : {}),
+    });
+    const live =
+      pulumi.problems.length === 0
+        ? livePreflight(await this.deps.live.read(o.service, svc.regions), o.stack)
+        : undefined;
+    const problems = [...pulumi.problems, ...(live?.problems ?? [])];
+    this.report.preflight = {
+      notes: [...pulumi.notes, ...(live?.notes ?? [])],
+      problems: problems.map(formatProblem),
+    };
+    if (problems.length > 0)
+      throw new Refused(`Preflight failed, nothing was changed: ${formatProblem(problems[0])}`, problems);
+    this.log(`Preflight: ${this.report.preflight.notes.join("; ")}.`);
+    if (!o.resume) writeState(o.dir, this.state);
+  }
+
+  /** A new rollout: start a canary of --image, or continue the running one; the steps the stack allows. */
+  private plan(config: StackConfig, svc: ServiceConfig): RolloutState {
+    const o = this.o;
+    const cur = active(svc);
+    let attempt: string | undefined;
+    let image: string;
+    if (o.image && (!cur || cur.image !== o.image)) {
+      if (cur)
+        throw new Refused(
+          `Service "${o.service}" already has a canary (${cur.image}); promote or roll it back before rolling out ${o.image}.`,
+        );
+      attempt = attemptId(this.deps.clock.now());
+      startCanary(config, o.service, o.image, { attempt }); // its refusals, before anything is checked or changed
+      image = o.image;
+    } else if (cur) {
+      image = cur.image;
+    } else {
+      throw new Refused(
+        svc.canary
+          ? `The canary of "${o.service}" (${svc.canary.image}) was rolled back: give --image to start a new attempt.`
+          : `Service "${o.service}" has no canary to continue: give --image to start one.`,
+      );
+    }
+    const current = !attempt && cur?.phase === "serving" ? cur.percent : undefined;
+    const steps = planSteps(o.steps, {
+      service: o.service,
+      stack: o.stack,
+      maxCanaryPercent: config.policy.maxCanaryPercent,
+      current,
+    });
+    if (!steps.ok) throw new Refused(steps.reason);
+    this.report.notes.push(...steps.notes);
+    for (const n of steps.notes) this.log(n);
+    return {
+      stack: o.stack,
+      service: o.service,
+      image,
+      steps: [...steps.steps],
+      lastVerified: -1,
+      startedAt: this.report.startedAt,
+      ...(attempt ? { attempt } : {}),
+    };
+  }
+
+  private wsConfig(): { config: StackConfig; svc: ServiceConfig } {
+    const { config } = loadValidStack(this.ws!.path, this.o.stack);
+    return { config, svc: serviceOf(config, this.o.service)! };
+  }
+
+  private expected(kind: ExpectedState["kind"]): ExpectedState {
+    const { config, svc } = this.wsConfig();
+    const e = expectedState(servicePlan(config, svc), kind);
+    if (!e)
+      throw new Error(`Service "${this.o.service}" has no stable image, so its revisions are not known.`);
+    return e;
+  }
+
+  /** `pulumi up` of the work folder; the CLI's output goes to the log in whole lines. */
+  private async apply(): Promise<ServiceEndpoint | undefined> {
+    let rest = "";
+    const emit = (line: string) => line.trim() && this.log(`  pulumi: ${line.trimEnd()}`);
+    const onOutput = (chunk: string) => {
+      const lines = (rest + chunk).split("\n");
+      rest = lines.pop() ?? "";
+      lines.forEach(emit);
+    };
+    try {
+      const outputs = await this.deps.pulumi.up({ stack: this.o.stack, workDir: this.ws!.path, onOutput });
+      return endpointOf(outputs, this.o.service);
+    } finally {
+      emit(rest);
+    }
+  }
+
+  /**
+   * Applies the work folder and reports why it failed, or undefined. A failed `up` leaves Cloud Run's
+   * state unknown, so it is read at once and recorded beside the CLI's error.
+   */
+  private async applyPhase(
+    record: PhaseRecord,
+    expected: ExpectedState,
+    interruptible = true,
+  ): Promise<{ endpoint?: ServiceEndpoint; failure?: string }> {
+    try {
+      const endpoint = await this.apply();
+      record.applies.push("applied");
+      return { endpoint };
+    } catch (e) {
+      if (interruptible) {
         await signalsSettle();
-        checkAbort();
-        // Every step passed, so the canary is not rolled back: the file keeps the last verified step
-        // and the resume state, and the report says what failed.
-        ws.reset();
-        return await settle(
-          "promotion failed",
-          `pulumi up failed while promoting: ${(e as Error).message}. The stack file still holds the last verified step ` +
-            `(${state.steps[state.lastVerified]}%); run again with --resume to promote.`,
+        this.checkAbort();
+      }
+      const line = pulumiErrorLine(e);
+      record.applies.push(`failed: ${line}`);
+      const live = checkLive(await this.deps.live.read(this.o.service, this.regions), expected);
+      record.regions = live.regions;
+      record.verification = `pulumi up failed: ${clause(line)}. Live: ${live.summary}`;
+      this.log(`  pulumi up failed: ${line}`);
+      this.log(`  live: ${live.summary}`);
+      return { failure: record.verification };
+    }
+  }
+
+  /**
+   * Reads Cloud Run until it reports `expected` in every region, reports a failure (a failed revision,
+   * a failed update), or `readyTimeoutMs` passes. A rollback's wait is not interruptible.
+   */
+  private async waitLive(expected: ExpectedState, what: string, interruptible = true): Promise<LiveCheck> {
+    const { clock } = this.deps;
+    const deadline = clock.now() + this.o.readyTimeoutMs;
+    const signal = interruptible ? this.o.signal : undefined;
+    let shown = "";
+    for (;;) {
+      const check = checkLive(await this.deps.live.read(this.o.service, this.regions), expected);
+      if (check.outcome !== "pending") return check;
+      const left = deadline - clock.now();
+      if (left <= 0)
+        return {
+          ...check,
+          outcome: "failed",
+          summary: `Cloud Run did not report it within ${formatDuration(this.o.readyTimeoutMs)}: ${check.summary}`,
+        };
+      if (check.summary !== shown) this.log(`  waiting for ${what}: ${check.summary}`);
+      shown = check.summary;
+      this.deps.progress({ kind: "wait", what, msLeft: left });
+      await clock.sleep(Math.min(this.o.pollMs ?? READY_POLL_MS, left), signal);
+      if (interruptible) this.checkAbort();
+    }
+  }
+
+  private async advance(): Promise<RolloutReport> {
+    const o = this.o;
+    let ready: ReadyRevision | undefined;
+    let canary = active(this.wsConfig().svc);
+    if (!canary) {
+      // A new canary, or a resumed start: staged, so `up` creates its revision without giving it traffic.
+      const attempt = this.state.attempt ?? attemptId(this.deps.clock.now());
+      editStack(this.ws!.path, o.stack, (c) =>
+        startCanary(c, o.service, this.state.image, { percent: this.state.steps[0], attempt }),
+      );
+      canary = active(this.wsConfig().svc)!;
+      this.report.revision = canary.revision;
+      this.log(
+        `Canary ${this.state.image} staged for ${o.service} on ${o.stack} as revision ${canary.revision}.`,
+      );
+      const record: PhaseRecord = { startedAt: this.iso(), applies: [] };
+      this.report.staging = record;
+      const expected = this.expected("staged");
+      const applied = await this.applyPhase(record, expected);
+      this.checkAbort();
+      if (applied.failure) return this.rollback(`Staging the canary: ${applied.failure}`);
+      const live = await this.waitLive(expected, `revision ${canary.revision}`);
+      record.regions = live.regions;
+      record.verification = live.summary;
+      if (live.outcome !== "ok")
+        return this.rollback(`The canary revision ${canary.revision} did not become ready: ${live.summary}`);
+      record.finishedAt = this.iso();
+      ready = { revision: canary.revision, readyIn: live.regions.map((r) => r.region) };
+      this.ws!.commit();
+      this.log(`  ready: ${live.summary}`);
+    } else if (canary.phase === "staged") {
+      // Staged before (a resumed rollout, or a canary started by hand): proven ready before it gets traffic.
+      this.report.revision = canary.revision;
+      const record: PhaseRecord = { startedAt: this.iso(), applies: [] };
+      this.report.staging = record;
+      const live = await this.waitLive(this.expected("staged"), `revision ${canary.revision}`);
+      record.regions = live.regions;
+      record.verification = live.summary;
+      if (live.outcome !== "ok")
+        return this.rollback(`The staged canary revision ${canary.revision} is not ready: ${live.summary}`);
+      record.finishedAt = this.iso();
+      ready = { revision: canary.revision, readyIn: live.regions.map((r) => r.region) };
+    } else {
+      this.report.revision = canary.revision;
+    }
+    const revision = canary.revision;
+
+    const steps = this.state.steps;
+    for (let i = this.state.lastVerified + 1; i < steps.length; i++) {
+      this.checkAbort();
+      const percent = steps[i];
+      const record: StepRecord = {
+        percent,
+        revision,
+        startedAt: this.iso(),
+        applies: [],
+        analyses: [],
+        failedReads: [],
+      };
+      this.report.records.push(record);
+      this.log(`Step ${i + 1}/${steps.length}: canary at ${percent}%.`);
+      editStack(this.ws!.path, o.stack, (c) => setCanaryPercent(c, o.service, percent, ready));
+      const expected = this.expected("serving");
+      const applied = await this.applyPhase(record, expected);
+      this.checkAbort();
+      if (applied.failure) return this.rollback(`Step ${percent}%: ${applied.failure}`);
+      const live = await this.waitLive(expected, `${percent}% on ${revision}`);
+      record.regions = live.regions;
+      if (live.outcome !== "ok") {
+        record.verification = live.summary;
+        return this.rollback(`Step ${percent}%: verification failed. ${live.summary}`);
+      }
+      const endpoint = applied.endpoint;
+      const { svc } = this.wsConfig();
+      if (!endpoint) {
+        record.verification = "The stack outputs have no serviceEndpoints entry for the service.";
+        return this.rollback(`Step ${percent}%: verification failed. ${record.verification}`);
+      }
+      const targets = smokeTargets(endpoint, svc.healthCheckPath ?? "/");
+      if (typeof targets === "string") {
+        record.verification = targets;
+        return this.rollback(`Step ${percent}%: verification failed. ${targets}`);
+      }
+      record.smoke = targets.map((t) => ({ url: t.url, via: t.via }));
+      record.canaryUrl = targets[0]?.url;
+      for (const t of targets) {
+        const smokeFailure = await this.deps.smoke(t.url, t.headers);
+        if (smokeFailure) {
+          record.verification = `${smokeFailure} (${t.via})`;
+          return this.rollback(`Step ${percent}%: smoke check failed. ${record.verification}`);
+        }
+      }
+      record.verification =
+        `${live.summary} ` +
+        `${targets.map((t) => (t.headers ? `${t.url} (${t.via}, canary header)` : t.url)).join(", ")} answered 2xx.`;
+      this.log(`  verified: ${record.verification}`);
+
+      const judged = await this.judge(i, record);
+      if (judged) return judged;
+      record.finishedAt = this.iso();
+      this.ws!.commit();
+      ready = undefined;
+      this.state = { ...this.state, lastVerified: i };
+      writeState(o.dir, this.state);
+      this.log(`Step ${i + 1}/${steps.length} verified at ${percent}%.`);
+    }
+    this.checkAbort();
+    return this.promote();
+  }
+
+  /** Bakes and analyses one step; returns the rollback's report, or undefined to advance. */
+  private async judge(i: number, record: StepRecord): Promise<RolloutReport | undefined> {
+    const { o, deps } = this;
+    const percent = record.percent;
+    const { config, svc } = this.wsConfig();
+    const settings = analysisSettings(config, o.service, o);
+    const stableRevision = servicePlan(config, svc).plan?.traffic.find((t) => t.tag === "stable")?.revision;
+    const revision = record.revision!;
+    const windowStart = deps.clock.now();
+    let analyses = 0;
+    let failedInRow = 0;
+    while (analyses < o.maxIntervals) {
+      await bake(deps, o, i + 1, percent, analyses + 1);
+      this.checkAbort();
+      const end = deps.clock.now() - o.metricsLagMs;
+      const window = { start: new Date(windowStart), end: new Date(Math.max(end, windowStart)) };
+      const read = (rev: string) =>
+        readMetrics(
+          deps.metrics,
+          { service: o.service, revision: rev, ...window },
+          deps.clock,
+          o.metricsRetry ?? DEFAULT_METRICS_RETRY,
+          o.signal,
+        );
+      const alone = percent === 100 || !stableRevision;
+      const canaryRead = await read(revision);
+      const stableRead = canaryRead.ok && !alone ? await read(stableRevision) : undefined;
+      this.checkAbort();
+      const failed = !canaryRead.ok ? canaryRead : stableRead && !stableRead.ok ? stableRead : undefined;
+      if (failed && !failed.ok) {
+        failedInRow++;
+        record.failedReads.push({ at: this.iso(), reason: failed.reason });
+        this.log(`  metrics read failed (${failedInRow} of ${o.maxFailedReads} in a row): ${failed.reason}`);
+        if (failedInRow >= o.maxFailedReads) {
+          record.decision = `rollback: ${failedInRow} metric reads in a row failed`;
+          return this.rollback(
+            `Step ${percent}%: ${failedInRow} metric reads in a row failed, so the canary cannot be judged; ` +
+              `it is not left serving unwatched. Last: ${failed.reason}`,
+          );
+        }
+        continue;
+      }
+      failedInRow = 0;
+      analyses++;
+      if (!canaryRead.ok) continue; // failed reads were handled above
+      const result: AnalysisResult = stableRead?.ok
+        ? analyse(canaryRead.metrics, stableRead.metrics, settings)
+        : analyseAlone(canaryRead.metrics, settings);
+      record.analyses.push({
+        at: this.iso(),
+        window: { start: window.start.toISOString(), end: window.end.toISOString() },
+        result,
+      });
+      for (const v of result.verdicts) this.log(`  ${v.outcome.padEnd(12)} ${v.explanation}`);
+      const d = decideStep(result, analyses, o.maxIntervals);
+      record.decision = `${d.action}: ${d.reason}`;
+      if (d.action === "rollback") return this.rollback(`Step ${percent}%: ${d.reason}`);
+      if (d.action === "advance") return undefined;
+    }
+    return undefined;
+  }
+
+  private async promote(): Promise<RolloutReport> {
+    const o = this.o;
+    const record: PhaseRecord = { startedAt: this.iso(), applies: [] };
+    this.report.promotion = record;
+    const last = this.state.steps[this.state.lastVerified];
+    editStack(this.ws!.path, o.stack, (c) => promoteCanary(c, o.service));
+    const expected = this.expected("promoted");
+    this.log(`Promoting ${this.state.image} to stable.`);
+    const applied = await this.applyPhase(record, expected);
+    if (applied.failure) {
+      // Every step passed, so nothing is rolled back: the file keeps the last verified step.
+      this.ws!.reset();
+      return this.end(
+        "failed",
+        `Promotion failed: ${clause(applied.failure)}. The stack file still holds the last verified step (${last}%); ` +
+          `run \`${this.resumeCommand()}\` to promote.`,
+        this.resumeCommand(),
+      );
+    }
+    this.ws!.commit();
+    clearState(o.dir, o.stack, o.service);
+    const live = await this.waitLive(expected, "the promotion", false);
+    record.regions = live.regions;
+    record.verification = live.summary;
+    record.finishedAt = this.iso();
+    if (live.outcome !== "ok")
+      return this.end(
+        "failed",
+        `The promotion was applied, but Cloud Run does not confirm it: ${live.summary}`,
+        `orchestra canary status --stack ${o.stack} --live`,
+      );
+    this.log(`Promoted ${this.state.image} to stable for ${o.service} on ${o.stack}: ${live.summary}`);
+    return this.end("promoted", "Every step was verified and its analysis passed; the promotion is live.");
+  }
+
+  /**
+   * Back to stable: the template reverted to the exact stable revision, stable 100%, the canary named
+   * nowhere, which Cloud Run accepts whether or not the canary ever became ready. Recorded in the resume
+   * state first; the project's file takes it once applied. A failed apply is tried once more after
+   * reading what serves; if that fails too, the end says what to run.
+   */
+  private async rollback(reason: string): Promise<RolloutReport> {
+    const o = this.o;
+    const ws = this.ws!;
+    this.log(`Rolling back: ${reason}`);
+    const record: PhaseRecord & { reason: string } = { reason, startedAt: this.iso(), applies: [] };
+    this.report.rollback = record;
+    const fix = `\`${this.resumeCommand()}\` (or \`orchestra canary rollback ${o.service} --stack ${o.stack}\`, then \`pulumi up -s ${o.stack}\`)`;
+    try {
+      // The work copy holds the state being applied; with no canary in it, the project's file is the base.
+      if (!active(this.wsConfig().svc)) ws.reset();
+      editStack(ws.path, o.stack, (c) =>
+        active(serviceOf(c, o.service)) ? rollbackCanary(c, o.service) : [],
+      );
+      this.state = { ...this.state, rollback: { reason, at: this.iso() } };
+      writeState(o.dir, this.state);
+      const expected = this.expected("rolled back");
+      for (let attempt = 1; ; attempt++) {
+        // An interruption does not stop a rollback.
+        const applied = await this.applyPhase(record, expected, false);
+        if (!applied.failure) break;
+        if (attempt === 1) {
+          this.log(
+            "  The rollback names only the exact stable revision at 100% and no canary, which Cloud Run accepts " +
+              "whether or not the canary ever became ready: applying it again.",
+          );
+          continue;
+        }
+        return this.end(
+          "failed",
+          `Rollback not applied (${clause(reason)}): ${clause(applied.failure)}. The stack file was not changed; the rollback is ` +
+            `recorded for --resume. Run ${fix}.`,
+          this.resumeCommand(),
         );
       }
       ws.commit();
+      const live = await this.waitLive(expected, "the rollback", false);
+      record.regions = live.regions;
+      record.verification = live.summary;
+      record.finishedAt = this.iso();
+      if (live.outcome !== "ok")
+        return this.end(
+          "failed",
+          `Rollback applied (${clause(reason)}), but Cloud Run does not confirm it: ${live.summary} Run ${fix}.`,
+          this.resumeCommand(),
+        );
       clearState(o.dir, o.stack, o.service);
-      log(`Promoted ${state.image} to stable for ${o.service} on ${o.stack}.`);
-      return await settle("promoted", "Every step was verified and its analysis passed.");
+      this.log(`Rolled back: ${live.summary}`);
+      return this.end("rolled back", reason);
     } catch (e) {
-      if (!(e instanceof Interrupted)) throw e;
-      // Back to the last verified step (or a rollback before any), applied; --resume continues from there.
-      if (state.lastVerified < 0) return await rollback("Interrupted before any step was verified.");
-      const percent = state.steps[state.lastVerified];
-      log(`Interrupted: returning to the last verified step, ${percent}%.`);
-      ws.reset();
-      await apply();
-      return await settle(
-        "interrupted",
-        `Interrupted; the canary is back at the last verified step (${percent}%). Run again with --resume to continue.`,
+      return this.end(
+        "failed",
+        `Rollback not completed (${clause(reason)}): ${clause(oneLine((e as Error).message))}. Run ${fix}.`,
+        this.resumeCommand(),
       );
     }
-  } finally {
-    work?.dispose();
-    release();
+  }
+
+  /**
+   * Ctrl-C or SIGTERM: back to what the project's file holds when that is a serving canary (the last
+   * verified step, or the canary this rollout continued), applied and verified; otherwise roll back.
+   */
+  private async interrupted(): Promise<RolloutReport> {
+    const o = this.o;
+    const held = active(serviceOf(loadValidStack(o.dir, o.stack).config, o.service));
+    if (held?.phase !== "serving") return this.rollback("Interrupted before any step was verified.");
+    this.log(`Interrupted: returning to what the stack file holds, the canary at ${held.percent}%.`);
+    this.ws!.reset();
+    const record: StepRecord = {
+      percent: held.percent,
+      revision: held.revision,
+      startedAt: this.iso(),
+      applies: [],
+      analyses: [],
+      failedReads: [],
+      decision: "interrupted: back to the stack file's step",
+    };
+    this.report.records.push(record);
+    const expected = this.expected("serving");
+    const applied = await this.applyPhase(record, expected, false);
+    if (applied.failure)
+      return this.rollback(
+        `Interrupted, and returning to ${held.percent}% failed: ${clause(applied.failure)}`,
+      );
+    const live = await this.waitLive(expected, `${held.percent}% on ${held.revision}`, false);
+    record.regions = live.regions;
+    record.verification = live.summary;
+    if (live.outcome !== "ok")
+      return this.rollback(`Interrupted, and ${held.percent}% is not confirmed live: ${live.summary}`);
+    record.finishedAt = this.iso();
+    return this.end(
+      "interrupted",
+      `Interrupted; the canary is back at ${held.percent}%, as the stack file says. Run again with --resume to continue.`,
+      this.resumeCommand(),
+    );
   }
 }
 

@@ -1,4 +1,6 @@
+import type { LiveServiceRead } from "../../model/live";
 import type { RevisionMetrics } from "./analysis";
+import type { PreflightReport } from "./preflight";
 
 /** What one `pulumi up` applies: the stack file in `workDir` (a mirror of the project, see workDir.ts). */
 export interface UpRequest {
@@ -9,9 +11,27 @@ export interface UpRequest {
 // No abort signal: a Ctrl-C on a terminal already reaches `pulumi` (same process group), which cancels
 // gracefully; forwarding it would be a second SIGINT, which makes pulumi stop at once, mid-operation.
 
-/** Runs `pulumi up` on an edited stack file; returns the stack outputs. */
+/** What preflight checks: the project folder (holding Pulumi.yaml) and the stack. */
+export interface PreflightRequest {
+  readonly stack: string;
+  readonly dir: string;
+  /** The stack's state bucket (`cicd.stateBucket`), named in the login fix. */
+  readonly stateBucket?: string;
+}
+
+/**
+ * Runs `pulumi up` on an edited stack file; returns the stack outputs. A failure is thrown as an Error
+ * whose message is one line, the CLI's own words (see pulumiErrors.ts).
+ */
 export interface PulumiDriver {
+  /** Whether `up` can run at all (CLI, login, stack, secrets provider); changes nothing. */
+  preflight(request: PreflightRequest): Promise<PreflightReport>;
   up(request: UpRequest): Promise<Record<string, unknown>>;
+}
+
+/** Reads what Cloud Run serves now, per region, from its Admin API. Never rejects: see model/live.ts. */
+export interface LiveCloudRun {
+  read(service: string, regions: readonly string[]): Promise<LiveServiceRead>;
 }
 
 /** What one revision served in [start, end). */

@@ -4,17 +4,28 @@ import pc from "picocolors";
 import type { RolloutFlags } from "../commands/rollout";
 import { CliError, projectDir } from "../output";
 import { loadValidStack } from "../stackEditor";
+import type { StackConfig } from "../../model/types";
 import {
   runRollout,
   analysisSettings,
+  type FinalState,
   type ProgressEvent,
   type RolloutDeps,
   type RolloutOptions,
+  type RolloutReport,
 } from "./machine";
-import { smokeCheck, systemClock, type Clock, type MetricsSource, type PulumiDriver } from "./ports";
+import {
+  smokeCheck,
+  systemClock,
+  type Clock,
+  type LiveCloudRun,
+  type MetricsSource,
+  type PulumiDriver,
+} from "./ports";
+import { oneLine } from "./pulumiErrors";
 import { reportMarkdown } from "./report";
-import { LockHeldError, writeAtomic } from "./state";
-import { formatDuration } from "./steps";
+import { writeAtomic } from "./state";
+import { formatDuration, planSteps } from "./steps";
 
 /** The flags, already parsed by commander (cli/commands/options.ts), as the rollout takes them. */
 export function parseOptions(dir: string, service: string, f: RolloutFlags): RolloutOptions {
@@ -29,6 +40,8 @@ export function parseOptions(dir: string, service: string, f: RolloutFlags): Rol
     intervalMs: f.interval,
     metricsLagMs: f.metricsLag,
     maxIntervals: f.maxIntervals,
+    readyTimeoutMs: f.readyTimeout,
+    maxFailedReads: f.maxFailedReads,
     resume: Boolean(f.resume),
     guards: { maxErrorRatio: f.maxErrorRatio, maxP95Ms: f.maxP95, minRequests: f.minRequests },
   };
@@ -58,6 +71,7 @@ export interface RolloutRuntime {
   readonly cwd: string;
   readonly pulumi: () => Promise<PulumiDriver>;
   readonly metrics: (project: string) => Promise<MetricsSource>;
+  readonly live: (project: string) => Promise<LiveCloudRun>;
   readonly clock: Clock;
   readonly smoke: RolloutDeps["smoke"];
   readonly stdout: OutputStream;
@@ -68,17 +82,22 @@ export interface RolloutRuntime {
   readonly exit: (code: number) => void;
 }
 
-/** The production runtime: the Automation API, Cloud Monitoring, real time, this process. */
+/** The production runtime: the Automation API, Cloud Monitoring, Cloud Run's Admin API, real time, this process. */
 export function processRuntime(): RolloutRuntime {
   return {
     dir: projectDir(),
     cwd: process.cwd(),
-    // Loaded on use, so that tests and dry runs never load the Automation API or the Monitoring client.
+    // Loaded on use, so that tests and dry runs never load the Automation API or the Google clients.
     /* eslint-disable @typescript-eslint/no-require-imports */
     pulumi: async () =>
-      new (require("./automation") as typeof import("./automation")).AutomationPulumiDriver(),
+      new (require("./automation") as typeof import("./automation")).AutomationPulumiDriver(process.env),
     metrics: async (project) =>
       new (require("./cloudMonitoring") as typeof import("./cloudMonitoring")).CloudMonitoringSource(project),
+    live: async (project) =>
+      new (require("./liveCloudRun") as typeof import("./liveCloudRun")).AdminApiLiveCloudRun(
+        project,
+        process.env,
+      ),
     /* eslint-enable @typescript-eslint/no-require-imports */
     clock: systemClock,
     smoke: (url, headers) => smokeCheck(url, headers),
@@ -93,19 +112,43 @@ export function processRuntime(): RolloutRuntime {
 /** Exit codes of a rollout ended by a signal: 128 + the signal's number, as shells report them. */
 export const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
 
-/** Steps, countdown and verdicts: a live line on a terminal, plain timestamped log lines otherwise. */
+/** The exit code of each end; docs/cli.md and `--help` list them. */
+export const EXIT_CODES: Readonly<Record<FinalState, number>> = {
+  promoted: 0,
+  "rolled back": 1,
+  interrupted: 1,
+  refused: 2,
+  failed: 3,
+};
+
+/**
+ * A signal's code replaces 1 (rolled back or interrupted because of it) but never 2 or 3: a refusal
+ * changed nothing, and a state to check must not read as a plain interruption.
+ */
+export function exitCode(final: FinalState, signal?: keyof typeof SIGNAL_EXIT_CODES): number {
+  const code = EXIT_CODES[final];
+  return signal && code <= 1 ? SIGNAL_EXIT_CODES[signal] : code;
+}
+
+/** Steps, countdowns and verdicts: a live line on a terminal, plain timestamped log lines otherwise. */
 export function progressPrinter(
   out: OutputStream,
   tty: boolean,
   clock: Pick<Clock, "now"> = systemClock,
 ): (e: ProgressEvent) => void {
   let live = false;
+  const clock2 = (ms: number) => {
+    const s = Math.ceil(ms / 1000);
+    return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+  };
   return (e) => {
-    if (e.kind === "bake") {
+    if (e.kind === "bake" || e.kind === "wait") {
       if (!tty) return;
-      const s = Math.ceil(e.msLeft / 1000);
-      const left = `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
-      out.write(`\r\x1b[2K  baking step ${e.step} (${e.percent}%), interval ${e.interval}: ${left} left`);
+      out.write(
+        e.kind === "bake"
+          ? `\r\x1b[2K  baking step ${e.step} (${e.percent}%), interval ${e.interval}: ${clock2(e.msLeft)} left`
+          : `\r\x1b[2K  waiting for ${e.what}: ${clock2(e.msLeft)} left`,
+      );
       live = true;
       return;
     }
@@ -120,42 +163,81 @@ export async function rollout(service: string, flags: RolloutFlags): Promise<voi
   process.exitCode = await runRolloutCommand(service, flags, processRuntime());
 }
 
+/** The plan of `--dry-run`: offline, from the stack file alone. */
+function dryRun(
+  service: string,
+  o: RolloutOptions,
+  config: StackConfig,
+  out: OutputStream,
+  c: ReturnType<typeof pc.createColors>,
+): number {
+  const svc = config.services.find((s) => s.name === service)!;
+  const cur = svc.canary?.phase === "rolled-back" ? undefined : svc.canary;
+  const continuing = cur && (!o.image || o.image === cur.image);
+  const image = o.image ?? cur?.image ?? "(none: give --image)";
+  const plan = planSteps(o.steps, {
+    service,
+    stack: o.stack,
+    maxCanaryPercent: config.policy.maxCanaryPercent,
+    current: continuing && cur.phase === "serving" ? cur.percent : undefined,
+  });
+  const s = analysisSettings(config, service, o);
+  const lines = [c.bold(`Rollout plan for ${service} on ${o.stack} (dry run: nothing is changed or read)`)];
+  lines.push(`  image     ${image}`);
+  lines.push(
+    "  preflight pulumi CLI, login, stack, secrets provider; Cloud Run readable in " + svc.regions.join(", "),
+  );
+  if (!continuing)
+    lines.push(
+      `  stage     start the canary staged (no traffic), pulumi up, wait up to ${formatDuration(o.readyTimeoutMs)} ` +
+        "for its revision to be ready in every region",
+    );
+  else
+    lines.push(
+      `  continue  the running canary (${cur.phase === "serving" ? `at ${cur.percent}%` : "staged"})`,
+    );
+  if (!plan.ok) {
+    lines.push(c.red(`  refused   ${plan.reason}`), "");
+    out.write(lines.join("\n"));
+    return EXIT_CODES.refused;
+  }
+  lines.push(
+    ...plan.steps.map(
+      (p, i) =>
+        `  step ${i + 1}   ${p}%: set percent, pulumi up, verify live + smoke ${svc.healthCheckPath ?? "/"}, ` +
+        `bake ${formatDuration(o.intervalMs)} x up to ${o.maxIntervals}, analyse`,
+    ),
+  );
+  for (const n of plan.notes) lines.push(c.yellow(`  note      ${n}`));
+  lines.push(`  then      promote ${image} to stable`);
+  lines.push(
+    `  guards    5xx ratio <= ${s.maxErrorRatio}, p95 <= ${s.maxP95Ms} ms, at least ${s.minRequests} requests per revision`,
+    `  tests     5xx: two-proportion z (fail p < ${s.failPValue}); latency: Mann-Whitney U (fail p < ${s.failPValue})`,
+    `  metrics   ${o.maxFailedReads} failed reads in a row (after retries) roll back`,
+    "",
+  );
+  out.write(lines.join("\n"));
+  return 0;
+}
+
 /**
- * `orchestra rollout`: returns the exit code (0 promoted, 1 rolled back or interrupted, 130 or 143
- * when a SIGINT or SIGTERM ended it); usage errors and refusals are thrown as CliError.
+ * `orchestra rollout`: returns the exit code (EXIT_CODES, or 130/143 when a SIGINT or SIGTERM ended
+ * it). Every end writes the report and the step summary; only usage errors are thrown (CliError).
  */
 export async function runRolloutCommand(
   service: string,
   flags: RolloutFlags,
   rt: RolloutRuntime,
 ): Promise<number> {
-  const dir = rt.dir;
-  const o = parseOptions(dir, service, flags);
-  const { config } = loadValidStack(dir, o.stack);
-  const svc = config.services.find((s) => s.name === service);
-  if (!svc) throw new CliError(`Stack "${o.stack}" has no service "${service}".`, 2);
+  const o = parseOptions(rt.dir, service, flags);
   const tty = Boolean(rt.stdout.isTTY) && !rt.env.NO_COLOR;
   const c = pc.createColors(tty);
 
   if (flags.dryRun) {
-    const s = analysisSettings(config, service, o);
-    const image = o.image ?? svc.canary?.image ?? "(none: give --image)";
-    rt.stdout.write(
-      [
-        c.bold(`Rollout plan for ${service} on ${o.stack} (dry run: nothing is changed)`),
-        `  image     ${image}`,
-        ...o.steps.map(
-          (p, i) =>
-            `  step ${i + 1}   ${p}%: set percent, pulumi up, verify + smoke ${svc.healthCheckPath ?? "/"}, ` +
-            `bake ${formatDuration(o.intervalMs)} x up to ${o.maxIntervals}, analyse`,
-        ),
-        `  then      promote ${image} to stable`,
-        `  guards    5xx ratio <= ${s.maxErrorRatio}, p95 <= ${s.maxP95Ms} ms, at least ${s.minRequests} requests per revision`,
-        `  tests     5xx: two-proportion z (fail p < ${s.failPValue}); latency: Mann-Whitney U (fail p < ${s.failPValue})`,
-        "",
-      ].join("\n"),
-    );
-    return 0;
+    const { config } = loadValidStack(rt.dir, o.stack);
+    if (!config.services.some((s) => s.name === service))
+      throw new CliError(`Stack "${o.stack}" has no service "${service}".`, 2);
+    return dryRun(service, o, config, rt.stdout, c);
   }
 
   const controller = new AbortController();
@@ -173,33 +255,69 @@ export async function runRolloutCommand(
     rt.signals.on(signal, handler);
     return () => rt.signals.off(signal, handler);
   });
+  const ended = (final: FinalState, reason: string, next?: string): RolloutReport => ({
+    stack: o.stack,
+    service,
+    image: o.image ?? "",
+    requestedSteps: [...o.steps],
+    steps: [],
+    notes: [],
+    startedAt: new Date(rt.clock.now()).toISOString(),
+    finishedAt: new Date(rt.clock.now()).toISOString(),
+    records: [],
+    final,
+    reason,
+    ...(next ? { next } : {}),
+  });
+  const ends = async (): Promise<RolloutReport> => {
+    let d: RolloutDeps;
+    try {
+      d = await deps(rt, o, tty);
+    } catch (e) {
+      // An invalid stack file, a client that cannot be built: nothing was changed.
+      return ended("refused", oneLine(e instanceof Error ? e.message : String(e), 1000));
+    }
+    try {
+      return await runRollout({ ...o, signal: controller.signal }, d);
+    } catch (e) {
+      // Not an end the rollout knows (a bug): still a report and one line.
+      const status = `orchestra canary status --stack ${o.stack} --live`;
+      return ended(
+        "failed",
+        `The rollout stopped: ${oneLine(e instanceof Error ? e.message : String(e))}. Check the stack with \`${status}\`.`,
+        status,
+      );
+    }
+  };
+  let report: RolloutReport;
   try {
-    const deps: RolloutDeps = {
-      pulumi: await rt.pulumi(),
-      metrics: await rt.metrics(config.project),
-      clock: rt.clock,
-      smoke: rt.smoke,
-      progress: progressPrinter(rt.stdout, tty, rt.clock),
-    };
-    const report = await runRollout({ ...o, signal: controller.signal }, deps);
-    const md = reportMarkdown(report);
-    const base = path.resolve(rt.cwd, flags.report);
-    writeAtomic(`${base}.json`, `${JSON.stringify(report, null, 2)}\n`);
-    writeAtomic(`${base}.md`, md);
-    // Appended, never overwritten: other steps of the job write to the same summary.
-    if (rt.env.GITHUB_ACTIONS === "true" && rt.env.GITHUB_STEP_SUMMARY)
-      fs.appendFileSync(rt.env.GITHUB_STEP_SUMMARY, md);
-    const line = `${report.final}: ${report.reason ?? ""}`;
-    rt.stdout.write(`${report.final === "promoted" ? c.green(line) : c.red(line)}\n`);
-    rt.stdout.write(`Report: ${base}.json, ${base}.md\n`);
-    if (received) return SIGNAL_EXIT_CODES[received];
-    return report.final === "promoted" ? 0 : 1;
-  } catch (e) {
-    if (e instanceof LockHeldError) throw new CliError(e.message, 1);
-    // Refusals (nothing to resume, another canary in the way) and cloud errors: a message, not a trace.
-    if (e instanceof Error && e.constructor === Error) throw new CliError(e.message, 1);
-    throw e;
+    report = await ends();
   } finally {
     for (const off of handlers) off();
   }
+  const md = reportMarkdown(report);
+  const base = path.resolve(rt.cwd, flags.report);
+  writeAtomic(`${base}.json`, `${JSON.stringify(report, null, 2)}\n`);
+  writeAtomic(`${base}.md`, md);
+  // Appended, never overwritten: other steps of the job write to the same summary.
+  if (rt.env.GITHUB_ACTIONS === "true" && rt.env.GITHUB_STEP_SUMMARY)
+    fs.appendFileSync(rt.env.GITHUB_STEP_SUMMARY, md);
+  const final = report.final ?? "failed";
+  const line = `${final}: ${report.reason ?? ""}`;
+  rt.stdout.write(`${final === "promoted" ? c.green(line) : c.red(line)}\n`);
+  if (report.next) rt.stdout.write(`Next: ${report.next}\n`);
+  rt.stdout.write(`Report: ${base}.json, ${base}.md\n`);
+  return exitCode(final, received);
+}
+
+async function deps(rt: RolloutRuntime, o: RolloutOptions, tty: boolean): Promise<RolloutDeps> {
+  const { config } = loadValidStack(rt.dir, o.stack);
+  return {
+    pulumi: await rt.pulumi(),
+    metrics: await rt.metrics(config.project),
+    live: await rt.live(config.project),
+    clock: rt.clock,
+    smoke: rt.smoke,
+    progress: progressPrinter(rt.stdout, tty, rt.clock),
+  };
 }

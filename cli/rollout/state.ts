@@ -7,15 +7,23 @@ import { sync as writeFileAtomicSync } from "write-file-atomic";
 /** Where a rollout keeps its lock, resume state and reports: beside the stack files, git-ignored. */
 export const stateDir = (dir: string) => path.join(dir, ".orchestra-rollout");
 
-/** What --resume needs: the plan and the last step whose analysis passed. */
+/** What --resume needs: the plan, how far it got, and a rollback not yet confirmed applied. */
 export interface RolloutState {
   readonly stack: string;
   readonly service: string;
   readonly image: string;
+  /** The steps after the guardrail and a running canary's percent were applied (see planSteps). */
   readonly steps: readonly number[];
   /** Index into steps of the last verified step; -1 before the first. */
   readonly lastVerified: number;
   readonly startedAt: string;
+  /** The attempt id of a canary this rollout starts, so that a resumed start names the same revision. */
+  readonly attempt?: string;
+  /**
+   * A rollback decided and not yet confirmed live: the stack file is written only once it is, so a
+   * kill during its apply leaves this for --resume to apply again.
+   */
+  readonly rollback?: { readonly reason: string; readonly at: string };
 }
 
 const stateFile = (dir: string, stack: string, service: string) =>

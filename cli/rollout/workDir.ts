@@ -8,8 +8,8 @@ import { sync as writeFileAtomicSync } from "write-file-atomic";
  * every top-level entry except `Pulumi.<stack>.yaml`, which is a real copy. `pulumi up` run here finds
  * Pulumi.yaml in the folder and reads the stack file beside it (the copy); Node resolves the program's
  * modules through the symlinks to their real paths. The project's own stack file is only written by
- * `commit`, once a step is verified (or to record a rollback before applying it), so a kill at any
- * moment leaves it at the last verified step or a rollback.
+ * `commit`, once what the copy holds was applied (and, for a step, verified), so a kill at any moment
+ * leaves it at a state that was applied.
  */
 export class WorkDir {
   readonly path: string;
@@ -36,7 +36,7 @@ export class WorkDir {
     return fs.readFileSync(this.copy, "utf8");
   }
 
-  /** Back to the project's stack file (the last verified step). */
+  /** Back to the project's stack file (the last state applied and verified). */
   reset(): void {
     fs.copyFileSync(this.realFile, this.copy);
   }

@@ -4,7 +4,7 @@ import { readTokenMemo } from "../history/stateDir";
 import type { ProjectState } from "./nextStep";
 
 interface RawService {
-  canary?: { percent?: unknown; rolledBack?: unknown };
+  canary?: { percent?: unknown; phase?: unknown };
 }
 
 /** Canaries taking live traffic in one stack, read from the YAML alone (validation is doctor's job, and slow). */
@@ -21,7 +21,8 @@ export function liveCanaries(
   }
   return Object.entries(services ?? {}).flatMap(([service, s]) => {
     const percent = s?.canary?.percent;
-    return typeof percent === "number" && percent > 0 && s.canary?.rolledBack !== true
+    // Only a serving canary takes traffic: a staged one is not in the list yet, a rolled-back one no more.
+    return typeof percent === "number" && percent > 0 && s.canary?.phase === "serving"
       ? [{ stack, service, percent }]
       : [];
   });

@@ -9,6 +9,7 @@ import { invokerMembers, memberSlug } from "./invokers";
 import { serviceLabels } from "./labels";
 import { buildLocalImage } from "./localImage";
 import { desiredState } from "../../model/release/desiredState";
+import { serviceScaling } from "../../model/release/template";
 import { primaryRegion, regionalResourceName } from "./regions";
 import type { LiveTraffic } from "../../model/endpoints";
 import type { TrafficTarget } from "../../model/release/traffic";
@@ -117,6 +118,7 @@ export class CanaryService extends pulumi.ComponentResource {
           ingress: INGRESS_VALUES[svc.ingress],
           deletionProtection: svc.deletionProtection,
           labels,
+          scaling: serviceScaling(svc),
           template,
           traffics,
         },

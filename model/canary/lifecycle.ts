@@ -1,6 +1,9 @@
 import { PROJECT, type StackConfig } from "../types";
 import type { Edit } from "./edits";
-import { servicePlan } from "../release/servicePlan";
+import { stableRevision } from "../release/desiredState";
+import { attemptRevisionName } from "../release/revisionName";
+import { runtimeEmail } from "../release/servicePlan";
+import { revisionTemplate } from "../release/template";
 
 /** A canary operation the rules forbid; the stack file is left as it was. */
 export class CanaryRuleError extends Error {}
@@ -32,21 +35,27 @@ function checkPercent(percent: number): void {
   }
 }
 
+/** What `canary start` needs besides the image. */
+export interface StartOptions {
+  /** Share the canary takes once it is ready; 0 is a dark launch. Default DEFAULT_CANARY_PERCENT. */
+  readonly percent?: number;
+  /** A suffix unique to this attempt (`attemptId(Date.now())`), so its revision name was never used. */
+  readonly attempt: string;
+}
+
 /**
- * Starts a canary: the new image takes `percent`, stable keeps the rest. The stable revision is pinned
- * so that settings edited while the canary runs cannot move stable traffic to a revision that does not exist.
+ * Starts a canary, staged: the template carries the new release, so the next `up` creates its
+ * revision, but the traffic list does not name it until it is known to be ready (`setCanaryPercent`).
+ * The stable revision is pinned, so that a rollback can revert to its exact name and spec.
  */
-export function startCanary(
-  config: StackConfig,
-  name: string,
-  image: string,
-  percent = DEFAULT_CANARY_PERCENT,
-): Edit[] {
+export function startCanary(config: StackConfig, name: string, image: string, options: StartOptions): Edit[] {
   const service = findService(config, name);
+  const percent = options.percent ?? DEFAULT_CANARY_PERCENT;
   checkPercent(percent);
-  if (service.canary && !service.canary.rolledBack) {
+  const canary = service.canary;
+  if (canary && canary.phase !== "rolled-back") {
     throw new CanaryRuleError(
-      `Service "${name}" already has a canary (${service.canary.image} at ${service.canary.percent}%). ` +
+      `Service "${name}" already has a canary (${canary.image}, ${describePhase(canary)}). ` +
         `Promote it (\`orchestra canary promote ${name} --stack ${config.stack}\`) or roll it back first.`,
     );
   }
@@ -61,60 +70,113 @@ export function startCanary(
       `${image} is already the stable release of "${name}": there is nothing to compare.`,
     );
   }
-  const pinned =
-    service.stable.revision ?? servicePlan(config, { ...service, canary: undefined }).plan?.templateRevision;
+  const email = runtimeEmail(config, service);
+  const stable = stableRevision(service, revisionTemplate(service, service.stable.image, email));
+  const revision = attemptRevisionName(name, revisionTemplate(service, image, email), options.attempt);
+  if (revision === canary?.revision) {
+    throw new CanaryRuleError(
+      `Revision ${revision} was already used by the rolled-back canary; start again with another attempt id.`,
+    );
+  }
   const edits: Edit[] = [
-    { op: "set", path: servicePath(name, "canary"), value: { image, percent }, after: "stable" },
+    {
+      op: "set",
+      path: servicePath(name, "canary"),
+      value: { image, revision, percent, phase: "staged" },
+      after: "stable",
+    },
   ];
-  if (pinned && !service.stable.revision)
-    edits.push({ op: "set", path: servicePath(name, "stable", "revision"), value: pinned });
+  if (service.stable.revision !== stable)
+    edits.push({ op: "set", path: servicePath(name, "stable", "revision"), value: stable });
   return edits;
 }
 
-/** Moves the canary to `percent`: a traffic-only change, no new revision. Clears a rollback. */
-export function setCanaryPercent(config: StackConfig, name: string, percent: number): Edit[] {
+/** Proof read from Cloud Run that a revision is ready: the regions where it is. */
+export interface ReadyRevision {
+  readonly revision: string;
+  readonly readyIn: readonly string[];
+}
+
+const describePhase = (c: { phase: string; percent: number }) =>
+  c.phase === "serving" ? `at ${c.percent}%` : c.phase === "staged" ? "staged, no traffic yet" : c.phase;
+
+/**
+ * Moves the canary to `percent`: a traffic-only change, no new revision. A staged canary first enters
+ * the traffic list here, which Cloud Run refuses unless its revision is ready, so `ready` must show it
+ * ready in every region of the service.
+ */
+export function setCanaryPercent(
+  config: StackConfig,
+  name: string,
+  percent: number,
+  ready?: ReadyRevision,
+): Edit[] {
   const service = findService(config, name);
   checkPercent(percent);
-  if (!service.canary) {
+  const canary = service.canary;
+  if (!canary) {
     throw new CanaryRuleError(
       `Service "${name}" has no canary to set. Start one: \`orchestra canary start ${name} --image REPOSITORY@sha256:DIGEST --stack ${config.stack}\`.`,
     );
   }
+  if (canary.phase === "rolled-back") {
+    throw new CanaryRuleError(
+      `The canary of "${name}" was rolled back, and its revision is no longer in the template. To retry ` +
+        `the release, start it again: \`orchestra canary start ${name} --image ${canary.image} --stack ${config.stack}\` ` +
+        "(it gets a revision name never used, so Cloud Run creates it afresh).",
+    );
+  }
   const edits: Edit[] = [{ op: "set", path: servicePath(name, "canary", "percent"), value: percent }];
-  if (service.canary.rolledBack)
-    edits.push({ op: "delete", path: servicePath(name, "canary", "rolledBack") });
+  if (canary.phase === "staged") {
+    const missing = service.regions.filter(
+      (r) => !ready || ready.revision !== canary.revision || !ready.readyIn.includes(r),
+    );
+    if (missing.length > 0) {
+      throw new CanaryRuleError(
+        `The canary revision ${canary.revision} of "${name}" is not known to be ready in ${missing.join(", ")}, ` +
+          "and Cloud Run refuses a traffic list naming a revision that is not ready. " +
+          `Run \`pulumi up --refresh -s ${config.stack}\` to create it (a plain retry after a failed update may not call Cloud Run), then try again: the command reads readiness from Cloud Run. ` +
+          `If it never becomes ready, \`orchestra canary rollback ${name} --stack ${config.stack}\`.`,
+      );
+    }
+    edits.push({ op: "set", path: servicePath(name, "canary", "phase"), value: "serving" });
+  }
   return edits;
 }
 
-/** Makes the canary the stable release at 100%. Its revision already exists, so none is created. */
+/** Makes the canary the stable release at 100%, under its own revision name: none is created. */
 export function promoteCanary(config: StackConfig, name: string): Edit[] {
   const service = findService(config, name);
-  if (!service.canary) throw new CanaryRuleError(`Service "${name}" has no canary to promote.`);
-  if (service.canary.rolledBack) {
+  const canary = service.canary;
+  if (!canary) throw new CanaryRuleError(`Service "${name}" has no canary to promote.`);
+  if (canary.phase === "rolled-back") {
     throw new CanaryRuleError(
-      `The canary of "${name}" was rolled back. To retry it, give it traffic first ` +
-        `(\`orchestra canary set ${name} PERCENT --stack ${config.stack}\`), or start a new canary.`,
+      `The canary of "${name}" was rolled back. To retry it, start it again ` +
+        `(\`orchestra canary start ${name} --image ${canary.image} --stack ${config.stack}\`).`,
+    );
+  }
+  if (canary.phase === "staged") {
+    throw new CanaryRuleError(
+      `The canary of "${name}" is staged and serves no traffic yet: it is not known to be ready. ` +
+        `Give it traffic first (\`orchestra canary set ${name} PERCENT --stack ${config.stack}\`, after \`pulumi up\`), or roll it back.`,
     );
   }
   return [
-    { op: "set", path: servicePath(name, "stable", "image"), value: service.canary.image },
-    { op: "delete", path: servicePath(name, "stable", "revision") },
+    { op: "set", path: servicePath(name, "stable", "image"), value: canary.image },
+    { op: "set", path: servicePath(name, "stable", "revision"), value: canary.revision },
     { op: "delete", path: servicePath(name, "canary") },
   ];
 }
 
 /**
- * Sends all traffic back to stable. The template keeps the canary (reverting it would ask Cloud Run
- * for a new revision of the old release), and the canary stays reachable at its tag with 0%.
- * Returns no edits when the canary is already rolled back.
+ * Sends all traffic back to stable and reverts the template to the exact stable revision, which Cloud
+ * Run accepts whether or not the canary ever became ready; works offline. The canary stays in the file
+ * as a record. Returns no edits when it is already rolled back.
  */
 export function rollbackCanary(config: StackConfig, name: string): Edit[] {
   const service = findService(config, name);
   if (!service.canary)
     throw new CanaryRuleError(`Service "${name}" has no canary to roll back; stable already serves 100%.`);
-  if (service.canary.rolledBack) return [];
-  return [
-    { op: "set", path: servicePath(name, "canary", "percent"), value: 0 },
-    { op: "set", path: servicePath(name, "canary", "rolledBack"), value: true },
-  ];
+  if (service.canary.phase === "rolled-back") return [];
+  return [{ op: "set", path: servicePath(name, "canary", "phase"), value: "rolled-back" }];
 }

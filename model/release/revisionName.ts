@@ -18,11 +18,40 @@ export function canonicalJson(value: unknown): string {
 }
 
 /**
- * The revision name for a template: `<service>-<hash of the template>`. Revisions are immutable and
+ * The content name of a template: `<service>-<hash of the template>`. Revisions are immutable and
  * Cloud Run answers 409 when a name is reused with a different template; a content hash makes equal
  * names mean equal templates, and gives every change (image, env, memory...) a new name.
  */
 export function revisionName(service: string, template: RevisionTemplate): string {
   const hash = createHash("sha256").update(canonicalJson(template)).digest("hex").slice(0, HASH_LENGTH);
   return `${service}-${hash}`;
+}
+
+/**
+ * The name of one release attempt: the content name and a suffix unique to the attempt. A revision
+ * that failed stays failed, and sending its name again never re-creates it, so every `canary start`
+ * names a revision that was never used.
+ */
+export function attemptRevisionName(service: string, template: RevisionTemplate, attempt: string): string {
+  return `${revisionName(service, template)}-${attempt}`;
+}
+
+/**
+ * An attempt suffix from a clock: seconds since 2025 in base 36 (6 characters until 2094), so names
+ * sort by start time and two starts of one release a second apart differ.
+ */
+export function attemptId(nowMs: number): string {
+  const seconds = Math.max(0, Math.floor((nowMs - Date.UTC(2025, 0, 1)) / 1000));
+  return seconds.toString(36).padStart(6, "0");
+}
+
+/**
+ * Whether revision `name` was built from `template`: its content name, or an attempt of it. Used to
+ * tell a pinned revision that can still be reproduced exactly from one whose settings changed since.
+ */
+export function builtFrom(name: string, service: string, template: RevisionTemplate): boolean {
+  const content = revisionName(service, template);
+  return (
+    name === content || (name.startsWith(`${content}-`) && !name.slice(content.length + 1).includes("-"))
+  );
 }

@@ -4,7 +4,7 @@ import { runtimeAccountId, serviceAccountEmail } from "../identity";
 import type { ServiceConfig, StackConfig } from "../types";
 
 /** Where a service's release stands. */
-export type CanaryState = "stable" | "canary" | "dark-launch" | "rolled-back";
+export type CanaryState = "stable" | "staged" | "canary" | "dark-launch" | "rolled-back";
 
 export interface ServicePlan {
   readonly service: ServiceConfig;
@@ -14,15 +14,23 @@ export interface ServicePlan {
 }
 
 export function canaryState(service: ServiceConfig): CanaryState {
-  if (!service.canary) return "stable";
-  if (service.canary.rolledBack) return "rolled-back";
-  return service.canary.percent === 0 ? "dark-launch" : "canary";
+  const canary = service.canary;
+  if (!canary) return "stable";
+  if (canary.phase !== "serving") return canary.phase;
+  return canary.percent === 0 ? "dark-launch" : "canary";
 }
+
+/** The runtime identity's email: part of every revision template, so part of every revision name. */
+export const runtimeEmail = (config: StackConfig, service: ServiceConfig) =>
+  serviceAccountEmail(runtimeAccountId(service.name), config.project);
 
 /** The same template and traffic decision the program makes, computed from config alone. */
 export function servicePlan(config: StackConfig, service: ServiceConfig): ServicePlan {
   const state = canaryState(service);
   if (!service.stable.image) return { service, state };
-  const email = serviceAccountEmail(runtimeAccountId(service.name), config.project);
-  return { service, state, plan: desiredState(service, service.stable.image, email).plan };
+  return {
+    service,
+    state,
+    plan: desiredState(service, service.stable.image, runtimeEmail(config, service)).plan,
+  };
 }

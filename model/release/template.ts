@@ -5,12 +5,17 @@ export interface RevisionTemplate {
   readonly serviceAccount: string;
   readonly maxInstanceRequestConcurrency: number;
   readonly timeout: string;
-  readonly scaling: { readonly minInstanceCount: number; readonly maxInstanceCount: number };
+  /** Min instances are the service's, not the revision's: see `serviceScaling`. */
+  readonly scaling: { readonly maxInstanceCount: number };
   readonly containers: [
     {
       readonly image: string;
       readonly ports: { readonly containerPort: number };
-      readonly resources: { readonly limits: { readonly cpu: string; readonly memory: string } };
+      readonly resources: {
+        readonly limits: { readonly cpu: string; readonly memory: string };
+        /** Set explicitly: unset with limits set, Cloud Run allocates CPU for the whole instance life. */
+        readonly cpuIdle: boolean;
+      };
       readonly envs: RevisionEnv[];
       readonly startupProbe?: Probe;
       readonly livenessProbe?: Probe;
@@ -71,18 +76,27 @@ export function revisionTemplate(
     serviceAccount: serviceAccountEmail,
     maxInstanceRequestConcurrency: service.scaling.concurrency,
     timeout: `${service.timeoutSeconds}s`,
-    scaling: {
-      minInstanceCount: service.scaling.minInstances,
-      maxInstanceCount: service.scaling.maxInstances,
-    },
+    scaling: { maxInstanceCount: service.scaling.maxInstances },
     containers: [
       {
         image,
         ports: { containerPort: service.port },
-        resources: { limits: { cpu: service.cpu, memory: service.memory } },
+        resources: {
+          limits: { cpu: service.cpu, memory: service.memory },
+          cpuIdle: service.cpuAllocation === "request",
+        },
         envs,
         ...probes,
       },
     ],
   };
+}
+
+/**
+ * The service-level scaling. Min instances set on a revision start for every addressable revision
+ * (a tagged one at 0% too), so each canary would double them; set on the service, they are divided
+ * among the revisions that get traffic.
+ */
+export function serviceScaling(service: ServiceConfig): { readonly minInstanceCount: number } {
+  return { minInstanceCount: service.scaling.minInstances };
 }

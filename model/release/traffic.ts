@@ -17,41 +17,44 @@ export interface ReleasePlan {
   readonly traffic: readonly TrafficTarget[];
 }
 
-/** Revision names for the service's releases, computed from their templates. */
+/** Revision names for the service's releases. */
 export interface ReleaseRevisions {
+  /** The revision stable runs (see `stableRevision`). */
   readonly stable: string;
-  /** Present when the service has a canary. */
+  /** Present when the service has a canary: the name given at its start. */
   readonly canary?: string;
 }
 
 /**
- * Decides the template and traffic for a service from its config.
+ * Decides the template and traffic for a service from its config. Every state is one Cloud Run accepts
+ * whether or not the canary revision ever became ready: the list names the canary only once it is known
+ * to be ready, and a rollback names nothing but the stable revision.
  *
  * - No canary: the template is the stable release and it takes 100%, so a config-only change is a new
  *   revision that serves everything rather than one stranded at 0%.
- * - Canary: the template is the canary release (created by this same request) at P%; stable keeps
- *   100 - P on its existing revision. A pinned `stable.revision` wins over the computed name, because
- *   settings edited mid-canary change what the stable template would hash to but not what is running.
- * - Rolled back: the same, with the canary at 0%; the template is left alone (reverting it would be a
- *   second deploy of the old release) and the canary stays reachable at its tag.
+ * - Staged: the template is the canary release, so `up` creates its revision, but the list gives
+ *   stable 100% and does not name the canary: a canary that never becomes ready fails the update while
+ *   users keep the old split.
+ * - Serving: the canary takes P% at its tag (0 is a dark launch); stable keeps 100 - P on its pinned
+ *   revision.
+ * - Rolled back: template and traffic are the stable revision's exact name and spec, which Cloud Run
+ *   accepts as a revert and which never names the canary, ready or not.
  */
 export function planRelease(service: ServiceConfig, revisions: ReleaseRevisions): ReleasePlan {
   const canary = service.canary;
-  if (!canary || revisions.canary === undefined) {
-    return {
-      templateRelease: "stable",
-      templateRevision: revisions.stable,
-      traffic: [{ revision: revisions.stable, percent: 100, tag: "stable" }],
-    };
+  const stableOnly = { revision: revisions.stable, percent: 100, tag: "stable" as const };
+  if (!canary || revisions.canary === undefined || canary.phase === "rolled-back") {
+    return { templateRelease: "stable", templateRevision: revisions.stable, traffic: [stableOnly] };
   }
-  const percent = canary.rolledBack ? 0 : canary.percent;
-  const stableRevision = service.stable.revision ?? revisions.stable;
+  if (canary.phase === "staged") {
+    return { templateRelease: "canary", templateRevision: revisions.canary, traffic: [stableOnly] };
+  }
   return {
     templateRelease: "canary",
     templateRevision: revisions.canary,
     traffic: [
-      { revision: stableRevision, percent: 100 - percent, tag: "stable" },
-      { revision: revisions.canary, percent, tag: "canary" },
+      { revision: revisions.stable, percent: 100 - canary.percent, tag: "stable" },
+      { revision: revisions.canary, percent: canary.percent, tag: "canary" },
     ],
   };
 }

@@ -1,3 +1,4 @@
+import { canaryPercentViolation } from "../../model/policy";
 import type { ResourceRule } from "./types";
 import { known } from "./values";
 
@@ -59,8 +60,8 @@ export const minInstances: ResourceRule = {
   environments: ["prod"],
   types: [CLOUD_RUN_SERVICE],
   check(r) {
-    known(r.props, "template", true);
-    const min = known(r.props, "template.scaling.minInstanceCount") ?? 0;
+    // On the service (shared by the revisions with traffic), not on the revision template.
+    const min = known(r.props, "scaling.minInstanceCount") ?? 0;
     if (typeof min === "number" && min >= 1) return [];
     const name = serviceName(r.props, r.name);
     return [
@@ -108,13 +109,14 @@ export const canaryPercent: ResourceRule = {
     return traffics.flatMap((_, i) => {
       if (known(traffics, `${i}.tag`) !== "canary") return [];
       const percent = known(traffics, `${i}.percent`) ?? 0;
-      if (typeof percent !== "number" || percent <= ctx.maxCanaryPercent) return [];
-      return [
-        {
-          message: `${name}'s canary takes ${percent}% of traffic; this stack allows at most ${ctx.maxCanaryPercent}%.`,
-          fix: `\`orchestra canary promote ${name} --stack ${ctx.stack}\`, or \`orchestra canary set ${name} ${ctx.maxCanaryPercent} --stack ${ctx.stack}\`.`,
-        },
-      ];
+      if (typeof percent !== "number") return [];
+      const violation = canaryPercentViolation({
+        service: name,
+        stack: ctx.stack,
+        percent,
+        maxCanaryPercent: ctx.maxCanaryPercent,
+      });
+      return violation ? [violation] : [];
     });
   },
 };

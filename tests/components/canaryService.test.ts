@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { CanaryService } from "../../components/cloudrun";
 import { invokerMembers, memberSlug } from "../../components/cloudrun/invokers";
-import type { ServiceConfig } from "../../model/types";
+import type { CanaryPhase, ServiceConfig } from "../../model/types";
 import {
   buildComponent,
   CANARY_IMAGE,
@@ -78,22 +78,29 @@ describe("CanaryService (built alone)", () => {
   });
 
   describe("with a canary", () => {
-    let b: Built<CanaryService>;
-    before(async () => {
-      b = await build(
+    const CANARY_REVISION = "api-0123456789-0zmkgc";
+    const withCanary = (phase: CanaryPhase, stable: ServiceConfig["stable"] = { image: STABLE_IMAGE }) =>
+      build(
         serviceConfig({
-          stable: { image: STABLE_IMAGE, revision: "api-aaaaaaaaaa" },
-          canary: { image: CANARY_IMAGE, percent: 25, rolledBack: false },
+          stable,
+          canary: { image: CANARY_IMAGE, revision: CANARY_REVISION, percent: 25, phase },
         }),
       );
+    let b: Built<CanaryService>;
+    let stableRevision: string;
+    before(async () => {
+      b = await withCanary("serving");
+      stableRevision = split(b, "api-service")[0][2] as string;
     });
 
-    it("puts the canary in the template and splits traffic between the pinned stable and it", async () => {
+    it("serving: the canary's own revision in the template, traffic split between stable and it", async () => {
       const s = b.byName("api-service").inputs;
       assert.equal(s.template.containers[0].image, CANARY_IMAGE);
+      assert.equal(s.template.revision, CANARY_REVISION);
+      assert.match(stableRevision, /^api-[0-9a-f]{10}$/);
       assert.deepEqual(split(b, "api-service"), [
-        ["stable", 75, "api-aaaaaaaaaa"],
-        ["canary", 25, s.template.revision],
+        ["stable", 75, stableRevision],
+        ["canary", 25, CANARY_REVISION],
       ]);
       assert.equal(
         await promiseOf(b.value.canaryUrl),
@@ -101,33 +108,27 @@ describe("CanaryService (built alone)", () => {
       );
     });
 
-    it("keeps the pinned stable revision when settings change mid-canary; the canary gets a new one", async () => {
-      const changed = await build(
-        serviceConfig({
-          memory: "1Gi",
-          stable: { image: STABLE_IMAGE, revision: "api-aaaaaaaaaa" },
-          canary: { image: CANARY_IMAGE, percent: 25, rolledBack: false },
-        }),
-      );
-      const [stable, canary] = split(changed, "api-service");
-      assert.deepEqual(stable, ["stable", 75, "api-aaaaaaaaaa"]);
-      assert.notEqual(canary[2], b.byName("api-service").inputs.template.revision);
+    it("staged: the template creates the canary revision, but the traffic list does not name it", async () => {
+      const staged = await withCanary("staged");
+      const s = staged.byName("api-service").inputs;
+      assert.equal(s.template.revision, CANARY_REVISION);
+      assert.deepEqual(split(staged, "api-service"), [["stable", 100, stableRevision]]);
     });
 
-    it("after a rollback: stable takes everything, the canary stays tagged at 0%", async () => {
-      const rolledBack = await build(
-        serviceConfig({
-          stable: { image: STABLE_IMAGE, revision: "api-aaaaaaaaaa" },
-          canary: { image: CANARY_IMAGE, percent: 25, rolledBack: true },
-        }),
-      );
-      assert.deepEqual(
-        split(rolledBack, "api-service").map(([tag, percent]) => [tag, percent]),
-        [
-          ["stable", 100],
-          ["canary", 0],
-        ],
-      );
+    it("rolled back: template and traffic are the exact stable revision; the canary is not named", async () => {
+      const rolledBack = await withCanary("rolled-back");
+      const s = rolledBack.byName("api-service").inputs;
+      assert.equal(s.template.revision, stableRevision);
+      assert.equal(s.template.containers[0].image, STABLE_IMAGE);
+      assert.deepEqual(split(rolledBack, "api-service"), [["stable", 100, stableRevision]]);
+    });
+
+    it("keeps a pinned stable revision built from these settings; a pin from other settings is not used", async () => {
+      const attempt = `${stableRevision}-0zet20`;
+      const pinned = await withCanary("serving", { image: STABLE_IMAGE, revision: attempt });
+      assert.deepEqual(split(pinned, "api-service")[0], ["stable", 75, attempt]);
+      const stale = await withCanary("serving", { image: STABLE_IMAGE, revision: "api-aaaaaaaaaa" });
+      assert.deepEqual(split(stale, "api-service")[0], ["stable", 75, stableRevision]);
     });
   });
 
@@ -139,8 +140,8 @@ describe("CanaryService (built alone)", () => {
           regions: ["us-central1", "europe-west1"],
           allowUnauthenticated: true,
           invokers: ["group:ops@example.com", "allUsers"],
-          canary: { image: CANARY_IMAGE, percent: 10, rolledBack: false },
-          stable: { image: STABLE_IMAGE, revision: "api-aaaaaaaaaa" },
+          canary: { image: CANARY_IMAGE, revision: "api-0123456789-0zmkgc", percent: 10, phase: "serving" },
+          stable: { image: STABLE_IMAGE },
         }),
       );
     });

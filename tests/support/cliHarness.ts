@@ -124,14 +124,14 @@ function defaultStateDir(): string {
   return sharedStateDir;
 }
 
+/** Environment that turns the next-step suggestion back on for a run. */
+export const SUGGESTIONS = { ORCHESTRA_NO_SUGGESTIONS: undefined } as const;
+
 /**
  * The environment of a run: no colour, never the user's own history, keyring or GitHub token, plus
  * the run's own variables.
  */
-/** Environment that turns the next-step suggestion back on for a run. */
-export const SUGGESTIONS = { ORCHESTRA_NO_SUGGESTIONS: undefined } as const;
-
-function cliEnv(extra: RunOptions["env"] = {}): NodeJS.ProcessEnv {
+export function cliEnv(extra: RunOptions["env"] = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     NO_COLOR: "1",

@@ -115,6 +115,7 @@ export function serviceConfig(overrides: Partial<ServiceConfig> = {}): ServiceCo
     repository: REPO,
     stable: { image: STABLE_IMAGE },
     cpu: "1",
+    cpuAllocation: "request",
     memory: "512Mi",
     scaling: { minInstances: 1, maxInstances: 10, concurrency: 80 },
     env: {},

@@ -21,6 +21,7 @@ import { serve } from "./localServer";
  *   `trafficStatuses` and `observedGeneration` keep the last serving state; `terminalCondition` is failed
  *   with "Revision 'X' is not ready and cannot serve traffic." (the `reconciling` comment in service.proto).
  * - `deploy(..., "pending")`: Cloud Run is still reconciling; the status is the old one.
+ * - A `deploy` naming an existing revision creates none: it is the latest again, ready or failed as it was.
  * - No service in a region: 404 NOT_FOUND. `fail(...)`: 403, 503 or no answer, for some requests.
  */
 
@@ -147,12 +148,23 @@ export class FakeCloudRunAdmin {
       revisions: [],
     };
     this.services.set(key, s);
-    this.clock += 60_000;
-    s.revisions.unshift({
-      name: update.revision,
-      createTime: new Date(this.clock).toISOString(),
-      outcome: update.outcome,
-    });
+    // A template naming an existing revision with its own spec creates nothing (a revert, as in Knative's
+    // BYO revision names): that revision is the latest again, and a failed one stays failed.
+    const existing = s.revisions.find((r) => r.name === update.revision);
+    if (existing && existing.outcome !== update.outcome) {
+      throw new Error(
+        `fake Cloud Run: revision ${update.revision} exists and is "${existing.outcome}"; the same name and spec ` +
+          `is never re-created, so an update naming it cannot end "${update.outcome}".`,
+      );
+    }
+    if (!existing) {
+      this.clock += 60_000;
+      s.revisions.unshift({
+        name: update.revision,
+        createTime: new Date(this.clock).toISOString(),
+        outcome: update.outcome,
+      });
+    }
     s.generation++;
     s.traffic = update.traffic;
     s.latestCreatedRevision = update.revision;
@@ -161,6 +173,26 @@ export class FakeCloudRunAdmin {
     if (update.outcome === "ready") {
       s.latestReadyRevision = update.revision;
       s.trafficStatuses = update.traffic;
+      s.observedGeneration = s.generation;
+    }
+    return this;
+  }
+
+  /**
+   * Cloud Run finishes reconciling the last update of `service` in `region`: its pending revision
+   * becomes ready (the status catches up with the spec) or fails (the status keeps the last serving state).
+   */
+  settle(project: string, region: string, service: string, outcome: "ready" | "fails"): this {
+    const s = this.services.get(`${project}/${region}/${service}`);
+    const latest = s?.revisions.find((r) => r.name === s.latestCreatedRevision);
+    if (!s || !latest || latest.outcome !== "pending")
+      throw new Error(`fake Cloud Run: ${service} in ${region} has no pending update to settle.`);
+    latest.outcome = outcome;
+    s.reconciling = false;
+    s.failedRevision = outcome === "fails" ? latest.name : undefined;
+    if (outcome === "ready") {
+      s.latestReadyRevision = latest.name;
+      s.trafficStatuses = s.traffic;
       s.observedGeneration = s.generation;
     }
     return this;

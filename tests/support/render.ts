@@ -3,6 +3,8 @@ import { gcpConfigKeys } from "../../config/gcpKeys";
 import { validateStackConfig } from "../../config/validate";
 import { renderStack, type RenderedResource, type RenderedStack } from "../../render/renderStack";
 import { readStackConfig } from "../../render/stackFile";
+import { applyToObject, type Edit } from "../../model/canary/edits";
+import { setCanaryPercent, startCanary } from "../../model/canary/lifecycle";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -97,4 +99,37 @@ export const REPO = "europe-west1-docker.pkg.dev/proj-test/orchestra/api";
 export function digest(seed: string): string {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return `sha256:${require("node:crypto").createHash("sha256").update(seed).digest("hex")}`;
+}
+
+/**
+ * `flat` with a canary of `image` on `service` at `percent`, as `orchestra canary start` and then
+ * `canary set` (the revision reported ready everywhere) would write it: real pins, real names.
+ */
+export function withServingCanary(
+  flat: Record<string, string>,
+  image: string,
+  percent: number,
+  service = "api",
+): Record<string, string> {
+  const stack = flat["ai-orchestra:environment"] ?? "prod";
+  const ok = (f: Record<string, string>) => {
+    const result = validate(stack, f);
+    if (!result.ok) throw new Error(`fixture does not validate: ${JSON.stringify(result.issues)}`);
+    return result.config;
+  };
+  const edit = (f: Record<string, string>, edits: readonly Edit[]) => {
+    const file = applyToObject(
+      { config: { "ai-orchestra:services": JSON.parse(f["ai-orchestra:services"]) } },
+      edits,
+    );
+    return { ...f, "ai-orchestra:services": JSON.stringify(file.config["ai-orchestra:services"]) };
+  };
+  const staged = edit(flat, startCanary(ok(flat), service, image, { percent, attempt: "0zmkgc" }));
+  const config = ok(staged);
+  const svc = config.services.find((s) => s.name === service);
+  if (!svc?.canary) throw new Error(`no canary on ${service} after start`);
+  return edit(
+    staged,
+    setCanaryPercent(config, service, percent, { revision: svc.canary.revision, readyIn: svc.regions }),
+  );
 }

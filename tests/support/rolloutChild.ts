@@ -3,18 +3,19 @@
  * process's own signals and exit) on stand-ins. Configured by $ROLLOUT_CHILD (JSON). Each `up` prints
  * `up N` on stderr; `hangAtUp: N` makes the N-th `up` run until the process gets a SIGINT or SIGTERM
  * (as pulumi would, in the same process group, and then fail as cancelled) or, with `ignoreCancel`,
- * forever (to be killed).
+ * forever (to be killed). The stand-in Cloud Run's state is a file the test reads afterwards.
  */
 import type { RolloutFlags } from "../../cli/commands/rollout";
 import { CliError } from "../../cli/output";
 import { runRolloutCommand } from "../../cli/rollout/run";
-import type { StandInCloud } from "./rolloutOutputs";
+import type { StandInUrls } from "./rolloutOutputs";
 import { standInRuntime } from "./rolloutRuntime";
 
 interface ChildConfig {
   dir: string;
   flags: RolloutFlags;
-  cloud: StandInCloud;
+  urls: StandInUrls;
+  cloudFile: string;
   metricsUrl: string;
   hangAtUp?: number;
   ignoreCancel?: boolean;
@@ -24,7 +25,8 @@ const c = JSON.parse(process.env.ROLLOUT_CHILD ?? "{}") as ChildConfig;
 const { runtime } = standInRuntime({
   dir: c.dir,
   cwd: c.dir,
-  cloud: c.cloud,
+  urls: c.urls,
+  cloudFile: c.cloudFile,
   metricsUrl: c.metricsUrl,
   onUp: (n) => {
     process.stderr.write(`up ${n}\n`);

@@ -1,9 +1,12 @@
 import { EventEmitter } from "node:events";
+import * as path from "node:path";
 import type { RolloutFlags } from "../../cli/commands/rollout";
 import { smokeCheck, type UpRequest } from "../../cli/rollout/ports";
+import type { PreflightProblem } from "../../cli/rollout/preflight";
 import type { OutputStream, RolloutRuntime } from "../../cli/rollout/run";
+import { StandInCloudRun } from "./rolloutCloud";
 import { FakeClock, FakePulumi, HttpMetricsSource } from "./rolloutHarness";
-import { standInOutputs, type StandInCloud } from "./rolloutOutputs";
+import { standInOutputs, type StandInUrls } from "./rolloutOutputs";
 
 /** An output stream that keeps what was written. */
 export class Capture implements OutputStream {
@@ -18,16 +21,31 @@ export class Capture implements OutputStream {
 export interface StandInOptions {
   readonly dir: string;
   readonly cwd: string;
-  readonly cloud: StandInCloud;
+  readonly urls: StandInUrls;
+  /** The stand-in Cloud Run's state file (see StandInCloudRun.seed). */
+  readonly cloudFile: string;
   readonly metricsUrl: string;
   readonly tty?: boolean;
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly onUp?: (n: number, request: UpRequest) => void | Promise<void>;
+  readonly problems?: readonly PreflightProblem[];
 }
 
-/** A rollout runtime of stand-ins: Pulumi in-process, metrics and smoke over local HTTP, virtual time. */
+/** Where a test project's stand-in Cloud Run keeps its state: beside the project, not in it. */
+export const cloudFileOf = (dir: string) => path.join(path.dirname(dir), `${path.basename(dir)}.cloud.json`);
+
+/**
+ * A rollout runtime of stand-ins: Pulumi in-process applying to a stand-in Cloud Run, metrics and smoke
+ * over local HTTP, virtual time.
+ */
 export function standInRuntime(o: StandInOptions) {
-  const pulumi = new FakePulumi((text) => standInOutputs(text, "api", o.cloud), o.onUp);
+  const cloud = new StandInCloudRun(o.cloudFile);
+  const pulumi = new FakePulumi({
+    outputs: (text) => standInOutputs(text, "api", o.urls),
+    onUp: o.onUp,
+    cloud,
+    problems: o.problems,
+  });
   const stdout = new Capture(o.tty ?? false);
   const stderr = new Capture(false);
   const signals = new EventEmitter();
@@ -37,6 +55,7 @@ export function standInRuntime(o: StandInOptions) {
     cwd: o.cwd,
     pulumi: async () => pulumi,
     metrics: async () => new HttpMetricsSource(o.metricsUrl),
+    live: async () => cloud,
     clock: new FakeClock(),
     smoke: (url, headers) => smokeCheck(url, headers, 2, 2000),
     stdout,
@@ -45,7 +64,7 @@ export function standInRuntime(o: StandInOptions) {
     signals,
     exit: (code) => exits.push(code),
   };
-  return { runtime, pulumi, stdout, stderr, signals, exits };
+  return { runtime, pulumi, cloud, stdout, stderr, signals, exits };
 }
 
 /** The command-line flags with their defaults, as commander parses them. */
@@ -57,6 +76,8 @@ export function rolloutFlags(extra: Partial<RolloutFlags> = {}): RolloutFlags {
     maxIntervals: 3,
     metricsLag: 120_000,
     minRequests: 100,
+    readyTimeout: 300_000,
+    maxFailedReads: 3,
     report: "rollout-report",
     ...extra,
   };

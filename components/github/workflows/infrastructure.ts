@@ -1,4 +1,4 @@
-import { action } from "./pins";
+import { action, PULUMI_CLI_VERSION } from "./pins";
 import { appToken, checkout, gcpAuth, npmCi, setupNode } from "./steps";
 import type { Job, Step, Workflow } from "./types";
 
@@ -61,13 +61,14 @@ function pulumiStep(
   githubToken: string,
   extra: Readonly<Record<string, string | boolean>> = {},
   id?: string,
+  env: Readonly<Record<string, string>> = {},
 ): Step {
   return {
     name: `pulumi ${command} (${stack})`,
     ...(id ? { id } : {}),
     uses: action("pulumi"),
-    with: { command, "stack-name": stack, diff: true, ...extra },
-    env: { ...pulumiEnv, GITHUB_TOKEN: githubToken },
+    with: { command, "stack-name": stack, diff: true, "pulumi-version": PULUMI_CLI_VERSION, ...extra },
+    env: { ...pulumiEnv, GITHUB_TOKEN: githubToken, ...env },
   };
 }
 
@@ -287,6 +288,9 @@ export function driftWorkflow(input: InfraWorkflowInput): Workflow {
           "${{ steps.app-token.outputs.token }}",
           { refresh: true, "expect-no-changes": true },
           "preview",
+          // Run the program during the refresh, so the GitHub provider takes this run's App token rather
+          // than the one stored at the last deploy, which expired an hour after it.
+          { PULUMI_RUN_PROGRAM: "true" },
         ),
         {
           name: "Open or update the drift issue",

@@ -83,6 +83,12 @@ export const ACTIONS = {
 
 export type ActionKey = keyof typeof ACTIONS;
 
+/**
+ * The Pulumi CLI the workflows install (`pulumi-version` of pulumi/actions), the release matching the
+ * SDK in package.json: unpinned, every job would take whatever CLI is newest that day.
+ */
+export const PULUMI_CLI_VERSION = "3.248.0";
+
 /** `owner/repo@SHA`, as a step's `uses:`. */
 export function action(key: ActionKey): string {
   const a = ACTIONS[key];

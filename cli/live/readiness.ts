@@ -1,0 +1,23 @@
+import { revisionReadiness, type RevisionReadiness } from "../../model/live";
+import { readServiceState } from "./cloudRunAdmin";
+import { cloudRunClientOptions } from "./endpoint";
+
+/**
+ * Reads from the Cloud Run Admin API, in each region, whether `revision` is ready: the proof a staged
+ * canary needs before the traffic list may name it.
+ */
+export async function readRevisionReadiness(args: {
+  readonly project: string;
+  readonly service: string;
+  readonly revision: string;
+  readonly regions: readonly string[];
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}): Promise<RevisionReadiness> {
+  const read = await readServiceState({
+    project: args.project,
+    service: args.service,
+    regions: args.regions,
+    clientOptions: cloudRunClientOptions(args.env),
+  });
+  return revisionReadiness(args.revision, read.regions);
+}

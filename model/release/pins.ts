@@ -45,7 +45,8 @@ export function pinProblems(svc: ServiceConfig, email: string): PinProblem[] {
       value: pin,
       message:
         `was built from other settings than the service has now (they would make ${stableRevision(svc, stableTemplate)}): ` +
-        "a setting changed while the canary runs, so a rollback could not bring back the exact stable revision.\n" +
+        "a setting changed while the canary runs (or an upgrade of this program changed the revision template), " +
+        "so a rollback could not bring back the exact stable revision.\n" +
         finish,
     });
   }
@@ -61,7 +62,8 @@ export function pinProblems(svc: ServiceConfig, email: string): PinProblem[] {
       value: canary.revision,
       message:
         `was built from other settings than the service has now (they would make ${attemptRevisionName(svc.name, canaryTemplate, "<attempt>")}): ` +
-        "a setting changed while the canary runs, and its revision already exists with the old ones.\n" +
+        "a setting changed while the canary runs (or an upgrade of this program changed the revision template), " +
+        "and its revision already exists with the old ones.\n" +
         finish,
     });
   }

@@ -505,7 +505,7 @@ describe("orchestra rollout (end to end: stand-in Pulumi and Cloud Run, HTTP smo
     assert.equal(report.next, "orchestra rollout api --stack staging --resume");
     assert.match(
       report.reason ?? "",
-      /^Rollback not applied \(Step 5%: .*\): pulumi up failed: the Pulumi CLI is not installed .* The stack file was not changed; the rollback is recorded for --resume\. Run `orchestra rollout api --stack staging --resume` \(or `orchestra canary rollback api --stack staging`, then `pulumi up -s staging`\)\.$/,
+      /^Rollback not applied \(Step 5%: .*\): pulumi up failed: the Pulumi CLI is not installed .* The stack file was not changed; the rollback is recorded for --resume\. Run `orchestra rollout api --stack staging --resume` \(or `orchestra canary rollback api --stack staging`, then `pulumi up --refresh -s staging`\)\.$/,
     );
     // The file still holds the last state applied: the staged canary. Cloud Run still serves 5%.
     assert.equal(api().canary.phase, "staged");

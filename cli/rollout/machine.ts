@@ -418,6 +418,15 @@ class Rollout {
    * Reads Cloud Run until it reports `expected` in every region, reports a failure (a failed revision,
    * a failed update), or `readyTimeoutMs` passes. A rollback's wait is not interruptible.
    */
+  /** Waits, uninterruptibly, for an applied end state to serve, and records what each region reports. */
+  private async confirmLive(record: PhaseRecord, expected: ExpectedState, what: string): Promise<LiveCheck> {
+    const live = await this.waitLive(expected, what, false);
+    record.regions = live.regions;
+    record.verification = live.summary;
+    record.finishedAt = this.iso();
+    return live;
+  }
+
   private async waitLive(expected: ExpectedState, what: string, interruptible = true): Promise<LiveCheck> {
     const { clock } = this.deps;
     const deadline = clock.now() + this.o.readyTimeoutMs;
@@ -634,10 +643,7 @@ class Rollout {
     }
     this.ws!.commit();
     clearState(o.dir, o.stack, o.service);
-    const live = await this.waitLive(expected, "the promotion", false);
-    record.regions = live.regions;
-    record.verification = live.summary;
-    record.finishedAt = this.iso();
+    const live = await this.confirmLive(record, expected, "the promotion");
     if (live.outcome !== "ok")
       return this.end(
         "failed",
@@ -660,7 +666,7 @@ class Rollout {
     this.log(`Rolling back: ${reason}`);
     const record: PhaseRecord & { reason: string } = { reason, startedAt: this.iso(), applies: [] };
     this.report.rollback = record;
-    const fix = `\`${this.resumeCommand()}\` (or \`orchestra canary rollback ${o.service} --stack ${o.stack}\`, then \`pulumi up -s ${o.stack}\`)`;
+    const fix = `\`${this.resumeCommand()}\` (or \`orchestra canary rollback ${o.service} --stack ${o.stack}\`, then \`pulumi up --refresh -s ${o.stack}\`)`;
     try {
       // The work copy holds the state being applied; with no canary in it, the project's file is the base.
       if (!active(this.wsConfig().svc)) ws.reset();
@@ -689,10 +695,7 @@ class Rollout {
         );
       }
       ws.commit();
-      const live = await this.waitLive(expected, "the rollback", false);
-      record.regions = live.regions;
-      record.verification = live.summary;
-      record.finishedAt = this.iso();
+      const live = await this.confirmLive(record, expected, "the rollback");
       if (live.outcome !== "ok")
         return this.end(
           "failed",

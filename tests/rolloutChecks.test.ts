@@ -264,14 +264,14 @@ describe("rollout preflight judgements", () => {
     version: { ...ok, stdout: "v3.248.0\n" },
     whoami: { ...ok, stdout: JSON.stringify({ user: "ci", url: "https://api.pulumi.com" }) },
     select: ok,
-    stackFile: "config: {}\n",
+    secretsLines: {},
     env: {},
     ...over,
   });
 
   it("a passphrase stack needs the passphrase even on Pulumi Cloud; a broken CLI stops at the first check", () => {
     assert.deepEqual(pulumiPreflight(facts()).problems, []);
-    const salted = pulumiPreflight(facts({ stackFile: "encryptionsalt: v1:abc\nconfig: {}\n" }));
+    const salted = pulumiPreflight(facts({ secretsLines: { encryptionsalt: "v1:abc" } }));
     assert.equal(salted.problems[0]?.check, "secrets-provider");
     const broken = pulumiPreflight(
       facts({ version: { missing: false, code: 1, stdout: "", stderr: "segfault\n" } }),

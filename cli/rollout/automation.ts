@@ -1,5 +1,5 @@
+import { readSecretsProviderLines } from "../../render/stackFile";
 import * as fs from "node:fs";
-import * as path from "node:path";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import { exec } from "../exec";
 import type { PreflightRequest, PulumiDriver, UpRequest } from "./ports";
@@ -50,7 +50,7 @@ export class AutomationPulumiDriver implements PulumiDriver {
       version,
       ...(whoami ? { whoami } : {}),
       ...(select ? { select } : {}),
-      stackFile: fs.readFileSync(path.join(dir, `Pulumi.${stack}.yaml`), "utf8"),
+      secretsLines: readSecretsProviderLines(dir, stack),
       env: this.env,
       passphraseFileReadable,
       ...(stateBucket ? { stateBucket } : {}),

@@ -1,4 +1,3 @@
-import { parse as parseYaml } from "yaml";
 import { secretsManagerOf, type SecretsProviderLines } from "../../model/secretsProvider";
 /**
  * Checks before a rollout changes anything: every reason it could not apply a step, or read what
@@ -33,8 +32,8 @@ export interface PulumiFacts {
   readonly whoami?: ExecResult;
   /** `pulumi stack select --stack S`; undefined when not run. */
   readonly select?: ExecResult;
-  /** The stack file's text. */
-  readonly stackFile: string;
+  /** The stack file's secrets-manager lines (`readSecretsProviderLines`). */
+  readonly secretsLines: SecretsProviderLines;
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Whether the file PULUMI_CONFIG_PASSPHRASE_FILE names can be read. */
   readonly passphraseFileReadable?: boolean;
@@ -124,7 +123,7 @@ export function pulumiPreflight(f: PulumiFacts): PreflightReport {
   } else notes.push(`stack ${f.stack} selected`);
 
   const cloudBackend = url !== undefined && /^https?:\/\//.test(url);
-  const manager = secretsManagerOf(stackFileLines(f.stackFile), cloudBackend);
+  const manager = secretsManagerOf(f.secretsLines, cloudBackend);
   if (manager.kind === "provider") {
     notes.push(`secrets provider ${manager.provider.replace(/\?.*$/, "")}`);
   } else if (manager.kind === "passphrase") {
@@ -179,13 +178,3 @@ export function livePreflight(read: LiveServiceRead, stack: string): PreflightRe
 }
 
 export const formatProblem = (p: PreflightProblem) => `${p.check}: ${p.reason}. Fix: ${p.fix}.`;
-
-/** The stack file's top-level keys; a file that does not parse has none (the stack check reports it). */
-function stackFileLines(text: string): SecretsProviderLines {
-  try {
-    const doc: unknown = parseYaml(text);
-    return doc && typeof doc === "object" ? (doc as SecretsProviderLines) : {};
-  } catch {
-    return {};
-  }
-}

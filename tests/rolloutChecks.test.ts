@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import type { LiveRegionRead, LiveRevision, LiveServicePresent } from "../model/live";
 import { canaryPercentViolation } from "../model/policy";
-import { AdminApiLiveCloudRun } from "../cli/rollout/liveCloudRun";
+import { AdminApiLiveCloudRun } from "../cli/live/liveCloudRun";
 import { metricsError } from "../cli/rollout/metricsRead";
 import { livePreflight, pulumiPreflight, type PulumiFacts } from "../cli/rollout/preflight";
 import { MISSING_CLI, pulumiErrorLine } from "../cli/rollout/pulumiErrors";

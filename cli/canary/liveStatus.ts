@@ -7,8 +7,7 @@ import {
 import { describeSplit } from "../../model/canary/regions";
 import type { ServicePlan } from "../../model/release/servicePlan";
 import type { StackConfig } from "../../model/types";
-import { readServiceState } from "../live/cloudRunAdmin";
-import { cloudRunClientOptions } from "../live/endpoint";
+import { AdminApiLiveCloudRun } from "../live/liveCloudRun";
 import { color } from "../output";
 
 /** Reads every service of a stack from the Cloud Run Admin API, all at once, and compares each with the file. */
@@ -16,15 +15,10 @@ export async function readLiveStatus(
   config: StackConfig,
   services: readonly ServicePlan[],
 ): Promise<Map<string, ServiceLiveStatus>> {
-  const clientOptions = cloudRunClientOptions();
+  const live = new AdminApiLiveCloudRun(config.project);
   const statuses = await Promise.all(
     services.map(async (sp) => {
-      const read = await readServiceState({
-        project: config.project,
-        service: sp.service.name,
-        regions: sp.service.regions,
-        clientOptions,
-      });
+      const read = await live.read(sp.service.name, sp.service.regions);
       const status = liveServiceStatus({
         stack: config.stack,
         service: sp.service,

@@ -1,6 +1,5 @@
 import { revisionReadiness, type RevisionReadiness } from "../../model/live";
-import { readServiceState } from "./cloudRunAdmin";
-import { cloudRunClientOptions } from "./endpoint";
+import { AdminApiLiveCloudRun } from "./liveCloudRun";
 
 /**
  * Reads from the Cloud Run Admin API, in each region, whether `revision` is ready: the proof a staged
@@ -13,11 +12,6 @@ export async function readRevisionReadiness(args: {
   readonly regions: readonly string[];
   readonly env?: Readonly<Record<string, string | undefined>>;
 }): Promise<RevisionReadiness> {
-  const read = await readServiceState({
-    project: args.project,
-    service: args.service,
-    regions: args.regions,
-    clientOptions: cloudRunClientOptions(args.env),
-  });
+  const read = await new AdminApiLiveCloudRun(args.project, args.env).read(args.service, args.regions);
   return revisionReadiness(args.revision, read.regions);
 }

@@ -94,7 +94,7 @@ export function processRuntime(): RolloutRuntime {
     metrics: async (project) =>
       new (require("./cloudMonitoring") as typeof import("./cloudMonitoring")).CloudMonitoringSource(project),
     live: async (project) =>
-      new (require("./liveCloudRun") as typeof import("./liveCloudRun")).AdminApiLiveCloudRun(
+      new (require("../live/liveCloudRun") as typeof import("../live/liveCloudRun")).AdminApiLiveCloudRun(
         project,
         process.env,
       ),

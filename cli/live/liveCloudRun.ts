@@ -1,13 +1,13 @@
 import type { LiveServiceRead } from "../../model/live";
-import { readServiceState, type CloudRunClientOptions, type LiveReadRetry } from "../live/cloudRunAdmin";
-import { cloudRunClientOptions } from "../live/endpoint";
-import type { LiveCloudRun } from "./ports";
+import { readServiceState, type CloudRunClientOptions, type LiveReadRetry } from "./cloudRunAdmin";
+import { cloudRunClientOptions } from "./endpoint";
 
 /**
- * The production live reader: the Cloud Run Admin API v2 (`@google-cloud/run`) with Application
- * Default Credentials, or the emulator `ORCHESTRA_CLOUD_RUN_ENDPOINT` names.
+ * A project's Cloud Run services as the Admin API v2 (`@google-cloud/run`) reports them, with
+ * Application Default Credentials or at the emulator `ORCHESTRA_CLOUD_RUN_ENDPOINT` names. The one
+ * reader of `canary status --live`, `canary set` and the rollout (its `LiveCloudRun` port).
  */
-export class AdminApiLiveCloudRun implements LiveCloudRun {
+export class AdminApiLiveCloudRun {
   private readonly clientOptions: CloudRunClientOptions | undefined;
 
   constructor(

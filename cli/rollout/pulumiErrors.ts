@@ -1,3 +1,4 @@
+import { clause as liveClause } from "../../model/live";
 /**
  * The Automation API throws `CommandError`, whose message is the whole CLI transcript (exit code, stdout,
  * stderr). A rollout reports one line: the CLI's own most specific `error:` line.
@@ -21,8 +22,8 @@ export const oneLine = (s: string, max = 300): string => {
   return line.length > max ? `${line.slice(0, max - 3)}...` : line;
 };
 
-/** Text to embed mid-sentence: without its own closing period. */
-export const clause = (s: string): string => s.replace(/[.\s]+$/, "");
+/** Text to embed mid-sentence: without its own closing period (model/live.ts's rule, for a string). */
+export const clause = (s: string): string => liveClause(s) ?? "";
 
 /** Lines that only say that something failed, not what. */
 const GENERIC = /^(update failed|preview failed|refresh failed|an error occurred|\d+ errors? occurred:?)$/i;

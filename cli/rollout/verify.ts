@@ -3,7 +3,12 @@
  * model/live.ts), never from `pulumi up`'s exit code: after a failed update the service keeps serving
  * the old split, and a green retry can succeed without calling Cloud Run at all.
  */
-import type { LiveRegionRead, LiveServiceRead, LiveTrafficStatus } from "../../model/live";
+import {
+  revisionStatus,
+  type LiveRegionRead,
+  type LiveServiceRead,
+  type LiveTrafficStatus,
+} from "../../model/live";
 import type { ServicePlan } from "../../model/release/servicePlan";
 import { clause } from "./pulumiErrors";
 
@@ -82,8 +87,8 @@ function checkRegion(read: LiveRegionRead, e: ExpectedState): RegionCheck {
     ...(e.canary ? { canaryPercent: shares.get(e.canary) ?? 0 } : {}),
   };
   const serves = `serves ${describeShares(shares)}`;
-  const template = s.revisions.find((r) => r.name === e.templateRevision);
-  if (template?.failed) {
+  const template = revisionStatus(s, e.templateRevision);
+  if (template.state === "failed") {
     const why = template.message ?? template.reason;
     return {
       ...base,
@@ -91,13 +96,13 @@ function checkRegion(read: LiveRegionRead, e: ExpectedState): RegionCheck {
       detail: `revision ${e.templateRevision} failed and will never serve${why ? `: ${clause(why)}` : ""}; ${serves}`,
     };
   }
-  if (!template)
+  if (template.state === "missing")
     return {
       ...base,
       outcome: "pending",
       detail: `revision ${e.templateRevision} does not exist yet; ${serves}`,
     };
-  if (template.ready !== true)
+  if (template.state === "not-ready")
     return {
       ...base,
       outcome: "pending",

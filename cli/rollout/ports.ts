@@ -1,4 +1,5 @@
 import type { LiveServiceRead } from "../../model/live";
+import type { Interval } from "../../model/judgment/input";
 import type { RevisionMetrics } from "./analysis";
 import type { PreflightReport } from "./preflight";
 
@@ -84,4 +85,28 @@ export async function smokeCheck(
     }
   }
   return undefined;
+}
+
+/** What one look of the judgment reads: the canary, stable and (when deployed) baseline revisions. */
+export interface IntervalQuery {
+  readonly service: string;
+  /** Every region the service runs in; each is read and judged on its own. */
+  readonly regions: readonly string[];
+  readonly revisions: { readonly canary: string; readonly stable?: string; readonly baseline?: string };
+  readonly start: Date;
+  readonly end: Date;
+}
+
+export interface IntervalRead {
+  /** Always the per-region form (`{ regions: { REGION: sides } }`). */
+  readonly interval: Interval;
+  /** The window actually read, aligned to whole minutes. */
+  readonly window: { readonly start: Date; readonly end: Date };
+  /** Why the data may be incomplete (the response's execution_errors, say); empty when complete. */
+  readonly incomplete: readonly string[];
+}
+
+/** Reads one look's data per region; rejects only once its own retries of transient errors are spent. */
+export interface IntervalSource {
+  read(query: IntervalQuery): Promise<IntervalRead>;
 }

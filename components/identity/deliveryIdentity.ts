@@ -37,6 +37,8 @@ export interface DeliveryIdentityArgs {
   readonly imageRepositories?: Readonly<Record<string, string>>;
   /** The stack declares a global load balancer: the deployer also manages load balancing and Cloud Armor. Default: false. */
   readonly balancer?: boolean;
+  /** The stack declares Pub/Sub topics: the deployer also manages Pub/Sub. Default: false. */
+  readonly queues?: boolean;
 }
 
 /**
@@ -146,7 +148,7 @@ export class DeliveryIdentity extends pulumi.ComponentResource {
 
     const deployer = account("deployer", DEPLOYER_ACCOUNT_ID, "GitHub deployer");
     impersonation("deployer-wif", deployer, DEPLOY_ATTRIBUTE, cicd.infraRepository.id);
-    const roles = { balancer: args.balancer ?? false };
+    const roles = { balancer: args.balancer ?? false, queues: args.queues ?? false };
     for (const g of deployerRoles(roles)) projectRole(`deployer-${short(g.role)}`, deployer, g.role);
     projectRole("deployer-project-iam-admin", deployer, PROJECT_IAM_ADMIN, projectIamAdminCondition(roles));
 

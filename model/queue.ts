@@ -112,3 +112,24 @@ export function pubsubServiceAgent(projectNumber: string): string {
 
 /** `600` → `"600s"`: how the Pub/Sub API spells durations. */
 export const seconds = (n: number): string => `${n}s`;
+
+/**
+ * Why the rollout cannot smoke-test a service with a GET from where it runs, or undefined when it can:
+ * an internal service answers only from Google's network (Pub/Sub among it), and a push-only service
+ * has no path a plain GET may call. Its canary is then judged by its metrics alone: push requests go
+ * through the service's traffic split like any other.
+ */
+export function smokeSkipReason(svc: {
+  readonly name: string;
+  readonly ingress: string;
+  readonly healthCheckPath?: string;
+  readonly consumes: readonly { readonly topic: string }[];
+}): string | undefined {
+  const topics = svc.consumes.map((c) => `\`${c.topic}\``).join(", ");
+  const judged = "its canary is judged by its metrics alone (pushed jobs follow the traffic split)";
+  if (svc.ingress === "internal")
+    return `${svc.name} accepts requests from Google's network only (ingress internal), so no smoke GET reaches it from here; ${judged}.`;
+  if (!svc.healthCheckPath && svc.consumes.length > 0)
+    return `${svc.name} is fed by Pub/Sub (${topics}) and declares no \`healthCheckPath\` to GET; ${judged}.`;
+  return undefined;
+}

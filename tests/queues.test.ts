@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import * as cloudrunv2 from "@pulumi/gcp/cloudrunv2";
 import { Queues } from "../components/queue/queues";
 import type { ConfigIssue } from "../config/errors";
-import { planQueues, type PushSubscriptionConfig } from "../model/queue";
+import { planQueues, smokeSkipReason, type PushSubscriptionConfig } from "../model/queue";
 import { pushAccountId } from "../model/identity";
 import { RULES, UNKNOWN, type PolicyResource, type RuleContext } from "../policy/rules";
 import { runRule } from "../policy/rules/run";
@@ -293,6 +293,27 @@ describe("queues: prod as rendered", () => {
         String(m.inputs.member).includes("pubsub-push@"),
       ),
       "no invoker names an account nothing creates",
+    );
+  });
+});
+
+describe("queues: the rollout's smoke check", () => {
+  const svc = { name: "worker", ingress: "all", consumes: [] as { topic: string }[] };
+  it("skips a service no GET can reach from outside, and says the metrics judge it", () => {
+    assert.match(
+      String(smokeSkipReason({ ...svc, ingress: "internal" })),
+      /ingress internal.*judged by its metrics alone/,
+    );
+    assert.match(
+      String(smokeSkipReason({ ...svc, consumes: [{ topic: "jobs" }] })),
+      /fed by Pub\/Sub \(`jobs`\).*healthCheckPath/,
+    );
+  });
+  it("smoke-tests a reachable service, or a push-fed one with a health path", () => {
+    assert.equal(smokeSkipReason(svc), undefined);
+    assert.equal(
+      smokeSkipReason({ ...svc, healthCheckPath: "/healthz", consumes: [{ topic: "jobs" }] }),
+      undefined,
     );
   });
 });

@@ -18,8 +18,18 @@ import { CliError, errColor, findProjectDir } from "./output";
 import { nextStep } from "./suggest/nextStep";
 import { readProjectState } from "./suggest/projectState";
 
-/** Commands after which no next step is suggested: they are about orchestra itself, not the project. */
-const NO_SUGGESTION = new Set(["history", "completion"]);
+/**
+ * Commands after which no next step is suggested: they are about orchestra itself, not the project, or
+ * (the canary edits) they end with their own, and a second one from the stack files could contradict it.
+ */
+const NO_SUGGESTION = new Set([
+  "history",
+  "completion",
+  "canary start",
+  "canary set",
+  "canary promote",
+  "canary rollback",
+]);
 
 /** The program with every command, in help order. */
 export function buildProgram(): Command {

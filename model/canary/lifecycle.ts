@@ -4,6 +4,7 @@ import { stableRevision } from "../release/desiredState";
 import { attemptRevisionName } from "../release/revisionName";
 import { runtimeEmail } from "../release/servicePlan";
 import { revisionTemplate } from "../release/template";
+import { canaryPercentViolation } from "../policy";
 
 /** A canary operation the rules forbid; the stack file is left as it was. */
 export class CanaryRuleError extends Error {}
@@ -33,6 +34,32 @@ function checkPercent(percent: number): void {
       `Percent must be a whole number from 0 to 100 (got ${percent}). Cloud Run splits traffic in whole percents; 0 is a dark launch.`,
     );
   }
+}
+
+/**
+ * The canary-percent guardrail at edit time, at the level the stack gives the rule: the same rule the
+ * policy pack and the rollout apply. Mandatory refuses (CanaryRuleError); advisory returns the warning.
+ */
+export function checkCanaryPercentRule(
+  config: StackConfig,
+  name: string,
+  percent: number,
+  fix?: string,
+): string[] {
+  const level = config.policy.levels["canary-percent"];
+  if (level === "disabled") return [];
+  const violation = canaryPercentViolation({
+    service: name,
+    stack: config.stack,
+    percent,
+    maxCanaryPercent: config.policy.maxCanaryPercent,
+  });
+  if (!violation) return [];
+  if (level === "mandatory")
+    throw new CanaryRuleError(
+      `${violation.message} The canary-percent guardrail is mandatory on stack "${config.stack}", so nothing was changed. Fix: ${fix ?? violation.fix}`,
+    );
+  return [`${violation.message} (canary-percent is advisory on stack "${config.stack}": changed anyway)`];
 }
 
 /** What `canary start` needs besides the image. */

@@ -43,3 +43,9 @@ export async function upstreamStatus(cwd: string): Promise<{ upstream: string; a
   if (count.code !== 0) return undefined;
   return { upstream: up.stdout.trim(), ahead: Number(count.stdout.trim()) };
 }
+
+/** A file's content in the last commit (`path` relative to `cwd`); undefined if it has none or outside git. */
+export async function committedText(cwd: string, file: string): Promise<string | undefined> {
+  const r = await exec("git", ["show", `HEAD:./${file}`], { cwd });
+  return r.code === 0 ? r.stdout : undefined;
+}

@@ -72,8 +72,13 @@ export function parseYamlText(file: string, text: string): Document {
 }
 
 export function readProjectFile(dir: string): ProjectFile {
-  const raw = readYaml(path.join(dir, "Pulumi.yaml")) as { name?: string; config?: Record<string, unknown> };
-  if (!raw.name) throw new StackFileError(`${path.join(dir, "Pulumi.yaml")} has no project name.`);
+  return projectFile(path.join(dir, "Pulumi.yaml"), readYaml(path.join(dir, "Pulumi.yaml")));
+}
+
+/** Pulumi.yaml's parts from its parsed content (`file` names it in errors). */
+export function projectFile(file: string, content: unknown): ProjectFile {
+  const raw = (content ?? {}) as { name?: string; config?: Record<string, unknown> };
+  if (!raw.name) throw new StackFileError(`${file} has no project name.`);
   return { name: raw.name, config: raw.config ?? {} };
 }
 

@@ -4,8 +4,13 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import fc from "fast-check";
 import { editStack } from "../cli/stackEditor";
-import { setCanaryPercent } from "../model/canary/lifecycle";
-import { StackFileError } from "../render/stackFile";
+import { setCanaryPercent, stablePin } from "../model/canary/lifecycle";
+import { readStackConfig, StackFileError } from "../render/stackFile";
+import { FakeCloudRunAdmin } from "./support/fakeCloudRunAdmin";
+import { pinProblems, servedStableRevision } from "../model/canary/pin";
+import type { LiveServicePresent, LiveTrafficStatus } from "../model/live";
+import { validate } from "./support/render";
+import { makeGitProject } from "./support/toolsHarness";
 import {
   CLI,
   cleanupTempProjects,
@@ -248,6 +253,121 @@ describe("stack file edits", function () {
         missing.stderr,
         'error: There is no stack "nope": Pulumi.nope.yaml does not exist. Stacks here: dev, prod, qa, staging.\n',
       );
+    });
+  });
+
+  describe("the stable pin of `canary start`", () => {
+    const STAGING_WORKER = `europe-west1-docker.pkg.dev/ai-orchestra-staging/orchestra/worker@sha256:${"3".repeat(64)}`;
+    const moreMemory = (t: string) => t.replace("      memory: 2Gi\n", "      memory: 4Gi\n");
+    const startWorker = (project: TempProject, ...extra: string[]) =>
+      runInProcess(
+        project.dir,
+        ["canary", "start", "worker", "--image", STAGING_WORKER, "--stack", "staging", ...extra],
+        { env: { ORCHESTRA_CLOUD_RUN_ENDPOINT: fake.url } },
+      );
+    const pinOf = (project: TempProject) => {
+      const result = validate("staging", readStackConfig(project.dir, "staging").flat);
+      assert.ok(result.ok);
+      return stablePin(result.config, "worker")!;
+    };
+    let fake: FakeCloudRunAdmin;
+    before(async () => {
+      fake = await FakeCloudRunAdmin.start();
+    });
+    after(() => fake.close());
+
+    it("what Cloud Run serves as stable: the stable tag's revision, else the one at 100% (latest: the latest ready)", () => {
+      const present = (trafficStatuses: LiveTrafficStatus[]): LiveServicePresent => ({
+        region: "r1",
+        service: "worker",
+        exists: true,
+        reconciling: false,
+        generation: 2,
+        observedGeneration: 2,
+        latestReadyRevision: "worker-new",
+        traffic: trafficStatuses,
+        trafficStatuses,
+        revisions: [],
+      });
+      const split = [
+        { allocation: "revision", revision: "worker-old", percent: 90, tag: "stable" },
+        { allocation: "revision", revision: "worker-c", percent: 10, tag: "canary" },
+      ] as const;
+      assert.equal(servedStableRevision(present([...split])), "worker-old");
+      assert.equal(servedStableRevision(present([{ allocation: "latest", percent: 100 }])), "worker-new");
+      assert.equal(servedStableRevision(present([{ ...split[0], tag: undefined }, split[1]])), undefined);
+      assert.deepEqual(
+        pinProblems("worker-old", [
+          { region: "r1", ok: true, state: present([...split]) },
+          { region: "r2", ok: true, state: present([{ allocation: "latest", percent: 100 }]) },
+          { region: "r3", ok: true, state: { region: "r3", service: "worker", exists: false } },
+          {
+            region: "r4",
+            ok: false,
+            failure: {
+              kind: "permission-denied",
+              reason: "denied",
+              fix: "grant roles/run.viewer",
+              attempts: 1,
+            },
+          },
+        ]),
+        [
+          "r2: Cloud Run serves worker-new as stable, not worker-old",
+          "r3: the service is not deployed there",
+          "r4: could not be read: denied (grant roles/run.viewer)",
+        ],
+      );
+    });
+
+    it("an uncommitted change to stable's settings is refused, naming it; once committed, the start goes ahead", async () => {
+      const project = makeGitProject();
+      const committedPin = pinOf(project);
+      project.write("staging", moreMemory(project.read("staging")));
+      const changed = project.read("staging");
+      const r = await startWorker(project);
+      assert.equal(r.status, 1, describeRun(r));
+      assert.equal(
+        r.stderr,
+        `error: worker's stable settings differ from the last commit (uncommitted: Pulumi.staging.yaml): pinned from ` +
+          `them, stable would move to ${pinOf(project)}, a revision never deployed (the committed settings give ` +
+          `${committedPin}), so Pulumi.staging.yaml was not changed.\n` +
+          "Next: deploy the setting change first (commit it, then `orchestra up --stack staging`), or undo it " +
+          "(`git stash`), then start the canary; `--live` checks the pin against what Cloud Run serves instead.\n",
+      );
+      assert.equal(project.read("staging"), changed);
+
+      project.git("commit", "--quiet", "-am", "more memory for the worker");
+      project.write("staging", `${project.read("staging")}# a comment changes no setting\n`);
+      const ok = await startWorker(project);
+      assert.equal(ok.status, 0, describeRun(ok));
+      assert.match(project.read("staging"), new RegExp(`revision: ${pinOf(project)}\n`));
+    });
+
+    it("--live pins only what Cloud Run serves as stable, and refuses a pin it does not serve", async () => {
+      const project = makeTempProject();
+      const pin = pinOf(project);
+      fake.deploy("ai-orchestra-staging", "europe-west1", "worker", {
+        revision: pin,
+        traffic: [{ revision: pin, percent: 100 }],
+        outcome: "ready",
+      });
+      const changed = makeTempProject({ stacks: { staging: moreMemory } });
+      const before = changed.read("staging");
+      const refused = await startWorker(changed, "--live");
+      assert.equal(refused.status, 1, describeRun(refused));
+      assert.match(
+        refused.stderr,
+        new RegExp(
+          `error: Stable would be pinned to ${pinOf(changed)}, which Cloud Run does not serve as stable everywhere, ` +
+            `so Pulumi\\.staging\\.yaml was not changed:\n  europe-west1: Cloud Run serves ${pin} as stable, not ${pinOf(changed)}\n`,
+        ),
+      );
+      assert.equal(changed.read("staging"), before);
+
+      const ok = await startWorker(project, "--live");
+      assert.equal(ok.status, 0, describeRun(ok));
+      assert.match(project.read("staging"), new RegExp(`revision: ${pin}\n`));
     });
   });
 

@@ -5,8 +5,10 @@ import {
   type ReadyRevision,
   rollbackCanary,
   setCanaryPercent,
+  stablePin,
   startCanary,
 } from "../../model/canary/lifecycle";
+import { checkStablePin } from "./pinCheck";
 import { servicePlan } from "../../model/release/servicePlan";
 import type { StackConfig } from "../../model/types";
 import { listStacks, StackFileError } from "../../render/stackFile";
@@ -45,20 +47,30 @@ export function run(
   process.stdout.write(`${lines.join("\n")}\n`);
 }
 
-/** `percent` as commander parsed it (cli/commands/options.ts): a whole number from 0 to 100. */
-export function start(service: string, opts: { image: string; percent?: number; stack: string }): void {
+/**
+ * `percent` as commander parsed it (cli/commands/options.ts): a whole number from 0 to 100. The stable
+ * pin is checked against what is deployed first (cli/canary/pinCheck.ts).
+ */
+export async function start(
+  service: string,
+  opts: { image: string; percent?: number; stack: string; live?: boolean },
+): Promise<void> {
   const percent = opts.percent ?? DEFAULT_CANARY_PERCENT;
+  const dir = projectDir();
+  const config = loadForEdit(dir, opts.stack);
+  checkCanaryPercentRule(config, service, percent, percentFix(config));
+  await checkStablePin(dir, config, service, Boolean(opts.live));
+  const checkedPin = stablePin(config, service);
   run(
     opts.stack,
     service,
     `canary of ${service} staged; it takes ${percent}% once \`orchestra canary set\` finds it ready`,
     (c) => {
-      const warnings = checkCanaryPercentRule(
-        c,
-        service,
-        percent,
-        `start it with \`--percent ${c.policy.maxCanaryPercent}\` or less.`,
-      );
+      const warnings = checkCanaryPercentRule(c, service, percent, percentFix(c));
+      if (stablePin(c, service) !== checkedPin)
+        throw new StackFileError(
+          `Pulumi.${opts.stack}.yaml was not changed: its stable settings changed meanwhile. Run the command again.`,
+        );
       return {
         edits: startCanary(c, service, opts.image, { percent, attempt: attemptId(Date.now()) }),
         warnings,
@@ -66,6 +78,8 @@ export function start(service: string, opts: { image: string; percent?: number; 
     },
   );
 }
+
+const percentFix = (c: StackConfig) => `start it with \`--percent ${c.policy.maxCanaryPercent}\` or less.`;
 
 /**
  * Moves the canary. A staged one enters the traffic list here, so its revision's readiness is read from

@@ -98,7 +98,7 @@ export function startCanary(config: StackConfig, name: string, image: string, op
     );
   }
   const email = runtimeEmail(config, service);
-  const stable = stableRevision(service, revisionTemplate(service, service.stable.image, email));
+  const stable = stablePin(config, name);
   const revision = attemptRevisionName(name, revisionTemplate(service, image, email), options.attempt);
   if (revision === canary?.revision) {
     throw new CanaryRuleError(
@@ -116,6 +116,19 @@ export function startCanary(config: StackConfig, name: string, image: string, op
   if (service.stable.revision !== stable)
     edits.push({ op: "set", path: servicePath(name, "stable", "revision"), value: stable });
   return edits;
+}
+
+/**
+ * The stable revision `startCanary` pins: the one stable's settings and image give. It must be the
+ * revision deployed, else stable traffic would move to a revision that was never created.
+ */
+export function stablePin(config: StackConfig, name: string): string | undefined {
+  const service = findService(config, name);
+  if (!service.stable.image) return undefined;
+  return stableRevision(
+    service,
+    revisionTemplate(service, service.stable.image, runtimeEmail(config, service)),
+  );
 }
 
 /** Proof read from Cloud Run that a revision is ready: the regions where it is. */

@@ -31,3 +31,21 @@ export async function gitTopLevel(cwd: string): Promise<string | undefined> {
   const r = await exec("git", ["rev-parse", "--show-toplevel"], { cwd });
   return r.code === 0 ? r.stdout.trim() : undefined;
 }
+
+/**
+ * The checked-out branch's upstream (`origin/main`) and how many commits HEAD has that it lacks, as of
+ * the last fetch; undefined when the branch has no upstream, or outside a repository.
+ */
+export async function upstreamStatus(cwd: string): Promise<{ upstream: string; ahead: number } | undefined> {
+  const up = await exec("git", ["rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{upstream}"], { cwd });
+  if (up.code !== 0 || !up.stdout.trim()) return undefined;
+  const count = await exec("git", ["rev-list", "--count", "@{upstream}..HEAD"], { cwd });
+  if (count.code !== 0) return undefined;
+  return { upstream: up.stdout.trim(), ahead: Number(count.stdout.trim()) };
+}
+
+/** A file's content in the last commit (`path` relative to `cwd`); undefined if it has none or outside git. */
+export async function committedText(cwd: string, file: string): Promise<string | undefined> {
+  const r = await exec("git", ["show", `HEAD:./${file}`], { cwd });
+  return r.code === 0 ? r.stdout : undefined;
+}

@@ -18,9 +18,20 @@ import { CliError, errColor, findProjectDir } from "./output";
 import { nextStep } from "./suggest/nextStep";
 import { readProjectState } from "./suggest/projectState";
 
-/** Commands after which no next step is suggested: they are about orchestra itself, not the project. */
-// `cicd state-access` prints commands to run: a canary hint after them would only distract.
-const NO_SUGGESTION = new Set(["history", "completion", "cicd state-access"]);
+/**
+ * Commands after which no next step is suggested: they are about orchestra itself, not the project;
+ * (the canary edits) they end with their own, and a second one from the stack files could contradict it;
+ * or (`cicd state-access`) they print commands to run, which a canary hint would only distract from.
+ */
+const NO_SUGGESTION = new Set([
+  "history",
+  "completion",
+  "canary start",
+  "canary set",
+  "canary promote",
+  "canary rollback",
+  "cicd state-access",
+]);
 
 /** The program with every command, in help order. */
 export function buildProgram(): Command {

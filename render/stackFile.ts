@@ -1,7 +1,7 @@
 import type { SecretsProviderLines } from "../model/secretsProvider";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseDocument } from "yaml";
+import { parseDocument, type Document } from "yaml";
 
 /** The parts of Pulumi.yaml the offline render needs. */
 export interface ProjectFile {
@@ -45,26 +45,50 @@ export function readYaml(file: string): unknown {
   let text: string;
   try {
     text = fs.readFileSync(file, "utf8");
-  } catch {
-    throw new StackFileError(`${file} does not exist.`);
+  } catch (e) {
+    throw new StackFileError(readProblem(file, e));
   }
+  return parseYamlText(file, text).toJS() ?? {};
+}
+
+/** Why a file could not be read, as one line with the fix. */
+function readProblem(file: string, e: unknown): string {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (code === "EISDIR") return `${file} is a folder, not a file: a stack's settings are a YAML file there.`;
+  if (code === "EACCES" || code === "EPERM")
+    return `${file} cannot be read (${code}): make it readable (chmod u+r ${file}).`;
+  if (code === "ENOENT") return `${file} does not exist.`;
+  return `${file} cannot be read: ${(e as Error)?.message ?? String(e)}`;
+}
+
+/** The YAML document in `text`, the content of `file`; a syntax error is a StackFileError. */
+export function parseYamlText(file: string, text: string): Document {
   const doc = parseDocument(text);
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
     throw new StackFileError(`${file} is not valid YAML: ${e.message}`);
   }
-  return doc.toJS() ?? {};
+  return doc;
 }
 
 export function readProjectFile(dir: string): ProjectFile {
-  const raw = readYaml(path.join(dir, "Pulumi.yaml")) as { name?: string; config?: Record<string, unknown> };
-  if (!raw.name) throw new StackFileError(`${path.join(dir, "Pulumi.yaml")} has no project name.`);
+  return projectFile(path.join(dir, "Pulumi.yaml"), readYaml(path.join(dir, "Pulumi.yaml")));
+}
+
+/** Pulumi.yaml's parts from its parsed content (`file` names it in errors). */
+export function projectFile(file: string, content: unknown): ProjectFile {
+  const raw = (content ?? {}) as { name?: string; config?: Record<string, unknown> };
+  if (!raw.name) throw new StackFileError(`${file} has no project name.`);
   return { name: raw.name, config: raw.config ?? {} };
 }
 
 /** The path of `Pulumi.<stack>.yaml`; a StackFileError naming the stacks there when it does not exist. */
 export function existingStackFile(dir: string, stack: string): string {
   const file = stackFilePath(dir, stack);
+  if (fs.existsSync(file) && fs.statSync(file).isDirectory())
+    throw new StackFileError(
+      `${path.basename(file)} is a folder, not a file: stack "${stack}" needs its settings in a YAML file of that name. Move the folder away (or rename it) and create the file.`,
+    );
   if (!fs.existsSync(file)) {
     const known = listStacks(dir);
     throw new StackFileError(

@@ -276,6 +276,27 @@ describe("orchestra cicd ids (against a fake GitHub API)", function () {
     assert.match(r.stdout, /read:org/);
   });
 
+  it("--write with one lookup failed writes nothing, not even the ids that were found", async () => {
+    // The repository id differs (a fix to write), and the team is unknown (a failed lookup).
+    const project = temp({ stacks: { prod: (t) => t.replace("- slug: platform", "- slug: platfrom") } });
+    const before = project.read("prod");
+    const r = await ids(project, wrong.url, "--stack", "prod", "--write");
+    assert.equal(r.status, 1, describeRun(r));
+    assert.match(
+      r.stdout,
+      /github\.infraRepository\.id\s+ai-orchestra\/infra\s+801234567\s+555000111\s+differs/,
+    );
+    assert.match(
+      r.stdout,
+      /Pulumi\.prod\.yaml was not changed: 1 lookup\(s\) failed \(above\), and --write writes every id or none\./,
+    );
+    assert.doesNotMatch(r.stdout, /updated/);
+    assert.equal(project.read("prod"), before);
+    const json = await ids(project, wrong.url, "--stack", "prod", "--write", "--json");
+    assert.equal((JSON.parse(json.stdout) as { written: boolean }).written, false);
+    assert.equal(project.read("prod"), before);
+  });
+
   it("--json: every id with its key, name, configured and actual id", async () => {
     const project = temp();
     const r = await ids(project, wrong.url, "--stack", "prod", "--json");

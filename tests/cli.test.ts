@@ -475,7 +475,7 @@ describe("orchestra CLI (end to end)", function () {
         new RegExp(`template revision: ${api.canary.revision} \\(the canary release\\)`),
       );
       assert.match(r.stdout, /canary of api staged; it takes 5% once/);
-      assert.match(r.stdout, /Next: pulumi preview -s staging /);
+      assert.match(r.stdout, /Next: `orchestra preview --stack staging` /);
     });
 
     it("status after start: staged, stable keeps 100%", () => {
@@ -606,7 +606,7 @@ describe("orchestra CLI (end to end)", function () {
         args: ["canary", "start", "worker", "--image", `${repoOf("prod", "worker")}:v2`, "--stack", "prod"],
         exit: 1,
         stderr: [
-          /The change was not written/,
+          /was not changed: it would make the stack invalid/,
           /ai-orchestra:services\.worker\.canary\.image = ".*:v2"/,
           /must be pinned by digest in prod/,
           /Fix: /,
@@ -624,7 +624,7 @@ describe("orchestra CLI (end to end)", function () {
           "staging",
         ],
         exit: 1,
-        stderr: [/The change was not written/, /is not in this service's repository/],
+        stderr: [/was not changed: it would make the stack invalid/, /is not in this service's repository/],
       },
       {
         title: "set 101",

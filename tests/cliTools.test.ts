@@ -121,6 +121,13 @@ describe("orchestra tools (end to end)", function () {
       "prod",
       gitProject.read("prod").replace("        percent: 10 #", "        percent: 25 #"),
     );
+    // On main, pushed to a remote, then one commit that only this clone has.
+    const aheadProject = makeGitProject({ program: true });
+    const remote = fs.mkdtempSync(path.join(os.tmpdir(), "orchestra-remote-"));
+    aheadProject.git("init", "--quiet", "--bare", remote);
+    aheadProject.git("remote", "add", "origin", remote);
+    aheadProject.git("push", "--quiet", "-u", "origin", "main");
+    aheadProject.git("commit", "--quiet", "--allow-empty", "-m", "local only");
     // Each token check remembers the expiry in its state folder: a folder of its own keeps the others' hints apart.
     const ownState = () => fs.mkdtempSync(path.join(stateDir, "run-"));
     const auth = (token: string | undefined, ...args: string[]) =>
@@ -227,9 +234,11 @@ describe("orchestra tools (end to end)", function () {
         "prod",
         "--allow-dirty",
         "--allow-branch",
+        "--allow-unpushed",
         "--",
         "--yes",
       ),
+      upProdUnpushed: inProcess(aheadProject, withStubs("upProdUnpushed"), "up", "--stack", "prod"),
       upStaging: inProcess(
         gitProject,
         withStubs("upStaging", { ...SUGGESTIONS }),
@@ -508,11 +517,26 @@ describe("orchestra tools (end to end)", function () {
         /1 uncommitted change \(Pulumi\.prod\.yaml\): commit or stash them, or pass --allow-dirty/,
       );
       assert.match(r.stderr, /the branch is feature, not the default branch main: .* or pass --allow-branch/);
+      assert.match(
+        r.stderr,
+        /feature has no upstream, so whether this commit was pushed cannot be told: push it/,
+      );
       assert.ok(!readLog(logs.upProd).some((l) => l.startsWith("up")));
       expectClean(r);
     });
 
-    it("up on prod runs with --allow-dirty --allow-branch; other stacks are not guarded", () => {
+    it("up on prod refuses a commit the upstream does not have: push first", () => {
+      const r = results.upProdUnpushed;
+      expectExit(r, 1);
+      // The refusal is all there is after the checks' warnings: clean and pushed is all it asks.
+      assert.equal(
+        r.stderr.slice(r.stderr.indexOf("error: ")),
+        "error: pulumi up -s prod was not run:\n  - main is 1 commit ahead of origin/main: push first (git push), so that what is deployed is what was pushed, or pass --allow-unpushed\n",
+      );
+      assert.ok(!readLog(logs.upProdUnpushed).some((l) => l.startsWith("up")));
+    });
+
+    it("up on prod runs with --allow-dirty --allow-branch --allow-unpushed; other stacks are not guarded", () => {
       expectExit(results.upProdAllowed, 0);
       assert.ok(readLog(logs.upProdAllowed).includes("up -s prod --yes"));
       expectExit(results.upStaging, 0);

@@ -170,7 +170,15 @@ describe("doctor and up decisions", () => {
   });
 
   it("guards only prod: clean tree and default branch unless allowed", () => {
-    const base = { stack: "prod", environment: "prod", branch: "main", defaultBranch: "main", dirty: [] };
+    const base = {
+      stack: "prod",
+      environment: "prod",
+      branch: "main",
+      defaultBranch: "main",
+      dirty: [],
+      upstream: { upstream: "origin/main", ahead: 0 },
+      allowUnpushed: false,
+    };
     assert.deepEqual(upRefusals({ ...base, allowDirty: false, allowBranch: false }), []);
     assert.equal(
       upRefusals({ ...base, dirty: ["a"], branch: "x", allowDirty: false, allowBranch: false }).length,
@@ -188,6 +196,30 @@ describe("doctor and up decisions", () => {
       upRefusals({ ...base, dirty: undefined, allowDirty: false, allowBranch: false })[0],
       /not a git repository/,
     );
+  });
+
+  it("refuses to deploy prod from a commit its upstream lacks, or with no upstream, unless allowed", () => {
+    const base = {
+      stack: "prod",
+      environment: "prod",
+      branch: "main",
+      defaultBranch: "main",
+      dirty: [],
+      allowDirty: false,
+      allowBranch: false,
+      allowUnpushed: false,
+    };
+    assert.deepEqual(upRefusals({ ...base, upstream: { upstream: "origin/main", ahead: 2 } }), [
+      "main is 2 commits ahead of origin/main: push first (git push), so that what is deployed is what was pushed, or pass --allow-unpushed",
+    ]);
+    assert.deepEqual(upRefusals({ ...base, upstream: undefined }), [
+      "main has no upstream, so whether this commit was pushed cannot be told: push it (git push -u origin main), or pass --allow-unpushed",
+    ]);
+    assert.deepEqual(
+      upRefusals({ ...base, upstream: { upstream: "origin/main", ahead: 2 }, allowUnpushed: true }),
+      [],
+    );
+    assert.deepEqual(upRefusals({ ...base, environment: "dev", upstream: undefined }), []);
   });
 });
 

@@ -52,7 +52,7 @@ describe("stack file writes", () => {
         editStack(dir, "staging", (c) => startCanary(c, "api", IMAGE, { percent: 10, attempt: "0zmkgc" })),
       (e: Error) =>
         e instanceof StackFileError &&
-        /Pulumi\.staging\.yaml is read-only, so it was not changed: make it writable \(chmod u\+w /.test(
+        /Pulumi\.staging\.yaml is read-only \(mode 444\), so it was not changed: make it writable \(chmod u\+w /.test(
           e.message,
         ),
     );

@@ -1,31 +1,37 @@
-import type { Edit } from "../../model/canary/edits";
 import {
+  checkCanaryPercentRule,
   DEFAULT_CANARY_PERCENT,
   promoteCanary,
   type ReadyRevision,
   rollbackCanary,
   setCanaryPercent,
+  stablePin,
   startCanary,
 } from "../../model/canary/lifecycle";
+import { checkStablePin } from "./pinCheck";
 import { servicePlan } from "../../model/release/servicePlan";
 import type { StackConfig } from "../../model/types";
 import { listStacks, StackFileError } from "../../render/stackFile";
-import { CliError, color, projectDir } from "../output";
-import { editStack, loadForEdit, loadValidStack } from "../stackEditor";
+import { CliError, color, errColor, projectDir } from "../output";
+import { type Decision, editStack, loadForEdit, loadValidStack } from "../stackEditor";
 import { describeService, splitLine } from "../trafficView";
 import { formatLiveStatus, readLiveStatus } from "./liveStatus";
 import { notReadyAdvice } from "../../model/canary/liveStatus";
 import { readRevisionReadiness } from "../live/readiness";
 import { attemptId } from "../../model/release/revisionName";
 
-/** Runs one lifecycle operation against a stack file and reports the resulting split. */
+/**
+ * Runs one lifecycle operation against a stack file and reports the resulting split, with one next
+ * step (main adds none after these commands). Warnings (an advisory guardrail) go to stderr.
+ */
 export function run(
   stack: string,
   service: string,
   verb: string,
-  decide: (config: StackConfig) => Edit[],
+  decide: (config: StackConfig) => Decision,
 ): void {
   const result = editStack(projectDir(), stack, decide);
+  for (const w of result.warnings) process.stderr.write(`${errColor.yellow("warning:")} ${w}\n`);
   const after = result.after.services.find((s) => s.name === service);
   if (!after) throw new CliError(`Service "${service}" is gone after the edit.`);
   const sp = servicePlan(result.after, after);
@@ -34,21 +40,46 @@ export function run(
     : [`Nothing to change: ${service} is already in that state; ${result.file} was not touched.`];
   lines.push("", describeService(sp), "");
   lines.push(
-    `Next: ${color.cyan(`pulumi preview -s ${stack}`)} to see the change, then \`pulumi up -s ${stack}\` (or merge the pull request) to apply it.`,
+    result.changed
+      ? `Next: ${color.cyan(`\`orchestra preview --stack ${stack}\``)} to see the change, then \`orchestra up --stack ${stack}\` (or merge the pull request) to apply it.`
+      : `Next: ${color.cyan(`\`orchestra canary status --stack ${stack} --live\``)} shows whether Cloud Run already serves it.`,
   );
   process.stdout.write(`${lines.join("\n")}\n`);
 }
 
-/** `percent` as commander parsed it (cli/commands/options.ts): a whole number from 0 to 100. */
-export function start(service: string, opts: { image: string; percent?: number; stack: string }): void {
+/**
+ * `percent` as commander parsed it (cli/commands/options.ts): a whole number from 0 to 100. The stable
+ * pin is checked against what is deployed first (cli/canary/pinCheck.ts).
+ */
+export async function start(
+  service: string,
+  opts: { image: string; percent?: number; stack: string; live?: boolean },
+): Promise<void> {
   const percent = opts.percent ?? DEFAULT_CANARY_PERCENT;
+  const dir = projectDir();
+  const config = loadForEdit(dir, opts.stack);
+  checkCanaryPercentRule(config, service, percent, percentFix(config));
+  await checkStablePin(dir, config, service, Boolean(opts.live));
+  const checkedPin = stablePin(config, service);
   run(
     opts.stack,
     service,
     `canary of ${service} staged; it takes ${percent}% once \`orchestra canary set\` finds it ready`,
-    (c) => startCanary(c, service, opts.image, { percent, attempt: attemptId(Date.now()) }),
+    (c) => {
+      const warnings = checkCanaryPercentRule(c, service, percent, percentFix(c));
+      if (stablePin(c, service) !== checkedPin)
+        throw new StackFileError(
+          `Pulumi.${opts.stack}.yaml was not changed: its stable settings changed meanwhile. Run the command again.`,
+        );
+      return {
+        edits: startCanary(c, service, opts.image, { percent, attempt: attemptId(Date.now()) }),
+        warnings,
+      };
+    },
   );
 }
+
+const percentFix = (c: StackConfig) => `start it with \`--percent ${c.policy.maxCanaryPercent}\` or less.`;
 
 /**
  * Moves the canary. A staged one enters the traffic list here, so its revision's readiness is read from
@@ -56,6 +87,8 @@ export function start(service: string, opts: { image: string; percent?: number; 
  */
 export async function set(service: string, percent: number, opts: { stack: string }): Promise<void> {
   const config = loadForEdit(projectDir(), opts.stack);
+  // A mandatory guardrail refuses before Cloud Run is asked anything (run() checks it again, locked).
+  checkCanaryPercentRule(config, service, percent);
   const svc = config.services.find((s) => s.name === service);
   let ready: ReadyRevision | undefined;
   if (svc?.canary?.phase === "staged") {
@@ -78,9 +111,10 @@ export async function set(service: string, percent: number, opts: { stack: strin
     }
     ready = readiness;
   }
-  run(opts.stack, service, `canary of ${service} set to ${percent}%`, (c) =>
-    setCanaryPercent(c, service, percent, ready),
-  );
+  run(opts.stack, service, `canary of ${service} set to ${percent}%`, (c) => ({
+    edits: setCanaryPercent(c, service, percent, ready),
+    warnings: checkCanaryPercentRule(c, service, percent),
+  }));
 }
 
 export function promote(service: string, opts: { stack: string }): void {

@@ -27,6 +27,17 @@ export function registerCanary(program: Command): void {
       percent,
     )
     .addOption(editedStack())
+    .option(
+      "--live",
+      "check the stable pin against what Cloud Run serves, instead of against the last commit",
+    )
+    .addHelpText(
+      "after",
+      "\nStable is pinned to the revision its settings give, which must be the one deployed: the command\n" +
+        "refuses when those settings differ from the last commit's (an uncommitted change was never deployed),\n" +
+        "or, with --live, from what Cloud Run serves as stable in every region (Application Default Credentials\n" +
+        `with roles/run.viewer; ${CLOUD_RUN_ENDPOINT_ENV}=http://HOST:PORT for an emulator).`,
+    )
     .action(async (service, opts) => actions.start(service, opts));
 
   canary

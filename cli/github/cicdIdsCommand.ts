@@ -1,21 +1,11 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseDocument } from "yaml";
 import { applyToDocument, renderDocument } from "../yamlEdits";
 import type { Document } from "yaml";
-import { formatIssues } from "../../config/errors";
-import { gcpConfigKeys } from "../../config/gcpKeys";
 import { PROJECT } from "../../model/types";
-import { validateStackConfig } from "../../config/validate";
-import {
-  flattenStackConfig,
-  readProjectFile,
-  readStackConfig,
-  stackFilePath,
-  StackFileError,
-} from "../../render/stackFile";
+import { parseYamlText, readStackConfig, stackFilePath } from "../../render/stackFile";
 import { CliError, color, printJson, projectDir, table } from "../output";
-import { writeStackFile } from "../stackEditor";
+import { editableStackFile, validEdited, withStackFile } from "../stackEditor";
 import { compareIds, IdConfigError, idEdits, keyPath, notFoundHint, planIds, type IdResult } from "./cicdIds";
 import { ApiProblem, lookUpIds } from "./idLookup";
 import { findToken, keyringDisabled } from "./keyring";
@@ -57,10 +47,9 @@ function renderStackFile(doc: Document, original: string): string {
 export async function cicdIds(opts: CicdIdsOptions): Promise<void> {
   const dir = projectDir();
   readStackConfig(dir, opts.stack); // a missing stack file is reported with the stacks there are
-  const file = stackFilePath(dir, opts.stack);
-  const text = fs.readFileSync(file, "utf8");
-  const doc = parseDocument(text);
-  if (doc.errors.length > 0) throw new StackFileError(`${path.basename(file)}: ${doc.errors[0].message}`);
+  // One that cannot be written is refused before any lookup.
+  const file = opts.write ? editableStackFile(dir, opts.stack) : stackFilePath(dir, opts.stack);
+  const doc = parseYamlText(file, fs.readFileSync(file, "utf8"));
   const config = (doc.toJS() as { config?: Record<string, unknown> } | null)?.config ?? {};
 
   let plan;
@@ -91,21 +80,16 @@ export async function cicdIds(opts: CicdIdsOptions): Promise<void> {
   const edits = idEdits(results);
   const failed = results.filter((r) => r.status === "not found" || r.status === "error");
 
+  // All or nothing: with a lookup failed, writing the others would leave the ids half fixed.
   let written = false;
-  if (opts.write && edits.length > 0) {
-    applyToDocument(doc, edits);
-    const flat = flattenStackConfig(
-      readProjectFile(dir),
-      opts.stack,
-      file,
-      (doc.toJS() as { config?: unknown }).config,
-    ).flat;
-    const result = validateStackConfig(opts.stack, flat, { gcpKeys: gcpConfigKeys });
-    if (!result.ok)
-      throw new StackFileError(
-        `${path.basename(file)} was not changed: with the ids written it would still be invalid.\n${formatIssues(opts.stack, result.issues)}`,
-      );
-    writeStackFile(file, renderStackFile(doc, text));
+  if (opts.write && edits.length > 0 && failed.length === 0) {
+    // Applied to the file as it is now, under its lock: an edit made during the lookups is kept.
+    withStackFile(file, (current) => {
+      const fresh = parseYamlText(file, current);
+      applyToDocument(fresh, edits);
+      validEdited(dir, opts.stack, file, fresh, "with the ids written it would still be invalid");
+      return { result: undefined, text: renderStackFile(fresh, current) };
+    });
     written = true;
   }
   const wrong = written ? [] : edits;
@@ -159,6 +143,12 @@ export async function cicdIds(opts: CicdIdsOptions): Promise<void> {
     if (written)
       lines.push(
         `${color.green("✓")} ${path.basename(file)} updated: ${edits.length} id(s) written, comments kept.`,
+      );
+    else if (opts.write && wrong.length > 0)
+      lines.push(
+        "",
+        `${path.basename(file)} was not changed: ${failed.length} lookup(s) failed (above), and --write writes every id or none.`,
+        `Fix the lookups, then run ${color.cyan(`orchestra cicd ids --stack ${opts.stack} --write`)} again.`,
       );
     else if (wrong.length > 0)
       lines.push(

@@ -7,8 +7,11 @@ export interface UpGuardInput {
   readonly defaultBranch?: string;
   /** Uncommitted paths; undefined outside a git repository. */
   readonly dirty?: readonly string[];
+  /** The branch's upstream and how far HEAD is ahead of it; undefined when it has none. */
+  readonly upstream?: { readonly upstream: string; readonly ahead: number };
   readonly allowDirty: boolean;
   readonly allowBranch: boolean;
+  readonly allowUnpushed: boolean;
 }
 
 /**
@@ -33,6 +36,18 @@ export function upRefusals(i: UpGuardInput): string[] {
     if (i.branch !== want)
       reasons.push(
         `${i.branch ? `the branch is ${i.branch}` : "no branch is checked out"}, not the default branch ${want}: deploy ${i.stack} from ${want}, or pass --allow-branch`,
+      );
+  }
+  // A commit only this machine has was never reviewed, and nobody else can tell what was deployed.
+  if (!i.allowUnpushed && i.dirty !== undefined) {
+    const branch = i.branch ?? "HEAD";
+    if (!i.upstream)
+      reasons.push(
+        `${branch} has no upstream, so whether this commit was pushed cannot be told: push it (git push -u origin ${branch}), or pass --allow-unpushed`,
+      );
+    else if (i.upstream.ahead > 0)
+      reasons.push(
+        `${branch} is ${i.upstream.ahead} commit${i.upstream.ahead === 1 ? "" : "s"} ahead of ${i.upstream.upstream}: push first (git push), so that what is deployed is what was pushed, or pass --allow-unpushed`,
       );
   }
   return reasons;

@@ -6,6 +6,7 @@ import { gatherFacts } from "../doctor/gather";
 import { CliError, errColor, projectDir } from "../output";
 import { upRefusals } from "./guard";
 import { loadValidStack } from "../stackEditor";
+import { upstreamStatus } from "../git";
 
 /** Runs the real pulumi with this terminal; resolves to its exit code. */
 function runPulumi(args: readonly string[], cwd: string): Promise<number> {
@@ -23,7 +24,7 @@ function runPulumi(args: readonly string[], cwd: string): Promise<number> {
 
 export async function checkedRun(
   verb: "preview" | "up",
-  opts: { stack: string; allowDirty?: boolean; allowBranch?: boolean },
+  opts: { stack: string; allowDirty?: boolean; allowBranch?: boolean; allowUnpushed?: boolean },
   extra: readonly string[],
 ): Promise<void> {
   const dir = projectDir();
@@ -45,8 +46,10 @@ export async function checkedRun(
       branch: facts.git.branch,
       defaultBranch: facts.git.defaultBranch,
       dirty: facts.git.dirty,
+      upstream: await upstreamStatus(dir),
       allowDirty: Boolean(opts.allowDirty),
       allowBranch: Boolean(opts.allowBranch),
+      allowUnpushed: Boolean(opts.allowUnpushed),
     });
     if (refusals.length > 0)
       throw new CliError(

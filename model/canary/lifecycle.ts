@@ -4,6 +4,7 @@ import { stableRevision } from "../release/desiredState";
 import { attemptRevisionName } from "../release/revisionName";
 import { runtimeEmail } from "../release/servicePlan";
 import { revisionTemplate } from "../release/template";
+import { canaryPercentViolation } from "../policy";
 
 /** A canary operation the rules forbid; the stack file is left as it was. */
 export class CanaryRuleError extends Error {}
@@ -33,6 +34,32 @@ function checkPercent(percent: number): void {
       `Percent must be a whole number from 0 to 100 (got ${percent}). Cloud Run splits traffic in whole percents; 0 is a dark launch.`,
     );
   }
+}
+
+/**
+ * The canary-percent guardrail at edit time, at the level the stack gives the rule: the same rule the
+ * policy pack and the rollout apply. Mandatory refuses (CanaryRuleError); advisory returns the warning.
+ */
+export function checkCanaryPercentRule(
+  config: StackConfig,
+  name: string,
+  percent: number,
+  fix?: string,
+): string[] {
+  const level = config.policy.levels["canary-percent"];
+  if (level === "disabled") return [];
+  const violation = canaryPercentViolation({
+    service: name,
+    stack: config.stack,
+    percent,
+    maxCanaryPercent: config.policy.maxCanaryPercent,
+  });
+  if (!violation) return [];
+  if (level === "mandatory")
+    throw new CanaryRuleError(
+      `${violation.message} The canary-percent guardrail is mandatory on stack "${config.stack}", so nothing was changed. Fix: ${fix ?? violation.fix}`,
+    );
+  return [`${violation.message} (canary-percent is advisory on stack "${config.stack}": changed anyway)`];
 }
 
 /** What `canary start` needs besides the image. */
@@ -71,7 +98,7 @@ export function startCanary(config: StackConfig, name: string, image: string, op
     );
   }
   const email = runtimeEmail(config, service);
-  const stable = stableRevision(service, revisionTemplate(service, service.stable.image, email));
+  const stable = stablePin(config, name);
   const revision = attemptRevisionName(name, revisionTemplate(service, image, email), options.attempt);
   if (revision === canary?.revision) {
     throw new CanaryRuleError(
@@ -89,6 +116,19 @@ export function startCanary(config: StackConfig, name: string, image: string, op
   if (service.stable.revision !== stable)
     edits.push({ op: "set", path: servicePath(name, "stable", "revision"), value: stable });
   return edits;
+}
+
+/**
+ * The stable revision `startCanary` pins: the one stable's settings and image give. It must be the
+ * revision deployed, else stable traffic would move to a revision that was never created.
+ */
+export function stablePin(config: StackConfig, name: string): string | undefined {
+  const service = findService(config, name);
+  if (!service.stable.image) return undefined;
+  return stableRevision(
+    service,
+    revisionTemplate(service, service.stable.image, runtimeEmail(config, service)),
+  );
 }
 
 /** Proof read from Cloud Run that a revision is ready: the regions where it is. */

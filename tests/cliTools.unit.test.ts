@@ -18,6 +18,7 @@ import {
 } from "../cli/github/token";
 import type { ApiFacts } from "../cli/github/tokenCheck";
 import { redactArgs } from "../cli/history/redact";
+import { credentialKind } from "../model/secrets";
 import { upRefusals } from "../cli/pulumi/guard";
 import { nextCanaryPercent, nextStep } from "../cli/suggest/nextStep";
 import { liveCanaries } from "../cli/suggest/projectState";
@@ -201,7 +202,7 @@ describe("history and suggestions", () => {
         "--password=x",
         "--stack",
         "prod",
-        `${fake("ghp")}123`,
+        `${fake("ghp")}1234`,
         "https://u:p@host/x",
       ]),
       [
@@ -215,6 +216,44 @@ describe("history and suggestions", () => {
         "https://[redacted]@host/x",
       ],
     );
+  });
+
+  it("redacts every credential shape the guardrails know, and -c/--config values of secret keys", () => {
+    const slack = `xoxb-${"1".repeat(12)}-${"a".repeat(24)}`;
+    const openai = `sk-proj-${"b".repeat(32)}`;
+    const aws = `AKIA${"C".repeat(16)}`;
+    const recorded = redactArgs([
+      "preview",
+      "--stack",
+      "dev",
+      "--",
+      "-c",
+      `ai-orchestra:slackToken=${"plain".repeat(4)}`,
+      `--config=ai-orchestra:pagerdutyServiceKey=${"d".repeat(32)}`,
+      `-cai-orchestra:githubSecrets.DEPLOY_KEY=${"e".repeat(16)}`,
+      "-c",
+      "ai-orchestra:environment=dev",
+      `--message=uses ${openai}`,
+      aws,
+      slack,
+    ]);
+    assert.deepEqual(recorded, [
+      "preview",
+      "--stack",
+      "dev",
+      "--",
+      "-c",
+      "ai-orchestra:slackToken=[redacted]",
+      "--config=ai-orchestra:pagerdutyServiceKey=[redacted]",
+      "-cai-orchestra:githubSecrets.DEPLOY_KEY=[redacted]",
+      "-c",
+      "ai-orchestra:environment=dev",
+      "--message=uses [redacted]",
+      "[redacted]",
+      "[redacted]",
+    ]);
+    // The guardrails and the history share one list: every shape the policy flags is redacted here.
+    for (const value of [slack, openai, aws]) assert.ok(credentialKind(value), value);
   });
 
   it("suggests rotating a token first, then previewing an edit, then bumping or promoting a canary", () => {

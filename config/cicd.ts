@@ -1,7 +1,8 @@
 import { z } from "zod";
-import { fix } from "./errors";
+import { fix, HiddenValue } from "./errors";
 import { type Ctx, report, whenClean } from "./report";
 import type { ParsedProject } from "./schema";
+import { hiddenValue } from "../model/secrets";
 import type { CicdConfig, Environment } from "../model/types";
 
 /**
@@ -293,7 +294,7 @@ export const githubSecretsSchema = z
 
 const AT = ["ai-orchestra", "cicd"];
 /** Shown instead of a secret key's value in errors. */
-const SECRET = "[secret]";
+const SECRET = new HiddenValue(hiddenValue());
 
 /** The service the k6 test hits: the one named, or the first reachable from the internet. */
 function perfTarget(own: ParsedProject): string | undefined {

@@ -2,7 +2,7 @@ import { servicePlan } from "../../model/release/servicePlan";
 import { describeProblem, secretsProviderProblem } from "../../model/secretsProvider";
 import { readSecretsProviderLines } from "../../render/stackFile";
 import type { RenderedResource } from "../../render/renderStack";
-import { color, projectDir, table } from "../output";
+import { color, printJson, projectDir, table } from "../output";
 import { loadValidStack } from "../stackEditor";
 import { describeService } from "../trafficView";
 import { checkGuardrails, describeGuardrails, enforceGuardrails } from "./guardrails";
@@ -18,9 +18,13 @@ export async function runPlan(opts: { stack: string; json?: boolean; policy?: bo
   const guardrails = checkGuardrails(dir, config, rendered.resources, file);
   if (opts.json) {
     const { violations, skipped } = guardrails;
-    process.stdout.write(
-      `${JSON.stringify({ stack: rendered.stack, resources: rendered.resources, outputs: rendered.outputs, violations, skipped }, null, 2)}\n`,
-    );
+    printJson({
+      stack: rendered.stack,
+      resources: rendered.resources,
+      outputs: rendered.outputs,
+      violations,
+      skipped,
+    });
     if (opts.policy) enforceGuardrails(config.stack, guardrails);
     return;
   }

@@ -24,7 +24,7 @@ export async function lookUpIds(
           : { ok: false, status: r.status, message: `${target.request} answered without an id.` },
       );
     } catch (e) {
-      const problem = problemOf(e, base);
+      const problem = problemOf(e, base, token);
       if (problem.kind !== "http") throw problem;
       const status = (e as { status?: number }).status ?? 0;
       answers.push({ ok: false, status, message: problem.message });

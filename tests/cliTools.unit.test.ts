@@ -1,10 +1,12 @@
 import { strict as assert } from "node:assert";
+import { parse } from "yaml";
 import { DEFAULT_CANARY_PERCENT } from "../model/canary/lifecycle";
 import type { RenderedStack } from "../render/renderStack";
 import { buildProgram } from "../cli/main";
 import { completionTree } from "../cli/completion/scripts";
-import { formatDiffMarkdown } from "../cli/diff/format";
-import { diffStacks, inputChanges } from "../cli/diff/stackDiff";
+import { formatDiffMarkdown, formatDiffText } from "../cli/diff/format";
+import { diffStacks, hasChanges, inputChanges, secretChanges } from "../cli/diff/stackDiff";
+import { secureValues } from "../render/stackFile";
 import { pulumiRunChecks, satisfiesMinimum, stackForBranch, type DoctorFacts } from "../cli/doctor/evaluate";
 import { assessToken } from "../cli/github/assess";
 import {
@@ -355,6 +357,59 @@ describe("diff of two rendered stacks", () => {
     assert.deepEqual(inputChanges({ env: "[secret]", a: 1 }, { env: "[secret]", a: 2 }), [
       { path: "a", before: 1, after: 2 },
     ]);
+  });
+});
+
+describe("diff: secure values", () => {
+  const file = (slack: string, extra: Record<string, unknown> = {}) =>
+    parse(
+      [
+        "config:",
+        "  ai-orchestra:environment: prod",
+        "  ai-orchestra:slackToken:",
+        `    secure: ${slack}`,
+        "  ai-orchestra:githubSecrets:",
+        "    DEPLOY_HOOK:",
+        "      secure: v1:hook",
+        ...Object.entries(extra).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`),
+      ].join("\n"),
+    ).config as unknown;
+
+  it("finds every secure: value by key path", () => {
+    assert.deepEqual(
+      [...secureValues(file("v1:old")).entries()],
+      [
+        ["ai-orchestra:slackToken", "v1:old"],
+        ["ai-orchestra:githubSecrets.DEPLOY_HOOK", "v1:hook"],
+      ],
+    );
+  });
+
+  it("a rotated secret is a change, said without its value, where the render sees none", () => {
+    const base = secureValues(file("v1:old"));
+    const now = secureValues(file("v1:new", { "ai-orchestra:pagerdutyServiceKey": { secure: "v1:pd" } }));
+    const secrets = secretChanges(base, now);
+    assert.deepEqual(secrets, [
+      { key: "ai-orchestra:pagerdutyServiceKey", change: "added" },
+      { key: "ai-orchestra:slackToken", change: "changed" },
+    ]);
+    const rendered: RenderedStack = { stack: "prod", resources: [], outputs: {}, warnings: [] };
+    const d = diffStacks(rendered, rendered, secrets);
+    assert.ok(hasChanges(d));
+    const header = { stack: "prod", base: "main", baseCommit: "abc", newStack: false };
+    const text = formatDiffText(d, header);
+    assert.doesNotMatch(text, /No changes/);
+    assert.match(
+      text,
+      /Secrets \(2\)\n {2}~ ai-orchestra:pagerdutyServiceKey {2}secret added \(value not shown\)/,
+    );
+    assert.match(text, /~ ai-orchestra:slackToken {2}secret set again: the value may have changed/);
+    assert.ok(!/v1:(old|new|pd)/.test(text));
+    assert.match(
+      formatDiffMarkdown(d, header),
+      /#### Secrets\n\n.*\n- 🔑 `ai-orchestra:slackToken`: secret set again/,
+    );
+    assert.deepEqual(secretChanges(base, secureValues(file("v1:old"))), []);
   });
 });
 

@@ -1,11 +1,16 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { parse } from "yaml";
 import { formatDiffMarkdown, formatDiffText } from "./format";
-import { defaultBase, mergeBaseCommit, renderAtCommit } from "./renderAtRef";
-import { diffStacks } from "./stackDiff";
+import { defaultBase, mergeBaseCommit, renderAtCommit, stackFileAtCommit } from "./renderAtRef";
+import { diffStacks, secretChanges } from "./stackDiff";
 import { defaultBranch, gitTopLevel } from "../git";
 import { CliError, printJson, projectDir } from "../output";
 import { loadValidStack } from "../stackEditor";
+import { readYaml, secureValues, stackFilePath } from "../../render/stackFile";
+
+const configOf = (doc: unknown): unknown =>
+  doc && typeof doc === "object" ? (doc as { config?: unknown }).config : undefined;
 
 export interface DiffOptions {
   readonly stack: string;
@@ -43,7 +48,13 @@ export async function runDiff(opts: DiffOptions): Promise<void> {
   }
   const before = await atBase;
 
-  const d = diffStacks(before.rendered, now);
+  // Both renders see `secure:` values only as stand-ins: the stack files say which were set again.
+  const baseText = await stackFileAtCommit(repo, projectRel, opts.stack, commit);
+  const secrets = secretChanges(
+    secureValues(baseText === undefined ? {} : configOf(parse(baseText))),
+    secureValues(configOf(readYaml(stackFilePath(dir, opts.stack)))),
+  );
+  const d = diffStacks(before.rendered, now, secrets);
   const header = { stack: opts.stack, base, baseCommit: commit.slice(0, 10), newStack: !before.rendered };
   if (opts.json) printJson({ ...header, baseCommit: commit, ...d });
   else process.stdout.write(opts.markdown ? formatDiffMarkdown(d, header) : formatDiffText(d, header));

@@ -4,7 +4,8 @@ import { DEFAULT_CANARY_PERCENT } from "../model/canary/lifecycle";
 import type { RenderedStack } from "../render/renderStack";
 import { buildProgram } from "../cli/main";
 import { completionTree } from "../cli/completion/scripts";
-import { formatDiffMarkdown, formatDiffText } from "../cli/diff/format";
+import { formatDiffMarkdown, formatDiffText, showValue } from "../cli/diff/format";
+import { shortImage } from "../model/imageRef";
 import { diffStacks, hasChanges, inputChanges, secretChanges } from "../cli/diff/stackDiff";
 import { secureValues } from "../render/stackFile";
 import { pulumiRunChecks, satisfiesMinimum, stackForBranch, type DoctorFacts } from "../cli/doctor/evaluate";
@@ -357,6 +358,38 @@ describe("diff of two rendered stacks", () => {
     assert.deepEqual(inputChanges({ env: "[secret]", a: 1 }, { env: "[secret]", a: 2 }), [
       { path: "a", before: 1, after: 2 },
     ]);
+  });
+});
+
+describe("diff: long values", () => {
+  it("a dashboard change shows the paths that changed inside its JSON", () => {
+    const tiles = (title: string) =>
+      JSON.stringify({
+        displayName: "api",
+        mosaicLayout: {
+          tiles: [{ widget: { title: "p95" } }, { widget: { title, xyChart: { dataSets: [] } } }],
+        },
+      });
+    assert.deepEqual(
+      inputChanges({ dashboardJson: tiles("errors") }, { dashboardJson: tiles("5xx ratio") }),
+      [
+        {
+          path: "dashboardJson/mosaicLayout.tiles[1].widget.title",
+          before: "errors",
+          after: "5xx ratio",
+        },
+      ],
+    );
+  });
+
+  it("plan and diff abbreviate a digest the same way", () => {
+    const repo = "europe-west1-docker.pkg.dev/p/orchestra/api";
+    const digest = `sha256:${"ab12".repeat(16)}`;
+    const short = shortImage(`${repo}@${digest}`);
+    assert.equal(short, "api@sha256:ab12ab12ab12");
+    const shown = showValue(`${repo}@${digest}`);
+    assert.equal(shown, `${repo}@sha256:ab12ab12ab12`);
+    assert.ok(shown.endsWith(short.slice("api".length)));
   });
 });
 

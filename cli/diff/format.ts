@@ -1,3 +1,4 @@
+import { abbreviateDigests } from "../../model/imageRef";
 import { color } from "../output";
 import {
   hasChanges,
@@ -10,10 +11,10 @@ import {
 
 const MAX_VALUE = 100;
 
-/** A value as one short line; long ones are cut in the middle, where digests differ least usefully. */
+/** A value as one short line: digests abbreviated as `plan` shows them, long values cut in the middle. */
 export function showValue(v: unknown): string {
   if (v === undefined) return "(absent)";
-  const text = typeof v === "string" ? v : JSON.stringify(v);
+  const text = abbreviateDigests(typeof v === "string" ? v : JSON.stringify(v));
   return text.length > MAX_VALUE ? `${text.slice(0, 60)}…${text.slice(-30)}` : text;
 }
 

@@ -90,7 +90,27 @@ export function inputChanges(before: unknown, after: unknown, path = ""): InputC
     const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])];
     return keys.flatMap((k) => inputChanges(before[k], after[k], path ? `${path}.${k}` : k));
   }
+  // A JSON document held as a string (a dashboard's `dashboardJson`): the paths inside that changed,
+  // written `dashboardJson/mosaicLayout.tiles[3].widget.title`, rather than the ends of a long string.
+  const docBefore = jsonDocument(before);
+  const docAfter = jsonDocument(after);
+  if (docBefore !== undefined && docAfter !== undefined)
+    return inputChanges(docBefore, docAfter).map((c) => ({
+      ...c,
+      path: c.path === "(inputs)" ? path : `${path}/${c.path}`,
+    }));
   return [{ path: path || "(inputs)", before, after }];
+}
+
+/** The object or array a string holds as JSON, else undefined. */
+function jsonDocument(value: unknown): object | undefined {
+  if (typeof value !== "string" || !/^\s*[[{]/.test(value)) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(value);
+    return parsed !== null && typeof parsed === "object" ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const key = (r: ResourceRef) => `${r.type}::${r.name}`;

@@ -14,6 +14,8 @@ import { registerPlan } from "./commands/plan";
 import { registerPreview } from "./commands/preview";
 import { registerRollout } from "./commands/rollout";
 import { registerUp } from "./commands/up";
+import { findToken } from "./github/keyring";
+import { readTokenMemo } from "./history/stateDir";
 import { recordInvocation } from "./history/store";
 import { CliError, errColor, findProjectDir, jsonPrinted, printJsonError, resetJsonPrinted } from "./output";
 import { nextStep } from "./suggest/nextStep";
@@ -90,7 +92,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   // alone could contradict it.
   if (ran && !ran.live && !NO_SUGGESTION.has(ran.command) && !process.env.ORCHESTRA_NO_SUGGESTIONS) {
     try {
-      const hint = nextStep({ ...ran, exitCode }, readProjectState(findProjectDir()));
+      // The token in use now, for the expiry hint: only looked for when a check was remembered.
+      const current = readTokenMemo() ? (await findToken())?.token : undefined;
+      const hint = nextStep({ ...ran, exitCode }, readProjectState(findProjectDir(), new Date(), current));
       if (hint) process.stderr.write(`\n${errColor.cyan("next:")} ${hint}\n`);
     } catch {
       // A suggestion is never worth failing for.

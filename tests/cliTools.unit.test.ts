@@ -1,4 +1,7 @@
 import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { parse } from "yaml";
 import { DEFAULT_CANARY_PERCENT } from "../model/canary/lifecycle";
 import type { RenderedStack } from "../render/renderStack";
@@ -24,7 +27,8 @@ import { redactArgs } from "../cli/history/redact";
 import { credentialKind } from "../model/secrets";
 import { upRefusals } from "../cli/pulumi/guard";
 import { nextCanaryPercent, nextStep } from "../cli/suggest/nextStep";
-import { liveCanaries } from "../cli/suggest/projectState";
+import { liveCanaries, readProjectState } from "../cli/suggest/projectState";
+import { tokenFingerprint, writeTokenMemo } from "../cli/history/stateDir";
 
 /** The pure decisions behind doctor, auth, diff, up, history and suggestions, called directly. */
 
@@ -257,6 +261,38 @@ describe("history and suggestions", () => {
     ]);
     // The guardrails and the history share one list: every shape the policy flags is redacted here.
     for (const value of [slack, openai, aws]) assert.ok(credentialKind(value), value);
+  });
+
+  it("the expiry hint is about the token in use now, in hours when under a day", () => {
+    const inv = { command: "plan", exitCode: 0 };
+    const state = { dirtyStacks: [], canaries: [] };
+    assert.match(nextStep(inv, { ...state, tokenDaysLeft: 0.3 }) ?? "", /expires in 7 hours: rotate/);
+    assert.match(nextStep(inv, { ...state, tokenDaysLeft: 0.01 }) ?? "", /expires within the hour: rotate/);
+    assert.match(nextStep(inv, { ...state, tokenDaysLeft: 1.5 }) ?? "", /expires in 1 day: rotate/);
+
+    const saved = process.env.ORCHESTRA_STATE_DIR;
+    process.env.ORCHESTRA_STATE_DIR = fs.mkdtempSync(path.join(os.tmpdir(), "orchestra-memo-"));
+    try {
+      const now = new Date("2026-05-01T00:00:00Z");
+      writeTokenMemo({
+        checkedAt: now.toISOString(),
+        kind: "classic",
+        source: "GITHUB_TOKEN",
+        expiresAt: "2026-05-03T12:00:00Z",
+        fingerprint: tokenFingerprint("ghp_FAKEchecked"),
+      });
+      assert.equal(readProjectState(undefined, now, "ghp_FAKEchecked").tokenDaysLeft, 2.5);
+      assert.equal(readProjectState(undefined, now, "ghp_FAKEanother").tokenDaysLeft, undefined);
+      assert.equal(readProjectState(undefined, now, undefined).tokenDaysLeft, undefined);
+      const memo = fs.readFileSync(
+        path.join(process.env.ORCHESTRA_STATE_DIR, "last-token-check.json"),
+        "utf8",
+      );
+      assert.ok(!memo.includes("FAKEchecked"));
+    } finally {
+      fs.rmSync(process.env.ORCHESTRA_STATE_DIR, { recursive: true, force: true });
+      process.env.ORCHESTRA_STATE_DIR = saved;
+    }
   });
 
   it("suggests rotating a token first, then previewing an edit, then bumping or promoting a canary", () => {

@@ -5,7 +5,7 @@ import { findToken, keyringDisabled, storeKeyringToken, deleteKeyringToken } fro
 import { readSecret } from "./readSecret";
 import { DEFAULT_WARN_DAYS, KIND_TEXT, PURPOSES, repoFromRemote, tokenKind, type Purpose } from "./token";
 import { ApiProblem, apiUrl, fetchTokenFacts } from "./tokenCheck";
-import { writeTokenMemo } from "../history/stateDir";
+import { tokenFingerprint, writeTokenMemo } from "../history/stateDir";
 import { CliError, color, errColor, findProjectDir, printJson } from "../output";
 
 /** `owner/name` of the origin remote, when it looks like a GitHub repository. */
@@ -74,6 +74,7 @@ export async function authCheck(opts: AuthCheckOptions): Promise<void> {
     kind,
     source: found.source,
     expiresAt: facts.expiresAt?.toISOString(),
+    fingerprint: tokenFingerprint(found.token),
   });
   const ok = !anyRequiredFailed(result.checks);
   if (opts.json) {

@@ -1,3 +1,5 @@
+import { timeLeftText } from "../github/token";
+
 /** What the suggestion engine knows about the project and the user. */
 export interface ProjectState {
   /** Stacks whose `Pulumi.<stack>.yaml` has uncommitted changes. */
@@ -8,7 +10,7 @@ export interface ProjectState {
     readonly service: string;
     readonly percent: number;
   }[];
-  /** Days until the GitHub token expires, as of the last `auth check`; negative once expired. */
+  /** Days (with fractions) until the GitHub token in use expires, as its last `auth check` said; negative once expired. */
   readonly tokenDaysLeft?: number;
 }
 
@@ -35,7 +37,7 @@ export function nextStep(inv: Invocation, state: ProjectState): string | undefin
     if (state.tokenDaysLeft < 0)
       return "your GitHub token has expired: create a new one, then `orchestra auth login` (or update GITHUB_TOKEN).";
     if (state.tokenDaysLeft < TOKEN_WARN_DAYS)
-      return `your GitHub token expires in ${state.tokenDaysLeft} day${state.tokenDaysLeft === 1 ? "" : "s"}: rotate it, then \`orchestra auth login\`.`;
+      return `your GitHub token expires ${timeLeftText(state.tokenDaysLeft)}: rotate it, then \`orchestra auth login\`.`;
   }
 
   const dirty = [...state.dirtyStacks].sort((a, b) => Number(b === inv.stack) - Number(a === inv.stack));

@@ -263,6 +263,22 @@ describe("history and suggestions", () => {
     for (const value of [slack, openai, aws]) assert.ok(credentialKind(value), value);
   });
 
+  it("after a command failed on one stack, no step for another stack nor the failed command again", () => {
+    const canaries = [{ stack: "dev", service: "worker", percent: 20 }];
+    const state = { dirtyStacks: ["prod", "dev"], canaries };
+    assert.equal(nextStep({ command: "preview", stack: "dev", exitCode: 1 }, state), undefined);
+    assert.equal(nextStep({ command: "preview", stack: "staging", exitCode: 255 }, state), undefined);
+    assert.match(
+      nextStep({ command: "canary set", stack: "dev", exitCode: 1 }, state) ?? "",
+      /Pulumi\.dev\.yaml has uncommitted changes: preview them with `orchestra preview --stack dev`/,
+    );
+    // A success still points at the most useful step anywhere.
+    assert.match(
+      nextStep({ command: "preview", stack: "staging", exitCode: 0 }, state) ?? "",
+      /orchestra preview --stack prod/,
+    );
+  });
+
   it("the expiry hint is about the token in use now, in hours when under a day", () => {
     const inv = { command: "plan", exitCode: 0 };
     const state = { dirtyStacks: [], canaries: [] };

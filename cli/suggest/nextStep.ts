@@ -40,14 +40,21 @@ export function nextStep(inv: Invocation, state: ProjectState): string | undefin
       return `your GitHub token expires ${timeLeftText(state.tokenDaysLeft)}: rotate it, then \`orchestra auth login\`.`;
   }
 
-  const dirty = [...state.dirtyStacks].sort((a, b) => Number(b === inv.stack) - Number(a === inv.stack));
-  if (dirty.length > 0) {
+  // After a command on one stack failed, its error is the next thing to deal with: nothing about other
+  // stacks, and not the command that just failed again.
+  const failedOn = inv.exitCode !== 0 ? inv.stack : undefined;
+  const relevant = (stack: string) => failedOn === undefined || stack === failedOn;
+  const dirty = state.dirtyStacks
+    .filter(relevant)
+    .sort((a, b) => Number(b === inv.stack) - Number(a === inv.stack));
+  if (dirty.length > 0 && !(failedOn && ["preview", "diff", "up"].includes(inv.command))) {
     const stack = dirty[0];
     if ((inv.command === "preview" || inv.command === "diff") && inv.stack === stack && inv.exitCode === 0)
       return `Pulumi.${stack}.yaml has uncommitted changes: commit them and open a pull request (\`orchestra diff --stack ${stack} --markdown\` writes its comment).`;
     return `Pulumi.${stack}.yaml has uncommitted changes: preview them with \`orchestra preview --stack ${stack}\` (or \`orchestra diff --stack ${stack}\` offline).`;
   }
 
+  if (failedOn) return undefined;
   const canaries = [...state.canaries].sort(
     (a, b) => Number(b.stack === inv.stack) - Number(a.stack === inv.stack),
   );

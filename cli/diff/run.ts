@@ -6,6 +6,7 @@ import { defaultBase, mergeBaseCommit, renderAtCommit, stackFileAtCommit } from 
 import { diffStacks, secretChanges } from "./stackDiff";
 import { defaultBranch, gitTopLevel } from "../git";
 import { CliError, printJson, projectDir } from "../output";
+import { withProgress } from "../progress";
 import { loadValidStack } from "../stackEditor";
 import { readYaml, secureValues, stackFilePath } from "../../render/stackFile";
 
@@ -33,20 +34,27 @@ export async function runDiff(opts: DiffOptions): Promise<void> {
     );
   const nodeModules = fs.realpathSync(path.join(dir, "node_modules"));
 
-  // The base renders in a child process while this one renders the working tree.
-  const atBase = renderAtCommit(repo, projectRel, opts.stack, commit, nodeModules);
-  atBase.catch(() => undefined);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use: it brings in the Pulumi SDK
-  const { renderStack } = require("../../render/renderStack") as typeof import("../../render/renderStack");
-  let now;
-  try {
-    now = await renderStack({ dir, stack: opts.stack });
-  } catch (e) {
-    // Let the base render finish and remove its worktree before the process exits.
-    await atBase.catch(() => undefined);
-    throw e;
-  }
-  const before = await atBase;
+  const { before, now } = await withProgress(
+    `Rendering stack ${opts.stack} at ${commit.slice(0, 10)} and in the working tree`,
+    async () => {
+      // The base renders in a child process while this one renders the working tree.
+      const atBase = renderAtCommit(repo, projectRel, opts.stack, commit, nodeModules);
+      atBase.catch(() => undefined);
+      // Loaded on use: it brings in the Pulumi SDK.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const render = require("../../render/renderStack") as typeof import("../../render/renderStack");
+      const { renderStack } = render;
+      let now;
+      try {
+        now = await renderStack({ dir, stack: opts.stack });
+      } catch (e) {
+        // Let the base render finish and remove its worktree before the process exits.
+        await atBase.catch(() => undefined);
+        throw e;
+      }
+      return { before: await atBase, now };
+    },
+  );
 
   // Both renders see `secure:` values only as stand-ins: the stack files say which were set again.
   const baseText = await stackFileAtCommit(repo, projectRel, opts.stack, commit);

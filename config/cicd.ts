@@ -276,10 +276,13 @@ export const githubSecretsSchema = z
       ),
     }),
     z.string({
-      error: fix(
-        "must be a secret value.",
-        "`pulumi config set --secret --path 'ai-orchestra:githubSecrets.NAME' VALUE`.",
-      ),
+      error: (iss) =>
+        fix(
+          iss.input !== null && typeof iss.input === "object" && "secret" in iss.input
+            ? "must be a secret value: `secret:` is not Pulumi's key, so this one is plain text in git (Pulumi writes `secure:`)."
+            : "must be a secret value.",
+          "`pulumi config set --secret --path 'ai-orchestra:githubSecrets.NAME' VALUE`, then rotate a value that was in git.",
+        ),
     }),
     {
       error: fix(

@@ -34,7 +34,10 @@ describe("config errors: secrets are never echoed", () => {
     const { text } = textOf(
       baseConfig({}, { "ai-orchestra:githubSecrets": { DEPLOY_HOOK: { secret: "plain-words-here" } } }),
     );
-    assert.match(text, /githubSecrets\.DEPLOY_HOOK = \[redacted: a secret\]/);
+    assert.match(
+      text,
+      /githubSecrets\.DEPLOY_HOOK = \[redacted: a secret\]\n {4}must be a secret value: `secret:` is not Pulumi's key/,
+    );
     assert.ok(!text.includes("plain-words-here"));
   });
 

@@ -261,6 +261,8 @@ describe("history and suggestions", () => {
     ]);
     // The guardrails and the history share one list: every shape the policy flags is redacted here.
     for (const value of [slack, openai, aws]) assert.ok(credentialKind(value), value);
+    assert.equal(credentialKind("postgres://app:pw@db:5432/x"), "a password in a URL");
+    assert.equal(credentialKind("https://example.com/a@b"), undefined);
   });
 
   it("after a command failed on one stack, no step for another stack nor the failed command again", () => {

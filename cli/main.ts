@@ -1,3 +1,4 @@
+import { stripVTControlCharacters } from "node:util";
 import { Command, CommanderError, type CommandUnknownOpts } from "@commander-js/extra-typings";
 import { version } from "../package.json";
 import { CanaryRuleError } from "../model/canary/lifecycle";
@@ -13,8 +14,10 @@ import { registerPlan } from "./commands/plan";
 import { registerPreview } from "./commands/preview";
 import { registerRollout } from "./commands/rollout";
 import { registerUp } from "./commands/up";
+import { findToken } from "./github/keyring";
+import { readTokenMemo } from "./history/stateDir";
 import { recordInvocation } from "./history/store";
-import { CliError, errColor, findProjectDir } from "./output";
+import { CliError, errColor, findProjectDir, jsonPrinted, printJsonError, resetJsonPrinted } from "./output";
 import { nextStep } from "./suggest/nextStep";
 import { readProjectState } from "./suggest/projectState";
 
@@ -70,21 +73,23 @@ export function buildProgram(): Command {
 /** Exit codes: 0 ok, 1 the operation failed or was refused, 2 the command line was wrong. */
 export async function main(argv: readonly string[]): Promise<number> {
   const started = new Date();
+  resetJsonPrinted();
   const program = buildProgram();
-  let ran: { command: string; stack?: string; live?: boolean } | undefined;
+  let ran: { command: string; stack?: string; live?: boolean; json?: boolean } | undefined;
   program.hook("preAction", (_root, action) => {
     const names: string[] = [];
     for (let c: typeof action | null = action; c && c !== program; c = c.parent) names.unshift(c.name());
     // Any command's options: only --stack and --live, where the command has them, are recorded.
-    const { stack, live } = action.optsWithGlobals();
+    const { stack, live, json } = action.optsWithGlobals();
     ran = {
       command: names.join(" "),
       stack: typeof stack === "string" ? stack : undefined,
       live: live === true,
+      json: json === true,
     };
   });
 
-  const exitCode = await run(program, argv);
+  const exitCode = await run(program, argv, () => ran?.json ?? wantsJson(argv));
 
   recordInvocation({
     time: started.toISOString(),
@@ -99,7 +104,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   // alone could contradict it.
   if (ran && !ran.live && !NO_SUGGESTION.has(ran.command) && !process.env.ORCHESTRA_NO_SUGGESTIONS) {
     try {
-      const hint = nextStep({ ...ran, exitCode }, readProjectState(findProjectDir()));
+      // The token in use now, for the expiry hint: only looked for when a check was remembered.
+      const current = readTokenMemo() ? (await findToken())?.token : undefined;
+      const hint = nextStep({ ...ran, exitCode }, readProjectState(findProjectDir(), new Date(), current));
       if (hint) process.stderr.write(`\n${errColor.cyan("next:")} ${hint}\n`);
     } catch {
       // A suggestion is never worth failing for.
@@ -113,18 +120,28 @@ function isRefusal(e: unknown): e is Error {
   return e instanceof CliError || e instanceof CanaryRuleError || e instanceof StackFileError;
 }
 
-async function run(program: Command, argv: readonly string[]): Promise<number> {
+/** `--json` on the command line before any `--` (what follows belongs to pulumi). */
+function wantsJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf("--");
+  return (end < 0 ? argv : argv.slice(0, end)).includes("--json");
+}
+
+/** Runs the command; a --json run that fails before its answer still prints one JSON document. */
+async function run(program: Command, argv: readonly string[], json: () => boolean): Promise<number> {
   try {
     await program.parseAsync(argv, { from: "user" });
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
   } catch (e) {
     if (e instanceof CommanderError) {
-      return e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.exitCode === 0
-        ? 0
-        : 2;
+      if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.exitCode === 0)
+        return 0;
+      if (json() && !jsonPrinted())
+        printJsonError("usage", stripVTControlCharacters(e.message).replace(/^error: /, ""));
+      return 2;
     }
     if (isRefusal(e)) {
       process.stderr.write(`${errColor.red("error:")} ${e.message}\n`);
+      if (json() && !jsonPrinted()) printJsonError("refused", stripVTControlCharacters(e.message));
       return e instanceof CliError ? e.exitCode : 1;
     }
     throw e;

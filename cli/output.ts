@@ -51,7 +51,28 @@ export function projectDir(start = process.cwd()): string {
   return dir;
 }
 
+let printedJson = false;
+
 /** Prints a value as the whole of stdout, for --json. */
 export function printJson(value: unknown): void {
+  printedJson = true;
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Forgets the last run's document: `main` may run more than once in a process (the tests). */
+export function resetJsonPrinted(): void {
+  printedJson = false;
+}
+
+/** Whether this run has printed its JSON document already (so a later failure must not add a second). */
+export function jsonPrinted(): boolean {
+  return printedJson;
+}
+
+/**
+ * The one document a --json command prints when it fails before its answer: `ok` as `doctor` has it,
+ * `error` as `auth check` has it (`kind`: `usage` for a wrong command line, `refused` otherwise).
+ */
+export function printJsonError(kind: "usage" | "refused", message: string): void {
+  printJson({ ok: false, error: { kind, message } });
 }

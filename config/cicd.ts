@@ -1,7 +1,8 @@
 import { z } from "zod";
-import { fix } from "./errors";
+import { fix, HiddenValue } from "./errors";
 import { type Ctx, report, whenClean } from "./report";
 import type { ParsedProject } from "./schema";
+import { hiddenValue } from "../model/secrets";
 import type { CicdConfig, Environment } from "../model/types";
 
 /**
@@ -275,10 +276,13 @@ export const githubSecretsSchema = z
       ),
     }),
     z.string({
-      error: fix(
-        "must be a secret value.",
-        "`pulumi config set --secret --path 'ai-orchestra:githubSecrets.NAME' VALUE`.",
-      ),
+      error: (iss) =>
+        fix(
+          iss.input !== null && typeof iss.input === "object" && "secret" in iss.input
+            ? "must be a secret value: `secret:` is not Pulumi's key, so this one is plain text in git (Pulumi writes `secure:`)."
+            : "must be a secret value.",
+          "`pulumi config set --secret --path 'ai-orchestra:githubSecrets.NAME' VALUE`, then rotate a value that was in git.",
+        ),
     }),
     {
       error: fix(
@@ -293,7 +297,7 @@ export const githubSecretsSchema = z
 
 const AT = ["ai-orchestra", "cicd"];
 /** Shown instead of a secret key's value in errors. */
-const SECRET = "[secret]";
+const SECRET = new HiddenValue(hiddenValue());
 
 /** The service the k6 test hits: the one named, or the first reachable from the internet. */
 function perfTarget(own: ParsedProject): string | undefined {

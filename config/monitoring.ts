@@ -9,6 +9,7 @@ import type {
   SloDefaults,
 } from "../model/monitoring";
 import { fix } from "./errors";
+import { suggestValue } from "./suggest";
 import { cleanAt, type Ctx, report } from "./report";
 import type { ParsedProject } from "./schema";
 import type { Environment } from "../model/types";
@@ -303,6 +304,9 @@ const receives = z
   .transform((routes) => [...new Set(routes)])
   .describe("Routes the channel is notified for.");
 
+const hint = (s: string | undefined) => (s ? `write \`type: ${s}\`.` : "use one of them.");
+const CHANNEL_TYPES = ["email", "slack", "pagerduty"] as const;
+
 const channelSchema = z.discriminatedUnion(
   "type",
   [
@@ -326,7 +330,23 @@ const channelSchema = z.discriminatedUnion(
     }),
     z.strictObject({ type: z.literal("pagerduty"), receives }),
   ],
-  { error: fix("must have `type: email`, `type: slack` or `type: pagerduty`.", "add the `type` key.") },
+  {
+    // Zod reports a bad `type` at the key itself and a missing one, or no mapping at all, at the channel.
+    error: (iss) => {
+      const input = iss.input as unknown;
+      if (input === null || typeof input !== "object")
+        return fix(
+          "must be a channel: a mapping with `type: email`, `type: slack` or `type: pagerduty`.",
+          "e.g. `{type: email, address: oncall@example.com}`, or remove the channel.",
+        );
+      if ("type" in input)
+        return fix(
+          "must be email, slack or pagerduty.",
+          hint(suggestValue((input as { type: unknown }).type, CHANNEL_TYPES)),
+        );
+      return fix("must have `type: email`, `type: slack` or `type: pagerduty`.", "add the `type` key.");
+    },
+  },
 );
 
 const logMetricSchema = z.strictObject({

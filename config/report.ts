@@ -20,6 +20,9 @@ export function report(ctx: Ctx, path: readonly PropertyKey[], message: string, 
 /** Passed as `report`'s value for a key that is missing. */
 export const MISSING = Symbol("missing");
 
+/** Passed as `report`'s value when the key itself is wrong, whatever its value. */
+export const KEY = Symbol("key");
+
 /** Whether nothing under `path` of the refined object has an issue yet. */
 export function cleanAt(ctx: Ctx, ...path: PropertyKey[]): boolean {
   return !ctx.issues.some((i) => path.every((key, n) => i.path?.[n] === key));

@@ -19,6 +19,7 @@ import {
   toServiceConfig,
 } from "./service";
 import { always, cleanAt, parsedAt } from "./report";
+import { suggestValue } from "./suggest";
 
 export { SERVICE_NAME } from "./service";
 import { ENVIRONMENTS, PROJECT, type Environment, type StackConfig } from "../model/types";
@@ -36,12 +37,28 @@ z.config({ jitless: true });
 const LABEL_KEY = /^[a-z][a-z0-9_-]{0,62}$/;
 const LABEL_VALUE = /^[a-z0-9_-]{0,63}$/;
 
+/** The nearest valid label value: lowercased, other characters as -, cut to 63 characters. */
+export function labelValueLike(value: string): string {
+  return value
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]+/g, "-")
+    .slice(0, 63);
+}
+
 export const environmentSchema = z
   .enum(ENVIRONMENTS, {
-    error: fix(
-      `must be one of ${ENVIRONMENTS.join(", ")}.`,
-      "set `ai-orchestra:environment` in the stack file.",
-    ),
+    error: (iss) => {
+      if (iss.input === undefined)
+        return fix(
+          `is required: one of ${ENVIRONMENTS.join(", ")}.`,
+          "set `ai-orchestra:environment` in the stack file.",
+        );
+      const meant = suggestValue(iss.input, ENVIRONMENTS);
+      return fix(
+        `must be one of ${ENVIRONMENTS.join(", ")}.`,
+        meant ? `write \`${meant}\`.` : `use the one this stack is: ${ENVIRONMENTS.join(", ")}.`,
+      );
+    },
   })
   .describe(
     "Which kind of environment this stack is: dev, staging or prod. Decides defaults (prod pages, demands image digests, keeps warm instances, guards deletion).",
@@ -69,10 +86,11 @@ export const projectSchema = (environment: Environment) =>
             "must be a label key: lowercase letters, digits, _ and -, starting with a letter, at most 63 characters.",
         }),
         z.string({ error: "must be a string." }).regex(LABEL_VALUE, {
-          error: fix(
-            "must be a label value: lowercase letters, digits, _ and -, at most 63 characters.",
-            "lowercase it.",
-          ),
+          error: (iss) =>
+            fix(
+              "must be a label value: lowercase letters, digits, _ and -, at most 63 characters.",
+              `write \`${labelValueLike(String(iss.input))}\`.`,
+            ),
         }),
       )
       .default({})
@@ -142,6 +160,10 @@ function buildStackSchema(environment: Environment) {
       const own = all[PROJECT];
       const clean = (...path: PropertyKey[]) => cleanAt(ctx, PROJECT, ...path);
       if (!parsedAt(ctx, PROJECT, "services")) return;
+      // A service under an invalid name is left out of the map: every rule naming it would be wrong.
+      const misnamed = ctx.issues.some(
+        (i) => i.code === "invalid_key" && i.path?.[0] === PROJECT && i.path[1] === "services",
+      );
       const broken = new Set(Object.keys(own.services).filter((name) => !clean("services", name)));
       if (cleanAt(ctx, "gcp")) {
         const regions = own.regions ?? [all.gcp.region];
@@ -155,6 +177,7 @@ function buildStackSchema(environment: Environment) {
           );
         }
       }
+      if (misnamed) return;
       if (cleanAt(ctx, "gcp"))
         queueRules(
           own.services,

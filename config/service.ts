@@ -2,9 +2,10 @@ import { z } from "zod";
 import { fix } from "./errors";
 import { parseImageRef } from "../model/imageRef";
 import { pinProblems } from "../model/release/pins";
+import { credentialKind } from "../model/secrets";
 import { REVISION_NAME } from "../model/release/revisionName";
 import { runtimeAccountId, serviceAccountEmail } from "../model/identity";
-import { always, cleanAt, type Ctx, MISSING, report } from "./report";
+import { always, cleanAt, type Ctx, KEY, MISSING, report } from "./report";
 import type { Environment, Ingress, ServiceConfig } from "../model/types";
 import { CANARY_PHASES, CPU_ALLOCATIONS, INGRESS_VALUES } from "../model/types";
 import {
@@ -164,6 +165,14 @@ const secretRef = z.strictObject({
       error: fix(
         "must be a Secret Manager secret id or `projects/P/secrets/S`.",
         "use the id shown by `gcloud secrets list`.",
+      ),
+      abort: true,
+    })
+    // The id names the IAM binding that grants it, so a pasted key would end up in resource names.
+    .refine((id) => credentialKind(id) === undefined, {
+      error: fix(
+        "looks like a credential, not the id of a Secret Manager secret.",
+        "store the value with `gcloud secrets create NAME --data-file=-`, write NAME here, and rotate the exposed key.",
       ),
     }),
   version: z
@@ -513,18 +522,20 @@ function serviceRules(name: string, s: ParsedService, environment: Environment, 
     );
   }
 
-  for (const key of [...Object.keys(s.env), ...Object.keys(s.secretEnv)]) {
-    if (RESERVED_ENV.has(key)) {
+  for (const [where, map] of [
+    ["env", s.env],
+    ["secretEnv", s.secretEnv],
+  ] as const) {
+    for (const key of Object.keys(map).filter((k) => RESERVED_ENV.has(k)))
       push(
-        ["env", key],
-        key,
+        [where, key],
+        KEY,
         "is set by Cloud Run itself and cannot be overridden.\nFix: rename the variable.",
       );
-    }
   }
   for (const key of Object.keys(s.secretEnv)) {
     if (key in s.env)
-      push(["secretEnv", key], key, "is also a plain `env` variable.\nFix: keep one of the two.");
+      push(["secretEnv", key], KEY, "is also a plain `env` variable.\nFix: keep one of the two.");
   }
 
   // Queues: a push subscription waits at most its ack deadline for the answer, then delivers again.

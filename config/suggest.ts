@@ -11,3 +11,13 @@ export function suggestKey(typo: string, known: readonly string[]): string | und
   if (distance(typo.toLowerCase(), best) > limit) return undefined;
   return known.find((k) => k.toLowerCase() === best);
 }
+
+/** The allowed value a wrong one most likely meant: a typo, or a longer or shorter form (`production`). */
+export function suggestValue(value: unknown, allowed: readonly string[]): string | undefined {
+  if (typeof value !== "string" || value === "") return undefined;
+  const lower = value.toLowerCase();
+  return (
+    allowed.find((a) => lower.startsWith(a) || (lower.length >= 3 && a.startsWith(lower))) ??
+    suggestKey(value, allowed)
+  );
+}

@@ -1,10 +1,11 @@
 import { z } from "zod";
-import type { ConfigIssue } from "./errors";
+import { hideSecrets, type ConfigIssue } from "./errors";
 import { PAGERDUTY_KEY, SLACK_TOKEN_KEY } from "./monitoring";
-import { MISSING } from "./report";
+import { KEY, MISSING } from "./report";
 import { environmentSchema, gcpSchema, stackSchema } from "./schema";
 import { suggestKey } from "./suggest";
 import { warningsOf } from "./warnings";
+import { isSecretConfigKey } from "../model/secrets";
 import { PROJECT, type StackConfig } from "../model/types";
 
 export type ValidationResult =
@@ -48,14 +49,14 @@ export function validateStackConfig(
   for (const [key, raw] of Object.entries(flat)) {
     const colon = key.indexOf(":");
     if (colon < 0) {
-      issues.push(issue(key, raw, `has no namespace.\nFix: write it as \`${PROJECT}:${key}\`.`));
+      issues.push(issue(key, parseJson(raw), `has no namespace.\nFix: write it as \`${PROJECT}:${key}\`.`));
       continue;
     }
     const ns = key.slice(0, colon);
     const name = key.slice(colon + 1);
     if (ns === PROJECT) {
       if (!ownKeys.includes(name)) {
-        issues.push(unknownKey(key, raw, name, ownKeys, `${PROJECT}:`));
+        issues.push(unknownKey(key, parseJson(raw), name, ownKeys, `${PROJECT}:`));
         continue;
       }
       if (UNSET[name] === raw) continue;
@@ -63,7 +64,7 @@ export function validateStackConfig(
     } else if (ns === "gcp") {
       const known = name in gcpSchema.shape ? undefined : options.gcpKeys?.();
       if (known && !known.includes(name)) {
-        issues.push(unknownKey(key, raw, name, known, "gcp:"));
+        issues.push(unknownKey(key, parseJson(raw), name, known, "gcp:"));
         continue;
       }
       gcp[name] = raw;
@@ -73,7 +74,7 @@ export function validateStackConfig(
         issues.push(
           issue(
             key,
-            raw,
+            parseJson(raw),
             `uses the unknown namespace \`${ns}\`.\nFix: did you mean \`${suggestion}:${name}\`?`,
           ),
         );
@@ -84,7 +85,8 @@ export function validateStackConfig(
   const input = { gcp, [PROJECT]: own };
   const parsed = schema.safeParse(input);
   if (!parsed.success) issues.push(...zodIssues(parsed.error, input, schema));
-  if (!parsed.success || issues.length > 0) return { ok: false, issues };
+  // Whatever the issue, an error message never carries a secret's value.
+  if (!parsed.success || issues.length > 0) return { ok: false, issues: issues.map((i) => hideSecrets(i)) };
   const config = { stack, ...parsed.data };
   return { ok: true, config, warnings: warningsOf(config) };
 }
@@ -109,29 +111,59 @@ function unknownKey(
   prefix: string,
 ): ConfigIssue {
   const suggestion = suggestKey(name, known);
+  const hidden = hideSecrets(
+    issue(path, value, ""),
+    suggestion !== undefined && isSecretConfigKey(suggestion),
+  );
   const fix = suggestion
     ? `did you mean \`${prefix}${suggestion}\`?`
     : `remove it; known keys are ${known.map((k) => `\`${k}\``).join(", ")}.`;
-  return issue(path, value, `is not a known key.\nFix: ${fix}`);
+  return issue(path, hidden.value, `is not a known key.\nFix: ${fix}`);
 }
 
-/** Known keys of the object a path points into, by walking the schema. */
-function knownKeysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+/**
+ * Known keys of the object a path points into, by walking the schema (and the input, to pick the
+ * variant of a discriminated union); a record with an enum of keys knows those.
+ */
+function knownKeysAt(schema: z.ZodType, path: readonly PropertyKey[], input: unknown): string[] {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   let node: any = schema;
+  let value: unknown = input;
   const unwrap = () => {
-    while (node?.def && ["optional", "default", "prefault", "pipe", "nullable"].includes(node.def.type)) {
-      node = node.def.type === "pipe" ? node.def.in : node.def.innerType;
+    for (;;) {
+      if (node?.def && ["optional", "default", "prefault", "pipe", "nullable"].includes(node.def.type))
+        node = node.def.type === "pipe" ? node.def.in : node.def.innerType;
+      else if (node?.def?.type === "union") node = variantOf(node.def, value);
+      else return;
     }
   };
   unwrap();
   for (const key of path) {
+    value =
+      value !== null && typeof value === "object" ? (value as Record<PropertyKey, unknown>)[key] : undefined;
     if (node?.def?.type === "object") node = node.def.shape[key as string];
     else if (node?.def?.type === "record") node = node.def.valueType;
     else return [];
     unwrap();
   }
-  return node?.def?.type === "object" ? Object.keys(node.def.shape) : [];
+  if (node?.def?.type === "object") return Object.keys(node.def.shape);
+  if (node?.def?.type === "record" && Array.isArray(node.def.keyType?.options))
+    return node.def.keyType.options.map(String);
+  return [];
+}
+
+/** The variant of a union the value is meant as: by its discriminator, else the first object variant. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function variantOf(def: any, value: unknown): unknown {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const options: any[] = def.options ?? [];
+  const tag = def.discriminator as string | undefined;
+  const wanted =
+    tag && value !== null && typeof value === "object" ? (value as Record<string, unknown>)[tag] : undefined;
+  return (
+    options.find((o) => tag && o?.def?.shape?.[tag]?.def?.values?.includes(wanted)) ??
+    options.find((o) => o?.def?.type === "object")
+  );
 }
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): { found: boolean; value?: unknown } {
@@ -150,7 +182,7 @@ function zodIssues(error: z.ZodError, input: unknown, schema: z.ZodType): Config
     const [ns, ...rest] = zi.path.map(String);
     const dotted = `${ns}:${rest.join(".")}`;
     if (zi.code === "unrecognized_keys") {
-      const known = knownKeysAt(schema, zi.path);
+      const known = knownKeysAt(schema, zi.path, input);
       for (const key of zi.keys) {
         const { value } = valueAt(input, [...zi.path, key]);
         out.push(unknownKey(`${dotted}.${key}`, value, key, known, ""));
@@ -159,7 +191,7 @@ function zodIssues(error: z.ZodError, input: unknown, schema: z.ZodType): Config
     }
     if (zi.code === "invalid_key") {
       const message = zi.issues[0]?.message ?? zi.message;
-      out.push(issue(dotted, zi.path[zi.path.length - 1], `has an invalid key: ${message}`));
+      out.push({ path: dotted, hasValue: false, badKey: true, message: `is not a valid key: ${message}` });
       continue;
     }
     // A refinement may name the value it complains about, or say that the key is missing.
@@ -170,8 +202,26 @@ function zodIssues(error: z.ZodError, input: unknown, schema: z.ZodType): Config
     out.push(
       shown === MISSING
         ? { path: dotted, hasValue: false, message: zi.message }
-        : issue(dotted, shown, zi.message),
+        : shown === KEY
+          ? { path: dotted, hasValue: false, badKey: true, message: zi.message }
+          : issue(dotted, shown, messageOf(zi, shown)),
     );
   }
   return out;
+}
+
+const SHAPES: Readonly<Record<string, string>> = {
+  object: "a mapping (`key: value` lines beneath it)",
+  record: "a mapping (`key: value` lines beneath it)",
+  array: "a list",
+};
+
+/** Zod's own wording for a wrong type ("Invalid input: expected object...") in the terms of a stack file. */
+function messageOf(zi: z.core.$ZodIssue, shown: unknown): string {
+  if (zi.code !== "invalid_type" || !zi.message.startsWith("Invalid input")) return zi.message;
+  const expected = SHAPES[zi.expected] ?? `a ${zi.expected}`;
+  if (shown === null || shown === undefined)
+    return `is empty, but must be ${expected}: a key with nothing after it is null in YAML.\nFix: add its settings beneath it (docs/configuration.md), or remove the key.`;
+  const got = Array.isArray(shown) ? "a list" : typeof shown === "object" ? "a mapping" : `a ${typeof shown}`;
+  return `must be ${expected}, not ${got}.\nFix: see docs/configuration.md for its shape.`;
 }

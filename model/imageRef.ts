@@ -17,12 +17,22 @@ export function parseImageRef(ref: string): ImageRef | undefined {
   return { repository, ...(tag ? { tag } : {}), ...(digest ? { digest } : {}) };
 }
 
-/** A short, human-readable form of a reference: the digest's first 12 hex digits, else the tag. */
+/** A digest as people compare them: `sha256:` and its first 12 hex digits, as `docker images` shows ids. */
+export function shortDigest(digest: string): string {
+  return digest.slice(0, "sha256:".length + 12);
+}
+
+/** Every full image digest in a text abbreviated by `shortDigest`, so that plan and diff show the same. */
+export function abbreviateDigests(text: string): string {
+  return text.replace(/\bsha256:[a-f0-9]{64}\b/g, shortDigest);
+}
+
+/** A short, human-readable form of a reference: the image's name and its short digest, else the tag. */
 export function shortImage(ref: string): string {
   const parsed = parseImageRef(ref);
   if (!parsed) return ref;
   const name = parsed.repository.split("/").pop();
-  if (parsed.digest) return `${name}@${parsed.digest.slice(0, 19)}`;
+  if (parsed.digest) return `${name}@${shortDigest(parsed.digest)}`;
   return `${name}:${parsed.tag ?? "latest"}`;
 }
 

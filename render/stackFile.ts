@@ -164,6 +164,24 @@ function standInSecrets(value: unknown): { value: unknown; secret: boolean } {
   return { value, secret: false };
 }
 
+/**
+ * Every `secure:` value of a stack file's `config` map by key path (`ai-orchestra:slackToken`,
+ * `ai-orchestra:githubSecrets.NAME`): the ciphertext, which changes whenever the secret is set again.
+ */
+export function secureValues(config: unknown): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (value: unknown, at: string) => {
+    if (Array.isArray(value)) value.forEach((v, i) => walk(v, `${at}[${i}]`));
+    else if (value && typeof value === "object") {
+      const obj = value as Record<string, unknown>;
+      if (Object.keys(obj).length === 1 && typeof obj.secure === "string") out.set(at, obj.secure);
+      else for (const [k, v] of Object.entries(obj)) walk(v, at ? `${at}.${k}` : k);
+    }
+  };
+  walk(config, "");
+  return out;
+}
+
 /** The stack file's own secrets-manager lines (`secretsprovider`, `encryptedkey`, `encryptionsalt`). */
 export function readSecretsProviderLines(dir: string, stack: string): SecretsProviderLines {
   const raw = readYaml(existingStackFile(dir, stack));

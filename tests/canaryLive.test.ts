@@ -548,6 +548,32 @@ describe("orchestra canary status --live and canary set, against a fake Cloud Ru
     (JSON.parse(r.stdout) as Json).stacks[0].services.find((s: Json) => s.name === "api");
 
   describe("status --live", () => {
+    it("a service Cloud Run does not have: names what was asked and what the next step is", async () => {
+      project = makeTempProject();
+      // Only the worker was ever deployed: the api is absent in every region.
+      up(
+        EU1,
+        "worker",
+        WORKER_REVISION,
+        [{ revision: WORKER_REVISION, percent: 100, tag: "stable" }],
+        "ready",
+      );
+      const r = await run("canary", "status", "--stack", "prod", "--live");
+      expectExit(r, 0);
+      for (const region of API.regions)
+        assert.match(
+          r.stdout,
+          new RegExp(
+            `^ {4}${region} +absent: the Admin API has no projects/${PROD.project}/locations/${region}/services/api$`,
+            "m",
+          ),
+        );
+      assert.match(
+        r.stdout,
+        /^ {4}next: `pulumi up --refresh -s prod`, then re-run .*the service does not exist in/m,
+      );
+    });
+
     it("staged and ready everywhere: each region healthy, and `canary set` as the next step", async () => {
       project = makeTempProject({ stacks: { prod: stackFile("staged") } });
       stagedAndUp({});

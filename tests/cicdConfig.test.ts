@@ -194,7 +194,7 @@ describe("CI/CD config", () => {
     });
     assert.match(
       text,
-      /ai-orchestra:githubSecrets\.slack-webhook = "slack-webhook"\n {4}has an invalid key: must be a GitHub secret name/,
+      /ai-orchestra:githubSecrets\.slack-webhook \(the key\)\n {4}is not a valid key: must be a GitHub secret name/,
     );
     assert.ok(!text.includes("s3cr3t-value"));
   });
@@ -206,11 +206,11 @@ describe("CI/CD config", () => {
     });
     assert.match(
       text,
-      /x ai-orchestra:githubSecrets = "\[secret\]"\n {4}is set, but `ai-orchestra:cicd` is not/,
+      /x ai-orchestra:githubSecrets = \[redacted: a secret\]\n {4}is set, but `ai-orchestra:cicd` is not/,
     );
     assert.match(
       text,
-      /x ai-orchestra:deliveryAppPrivateKey = "\[secret\]"\n {4}is set, but `ai-orchestra:cicd` is not/,
+      /x ai-orchestra:deliveryAppPrivateKey = \[redacted: a secret\]\n {4}is set, but `ai-orchestra:cicd` is not/,
     );
     assert.ok(!text.includes("pem"));
   });
@@ -219,7 +219,7 @@ describe("CI/CD config", () => {
     const text = errors({ "ai-orchestra:cicd": cicd(), "ai-orchestra:deliveryAppPrivateKey": "pem-text" });
     assert.match(
       text,
-      /x ai-orchestra:deliveryAppPrivateKey = "\[secret\]"\n {4}is only written by the stack that owns/,
+      /x ai-orchestra:deliveryAppPrivateKey = \[redacted: a secret\]\n {4}is only written by the stack that owns/,
     );
     assert.ok(!text.includes("pem-text"));
   });

@@ -1,10 +1,16 @@
 import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { parse } from "yaml";
 import { DEFAULT_CANARY_PERCENT } from "../model/canary/lifecycle";
 import type { RenderedStack } from "../render/renderStack";
 import { buildProgram } from "../cli/main";
 import { completionTree } from "../cli/completion/scripts";
-import { formatDiffMarkdown } from "../cli/diff/format";
-import { diffStacks, inputChanges } from "../cli/diff/stackDiff";
+import { formatDiffMarkdown, formatDiffText, showValue } from "../cli/diff/format";
+import { shortImage } from "../model/imageRef";
+import { diffStacks, hasChanges, inputChanges, secretChanges } from "../cli/diff/stackDiff";
+import { secureValues } from "../render/stackFile";
 import { pulumiRunChecks, satisfiesMinimum, stackForBranch, type DoctorFacts } from "../cli/doctor/evaluate";
 import { assessToken } from "../cli/github/assess";
 import {
@@ -18,9 +24,11 @@ import {
 } from "../cli/github/token";
 import type { ApiFacts } from "../cli/github/tokenCheck";
 import { redactArgs } from "../cli/history/redact";
+import { credentialKind } from "../model/secrets";
 import { upRefusals } from "../cli/pulumi/guard";
 import { nextCanaryPercent, nextStep } from "../cli/suggest/nextStep";
-import { liveCanaries } from "../cli/suggest/projectState";
+import { liveCanaries, readProjectState } from "../cli/suggest/projectState";
+import { tokenFingerprint, writeTokenMemo } from "../cli/history/stateDir";
 
 /** The pure decisions behind doctor, auth, diff, up, history and suggestions, called directly. */
 
@@ -233,7 +241,7 @@ describe("history and suggestions", () => {
         "--password=x",
         "--stack",
         "prod",
-        `${fake("ghp")}123`,
+        `${fake("ghp")}1234`,
         "https://u:p@host/x",
       ]),
       [
@@ -247,6 +255,94 @@ describe("history and suggestions", () => {
         "https://[redacted]@host/x",
       ],
     );
+  });
+
+  it("redacts every credential shape the guardrails know, and -c/--config values of secret keys", () => {
+    const slack = `xoxb-${"1".repeat(12)}-${"a".repeat(24)}`;
+    const openai = `sk-proj-${"b".repeat(32)}`;
+    const aws = `AKIA${"C".repeat(16)}`;
+    const recorded = redactArgs([
+      "preview",
+      "--stack",
+      "dev",
+      "--",
+      "-c",
+      `ai-orchestra:slackToken=${"plain".repeat(4)}`,
+      `--config=ai-orchestra:pagerdutyServiceKey=${"d".repeat(32)}`,
+      `-cai-orchestra:githubSecrets.DEPLOY_KEY=${"e".repeat(16)}`,
+      "-c",
+      "ai-orchestra:environment=dev",
+      `--message=uses ${openai}`,
+      aws,
+      slack,
+    ]);
+    assert.deepEqual(recorded, [
+      "preview",
+      "--stack",
+      "dev",
+      "--",
+      "-c",
+      "ai-orchestra:slackToken=[redacted]",
+      "--config=ai-orchestra:pagerdutyServiceKey=[redacted]",
+      "-cai-orchestra:githubSecrets.DEPLOY_KEY=[redacted]",
+      "-c",
+      "ai-orchestra:environment=dev",
+      "--message=uses [redacted]",
+      "[redacted]",
+      "[redacted]",
+    ]);
+    // The guardrails and the history share one list: every shape the policy flags is redacted here.
+    for (const value of [slack, openai, aws]) assert.ok(credentialKind(value), value);
+    assert.equal(credentialKind("postgres://app:pw@db:5432/x"), "a password in a URL");
+    assert.equal(credentialKind("https://example.com/a@b"), undefined);
+  });
+
+  it("after a command failed on one stack, no step for another stack nor the failed command again", () => {
+    const canaries = [{ stack: "dev", service: "worker", percent: 20 }];
+    const state = { dirtyStacks: ["prod", "dev"], canaries };
+    assert.equal(nextStep({ command: "preview", stack: "dev", exitCode: 1 }, state), undefined);
+    assert.equal(nextStep({ command: "preview", stack: "staging", exitCode: 255 }, state), undefined);
+    assert.match(
+      nextStep({ command: "canary set", stack: "dev", exitCode: 1 }, state) ?? "",
+      /Pulumi\.dev\.yaml has uncommitted changes: preview them with `orchestra preview --stack dev`/,
+    );
+    // A success still points at the most useful step anywhere.
+    assert.match(
+      nextStep({ command: "preview", stack: "staging", exitCode: 0 }, state) ?? "",
+      /orchestra preview --stack prod/,
+    );
+  });
+
+  it("the expiry hint is about the token in use now, in hours when under a day", () => {
+    const inv = { command: "plan", exitCode: 0 };
+    const state = { dirtyStacks: [], canaries: [] };
+    assert.match(nextStep(inv, { ...state, tokenDaysLeft: 0.3 }) ?? "", /expires in 7 hours: rotate/);
+    assert.match(nextStep(inv, { ...state, tokenDaysLeft: 0.01 }) ?? "", /expires within the hour: rotate/);
+    assert.match(nextStep(inv, { ...state, tokenDaysLeft: 1.5 }) ?? "", /expires in 1 day: rotate/);
+
+    const saved = process.env.ORCHESTRA_STATE_DIR;
+    process.env.ORCHESTRA_STATE_DIR = fs.mkdtempSync(path.join(os.tmpdir(), "orchestra-memo-"));
+    try {
+      const now = new Date("2026-05-01T00:00:00Z");
+      writeTokenMemo({
+        checkedAt: now.toISOString(),
+        kind: "classic",
+        source: "GITHUB_TOKEN",
+        expiresAt: "2026-05-03T12:00:00Z",
+        fingerprint: tokenFingerprint("ghp_FAKEchecked"),
+      });
+      assert.equal(readProjectState(undefined, now, "ghp_FAKEchecked").tokenDaysLeft, 2.5);
+      assert.equal(readProjectState(undefined, now, "ghp_FAKEanother").tokenDaysLeft, undefined);
+      assert.equal(readProjectState(undefined, now, undefined).tokenDaysLeft, undefined);
+      const memo = fs.readFileSync(
+        path.join(process.env.ORCHESTRA_STATE_DIR, "last-token-check.json"),
+        "utf8",
+      );
+      assert.ok(!memo.includes("FAKEchecked"));
+    } finally {
+      fs.rmSync(process.env.ORCHESTRA_STATE_DIR, { recursive: true, force: true });
+      process.env.ORCHESTRA_STATE_DIR = saved;
+    }
   });
 
   it("suggests rotating a token first, then previewing an edit, then bumping or promoting a canary", () => {
@@ -348,6 +444,91 @@ describe("diff of two rendered stacks", () => {
     assert.deepEqual(inputChanges({ env: "[secret]", a: 1 }, { env: "[secret]", a: 2 }), [
       { path: "a", before: 1, after: 2 },
     ]);
+  });
+});
+
+describe("diff: long values", () => {
+  it("a dashboard change shows the paths that changed inside its JSON", () => {
+    const tiles = (title: string) =>
+      JSON.stringify({
+        displayName: "api",
+        mosaicLayout: {
+          tiles: [{ widget: { title: "p95" } }, { widget: { title, xyChart: { dataSets: [] } } }],
+        },
+      });
+    assert.deepEqual(
+      inputChanges({ dashboardJson: tiles("errors") }, { dashboardJson: tiles("5xx ratio") }),
+      [
+        {
+          path: "dashboardJson/mosaicLayout.tiles[1].widget.title",
+          before: "errors",
+          after: "5xx ratio",
+        },
+      ],
+    );
+  });
+
+  it("plan and diff abbreviate a digest the same way", () => {
+    const repo = "europe-west1-docker.pkg.dev/p/orchestra/api";
+    const digest = `sha256:${"ab12".repeat(16)}`;
+    const short = shortImage(`${repo}@${digest}`);
+    assert.equal(short, "api@sha256:ab12ab12ab12");
+    const shown = showValue(`${repo}@${digest}`);
+    assert.equal(shown, `${repo}@sha256:ab12ab12ab12`);
+    assert.ok(shown.endsWith(short.slice("api".length)));
+  });
+});
+
+describe("diff: secure values", () => {
+  const file = (slack: string, extra: Record<string, unknown> = {}) =>
+    parse(
+      [
+        "config:",
+        "  ai-orchestra:environment: prod",
+        "  ai-orchestra:slackToken:",
+        `    secure: ${slack}`,
+        "  ai-orchestra:githubSecrets:",
+        "    DEPLOY_HOOK:",
+        "      secure: v1:hook",
+        ...Object.entries(extra).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`),
+      ].join("\n"),
+    ).config as unknown;
+
+  it("finds every secure: value by key path", () => {
+    assert.deepEqual(
+      [...secureValues(file("v1:old")).entries()],
+      [
+        ["ai-orchestra:slackToken", "v1:old"],
+        ["ai-orchestra:githubSecrets.DEPLOY_HOOK", "v1:hook"],
+      ],
+    );
+  });
+
+  it("a rotated secret is a change, said without its value, where the render sees none", () => {
+    const base = secureValues(file("v1:old"));
+    const now = secureValues(file("v1:new", { "ai-orchestra:pagerdutyServiceKey": { secure: "v1:pd" } }));
+    const secrets = secretChanges(base, now);
+    assert.deepEqual(secrets, [
+      { key: "ai-orchestra:pagerdutyServiceKey", change: "added" },
+      { key: "ai-orchestra:slackToken", change: "changed" },
+    ]);
+    const rendered: RenderedStack = { stack: "prod", resources: [], outputs: {}, warnings: [] };
+    const d = diffStacks(rendered, rendered, secrets);
+    assert.ok(hasChanges(d));
+    const header = { stack: "prod", base: "main", baseCommit: "abc", newStack: false };
+    const text = formatDiffText(d, header);
+    assert.doesNotMatch(text, /No changes/);
+    assert.match(
+      text,
+      /Secrets \(2\)\n {2}~ ai-orchestra:pagerdutyServiceKey {2}secret added \(value not shown\)/,
+    );
+    assert.match(text, /~ ai-orchestra:slackToken {2}secret set again: the value may have changed/);
+    assert.ok(!/v1:(old|new|pd)/.test(text));
+    assert.match(
+      formatDiffMarkdown(d, header),
+      /#### Secrets\n\n.*\n- 🔑 `ai-orchestra:slackToken`: secret set again/,
+    );
+    assert.deepEqual(secretChanges(base, secureValues(file("v1:old"))), []);
   });
 });
 

@@ -28,6 +28,8 @@ describe("orchestra rollout (command line)", () => {
     assert.match(help, /130 interrupted by Ctrl-C \(SIGINT\), 143 by SIGTERM/);
   });
 
+  const STAGING_API = "europe-west1-docker.pkg.dev/ai-orchestra-staging/orchestra/api";
+
   it("--dry-run prints the plan and changes nothing", () => {
     const p = tempProject();
     const before = p.read("staging");
@@ -37,14 +39,69 @@ describe("orchestra rollout (command line)", () => {
       "--stack",
       "staging",
       "--image",
-      "repo@sha256:" + "1".repeat(64),
+      `${STAGING_API}@sha256:${"1".repeat(64)}`,
       "--dry-run",
     );
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /stage +start the canary staged \(no traffic\), pulumi up, wait up to 5m/);
     assert.match(r.stdout, /step 1 +5%: set percent, pulumi up, verify live/);
-    assert.match(r.stdout, /promote repo@sha256/);
+    assert.match(
+      r.stdout,
+      /promote europe-west1-docker\.pkg\.dev\/ai-orchestra-staging\/orchestra\/api@sha256/,
+    );
     assert.equal(p.read("staging"), before);
+  });
+
+  it("--dry-run refuses (exit 2, nothing changed) what the run would refuse before it starts", () => {
+    const p = tempProject();
+    const before = { staging: p.read("staging"), prod: p.read("prod") };
+    const dry = (stack: string, ...args: string[]) =>
+      p.run("rollout", "api", "--stack", stack, ...args, "--dry-run");
+    const refused = (r: ReturnType<typeof dry>, why: RegExp) => {
+      assert.equal(r.status, 2, `${r.stdout}\n${r.stderr}`);
+      assert.match(r.stdout + r.stderr, why);
+      assert.doesNotMatch(r.stdout, /step 1/);
+    };
+    refused(dry("staging"), /refused +Service "api" has no canary to continue: give --image to start one\./);
+    refused(
+      dry(
+        "staging",
+        "--image",
+        `europe-west1-docker.pkg.dev/elsewhere/orchestra/api@sha256:${"1".repeat(64)}`,
+      ),
+      /would not accept it\.[^]*canary\.image = [^\n]*\n +is not in this service's repository/,
+    );
+    // Prod has a running canary: the same image continues it, another is refused until it ends.
+    refused(
+      dry(
+        "prod",
+        "--image",
+        `europe-west1-docker.pkg.dev/ai-orchestra-prod/orchestra/api@sha256:${"2".repeat(64)}`,
+      ),
+      /already has a canary/,
+    );
+    // The report is the rollout's last write: a folder that cannot be created is found out first.
+    refused(
+      dry("prod", "--report", "Pulumi.yaml/reports/r"),
+      /--report .*Pulumi\.yaml\/reports\/r: .*Pulumi\.yaml is a file, so the folder .* cannot be created/,
+    );
+    assert.equal(dry("prod", "--report", "new-folder/r").status, 0, "a missing folder is created at the end");
+    assert.deepEqual({ staging: p.read("staging"), prod: p.read("prod") }, before);
+  });
+
+  it("--dry-run refuses a tag where the stack requires a digest (prod)", () => {
+    const p = tempProject();
+    const r = p.run(
+      "rollout",
+      "worker",
+      "--stack",
+      "prod",
+      "--image",
+      "europe-west1-docker.pkg.dev/ai-orchestra-prod/orchestra/worker:v2",
+      "--dry-run",
+    );
+    assert.equal(r.status, 2, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stdout, /canary\.image = ".*worker:v2"\n +must be pinned by digest in prod/);
   });
 
   it("--dry-run shows the steps the guardrail leaves out and those a running canary skips (prod: at 10%, max 80%)", () => {

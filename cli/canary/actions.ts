@@ -167,7 +167,7 @@ export async function status(opts: { stack?: string; json?: boolean; live?: bool
         const status = live?.get(sp.service.name);
         if (!status) continue;
         if (!status.ok) failed = true;
-        text.push(...formatLiveStatus(status));
+        text.push(...formatLiveStatus(status, config.project));
       }
       text.push("");
     } catch (e) {

@@ -34,17 +34,17 @@ export async function readLiveStatus(
 const HEALTH_COLOR = { healthy: color.green, reconciling: color.yellow, failed: color.red } as const;
 
 /** One service's regions, disagreements and next step, indented under its summary line. */
-export function formatLiveStatus(status: ServiceLiveStatus): string[] {
+export function formatLiveStatus(status: ServiceLiveStatus, project: string): string[] {
   const lines: string[] = [];
   const width = Math.max(...status.regions.map((r) => r.region.length));
-  for (const r of status.regions) lines.push(...regionLines(r, width));
+  for (const r of status.regions) lines.push(...regionLines(r, width, status.service, project));
   for (const d of status.disagreements) lines.push(color.red(`    error: ${d}`));
   const next = `    next: ${status.advice.text}`;
   lines.push(status.ok ? color.cyan(next) : color.yellow(next));
   return lines;
 }
 
-function regionLines(r: RegionStatus, width: number): string[] {
+function regionLines(r: RegionStatus, width: number, service: string, project: string): string[] {
   const head = `    ${r.region.padEnd(width)}  `;
   const detail = (label: string, text: string) => `    ${" ".repeat(width)}  ${label.padEnd(9)} ${text}`;
   if (r.read === "failed") {
@@ -53,7 +53,14 @@ function regionLines(r: RegionStatus, width: number): string[] {
       detail("fix:", r.failure.fix),
     ];
   }
-  if (!r.exists) return [head + color.yellow("absent: no Cloud Run service of this name here")];
+  // What was asked, so that a wrong project or name in the stack file shows at once.
+  if (!r.exists)
+    return [
+      head +
+        color.yellow(
+          `absent: the Admin API has no projects/${project}/locations/${r.region}/services/${service}`,
+        ),
+    ];
   return [head + summary(r), ...presentDetails(r).map(([label, text]) => detail(label, text))];
 }
 

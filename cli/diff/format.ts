@@ -1,13 +1,28 @@
+import { abbreviateDigests } from "../../model/imageRef";
 import { color } from "../output";
-import { hasChanges, splitText, type InputChange, type StackDiff, type TrafficTarget } from "./stackDiff";
+import {
+  hasChanges,
+  splitText,
+  type InputChange,
+  type SecretChange,
+  type StackDiff,
+  type TrafficTarget,
+} from "./stackDiff";
 
 const MAX_VALUE = 100;
 
-/** A value as one short line; long ones are cut in the middle, where digests differ least usefully. */
+/** A value as one short line: digests abbreviated as `plan` shows them, long values cut in the middle. */
 export function showValue(v: unknown): string {
   if (v === undefined) return "(absent)";
-  const text = typeof v === "string" ? v : JSON.stringify(v);
+  const text = abbreviateDigests(typeof v === "string" ? v : JSON.stringify(v));
   return text.length > MAX_VALUE ? `${text.slice(0, 60)}…${text.slice(-30)}` : text;
+}
+
+/** A secret's change in words; its value is never known here, only that the ciphertext differs. */
+function secretText(s: SecretChange): string {
+  if (s.change === "added") return "secret added (value not shown)";
+  if (s.change === "removed") return "secret removed";
+  return "secret set again: the value may have changed (not shown; `pulumi preview` compares it)";
 }
 
 const revisionsMoved = (before: readonly TrafficTarget[], after: readonly TrafficTarget[]) =>
@@ -38,6 +53,10 @@ export function formatDiffText(d: StackDiff, h: DiffHeader): string {
   if (!hasChanges(d)) {
     lines.push("No changes: both render the same resources with the same inputs.");
     return `${lines.join("\n")}\n`;
+  }
+  if (d.secrets.length) {
+    lines.push("", color.bold(`Secrets (${d.secrets.length})`));
+    for (const s of d.secrets) lines.push(`  ${color.yellow("~")} ${s.key}  ${secretText(s)}`);
   }
   lines.push("", color.bold("Traffic"));
   if (d.traffic.length === 0) lines.push("  no split changes");
@@ -79,6 +98,11 @@ export function formatDiffMarkdown(d: StackDiff, h: DiffHeader): string {
   if (!hasChanges(d)) {
     out.push("No changes: both sides render the same resources with the same inputs.");
     return `${out.join("\n")}\n`;
+  }
+  if (d.secrets.length) {
+    out.push("#### Secrets", "");
+    for (const s of d.secrets) out.push(`- 🔑 ${code(s.key)}: ${secretText(s)}`);
+    out.push("");
   }
   out.push("#### Traffic", "");
   if (d.traffic.length === 0) out.push("No split changes.", "");

@@ -76,6 +76,22 @@ function renderInChild(projectDir: string, stack: string): Promise<RenderedStack
  * program's code may differ from the working tree's), with this checkout's node_modules linked in,
  * rendered in a child process. The worktree is removed afterwards, also on failure or Ctrl-C.
  */
+/** The git path of `Pulumi.<stack>.yaml` in the project folder `projectRel` of the repository. */
+function stackFileRef(projectRel: string, stack: string): string {
+  return path.posix.join(projectRel.split(path.sep).join("/"), `Pulumi.${stack}.yaml`).replace(/^\.\//, "");
+}
+
+/** The text of `Pulumi.<stack>.yaml` at `commit`; undefined when it does not exist there. */
+export async function stackFileAtCommit(
+  repo: string,
+  projectRel: string,
+  stack: string,
+  commit: string,
+): Promise<string | undefined> {
+  const r = await exec("git", ["show", `${commit}:${stackFileRef(projectRel, stack)}`], { cwd: repo });
+  return r.code === 0 ? r.stdout : undefined;
+}
+
 export async function renderAtCommit(
   repo: string,
   projectRel: string,
@@ -83,15 +99,9 @@ export async function renderAtCommit(
   commit: string,
   nodeModules: string,
 ): Promise<RefRender> {
-  const exists = await exec(
-    "git",
-    [
-      "cat-file",
-      "-e",
-      `${commit}:${path.posix.join(projectRel.split(path.sep).join("/"), `Pulumi.${stack}.yaml`).replace(/^\.\//, "")}`,
-    ],
-    { cwd: repo },
-  );
+  const exists = await exec("git", ["cat-file", "-e", `${commit}:${stackFileRef(projectRel, stack)}`], {
+    cwd: repo,
+  });
   if (exists.code !== 0) return { commit };
 
   const parent = fs.mkdtempSync(path.join(os.tmpdir(), "orchestra-diff-"));

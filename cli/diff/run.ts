@@ -1,11 +1,17 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { parse } from "yaml";
 import { formatDiffMarkdown, formatDiffText } from "./format";
-import { defaultBase, mergeBaseCommit, renderAtCommit } from "./renderAtRef";
-import { diffStacks } from "./stackDiff";
+import { defaultBase, mergeBaseCommit, renderAtCommit, stackFileAtCommit } from "./renderAtRef";
+import { diffStacks, secretChanges } from "./stackDiff";
 import { defaultBranch, gitTopLevel } from "../git";
 import { CliError, printJson, projectDir } from "../output";
+import { withProgress } from "../progress";
 import { loadValidStack } from "../stackEditor";
+import { readYaml, secureValues, stackFilePath } from "../../render/stackFile";
+
+const configOf = (doc: unknown): unknown =>
+  doc && typeof doc === "object" ? (doc as { config?: unknown }).config : undefined;
 
 export interface DiffOptions {
   readonly stack: string;
@@ -28,22 +34,35 @@ export async function runDiff(opts: DiffOptions): Promise<void> {
     );
   const nodeModules = fs.realpathSync(path.join(dir, "node_modules"));
 
-  // The base renders in a child process while this one renders the working tree.
-  const atBase = renderAtCommit(repo, projectRel, opts.stack, commit, nodeModules);
-  atBase.catch(() => undefined);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use: it brings in the Pulumi SDK
-  const { renderStack } = require("../../render/renderStack") as typeof import("../../render/renderStack");
-  let now;
-  try {
-    now = await renderStack({ dir, stack: opts.stack });
-  } catch (e) {
-    // Let the base render finish and remove its worktree before the process exits.
-    await atBase.catch(() => undefined);
-    throw e;
-  }
-  const before = await atBase;
+  const { before, now } = await withProgress(
+    `Rendering stack ${opts.stack} at ${commit.slice(0, 10)} and in the working tree`,
+    async () => {
+      // The base renders in a child process while this one renders the working tree.
+      const atBase = renderAtCommit(repo, projectRel, opts.stack, commit, nodeModules);
+      atBase.catch(() => undefined);
+      // Loaded on use: it brings in the Pulumi SDK.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const render = require("../../render/renderStack") as typeof import("../../render/renderStack");
+      const { renderStack } = render;
+      let now;
+      try {
+        now = await renderStack({ dir, stack: opts.stack });
+      } catch (e) {
+        // Let the base render finish and remove its worktree before the process exits.
+        await atBase.catch(() => undefined);
+        throw e;
+      }
+      return { before: await atBase, now };
+    },
+  );
 
-  const d = diffStacks(before.rendered, now);
+  // Both renders see `secure:` values only as stand-ins: the stack files say which were set again.
+  const baseText = await stackFileAtCommit(repo, projectRel, opts.stack, commit);
+  const secrets = secretChanges(
+    secureValues(baseText === undefined ? {} : configOf(parse(baseText))),
+    secureValues(configOf(readYaml(stackFilePath(dir, opts.stack)))),
+  );
+  const d = diffStacks(before.rendered, now, secrets);
   const header = { stack: opts.stack, base, baseCommit: commit.slice(0, 10), newStack: !before.rendered };
   if (opts.json) printJson({ ...header, baseCommit: commit, ...d });
   else process.stdout.write(opts.markdown ? formatDiffMarkdown(d, header) : formatDiffText(d, header));

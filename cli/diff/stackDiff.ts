@@ -25,8 +25,30 @@ export interface ResourceRef {
   readonly name: string;
 }
 
+/** A `secure:` value set, removed or set again (its ciphertext differs); the value is never known here. */
+export interface SecretChange {
+  readonly key: string;
+  readonly change: "added" | "removed" | "changed";
+}
+
+/** The `secure:` values that differ between two stack files, by key path. */
+export function secretChanges(
+  before: ReadonlyMap<string, string>,
+  after: ReadonlyMap<string, string>,
+): SecretChange[] {
+  const keys = [...new Set([...before.keys(), ...after.keys()])].sort();
+  return keys.flatMap((key): SecretChange[] => {
+    const b = before.get(key);
+    const a = after.get(key);
+    if (b === a) return [];
+    return [{ key, change: b === undefined ? "added" : a === undefined ? "removed" : "changed" }];
+  });
+}
+
 export interface StackDiff {
   readonly stack: string;
+  /** `secure:` values that differ: the render cannot see them (they are stand-ins on both sides). */
+  readonly secrets: readonly SecretChange[];
   /** Every service whose split changed, first thing a reviewer reads. */
   readonly traffic: readonly TrafficChange[];
   readonly added: readonly ResourceRef[];
@@ -68,13 +90,37 @@ export function inputChanges(before: unknown, after: unknown, path = ""): InputC
     const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])];
     return keys.flatMap((k) => inputChanges(before[k], after[k], path ? `${path}.${k}` : k));
   }
+  // A JSON document held as a string (a dashboard's `dashboardJson`): the paths inside that changed,
+  // written `dashboardJson/mosaicLayout.tiles[3].widget.title`, rather than the ends of a long string.
+  const docBefore = jsonDocument(before);
+  const docAfter = jsonDocument(after);
+  if (docBefore !== undefined && docAfter !== undefined)
+    return inputChanges(docBefore, docAfter).map((c) => ({
+      ...c,
+      path: c.path === "(inputs)" ? path : `${path}/${c.path}`,
+    }));
   return [{ path: path || "(inputs)", before, after }];
+}
+
+/** The object or array a string holds as JSON, else undefined. */
+function jsonDocument(value: unknown): object | undefined {
+  if (typeof value !== "string" || !/^\s*[[{]/.test(value)) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(value);
+    return parsed !== null && typeof parsed === "object" ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const key = (r: ResourceRef) => `${r.type}::${r.name}`;
 
 /** What changes from `before` (the base; undefined when the stack did not exist there) to `after`. */
-export function diffStacks(before: RenderedStack | undefined, after: RenderedStack): StackDiff {
+export function diffStacks(
+  before: RenderedStack | undefined,
+  after: RenderedStack,
+  secrets: readonly SecretChange[] = [],
+): StackDiff {
   const old = new Map((before?.resources ?? []).map((r) => [key(r), r]));
   const now = new Map(after.resources.map((r) => [key(r), r]));
   const ref = (r: RenderedResource): ResourceRef => ({ type: r.type, name: r.name });
@@ -107,6 +153,7 @@ export function diffStacks(before: RenderedStack | undefined, after: RenderedSta
   }
   return {
     stack: after.stack,
+    secrets,
     traffic,
     added: [...now.entries()].filter(([k]) => !old.has(k)).map(([, r]) => ref(r)),
     removed: [...old.entries()].filter(([k]) => !now.has(k)).map(([, r]) => ref(r)),
@@ -116,7 +163,7 @@ export function diffStacks(before: RenderedStack | undefined, after: RenderedSta
 }
 
 export function hasChanges(d: StackDiff): boolean {
-  return d.traffic.length + d.added.length + d.removed.length + d.changed.length > 0;
+  return d.secrets.length + d.traffic.length + d.added.length + d.removed.length + d.changed.length > 0;
 }
 
 export const splitText = (t: readonly TrafficTarget[]): string =>

@@ -5,7 +5,8 @@ import { findToken, keyringDisabled, storeKeyringToken, deleteKeyringToken } fro
 import { readSecret } from "./readSecret";
 import { DEFAULT_WARN_DAYS, KIND_TEXT, PURPOSES, repoFromRemote, tokenKind, type Purpose } from "./token";
 import { ApiProblem, apiUrl, fetchTokenFacts } from "./tokenCheck";
-import { writeTokenMemo } from "../history/stateDir";
+import { tokenFingerprint, writeTokenMemo } from "../history/stateDir";
+import { withProgress } from "../progress";
 import { CliError, color, errColor, findProjectDir, printJson } from "../output";
 
 /** `owner/name` of the origin remote, when it looks like a GitHub repository. */
@@ -47,7 +48,9 @@ export async function authCheck(opts: AuthCheckOptions): Promise<void> {
   const repo = opts.repo ?? originRepo();
   let facts;
   try {
-    facts = await fetchTokenFacts(found.token, kind, purposes, repo);
+    facts = await withProgress(`Asking ${apiUrl()} about the token`, () =>
+      fetchTokenFacts(found.token, kind, purposes, repo),
+    );
   } catch (e) {
     if (!(e instanceof ApiProblem)) throw e;
     if (opts.json)
@@ -74,6 +77,7 @@ export async function authCheck(opts: AuthCheckOptions): Promise<void> {
     kind,
     source: found.source,
     expiresAt: facts.expiresAt?.toISOString(),
+    fingerprint: tokenFingerprint(found.token),
   });
   const ok = !anyRequiredFailed(result.checks);
   if (opts.json) {

@@ -7,6 +7,7 @@ import {
   PURPOSE_TEXT,
   REQUIRED_PERMISSIONS,
   REQUIRED_SCOPES,
+  timeLeftText,
   type Purpose,
   type TokenKind,
 } from "./token";
@@ -72,7 +73,7 @@ export function assessToken(input: AssessInput): Assessment {
     checks.push({
       id: "expiry",
       status: expiry.state === "expiring" ? "warn" : "ok",
-      detail: `expires on ${day(expiry.expiresAt)}, in ${expiry.daysLeft} day${expiry.daysLeft === 1 ? "" : "s"}`,
+      detail: `expires on ${day(expiry.expiresAt)}, ${timeLeftText((expiry.expiresAt.getTime() - input.now.getTime()) / 86_400_000)}`,
       fix:
         expiry.state === "expiring"
           ? "rotate it now: regenerate the token on GitHub, then `orchestra auth login`"

@@ -1,4 +1,5 @@
 import { githubClient } from "./client";
+import { withProgress } from "../progress";
 import type { Answer, IdTarget } from "./cicdIds";
 import { ApiProblem, apiUrl, problemOf } from "./tokenCheck";
 
@@ -13,6 +14,17 @@ export async function lookUpIds(
   base = apiUrl(),
 ): Promise<Answer[]> {
   const octokit = await githubClient(token, base);
+  return withProgress(`Looking up ${targets.length} ids at ${base}`, () =>
+    lookUpEach(octokit, token, targets, base),
+  );
+}
+
+async function lookUpEach(
+  octokit: Awaited<ReturnType<typeof githubClient>>,
+  token: string,
+  targets: readonly IdTarget[],
+  base: string,
+): Promise<Answer[]> {
   const answers: Answer[] = [];
   for (const target of targets) {
     try {
@@ -24,7 +36,7 @@ export async function lookUpIds(
           : { ok: false, status: r.status, message: `${target.request} answered without an id.` },
       );
     } catch (e) {
-      const problem = problemOf(e, base);
+      const problem = problemOf(e, base, token);
       if (problem.kind !== "http") throw problem;
       const status = (e as { status?: number }).status ?? 0;
       answers.push({ ok: false, status, message: problem.message });

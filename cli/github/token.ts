@@ -113,6 +113,14 @@ export function expiryStatus(
   return { state, expiresAt, daysLeft };
 }
 
+/** "in 3 days", "in 5 hours", "within the hour": whole units, never "in 0 days". */
+export function timeLeftText(days: number): string {
+  const plural = (n: number, unit: string) => `in ${n} ${unit}${n === 1 ? "" : "s"}`;
+  if (days >= 1) return plural(Math.floor(days), "day");
+  const hours = Math.floor(days * 24);
+  return hours >= 1 ? plural(hours, "hour") : "within the hour";
+}
+
 /** `owner/name` of a GitHub remote URL (https, ssh or scp-like), any host (Enterprise too). */
 export function repoFromRemote(url: string): string | undefined {
   const m =

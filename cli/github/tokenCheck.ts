@@ -1,4 +1,5 @@
-import { githubClient } from "./client";
+import { githubClient, requestTimeoutMs } from "./client";
+import { REDACTED, redactCredentials } from "../../model/secrets";
 import {
   parseAcceptedPermissions,
   parseExpiration,
@@ -31,7 +32,7 @@ export interface Probe {
 /** The API could not answer about the token at all. */
 export class ApiProblem extends Error {
   constructor(
-    readonly kind: "unauthorized" | "rate-limited" | "network" | "http",
+    readonly kind: "unauthorized" | "rate-limited" | "network" | "http" | "not-json",
     message: string,
     readonly resetAt?: Date,
   ) {
@@ -56,7 +57,50 @@ const PROBES: Record<Purpose, (repo: string) => string> = {
 interface ErrorLike {
   status?: number;
   message?: string;
-  response?: { headers?: Record<string, string | number | undefined> };
+  response?: { headers?: Record<string, string | number | undefined>; data?: unknown };
+}
+
+/**
+ * Text from an answer that may be shown: one line, at most 160 characters, with the token and anything
+ * shaped like a credential redacted (a proxy or a misconfigured server may echo the request).
+ */
+function shown(text: string, token?: string): string {
+  const plain = token ? text.split(token).join(REDACTED) : text;
+  const line = redactCredentials(plain).replace(/\s+/g, " ").trim();
+  return line.length > 160 ? `${line.slice(0, 157)}...` : line;
+}
+
+/** What came back, in words, when it is not the JSON the API sends: never the body itself. */
+export function describeBody(
+  data: unknown,
+  headers: Record<string, unknown> | undefined,
+  elapsedMs: number,
+  timeoutMs: number,
+  token?: string,
+): string {
+  const type = header(headers, "content-type")?.split(";")[0].trim() || "no content type";
+  if (data === undefined || data === "") {
+    return elapsedMs >= timeoutMs * 0.9
+      ? `a body that did not complete within ${Math.round(timeoutMs / 1000)} s (${type})`
+      : `an empty body (${type})`;
+  }
+  if (typeof data === "string") {
+    const size = Buffer.byteLength(data);
+    const title = /<title[^>]*>([^<]*)<\/title>/i.exec(data)?.[1];
+    const what = /html/i.test(type) || /^\s*<(?:!doctype|html)/i.test(data) ? "an HTML page" : "text";
+    return `${what} (${type}, ${size} bytes${title ? `, title "${shown(title, token)}"` : ""})`;
+  }
+  if (data instanceof ArrayBuffer) return `binary data (${type}, ${data.byteLength} bytes)`;
+  return `JSON of another shape (${type})`;
+}
+
+/** An answer that is not the API's JSON: a proxy's page, an Enterprise web root, a stalled body. */
+function notJson(request: string, base: string, what: string): ApiProblem {
+  return new ApiProblem(
+    "not-json",
+    `${request} at ${base} did not answer with GitHub's JSON but with ${what}. ` +
+      "Check GITHUB_API_URL (on Enterprise Server it ends in /api/v3), a proxy, or retry.",
+  );
 }
 
 function header(headers: Record<string, unknown> | undefined, name: string): string | undefined {
@@ -64,7 +108,7 @@ function header(headers: Record<string, unknown> | undefined, name: string): str
   return v === undefined || v === null ? undefined : String(v);
 }
 
-export function problemOf(e: unknown, base: string): ApiProblem {
+export function problemOf(e: unknown, base: string, token?: string): ApiProblem {
   const err = e as ErrorLike;
   const headers = err.response?.headers;
   if (!err.response) {
@@ -106,7 +150,13 @@ export function problemOf(e: unknown, base: string): ApiProblem {
       retryAfter > 0 ? new Date(Date.now() + retryAfter * 1000) : undefined,
     );
   }
-  return new ApiProblem("http", `GitHub answered ${err.status}: ${err.message ?? "no message"}.`);
+  // Only the `message` of GitHub's JSON error is quoted, redacted; any other body is described.
+  const data = err.response.data;
+  const message =
+    data !== null && typeof data === "object" && typeof (data as { message?: unknown }).message === "string"
+      ? shown((data as { message: string }).message, token)
+      : `not GitHub's JSON but ${describeBody(data, headers, 0, 1, token)}`;
+  return new ApiProblem("http", `GitHub answered ${err.status}: ${message}.`);
 }
 
 /** Asks the API who the token is, what it may do, and when it expires. */
@@ -118,22 +168,31 @@ export async function fetchTokenFacts(
   base = apiUrl(),
 ): Promise<ApiFacts> {
   const octokit = await githubClient(token, base);
+  const timeoutMs = requestTimeoutMs();
 
   let identity: string;
   let headers: Record<string, unknown>;
+  const request = kind === "app-installation" ? "GET /installation/repositories" : "GET /user";
+  const started = Date.now();
+  let data: unknown;
   try {
-    if (kind === "app-installation") {
-      // An installation token has no user; GET /user is refused for it.
-      const r = await octokit.request("GET /installation/repositories", { per_page: 1 });
-      identity = `app installation with access to ${r.data.total_count} repositories`;
-      headers = r.headers;
-    } else {
-      const r = await octokit.request("GET /user");
-      identity = r.data.login;
-      headers = r.headers;
-    }
+    // An installation token has no user; GET /user is refused for it.
+    const r = await octokit.request(request, kind === "app-installation" ? { per_page: 1 } : {});
+    data = r.data;
+    headers = r.headers;
   } catch (e) {
-    throw problemOf(e, base);
+    throw problemOf(e, base, token);
+  }
+  // Octokit hands back whatever came: a proxy's HTML page as a string, a stalled body as "".
+  const fields = data !== null && typeof data === "object" ? (data as Record<string, unknown>) : undefined;
+  if (kind === "app-installation") {
+    if (typeof fields?.total_count !== "number")
+      throw notJson(request, base, describeBody(data, headers, Date.now() - started, timeoutMs, token));
+    identity = `app installation with access to ${fields.total_count} repositories`;
+  } else {
+    if (typeof fields?.login !== "string")
+      throw notJson(request, base, describeBody(data, headers, Date.now() - started, timeoutMs, token));
+    identity = fields.login;
   }
 
   const scopesHeader = header(headers, "x-oauth-scopes");
@@ -146,8 +205,8 @@ export async function fetchTokenFacts(
         probes.push({ purpose, request, outcome: "ok", status: r.status, accepted: [] });
       } catch (e) {
         const err = e as ErrorLike;
-        if (!err.response) throw problemOf(e, base);
-        const problem = problemOf(e, base);
+        if (!err.response) throw problemOf(e, base, token);
+        const problem = problemOf(e, base, token);
         if (problem.kind === "rate-limited" || problem.kind === "unauthorized") throw problem;
         const accepted = parseAcceptedPermissions(
           header(err.response.headers, "x-accepted-github-permissions"),

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import envPaths from "env-paths";
@@ -24,6 +25,13 @@ export interface TokenMemo {
   readonly kind: string;
   readonly source: string;
   readonly expiresAt?: string;
+  /** `tokenFingerprint` of the checked token: which token the expiry belongs to, never the token. */
+  readonly fingerprint?: string;
+}
+
+/** A one-way, shortened hash of a token: enough to tell tokens apart, useless to call GitHub with. */
+export function tokenFingerprint(token: string): string {
+  return createHash("sha256").update(`orchestra-token-memo:${token}`).digest("hex").slice(0, 16);
 }
 
 const MEMO = "last-token-check.json";

@@ -2,7 +2,8 @@ import { servicePlan } from "../../model/release/servicePlan";
 import { describeProblem, secretsProviderProblem } from "../../model/secretsProvider";
 import { readSecretsProviderLines } from "../../render/stackFile";
 import type { RenderedResource } from "../../render/renderStack";
-import { color, projectDir, table } from "../output";
+import { color, printJson, projectDir, table } from "../output";
+import { withProgress } from "../progress";
 import { loadValidStack } from "../stackEditor";
 import { describeService } from "../trafficView";
 import { checkGuardrails, describeGuardrails, enforceGuardrails } from "./guardrails";
@@ -12,15 +13,21 @@ export async function runPlan(opts: { stack: string; json?: boolean; policy?: bo
   // Before the Pulumi SDK loads: a missing stack or a config error is reported at once. The stack file
   // is read once; the render and the guardrails take it from here.
   const { config, warnings, file } = loadValidStack(dir, opts.stack);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use: it brings in the Pulumi SDK
-  const { renderStack } = require("../../render/renderStack") as typeof import("../../render/renderStack");
-  const rendered = await renderStack({ dir, stack: opts.stack, config: file });
+  const rendered = await withProgress(`Rendering stack ${opts.stack} offline`, () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use: it brings in the Pulumi SDK
+    const { renderStack } = require("../../render/renderStack") as typeof import("../../render/renderStack");
+    return renderStack({ dir, stack: opts.stack, config: file });
+  });
   const guardrails = checkGuardrails(dir, config, rendered.resources, file);
   if (opts.json) {
     const { violations, skipped } = guardrails;
-    process.stdout.write(
-      `${JSON.stringify({ stack: rendered.stack, resources: rendered.resources, outputs: rendered.outputs, violations, skipped }, null, 2)}\n`,
-    );
+    printJson({
+      stack: rendered.stack,
+      resources: rendered.resources,
+      outputs: rendered.outputs,
+      violations,
+      skipped,
+    });
     if (opts.policy) enforceGuardrails(config.stack, guardrails);
     return;
   }

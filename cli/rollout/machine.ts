@@ -25,7 +25,8 @@ import { clause, oneLine, pulumiErrorLine } from "./pulumiErrors";
 import { endpointOf, smokeTargets, type ServiceEndpoint } from "./endpoints";
 import { smokeSkipReason } from "../../model/queue";
 import { acquireLock, clearState, LockHeldError, readState, writeState, type RolloutState } from "./state";
-import { formatDuration, planSteps } from "./steps";
+import { formatDuration } from "./steps";
+import { activeCanary as active, rolloutTarget, RolloutRefusal } from "./target";
 import { checkLive, expectedState, type ExpectedState, type LiveCheck, type RegionCheck } from "./verify";
 import { WorkDir } from "./workDir";
 
@@ -128,7 +129,6 @@ export interface RolloutReport {
 }
 
 const serviceOf = (config: StackConfig, name: string) => config.services.find((s) => s.name === name);
-const active = (s: ServiceConfig | undefined) => (s?.canary?.phase === "rolled-back" ? undefined : s?.canary);
 
 /** The guards: from the service's alert config (5xx ratio threshold, latency threshold), overridable. */
 export function analysisSettings(
@@ -287,7 +287,7 @@ class Rollout {
           `A rollback of ${o.service} on ${o.stack} is recorded and not confirmed applied (${previous.rollback.reason}). ` +
             `Apply it first: \`${this.resumeCommand()}\`.`,
         );
-      this.state = this.plan(config, svc);
+      this.state = this.plan(config);
     }
     this.report.image = this.state.image;
     this.report.steps = [...this.state.steps];
@@ -313,46 +313,26 @@ class Rollout {
   }
 
   /** A new rollout: start a canary of --image, or continue the running one; the steps the stack allows. */
-  private plan(config: StackConfig, svc: ServiceConfig): RolloutState {
+  private plan(config: StackConfig): RolloutState {
     const o = this.o;
-    const cur = active(svc);
-    let attempt: string | undefined;
-    let image: string;
-    if (o.image && (!cur || cur.image !== o.image)) {
-      if (cur)
-        throw new Refused(
-          `Service "${o.service}" already has a canary (${cur.image}); promote or roll it back before rolling out ${o.image}.`,
-        );
-      attempt = attemptId(this.deps.clock.now());
-      startCanary(config, o.service, o.image, { attempt }); // its refusals, before anything is checked or changed
-      image = o.image;
-    } else if (cur) {
-      image = cur.image;
-    } else {
-      throw new Refused(
-        svc.canary
-          ? `The canary of "${o.service}" (${svc.canary.image}) was rolled back: give --image to start a new attempt.`
-          : `Service "${o.service}" has no canary to continue: give --image to start one.`,
-      );
+    let target;
+    try {
+      // The same decision as --dry-run's, so a dry run refuses whatever this would.
+      target = rolloutTarget(o.dir, config, o, this.deps.clock.now());
+    } catch (e) {
+      if (e instanceof RolloutRefusal) throw new Refused(e.message);
+      throw e;
     }
-    const current = !attempt && cur?.phase === "serving" ? cur.percent : undefined;
-    const steps = planSteps(o.steps, {
-      service: o.service,
-      stack: o.stack,
-      maxCanaryPercent: config.policy.maxCanaryPercent,
-      current,
-    });
-    if (!steps.ok) throw new Refused(steps.reason);
-    this.report.notes.push(...steps.notes);
-    for (const n of steps.notes) this.log(n);
+    this.report.notes.push(...target.notes);
+    for (const n of target.notes) this.log(n);
     return {
       stack: o.stack,
       service: o.service,
-      image,
-      steps: [...steps.steps],
+      image: target.image,
+      steps: [...target.steps],
       lastVerified: -1,
       startedAt: this.report.startedAt,
-      ...(attempt ? { attempt } : {}),
+      ...(target.attempt ? { attempt: target.attempt } : {}),
     };
   }
 

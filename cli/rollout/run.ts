@@ -26,7 +26,8 @@ import {
 import { oneLine } from "./pulumiErrors";
 import { reportMarkdown } from "./report";
 import { writeAtomic } from "./state";
-import { formatDuration, planSteps } from "./steps";
+import { formatDuration } from "./steps";
+import { reportPathProblem, rolloutTarget, RolloutRefusal } from "./target";
 
 /** The flags, already parsed by commander (cli/commands/options.ts), as the rollout takes them. */
 export function parseOptions(dir: string, service: string, f: RolloutFlags): RolloutOptions {
@@ -164,26 +165,31 @@ export async function rollout(service: string, flags: RolloutFlags): Promise<voi
   process.exitCode = await runRolloutCommand(service, flags, processRuntime());
 }
 
-/** The plan of `--dry-run`: offline, from the stack file alone. */
+/**
+ * The plan of `--dry-run`: offline, from the stack file alone. What to roll out is decided as the run
+ * decides it (rolloutTarget), so it refuses what the run would refuse before its preflight.
+ */
 function dryRun(
   service: string,
   o: RolloutOptions,
   config: StackConfig,
+  now: number,
   out: OutputStream,
   c: ReturnType<typeof pc.createColors>,
 ): number {
-  const svc = config.services.find((s) => s.name === service)!;
-  const cur = svc.canary?.phase === "rolled-back" ? undefined : svc.canary;
-  const continuing = cur && (!o.image || o.image === cur.image);
-  const image = o.image ?? cur?.image ?? "(none: give --image)";
-  const plan = planSteps(o.steps, {
-    service,
-    stack: o.stack,
-    maxCanaryPercent: config.policy.maxCanaryPercent,
-    current: continuing && cur.phase === "serving" ? cur.percent : undefined,
-  });
+  const head = c.bold(`Rollout plan for ${service} on ${o.stack} (dry run: nothing is changed or read)`);
+  let target;
+  try {
+    target = rolloutTarget(o.dir, config, o, now);
+  } catch (e) {
+    if (!(e instanceof RolloutRefusal)) throw e;
+    out.write(`${[head, c.red(`  refused   ${e.message.replace(/\n/g, "\n            ")}`)].join("\n")}\n`);
+    return EXIT_CODES.refused;
+  }
+  const { svc, image, continues: cur } = target;
+  const continuing = cur !== undefined;
   const s = analysisSettings(config, service, o);
-  const lines = [c.bold(`Rollout plan for ${service} on ${o.stack} (dry run: nothing is changed or read)`)];
+  const lines = [head];
   lines.push(`  image     ${image}`);
   lines.push(
     "  preflight pulumi CLI, login, stack, secrets provider; Cloud Run readable in " + svc.regions.join(", "),
@@ -197,19 +203,14 @@ function dryRun(
     lines.push(
       `  continue  the running canary (${cur.phase === "serving" ? `at ${cur.percent}%` : "staged"})`,
     );
-  if (!plan.ok) {
-    lines.push(c.red(`  refused   ${plan.reason}`), "");
-    out.write(lines.join("\n"));
-    return EXIT_CODES.refused;
-  }
   lines.push(
-    ...plan.steps.map(
+    ...target.steps.map(
       (p, i) =>
         `  step ${i + 1}   ${p}%: set percent, pulumi up, verify live${smokeSkipReason(svc) ? "" : ` + smoke ${svc.healthCheckPath ?? "/"}`}, ` +
         `bake ${formatDuration(o.intervalMs)} x up to ${o.maxIntervals}, analyse`,
     ),
   );
-  for (const n of plan.notes) lines.push(c.yellow(`  note      ${n}`));
+  for (const n of target.notes) lines.push(c.yellow(`  note      ${n}`));
   const unreachable = smokeSkipReason(svc);
   if (unreachable) lines.push(c.yellow(`  note      no smoke check: ${unreachable}`));
   lines.push(`  then      promote ${image} to stable`);
@@ -236,11 +237,15 @@ export async function runRolloutCommand(
   const tty = Boolean(rt.stdout.isTTY) && !rt.env.NO_COLOR;
   const c = pc.createColors(tty);
 
+  // Checked first, by a dry run too: the report is the last thing a rollout writes.
+  const reportProblem = reportPathProblem(path.resolve(rt.cwd, flags.report));
+  if (reportProblem) throw new CliError(reportProblem, 2);
+
   if (flags.dryRun) {
     const { config } = loadValidStack(rt.dir, o.stack);
     if (!config.services.some((s) => s.name === service))
       throw new CliError(`Stack "${o.stack}" has no service "${service}".`, 2);
-    return dryRun(service, o, config, rt.stdout, c);
+    return dryRun(service, o, config, rt.clock.now(), rt.stdout, c);
   }
 
   const controller = new AbortController();

@@ -1,3 +1,5 @@
+import { timeLeftText } from "../github/token";
+
 /** What the suggestion engine knows about the project and the user. */
 export interface ProjectState {
   /** Stacks whose `Pulumi.<stack>.yaml` has uncommitted changes. */
@@ -8,7 +10,7 @@ export interface ProjectState {
     readonly service: string;
     readonly percent: number;
   }[];
-  /** Days until the GitHub token expires, as of the last `auth check`; negative once expired. */
+  /** Days (with fractions) until the GitHub token in use expires, as its last `auth check` said; negative once expired. */
   readonly tokenDaysLeft?: number;
 }
 
@@ -35,17 +37,24 @@ export function nextStep(inv: Invocation, state: ProjectState): string | undefin
     if (state.tokenDaysLeft < 0)
       return "your GitHub token has expired: create a new one, then `orchestra auth login` (or update GITHUB_TOKEN).";
     if (state.tokenDaysLeft < TOKEN_WARN_DAYS)
-      return `your GitHub token expires in ${state.tokenDaysLeft} day${state.tokenDaysLeft === 1 ? "" : "s"}: rotate it, then \`orchestra auth login\`.`;
+      return `your GitHub token expires ${timeLeftText(state.tokenDaysLeft)}: rotate it, then \`orchestra auth login\`.`;
   }
 
-  const dirty = [...state.dirtyStacks].sort((a, b) => Number(b === inv.stack) - Number(a === inv.stack));
-  if (dirty.length > 0) {
+  // After a command on one stack failed, its error is the next thing to deal with: nothing about other
+  // stacks, and not the command that just failed again.
+  const failedOn = inv.exitCode !== 0 ? inv.stack : undefined;
+  const relevant = (stack: string) => failedOn === undefined || stack === failedOn;
+  const dirty = state.dirtyStacks
+    .filter(relevant)
+    .sort((a, b) => Number(b === inv.stack) - Number(a === inv.stack));
+  if (dirty.length > 0 && !(failedOn && ["preview", "diff", "up"].includes(inv.command))) {
     const stack = dirty[0];
     if ((inv.command === "preview" || inv.command === "diff") && inv.stack === stack && inv.exitCode === 0)
       return `Pulumi.${stack}.yaml has uncommitted changes: commit them and open a pull request (\`orchestra diff --stack ${stack} --markdown\` writes its comment).`;
     return `Pulumi.${stack}.yaml has uncommitted changes: preview them with \`orchestra preview --stack ${stack}\` (or \`orchestra diff --stack ${stack}\` offline).`;
   }
 
+  if (failedOn) return undefined;
   const canaries = [...state.canaries].sort(
     (a, b) => Number(b.stack === inv.stack) - Number(a.stack === inv.stack),
   );

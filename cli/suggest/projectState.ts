@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { listStacks, readStackConfig } from "../../render/stackFile";
-import { readTokenMemo } from "../history/stateDir";
+import { readTokenMemo, tokenFingerprint } from "../history/stateDir";
 import type { ProjectState } from "./nextStep";
 
 interface RawService {
@@ -28,13 +28,19 @@ export function liveCanaries(
   });
 }
 
-/** Reads the project's state for suggestions; anything it cannot read is simply left out. */
-export function readProjectState(dir: string | undefined, now = new Date()): ProjectState {
+/**
+ * Reads the project's state for suggestions; anything it cannot read is simply left out. The last token
+ * check's expiry counts only when it was about `currentToken` (its fingerprint), the token in use now.
+ */
+export function readProjectState(
+  dir: string | undefined,
+  now = new Date(),
+  currentToken?: string,
+): ProjectState {
   const memo = readTokenMemo();
-  const expires = memo?.expiresAt ? Date.parse(memo.expiresAt) : NaN;
-  const tokenDaysLeft = Number.isFinite(expires)
-    ? Math.floor((expires - now.getTime()) / 86_400_000)
-    : undefined;
+  const sameToken = currentToken !== undefined && memo?.fingerprint === tokenFingerprint(currentToken);
+  const expires = sameToken && memo?.expiresAt ? Date.parse(memo.expiresAt) : NaN;
+  const tokenDaysLeft = Number.isFinite(expires) ? (expires - now.getTime()) / 86_400_000 : undefined;
   if (!dir) return { dirtyStacks: [], canaries: [], tokenDaysLeft };
 
   const stacks = listStacks(dir);

@@ -1,6 +1,7 @@
 import { CLOUD_RUN_SERVICE, serviceName } from "./cloudrun";
 import type { Finding, ResourceRule, StackRule } from "./types";
 import { known, strings } from "./values";
+import { credentialKind, SECRET_CONFIG_KEYS } from "../../model/secrets";
 
 export const noServiceAccountKeys: ResourceRule = {
   id: "no-service-account-keys",
@@ -53,23 +54,6 @@ export const pinnedActions: ResourceRule = {
     ];
   },
 };
-
-/** Shapes of credentials that must never be plain text: token prefixes and PEM private keys. */
-const CREDENTIALS: readonly [RegExp, string][] = [
-  [/\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}/, "a GitHub token"],
-  [/\bgithub_pat_[A-Za-z0-9_]{20,}/, "a GitHub fine-grained token"],
-  [/\bxox[abposr]-[A-Za-z0-9-]{10,}/, "a Slack token"],
-  [/\bAKIA[0-9A-Z]{16}\b/, "an AWS access key"],
-  [/\bAIza[0-9A-Za-z_-]{35}\b/, "a Google API key"],
-  [/\bsk-(?:proj-)?[A-Za-z0-9_-]{20,}/, "an API secret key"],
-  [/-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----/, "a private key"],
-  [/"private_key_id"\s*:/, "a service-account key file"],
-];
-
-/** What a value looks like, if it looks like a credential. */
-export function credentialKind(value: string): string | undefined {
-  return CREDENTIALS.find(([re]) => re.test(value))?.[1];
-}
 
 /** Names that announce a secret: `*_TOKEN`, `*_SECRET`, `*_PASSWORD`, `*_API_KEY`, `*_PRIVATE_KEY`. */
 const SECRET_NAME = /(?:^|_)(?:TOKEN|SECRET|PASSWORD|PASSWD|API_KEY|PRIVATE_KEY|CLIENT_SECRET)$/i;
@@ -131,9 +115,6 @@ export const noPlaintextSecrets: ResourceRule = {
     return findings;
   },
 };
-
-/** Config keys (under `ai-orchestra:`) that hold secrets, and so must be `secure:` in the stack file. */
-export const SECRET_CONFIG_KEYS = ["slackToken", "pagerdutyServiceKey", "deliveryAppPrivateKey"] as const;
 
 /**
  * Config keys holding a secret in plain text: a secret key set without `--secret`, a `githubSecrets`

@@ -1,0 +1,146 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parseDocument } from "yaml";
+import { CanaryRuleError, startCanary } from "../../model/canary/lifecycle";
+import { attemptId } from "../../model/release/revisionName";
+import type { CanaryRelease, ServiceConfig, StackConfig } from "../../model/types";
+import { formatIssues } from "../../config/errors";
+import { gcpConfigKeys } from "../../config/gcpKeys";
+import { validateStackConfig } from "../../config/validate";
+import { flattenStackConfig, readProjectFile, stackFilePath } from "../../render/stackFile";
+import { applyToDocument } from "../yamlEdits";
+import { planSteps } from "./steps";
+
+/**
+ * What a new rollout rolls out, decided before anything is checked or changed: by the real run
+ * (machine.ts) and by `--dry-run` alike, so that a dry run refuses whatever the run would refuse.
+ */
+
+/** A reason the rollout cannot start; nothing was changed. */
+export class RolloutRefusal extends Error {}
+
+export interface RolloutTarget {
+  readonly svc: ServiceConfig;
+  readonly image: string;
+  /** Set when the rollout starts a new canary of the image (its revision's attempt id). */
+  readonly attempt?: string;
+  /** The running canary the rollout continues, when it does not start one. */
+  readonly continues?: CanaryRelease;
+  readonly steps: readonly number[];
+  /** Steps left out, and why (planSteps). */
+  readonly notes: readonly string[];
+}
+
+/** The canary a rollout may continue: any but a rolled-back one. */
+export const activeCanary = (s: ServiceConfig | undefined): CanaryRelease | undefined =>
+  s?.canary?.phase === "rolled-back" ? undefined : s?.canary;
+
+/**
+ * The image, the canary to start or continue and the steps of a rollout of `service`, or a
+ * RolloutRefusal: no such service, no canary and no --image, another canary in the way, a start the
+ * canary rules refuse, an image the stack would not accept (a tag where digests are required, another
+ * repository), or no step the stack's policy allows.
+ */
+export function rolloutTarget(
+  dir: string,
+  config: StackConfig,
+  o: { readonly service: string; readonly image?: string; readonly steps: readonly number[] },
+  now: number,
+): RolloutTarget {
+  const svc = config.services.find((s) => s.name === o.service);
+  if (!svc) throw new RolloutRefusal(`Stack "${config.stack}" has no service "${o.service}".`);
+  const cur = activeCanary(svc);
+  let attempt: string | undefined;
+  let image: string;
+  if (o.image && (!cur || cur.image !== o.image)) {
+    if (cur)
+      throw new RolloutRefusal(
+        `Service "${o.service}" already has a canary (${cur.image}); promote or roll it back before rolling out ${o.image}.`,
+      );
+    attempt = attemptId(now);
+    refuseInvalidStart(dir, config, o.service, o.image, attempt);
+    image = o.image;
+  } else if (cur) {
+    image = cur.image;
+  } else {
+    throw new RolloutRefusal(
+      svc.canary
+        ? `The canary of "${o.service}" (${svc.canary.image}) was rolled back: give --image to start a new attempt.`
+        : `Service "${o.service}" has no canary to continue: give --image to start one.`,
+    );
+  }
+  const continues = attempt ? undefined : cur;
+  const steps = planSteps(o.steps, {
+    service: o.service,
+    stack: config.stack,
+    maxCanaryPercent: config.policy.maxCanaryPercent,
+    current: continues?.phase === "serving" ? continues.percent : undefined,
+  });
+  if (!steps.ok) throw new RolloutRefusal(steps.reason);
+  return {
+    svc,
+    image,
+    ...(attempt ? { attempt } : {}),
+    ...(continues ? { continues } : {}),
+    steps: steps.steps,
+    notes: steps.notes,
+  };
+}
+
+/**
+ * The canary rules for starting the image, then the stack as it would be once started, validated as
+ * the program validates it: the run would otherwise find a bad image only when it writes the stack.
+ */
+function refuseInvalidStart(
+  dir: string,
+  config: StackConfig,
+  service: string,
+  image: string,
+  attempt: string,
+): void {
+  let edits;
+  try {
+    edits = startCanary(config, service, image, { attempt });
+  } catch (e) {
+    if (e instanceof CanaryRuleError) throw new RolloutRefusal(e.message);
+    throw e;
+  }
+  const file = stackFilePath(dir, config.stack);
+  const doc = parseDocument(fs.readFileSync(file, "utf8"));
+  applyToDocument(doc, edits);
+  const flat = flattenStackConfig(
+    readProjectFile(dir),
+    config.stack,
+    file,
+    (doc.toJS() as { config?: unknown })?.config,
+  ).flat;
+  const result = validateStackConfig(config.stack, flat, { gcpKeys: gcpConfigKeys });
+  if (!result.ok)
+    throw new RolloutRefusal(
+      `${image} cannot be rolled out on ${config.stack}: ${path.basename(file)} would not accept it.\n` +
+        formatIssues(config.stack, result.issues),
+    );
+}
+
+/**
+ * The report (`<base>.json`, `<base>.md`) is written at every end, the last thing a rollout does, its
+ * folder created if need be (writeAtomic): a folder that cannot be created or written is refused
+ * before the rollout starts, not found out after it.
+ */
+export function reportPathProblem(base: string): string | undefined {
+  const folder = path.dirname(base);
+  // The nearest part of the path that exists: the folders below it are created.
+  let existing = folder;
+  while (!fs.existsSync(existing) && path.dirname(existing) !== existing) existing = path.dirname(existing);
+  if (!fs.statSync(existing).isDirectory())
+    return `--report ${base}: ${existing} is a file, so the folder ${folder} cannot be created. Fix: give a path in a folder.`;
+  try {
+    fs.accessSync(existing, fs.constants.W_OK);
+  } catch {
+    return `--report ${base}: ${existing} is not writable. Fix: give a path in a folder you can write.`;
+  }
+  for (const ext of [".json", ".md"])
+    if (fs.existsSync(`${base}${ext}`) && fs.statSync(`${base}${ext}`).isDirectory())
+      return `--report ${base}: ${base}${ext} is a folder. Fix: give another path.`;
+  return undefined;
+}

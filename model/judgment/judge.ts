@@ -50,7 +50,7 @@ export interface StepState {
   readonly percent: number;
   /** Looks judged so far in this step. */
   readonly looks: number;
-  /** The share of the budget this step may spend, split evenly over its looks. */
+  /** The share of the budget this step may spend over its looks. */
   readonly allowance: number;
   readonly regions: Readonly<Record<string, RegionSum>>;
 }
@@ -93,15 +93,50 @@ export const startRollout = (s: Pick<JudgmentSettings, "budget">): JudgeState =>
 });
 
 /**
- * A new step gets an equal share of what is left of the budget among the steps left (this one
- * included). What a step that passed early did not spend goes to the later ones: each step's data are
- * its own, so the steps' chances of a false rollback add up to at most the budget.
+ * How the budget is shared, fixed before any data is seen (so the shares add up to the budget):
+ * a step at 100% runs only the two guards, which a canary within its limits almost never trips, so it
+ * weighs a quarter of a step with comparisons; within a look the guards get a tenth, the four
+ * comparisons the rest.
  */
-export function startStep(state: JudgeState, percent: number, stepsLeft: number): JudgeState {
+const GUARDS_ONLY_STEP_WEIGHT = 0.25;
+const GUARD_SHARE = 0.1;
+const stepWeight = (percent: number) => (percent < 100 ? 1 : GUARDS_ONLY_STEP_WEIGHT);
+
+/**
+ * A new step's share of what is left of the budget, by weight among the steps left (`later` are the
+ * percents of the steps after this one). What a step that passed early did not spend goes to the
+ * later ones: each step's data are its own, so the steps' chances of a false rollback add up to at
+ * most the budget.
+ */
+export function startStep(state: JudgeState, percent: number, later: readonly number[]): JudgeState {
   const left = Math.max(0, state.budget.total - state.budget.spent);
+  const weights = later.reduce((a, p) => a + stepWeight(p), stepWeight(percent));
   return {
     budget: state.budget,
-    step: { percent, looks: 0, allowance: left / Math.max(1, stepsLeft), regions: {} },
+    step: { percent, looks: 0, allowance: (left * stepWeight(percent)) / weights, regions: {} },
+  };
+}
+
+/**
+ * The levels of one look. A step spends (look / maxIntervals)^2 of its allowance by each look, so later
+ * looks, which see the most data, test at the loosest levels; its last look spends whatever it has
+ * left. Within the look, Bonferroni over the tests and regions.
+ */
+export function levels(
+  step: Pick<StepState, "allowance" | "percent">,
+  look: number,
+  final: boolean,
+  regions: number,
+  s: Pick<JudgmentSettings, "maxIntervals" | "passRisk">,
+): Levels {
+  const before = ((look - 1) / s.maxIntervals) ** 2;
+  const lookAlpha = step.allowance * ((final ? 1 : (look / s.maxIntervals) ** 2) - before);
+  const r = Math.max(1, regions);
+  return {
+    look: lookAlpha,
+    fail: (lookAlpha * (1 - GUARD_SHARE)) / (4 * r),
+    guard: (lookAlpha * (step.percent < 100 ? GUARD_SHARE : 1)) / (2 * r),
+    pass: s.passRisk / s.maxIntervals,
   };
 }
 
@@ -128,9 +163,13 @@ const msOf = (x: number | undefined) => (x === undefined ? "n/a" : `${Math.round
 const ratioText = (x: number) => (Number.isFinite(x) ? `x${x.toFixed(2)}` : "none at this traffic");
 
 /** What one look's tests may spend: the step's allowance over its looks, then over tests and regions. */
-interface Levels {
-  /** Each rollback test's significance level. */
+export interface Levels {
+  /** The look's share of the step's allowance. */
+  readonly look: number;
+  /** Each comparison's significance level for a rollback. */
   readonly fail: number;
+  /** Each guard's. */
+  readonly guard: number;
   /** Each pass test's level: the step's pass risk over its looks. */
   readonly pass: number;
 }
@@ -202,7 +241,7 @@ function regionVerdicts(
   const g = s.guards;
   const gFail = exceedsLimit(c.errors, c.requests, g.maxErrorRatio);
   const gPass = underLimit(c.errors, c.requests, g.maxErrorRatio);
-  const gOut: Outcome = gFail < lv.fail ? "fail" : gPass < lv.pass ? "pass" : "open";
+  const gOut: Outcome = gFail < lv.guard ? "fail" : gPass < lv.pass ? "pass" : "open";
   verdicts.push({
     region,
     test: "errorGuard",
@@ -226,7 +265,7 @@ function regionVerdicts(
   const maybeOver = cLat ? countPossiblyAbove(cLat, g.maxP95Ms) : 0;
   const lFail = exceedsLimit(surelyOver, cLatN, 0.05);
   const lPass = underLimit(maybeOver, cLatN, 0.05);
-  const lOut: Outcome = lFail < lv.fail ? "fail" : lPass < lv.pass ? "pass" : "open";
+  const lOut: Outcome = lFail < lv.guard ? "fail" : lPass < lv.pass ? "pass" : "open";
   verdicts.push({
     region,
     test: "p95Guard",
@@ -433,14 +472,9 @@ export function judgeLook(
     };
   }
   const names = Object.keys(regions).sort();
-  const lookAlpha = step.allowance / s.maxIntervals;
-  const tests = step.percent < 100 ? 6 : 2;
-  const lv: Levels = {
-    fail: lookAlpha / (tests * Math.max(1, names.length)),
-    pass: s.passRisk / s.maxIntervals,
-  };
+  const lv = levels(step, look, final, names.length, s);
   const next: JudgeState = {
-    budget: { total: state.budget.total, spent: state.budget.spent + lookAlpha },
+    budget: { total: state.budget.total, spent: state.budget.spent + lv.look },
     step: { ...step, looks: look, regions },
   };
   const verdicts = names.flatMap((n) => regionVerdicts(n, regions[n], step.percent, s, lv));
@@ -514,6 +548,8 @@ export interface ScenarioResult {
   /** The look (1-based) within that step. */
   readonly interval: number;
   readonly reason: string;
+  /** Looks judged over the whole scenario, for the time to the decision. */
+  readonly looks: number;
 }
 
 /**
@@ -522,42 +558,70 @@ export interface ScenarioResult {
  * step passes, the decision is promote.
  */
 export function judgeScenario(scenario: ScenarioInput, s: JudgmentSettings): ScenarioResult {
+  const name = scenario.name;
   let state = startRollout(s);
   let last: ScenarioResult | undefined;
+  let looks = 0;
   for (const [i, step] of scenario.steps.entries()) {
-    state = startStep(state, step.percent, scenario.steps.length - i);
-    const looks = Math.min(step.intervals.length, s.maxIntervals);
-    if (looks === 0)
+    const percent = step.percent;
+    state = startStep(
+      state,
+      percent,
+      scenario.steps.slice(i + 1).map((x) => x.percent),
+    );
+    const n = Math.min(step.intervals.length, s.maxIntervals);
+    if (n === 0)
       return {
-        name: scenario.name,
+        name,
         decision: "rollback",
-        step: step.percent,
+        step: percent,
         interval: 0,
+        looks,
         reason: "No interval data for this step.",
       };
-    for (let k = 0; k < looks; k++) {
-      const r = judgeLook(state, step.intervals[k], s, k === looks - 1);
+    for (let k = 0; k < n; k++) {
+      const r = judgeLook(state, step.intervals[k], s, k === n - 1);
       state = r.state;
+      looks++;
       if (r.decision === "rollback")
-        return {
-          name: scenario.name,
-          decision: "rollback",
-          step: step.percent,
-          interval: r.look,
-          reason: r.reason,
-        };
+        return { name, decision: "rollback", step: percent, interval: r.look, looks, reason: r.reason };
       if (r.decision === "advance") {
-        last = {
-          name: scenario.name,
-          decision: "promote",
-          step: step.percent,
-          interval: r.look,
-          reason: r.reason,
-        };
+        last = { name, decision: "promote", step: percent, interval: r.look, looks, reason: r.reason };
         break;
       }
     }
   }
-  if (!last) throw new Error(`Scenario "${scenario.name}" has no steps.`);
+  if (!last) throw new Error(`Scenario "${name}" has no steps.`);
   return { ...last, reason: `Every step passed; the last: ${last.reason}` };
+}
+
+/**
+ * The smallest 5xx regression (canary / reference ratio) each comparing step would roll back at its last
+ * look, had the counts come out as expected: `canaryPerInterval` canary requests per interval at the
+ * first step (more at later steps, in proportion to the percent), a reference 5xx ratio of `baseRatio`,
+ * one region, and every earlier step having spent its whole allowance (the least budget a step can get).
+ */
+export function detectable5xx(
+  steps: readonly number[],
+  canaryPerInterval: number,
+  baseRatio: number,
+  s: JudgmentSettings,
+): { percent: number; ratio: number }[] {
+  const total = (canaryPerInterval * 100) / steps[0];
+  let state = startRollout(s);
+  const out: { percent: number; ratio: number }[] = [];
+  for (const [i, percent] of steps.entries()) {
+    state = startStep(state, percent, steps.slice(i + 1));
+    const step = state.step!;
+    state = { budget: { ...state.budget, spent: state.budget.spent + step.allowance } };
+    if (percent >= 100) continue;
+    const nc = Math.round((total * percent * s.maxIntervals) / 100);
+    const nr = Math.round(total * s.maxIntervals) - nc;
+    const alpha = levels(step, s.maxIntervals, true, 1, s).fail;
+    out.push({
+      percent,
+      ratio: detectableRatio(nc, Math.round(baseRatio * nr), nr, s.margins.errors, alpha),
+    });
+  }
+  return out;
 }

@@ -18,8 +18,11 @@ import { CliError, errColor, findProjectDir } from "./output";
 import { nextStep } from "./suggest/nextStep";
 import { readProjectState } from "./suggest/projectState";
 
-/** Commands after which no next step is suggested: they are about orchestra itself, not the project. */
-const NO_SUGGESTION = new Set(["history", "completion"]);
+/**
+ * Commands after which no next step is suggested: they are about orchestra itself, or (a replay) about
+ * recorded data rather than the project.
+ */
+const NO_SUGGESTION = new Set(["history", "completion", "rollout judge"]);
 
 /** The program with every command, in help order. */
 export function buildProgram(): Command {
@@ -29,6 +32,9 @@ export function buildProgram(): Command {
         "and pulumi preview/up for the Pulumi stacks in this repository",
     )
     .version(version)
+    // A subcommand's options are its own: `rollout judge` takes the analysis flags `rollout` also has.
+    // Only --version and --help live on the program, so nothing else moves.
+    .enablePositionalOptions()
     .exitOverride()
     .showHelpAfterError("(add --help for usage)")
     .configureOutput({ outputError: (text, write) => write(errColor.red(text)) });

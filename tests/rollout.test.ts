@@ -3,12 +3,15 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { promoteCanary } from "../model/canary/lifecycle";
-import { runRollout, type RolloutDeps, type RolloutOptions } from "../cli/rollout/machine";
+import { rolloutSettings, runRollout, type RolloutDeps, type RolloutOptions } from "../cli/rollout/machine";
+import { judgeScenario } from "../model/judgment/judge";
+import type { ScenarioInput } from "../model/judgment/input";
+import { REPO_ROOT } from "./support/cliHarness";
 import { smokeCheck, type UpRequest } from "../cli/rollout/ports";
 import type { PreflightProblem } from "../cli/rollout/preflight";
 import { reportMarkdown } from "../cli/rollout/report";
 import { acquireLock, LOCK_STALE_MS, LockHeldError, readState } from "../cli/rollout/state";
-import { editStack } from "../cli/stackEditor";
+import { editStack, loadValidStack } from "../cli/stackEditor";
 import { StandInCloudRun, type CloudScenario } from "./support/rolloutCloud";
 import {
   FakeClock,
@@ -182,6 +185,35 @@ describe("orchestra rollout (end to end: stand-in Pulumi and Cloud Run, HTTP smo
       /\| europe-west1 \| errors \| (pass|open) \| 5xx ratio: canary 1\.00%/,
     );
     assert.equal(readState(dir, "staging", "api"), undefined);
+  });
+
+  it("a rollout's report replays through `rollout judge`'s decision code to the same decisions", async () => {
+    const finals: string[] = [];
+    for (const sc of [healthy, { ...healthy, canary: { ...NORMAL, errorRatio: 0.02 } }]) {
+      scenario = sc;
+      seed();
+      const report = await runRollout(options(), deps());
+      finals.push(report.final ?? "");
+      // What docs/canary-and-rollout.md's jq line builds from the report's JSON.
+      const recorded = JSON.parse(JSON.stringify(report)) as typeof report;
+      const input: ScenarioInput = {
+        name: "replay",
+        steps: recorded.records
+          .filter((r) => r.analyses.length > 0)
+          .map((r) => ({ percent: r.percent, intervals: r.analyses.map((a) => a.interval) })),
+      };
+      const replayed = judgeScenario(
+        input,
+        rolloutSettings(loadValidStack(dir, "staging").config, "api", options()),
+      );
+      const last = recorded.records.filter((r) => r.analyses.length > 0).at(-1)!;
+      assert.equal(replayed.decision, report.final === "promoted" ? "promote" : "rollback", report.reason);
+      assert.equal(replayed.step, last.percent);
+      assert.equal(replayed.interval, last.analyses.length);
+      fs.rmSync(path.join(dir, ".orchestra-rollout"), { recursive: true, force: true });
+      fs.copyFileSync(path.join(REPO_ROOT, "Pulumi.staging.yaml"), path.join(dir, "Pulumi.staging.yaml"));
+    }
+    assert.deepEqual(finals, ["promoted", "rolled back"]);
   });
 
   it("an error-rate regression is rolled back with the reason in numbers, and Cloud Run serves stable", async () => {
@@ -580,9 +612,18 @@ describe("orchestra rollout (end to end: stand-in Pulumi and Cloud Run, HTTP smo
     assert.equal(api().canary.percent, 5);
     assert.equal(Object.values(cloud.serving("europe-west1")).sort().join(), "5,95");
     assert.equal(readState(dir, "staging", "api")?.lastVerified, 0);
+    // The false-rollback budget the first step's looks spent is recorded, and resuming keeps it.
+    const spent = readState(dir, "staging", "api")?.judgment?.spent ?? 0;
+    assert.ok(spent > 0 && spent < 0.01, String(spent));
 
-    const second = await runRollout(options({ resume: true, image: undefined }), deps());
+    const budgets: number[] = [];
+    const second = await runRollout(
+      options({ resume: true, image: undefined }),
+      deps(() => void budgets.push(readState(dir, "staging", "api")?.judgment?.spent ?? -1)),
+    );
     assert.equal(second.final, "promoted", second.reason);
+    assert.equal(budgets[0], spent, "not reset by --resume");
+    assert.ok(budgets[1] > spent && budgets[budgets.length - 1] <= 0.01, budgets.join());
     assert.deepEqual(
       second.records.map((r) => r.percent),
       [25, 50, 100],

@@ -79,6 +79,8 @@ function defineRollout(program: Command) {
   return (
     program
       .command("rollout")
+      // `rollout judge` shares the analysis flags: after `judge` they are its own, not the rollout's.
+      .enablePositionalOptions()
       .argument("<service>")
       .description(
         "Progressive canary rollout: step the traffic up, verify and judge each step, promote or roll back",

@@ -43,7 +43,9 @@ export function toBuckets(d: Distribution): Buckets {
 
 export const total = (b: Buckets): number => b.counts.reduce((a, c) => a + c, 0);
 
-const same = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b));
+const same = (a: number, b: number) =>
+  a === b ||
+  (Number.isFinite(a) && Number.isFinite(b) && Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b)));
 
 /** Adds counts of `b` into the edges `target`; every edge of target must be an edge of b. */
 function coarsen(b: Buckets, target: readonly number[]): number[] {

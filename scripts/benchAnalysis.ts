@@ -1,17 +1,21 @@
 /**
- * `npm run bench:analysis [-- --json] [-- --trials N]`: whole rollouts (steps 5, 25, 50, 100; 10-minute
+ * `npm run bench:analysis [-- --json] [-- --trials N] [-- --write-docs]`: whole rollouts (steps 5, 25, 50, 100; 10-minute
  * intervals; at most 6 looks per step) simulated by bench/rolloutSim.ts and judged with the default
  * settings by the rollout's own judgment, for each scenario of the judgment's targets and 50, 200,
  * 1,000 and 10,000 canary requests per interval at the 5% step. Seeded: every run prints the same
- * numbers. Prints each target as met or NOT met with its number and the Monte Carlo error.
+ * numbers. Prints each target as met or NOT met with its number and the Monte Carlo error. With
+ * --write-docs the table also replaces the one between the bench:analysis markers of
+ * docs/canary-and-rollout.md, so the numbers there are this script's, never typed.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { JUDGMENT_DEFAULTS, type JudgmentSettings } from "../model/judgment/settings";
 import { INTERVAL_MINUTES, MODEL, prng, simulateRollout, STEPS, type Scenario } from "../bench/rolloutSim";
 
 const args = process.argv.slice(2);
 const json = args.includes("--json");
 const trialsAt = args.indexOf("--trials");
-const trials = trialsAt >= 0 ? Number(args[trialsAt + 1]) : 400;
+const trials = trialsAt >= 0 ? Number(args[trialsAt + 1]) : 1000;
 if (!Number.isInteger(trials) || trials < 1) {
   process.stderr.write(`--trials must be a whole number above 0; got "${args[trialsAt + 1]}".\n`);
   process.exit(2);
@@ -188,9 +192,19 @@ if (json) {
       `${r.met ? "met    " : "NOT met"}  ${r.scenario}, ${r.traffic} req/interval: ${names[r.measure]} ${shown} (target ${bound})`,
     );
   }
-  out.push(
-    "",
-    `${results.filter((r) => r.met).length} of ${results.length} targets met in ${seconds.toFixed(0)} s.`,
-  );
-  process.stdout.write(`${out.join("\n")}\n`);
+  out.push("", `${results.filter((r) => r.met).length} of ${results.length} targets met.`);
+  process.stdout.write(`${out.join("\n")}\n(${seconds.toFixed(0)} s)\n`);
+  if (args.includes("--write-docs")) {
+    const page = path.join(__dirname, "..", "docs", "canary-and-rollout.md");
+    const begin = "<!-- bench:analysis:begin -->";
+    const end = "<!-- bench:analysis:end -->";
+    const [before, rest] = fs.readFileSync(page, "utf8").split(begin);
+    const after = rest?.split(end)[1];
+    if (after === undefined) throw new Error(`${page} has no ${begin} ... ${end} section.`);
+    const fence = "```";
+    fs.writeFileSync(
+      page,
+      `${before}${begin}\n\n${fence}text\n${out.join("\n")}\n${fence}\n\n${end}${after}`,
+    );
+  }
 }

@@ -18,6 +18,11 @@ describe("orchestra rollout (command line)", () => {
       "--max-p95",
       "--ready-timeout",
       "--max-failed-reads",
+      "--budget",
+      "--margins",
+      "--detect",
+      "--no-baseline",
+      "--expected-requests",
     ])
       assert.ok(r.stdout.includes(flag), flag);
     const help = r.stdout.replace(/\s+/g, " ");
@@ -44,7 +49,16 @@ describe("orchestra rollout (command line)", () => {
     assert.match(r.stdout, /stage +start the canary staged \(no traffic\), pulumi up, wait up to 5m/);
     assert.match(r.stdout, /step 1 +5%: set percent, pulumi up, verify live/);
     assert.match(r.stdout, /promote repo@sha256/);
+    assert.match(r.stdout, /judgment +per region, .*false-rollback budget 0\.01 for the whole rollout/);
+    // What the defaults can detect at the default 1,000 canary requests an interval, per comparing step.
+    assert.match(
+      r.stdout,
+      /detects +at 1000 canary requests per interval at 5%, .*: 5%: x\d+\.\d \/ x\d+\.\d, 25%: .*, 50%: /,
+    );
     assert.equal(p.read("staging"), before);
+    const quiet = p.run("rollout", "api", "--stack", "staging", "--dry-run", "--expected-requests", "50");
+    const ratio = (out: string) => Number(/5%: x([\d.]+) \//.exec(out)?.[1]);
+    assert.ok(ratio(quiet.stdout) > ratio(r.stdout), "less traffic, larger smallest detectable regression");
   });
 
   it("--dry-run shows the steps the guardrail leaves out and those a running canary skips (prod: at 10%, max 80%)", () => {

@@ -295,6 +295,7 @@ class Rollout {
     const svc = serviceOf(config, o.service);
     if (!svc) throw new Refused(`Stack "${o.stack}" has no service "${o.service}".`);
     this.regions = svc.regions;
+    rolloutSettings(config, o.service, o); // settings that cannot be judged with refuse here, before any change
     const previous = readState(o.dir, o.stack, o.service);
     if (o.resume) {
       if (!previous)

@@ -22,6 +22,7 @@ import {
   type LiveCloudRun,
   type PulumiDriver,
 } from "./ports";
+import { judgmentSettings } from "./judgmentFlags";
 import { oneLine } from "./pulumiErrors";
 import { detectable5xx } from "../../model/judgment/judge";
 import type { JudgmentSettings } from "../../model/judgment/settings";
@@ -33,6 +34,11 @@ import { formatDuration, planSteps } from "./steps";
 export function parseOptions(dir: string, service: string, f: RolloutFlags): RolloutOptions {
   if (f.image && f.resume)
     throw new CliError("--resume continues the recorded rollout: leave out --image.", 2);
+  try {
+    judgmentSettings(f); // settings that do not fit together are a usage error, before anything runs
+  } catch (e) {
+    throw new CliError((e as Error).message, 2);
+  }
   return {
     dir,
     stack: f.stack,

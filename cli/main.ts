@@ -24,7 +24,7 @@ import { readProjectState } from "./suggest/projectState";
 /**
  * Commands after which no next step is suggested: they are about orchestra itself, not the project;
  * (the canary edits) they end with their own, and a second one from the stack files could contradict it;
- * or (`cicd state-access`) they print commands to run, which a canary hint would only distract from.
+ * (`cicd state-access`) they print commands to run; or (a replay) they are about recorded data.
  */
 const NO_SUGGESTION = new Set([
   "history",
@@ -34,6 +34,7 @@ const NO_SUGGESTION = new Set([
   "canary promote",
   "canary rollback",
   "cicd state-access",
+  "rollout judge",
 ]);
 
 /** The program with every command, in help order. */
@@ -44,6 +45,9 @@ export function buildProgram(): Command {
         "and pulumi preview/up for the Pulumi stacks in this repository",
     )
     .version(version)
+    // A subcommand's options are its own: `rollout judge` takes the analysis flags `rollout` also has.
+    // Only --version and --help live on the program, so nothing else moves.
+    .enablePositionalOptions()
     .exitOverride()
     .showHelpAfterError("(add --help for usage)")
     .configureOutput({ outputError: (text, write) => write(errColor.red(text)) });

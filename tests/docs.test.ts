@@ -4,11 +4,23 @@ import * as path from "node:path";
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { parse } from "yaml";
 import { buildProgram } from "../cli/main";
+import type { JudgeFlags } from "../cli/commands/rollout";
+import { judgeCommand } from "../cli/rollout/judgeCommand";
 import { servicePlan } from "../model/release/servicePlan";
 import { formatIssues } from "../config/errors";
 import { readStackConfig } from "../render/stackFile";
 import { baseConfig, ROOT, validate } from "./support/render";
 import { anchors, docBlock, docFiles, fencedBlocks, proseOf, readDoc } from "./support/docs";
+
+/** `orchestra rollout judge`'s flags with their defaults, as commander parses them. */
+function judgeDefaults(): Omit<JudgeFlags, "input" | "json"> {
+  const judge = buildProgram()
+    .commands.find((c) => c.name() === "rollout")
+    ?.commands.find((c) => c.name() === "judge");
+  assert.ok(judge);
+  judge.parseOptions([]);
+  return judge.opts() as Omit<JudgeFlags, "input" | "json">;
+}
 
 /** The canary example of docs/canary-and-rollout.md: a full service with a pinned stable revision. */
 const CANARY_EXAMPLE = "pinned by `orchestra canary start`";
@@ -76,6 +88,18 @@ describe("docs examples", () => {
     assert.equal(result.config.monitoring.services.api.alerts.saturation.notify, "page");
   });
 
+  it("the rollout judge example prints what the docs show", () => {
+    const input = docBlock('"explicitBuckets"', "json");
+    const shown = docBlock('"decision": "rollback"', "json");
+    assert.ok(input && shown, "the docs show a judge input and its output");
+    let printed = "";
+    judgeCommand(
+      { input: "replay.json", json: true, ...judgeDefaults() },
+      { readFile: () => input, readStdin: () => "", write: (t) => (printed += t) },
+    );
+    assert.equal(printed.trim(), shown.trim());
+  });
+
   it("the quick start and .ci/run agree on the install and test commands", () => {
     const quickStart = fencedBlocks("README.md").filter((b) => b.lang === "sh")[0]?.text ?? "";
     const ci = fs.readFileSync(path.join(ROOT, ".ci", "run"), "utf8");
@@ -94,6 +118,16 @@ describe("docs/performance.md", () => {
     const end = page.split("<!-- bench:end -->").length - 1;
     assert.deepEqual([begin, end], [1, 1]);
     assert.ok(page.indexOf("<!-- bench:begin -->") < page.indexOf("<!-- bench:end -->"));
+  });
+
+  it("keeps one judgment bench table, written by `npm run bench:analysis -- --write-docs`", () => {
+    const page = readDoc("docs/canary-and-rollout.md");
+    const [, rest = ""] = page.split("<!-- bench:analysis:begin -->");
+    const section = rest.split("<!-- bench:analysis:end -->")[0];
+    assert.equal(page.split("<!-- bench:analysis:begin -->").length, 2);
+    // What the script prints: every row of its table and a verdict per target.
+    assert.match(section, /^scenario +canary req\/interval +rollback +before 50%/m);
+    assert.match(section, /^\d+ of \d+ targets met\.$/m);
   });
 });
 
@@ -191,12 +225,15 @@ describe("docs command lines", function () {
       const options: string[] = [];
       let positional = 0;
       for (const word of words) {
-        if (word.startsWith("-")) {
+        if (word.startsWith("-") && word !== "-") {
+          // ("-" alone is a value: stdin.)
           options.push(word.split("=")[0]);
           continue;
         }
         const subs = subcommands(helpsOnPath[helpsOnPath.length - 1]);
-        if (positional === 0 && subs.length > 0) {
+        // A command with subcommands may take an argument of its own (`rollout <service>`, `rollout judge`).
+        const takesArgument = /^Usage: .*</.test(helpsOnPath[helpsOnPath.length - 1]);
+        if (positional === 0 && subs.length > 0 && !(takesArgument && !subs.includes(word))) {
           if (!subs.includes(word)) {
             problems.push(
               `${file}: \`${line}\`: \`${word}\` is not a command of \`orchestra ${commandPath.join(" ")}\` (${subs.join(", ")})`,

@@ -3,15 +3,28 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { promoteCanary } from "../model/canary/lifecycle";
-import type { RevisionMetrics } from "../cli/rollout/analysis";
-import { runRollout, type RolloutDeps, type RolloutOptions } from "../cli/rollout/machine";
+import { rolloutSettings, runRollout, type RolloutDeps, type RolloutOptions } from "../cli/rollout/machine";
+import { judgeScenario } from "../model/judgment/judge";
+import type { ScenarioInput } from "../model/judgment/input";
+import { REPO_ROOT } from "./support/cliHarness";
 import { smokeCheck, type UpRequest } from "../cli/rollout/ports";
 import type { PreflightProblem } from "../cli/rollout/preflight";
 import { reportMarkdown } from "../cli/rollout/report";
 import { acquireLock, LOCK_STALE_MS, LockHeldError, readState } from "../cli/rollout/state";
-import { editStack } from "../cli/stackEditor";
+import { editStack, loadValidStack } from "../cli/stackEditor";
 import { StandInCloudRun, type CloudScenario } from "./support/rolloutCloud";
-import { FakeClock, FakePulumi, HttpMetricsSource, serve, tempProjectDir } from "./support/rolloutHarness";
+import {
+  FakeClock,
+  FakePulumi,
+  HttpIntervalSource,
+  intervalQueryOf,
+  NORMAL_SHAPE,
+  serve,
+  SLOW_SHAPE,
+  standInInterval,
+  tempProjectDir,
+  type Profile,
+} from "./support/rolloutHarness";
 import { isCanaryRevision, standInOutputs, type StandInUrls } from "./support/rolloutOutputs";
 import { cloudFileOf } from "./support/rolloutRuntime";
 
@@ -19,25 +32,18 @@ const IMAGE =
   "europe-west1-docker.pkg.dev/ai-orchestra-staging/orchestra/api@sha256:1111111111111111111111111111111111111111111111111111111111111111";
 const PROD_IMAGE =
   "europe-west1-docker.pkg.dev/ai-orchestra-prod/orchestra/api@sha256:3333333333333333333333333333333333333333333333333333333333333333";
-const bounds = [50, 100, 200, 400, null];
-
-/** A revision's window: `requests` spread over latency buckets by `shape`. */
-function window(requests: number, errors: number, shape: number[]): RevisionMetrics {
-  const sum = shape.reduce((a, b) => a + b, 0);
-  const counts = shape.map((s) => Math.round((s / sum) * requests));
-  return { requests, errors, latency: { bounds: bounds as number[], counts } };
-}
-const NORMAL = [30, 50, 15, 5, 0];
-const SLOW = [5, 25, 40, 25, 5];
+const NORMAL: Profile = { errorRatio: 0.01, shape: NORMAL_SHAPE };
 
 type Scenario = {
-  canary: RevisionMetrics;
-  stable: RevisionMetrics;
+  canary: Profile;
+  stable: Profile;
+  /** Requests per interval per region, shared by the revisions as Cloud Run splits them. */
+  total?: number;
   smokeStatus?: number;
   /** HTTP statuses the metrics server answers first, one per request, before the data. */
   metricsErrors?: number[];
 };
-const healthy: Scenario = { canary: window(2000, 20, NORMAL), stable: window(8000, 80, NORMAL) };
+const healthy: Scenario = { canary: NORMAL, stable: NORMAL };
 
 describe("orchestra rollout (end to end: stand-in Pulumi and Cloud Run, HTTP smoke and metrics servers)", function () {
   let dir: string;
@@ -70,11 +76,16 @@ describe("orchestra rollout (end to end: stand-in Pulumi and Cloud Run, HTTP smo
         );
         return;
       }
-      const revision = new URL(req.url ?? "/", "http://x").searchParams.get("revision");
-      const m = isCanaryRevision(revision) ? scenario.canary : scenario.stable;
-      // JSON has no Infinity: the overflow bound travels as null.
+      const q = intervalQueryOf(req.url ?? "/");
+      const interval = standInInterval(
+        (region) => cloud.serving(region),
+        q.regions,
+        q.revisions,
+        (role) => (role === "canary" ? scenario.canary : scenario.stable),
+        scenario.total,
+      );
       res.setHeader("content-type", "application/json");
-      res.end(JSON.stringify(m));
+      res.end(JSON.stringify(interval));
     });
   });
   after(async () => {
@@ -124,7 +135,7 @@ describe("orchestra rollout (end to end: stand-in Pulumi and Cloud Run, HTTP smo
     });
     return {
       pulumi,
-      metrics: new HttpMetricsSource(metrics.url),
+      intervals: new HttpIntervalSource(metrics.url),
       live: cloud,
       clock: new FakeClock(),
       smoke: (url: string, headers?: Readonly<Record<string, string>>) => smokeCheck(url, headers, 2, 2000),
@@ -169,16 +180,51 @@ describe("orchestra rollout (end to end: stand-in Pulumi and Cloud Run, HTTP smo
     assert.equal(api().canary, undefined);
     assert.deepEqual(cloud.serving("europe-west1"), { [revision]: 100 });
     assert.match(file(), /^# Staging/);
-    assert.match(reportMarkdown(report), /\| errorRatio \| pass \| 5xx ratio: canary 1\.00%/);
+    assert.match(
+      reportMarkdown(report),
+      /\| europe-west1 \| errors \| (pass|open) \| 5xx ratio: canary 1\.00%/,
+    );
     assert.equal(readState(dir, "staging", "api"), undefined);
   });
 
+  it("a rollout's report replays through `rollout judge`'s decision code to the same decisions", async () => {
+    const finals: string[] = [];
+    for (const sc of [healthy, { ...healthy, canary: { ...NORMAL, errorRatio: 0.02 } }]) {
+      scenario = sc;
+      seed();
+      const report = await runRollout(options(), deps());
+      finals.push(report.final ?? "");
+      // What docs/canary-and-rollout.md's jq line builds from the report's JSON.
+      const recorded = JSON.parse(JSON.stringify(report)) as typeof report;
+      const input: ScenarioInput = {
+        name: "replay",
+        steps: recorded.records
+          .filter((r) => r.analyses.length > 0)
+          .map((r) => ({ percent: r.percent, intervals: r.analyses.map((a) => a.interval) })),
+      };
+      const replayed = judgeScenario(
+        input,
+        rolloutSettings(loadValidStack(dir, "staging").config, "api", options()),
+      );
+      const last = recorded.records.filter((r) => r.analyses.length > 0).at(-1)!;
+      assert.equal(replayed.decision, report.final === "promoted" ? "promote" : "rollback", report.reason);
+      assert.equal(replayed.step, last.percent);
+      assert.equal(replayed.interval, last.analyses.length);
+      fs.rmSync(path.join(dir, ".orchestra-rollout"), { recursive: true, force: true });
+      fs.copyFileSync(path.join(REPO_ROOT, "Pulumi.staging.yaml"), path.join(dir, "Pulumi.staging.yaml"));
+    }
+    assert.deepEqual(finals, ["promoted", "rolled back"]);
+  });
+
   it("an error-rate regression is rolled back with the reason in numbers, and Cloud Run serves stable", async () => {
-    scenario = { ...healthy, canary: window(2000, 80, NORMAL) };
+    scenario = { ...healthy, canary: { ...NORMAL, errorRatio: 0.04 } };
     const d = deps();
     const report = await runRollout(options(), d);
     assert.equal(report.final, "rolled back");
-    assert.match(report.reason ?? "", /5xx ratio: canary 4\.00% \(80\/2000\) vs stable 1\.00%/);
+    assert.match(
+      report.reason ?? "",
+      /^Step 5%: \[europe-west1\] 5xx ratio: canary 4\.00% \(20\/500\) vs stable 1\.00% \(95\/9500\); more than x1\.25/,
+    );
     assert.equal(api().canary.phase, "rolled-back");
     assert.match(d.pulumi.ups.at(-1) ?? "", /phase: rolled-back/);
     const served = cloud.serving("europe-west1");
@@ -191,19 +237,27 @@ describe("orchestra rollout (end to end: stand-in Pulumi and Cloud Run, HTTP smo
   });
 
   it("a latency regression is rolled back", async () => {
-    scenario = { ...healthy, canary: window(2000, 20, SLOW) };
+    scenario = { ...healthy, canary: { ...NORMAL, shape: SLOW_SHAPE } };
     const report = await runRollout(options(), deps());
     assert.equal(report.final, "rolled back");
-    assert.match(report.reason ?? "", /significantly slower/);
+    assert.match(report.reason ?? "", /Latency: canary p50 \d+ ms.*slower beyond x1\.15/);
+    assert.equal(report.records[0].analyses.length, 1);
   });
 
   it("too little traffic waits, never passes, and fails at the limit", async () => {
-    scenario = { ...healthy, canary: window(10, 0, NORMAL) };
+    // 5% of 300 requests: 15 canary requests a look, 45 by the third, below the 100 needed.
+    scenario = { ...healthy, total: 300 };
     const report = await runRollout(options(), deps());
     assert.equal(report.final, "rolled back");
     assert.equal(report.records[0].analyses.length, 3);
-    assert.ok(report.records[0].analyses.every((a) => a.result.outcome === "inconclusive"));
-    assert.match(report.reason ?? "", /too little traffic after 3 analysis intervals/);
+    assert.deepEqual(
+      report.records[0].analyses.map((a) => a.decision),
+      ["wait", "wait", "rollback"],
+    );
+    assert.match(
+      report.reason ?? "",
+      /Too little traffic to verify the canary after 3 looks.*served 45 requests/,
+    );
   });
 
   it("a failing smoke check rolls back before any bake", async () => {
@@ -409,8 +463,9 @@ describe("orchestra rollout (end to end: stand-in Pulumi and Cloud Run, HTTP smo
     const report = await runRollout(options({ steps: [50, 100] }), deps());
     assert.equal(report.final, "promoted", report.reason);
     assert.deepEqual(report.records[0].failedReads, []);
-    // Two refused, then the canary and stable reads of step 1, then the canary read of step 2.
-    assert.equal(metricsRequests, 5);
+    // Two refused, then one read per look.
+    const looks = report.records.reduce((n, r) => n + r.analyses.length, 0);
+    assert.equal(metricsRequests, 2 + looks);
   });
 
   it("metric reads that keep failing count as failed looks and roll back after --max-failed-reads", async () => {
@@ -442,24 +497,31 @@ describe("orchestra rollout (end to end: stand-in Pulumi and Cloud Run, HTTP smo
   });
 
   it("a failed look between good ones only delays the step", async () => {
-    scenario = { ...healthy, canary: window(50, 0, NORMAL) };
+    scenario = { ...healthy, total: 100 };
     // The first look: too little traffic; the second: four failed reads in a row (one look); then data.
     const d = deps();
-    let looks = 0;
-    const source = d.metrics;
-    const metricsSource = {
-      revisionMetrics: async (q: Parameters<typeof source.revisionMetrics>[0]) => {
-        looks++;
-        if (looks >= 3 && looks <= 6)
+    let reads = 0;
+    const windows: string[] = [];
+    const source = d.intervals;
+    const intervals = {
+      read: async (q: Parameters<typeof source.read>[0]) => {
+        reads++;
+        windows.push(`${q.start.toISOString()}..${q.end.toISOString()}`);
+        if (reads >= 2 && reads <= 5)
           throw Object.assign(new Error("14 UNAVAILABLE: try again"), { code: 14 });
-        if (looks > 6) scenario = healthy;
-        return source.revisionMetrics(q);
+        if (reads > 5) scenario = healthy;
+        return source.read(q);
       },
     };
-    const report = await runRollout(options({ steps: [50, 100] }), { ...d, metrics: metricsSource });
+    const report = await runRollout(options({ steps: [50, 100] }), { ...d, intervals });
     assert.equal(report.final, "promoted", report.reason);
     assert.equal(report.records[0].failedReads.length, 1);
-    assert.equal(report.records[0].analyses.length, 2);
+    assert.equal(report.records[0].analyses.length, 3);
+    assert.match(report.records[0].analyses[0].reason, /no regression, not yet ruled out: .*traffic/);
+    // The failed look's window is read again, longer, by the next: no data is skipped.
+    const [first, second] = report.records[0].analyses.map((a) => a.window);
+    assert.equal(second.start, first.end);
+    assert.equal(windows[1].split("..")[0], windows[5].split("..")[0]);
   });
 
   it("an unexpected failure once Cloud Run may have changed rolls back rather than leave the canary serving", async () => {
@@ -476,7 +538,7 @@ describe("orchestra rollout (end to end: stand-in Pulumi and Cloud Run, HTTP smo
   });
 
   it("a rollback whose apply fails is applied again after reading what serves", async () => {
-    scenario = { ...healthy, canary: window(2000, 80, NORMAL) };
+    scenario = { ...healthy, canary: { ...NORMAL, errorRatio: 0.04 } };
     const d = deps((n) => {
       if (n === 3) throw new Error("error: googleapi: Error 503: The service is currently unavailable.");
     });
@@ -496,7 +558,7 @@ describe("orchestra rollout (end to end: stand-in Pulumi and Cloud Run, HTTP smo
   });
 
   it("a rollback that cannot be applied ends failed with the command to run; the file is not changed; --resume applies it", async () => {
-    scenario = { ...healthy, canary: window(2000, 80, NORMAL) };
+    scenario = { ...healthy, canary: { ...NORMAL, errorRatio: 0.04 } };
     const d = deps((n) => {
       if (n >= 3) throw new Error("the Pulumi CLI is not installed (no `pulumi` on PATH)");
     });
@@ -550,9 +612,18 @@ describe("orchestra rollout (end to end: stand-in Pulumi and Cloud Run, HTTP smo
     assert.equal(api().canary.percent, 5);
     assert.equal(Object.values(cloud.serving("europe-west1")).sort().join(), "5,95");
     assert.equal(readState(dir, "staging", "api")?.lastVerified, 0);
+    // The false-rollback budget the first step's looks spent is recorded, and resuming keeps it.
+    const spent = readState(dir, "staging", "api")?.judgment?.spent ?? 0;
+    assert.ok(spent > 0 && spent < 0.01, String(spent));
 
-    const second = await runRollout(options({ resume: true, image: undefined }), deps());
+    const budgets: number[] = [];
+    const second = await runRollout(
+      options({ resume: true, image: undefined }),
+      deps(() => void budgets.push(readState(dir, "staging", "api")?.judgment?.spent ?? -1)),
+    );
     assert.equal(second.final, "promoted", second.reason);
+    assert.equal(budgets[0], spent, "not reset by --resume");
+    assert.ok(budgets[1] > spent && budgets[budgets.length - 1] <= 0.01, budgets.join());
     assert.deepEqual(
       second.records.map((r) => r.percent),
       [25, 50, 100],

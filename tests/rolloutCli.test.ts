@@ -18,6 +18,11 @@ describe("orchestra rollout (command line)", () => {
       "--max-p95",
       "--ready-timeout",
       "--max-failed-reads",
+      "--budget",
+      "--margins",
+      "--detect",
+      "--no-baseline",
+      "--expected-requests",
     ])
       assert.ok(r.stdout.includes(flag), flag);
     const help = r.stdout.replace(/\s+/g, " ");
@@ -49,7 +54,26 @@ describe("orchestra rollout (command line)", () => {
       r.stdout,
       /promote europe-west1-docker\.pkg\.dev\/ai-orchestra-staging\/orchestra\/api@sha256/,
     );
+    assert.match(r.stdout, /judgment +per region, .*false-rollback budget 0\.01 for the whole rollout/);
+    // What the defaults can detect at the default 1,000 canary requests an interval, per comparing step.
+    assert.match(
+      r.stdout,
+      /detects +at 1000 canary requests per interval at 5%, .*: 5%: x\d+\.\d \/ x\d+\.\d, 25%: .*, 50%: /,
+    );
     assert.equal(p.read("staging"), before);
+    const quiet = p.run(
+      "rollout",
+      "api",
+      "--stack",
+      "staging",
+      "--image",
+      `${STAGING_API}@sha256:${"1".repeat(64)}`,
+      "--dry-run",
+      "--expected-requests",
+      "50",
+    );
+    const ratio = (out: string) => Number(/5%: x([\d.]+) \//.exec(out)?.[1]);
+    assert.ok(ratio(quiet.stdout) > ratio(r.stdout), "less traffic, larger smallest detectable regression");
   });
 
   it("--dry-run refuses (exit 2, nothing changed) what the run would refuse before it starts", () => {

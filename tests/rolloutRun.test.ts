@@ -5,38 +5,54 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
 import type { RolloutFlags } from "../cli/commands/rollout";
-import type { RevisionMetrics } from "../cli/rollout/analysis";
 import type { RolloutReport } from "../cli/rollout/machine";
 import { runRolloutCommand } from "../cli/rollout/run";
 import { readState } from "../cli/rollout/state";
 import { REPO_ROOT } from "./support/cliHarness";
 import { StandInCloudRun } from "./support/rolloutCloud";
-import { serve, tempProjectDir } from "./support/rolloutHarness";
+import {
+  intervalQueryOf,
+  NORMAL_SHAPE,
+  serve,
+  standInInterval,
+  tempProjectDir,
+  type Profile,
+} from "./support/rolloutHarness";
 import { isCanaryRevision, type StandInUrls } from "./support/rolloutOutputs";
 import { cloudFileOf, rolloutFlags, standInRuntime, type StandInOptions } from "./support/rolloutRuntime";
 
 const IMAGE =
   "europe-west1-docker.pkg.dev/ai-orchestra-staging/orchestra/api@sha256:1111111111111111111111111111111111111111111111111111111111111111";
-const bounds = [50, 100, 200, 400, null] as unknown as number[];
-const metricsOf = (requests: number, errors: number): RevisionMetrics => ({
-  requests,
-  errors,
-  latency: { bounds, counts: [0.3, 0.5, 0.15, 0.05, 0].map((f) => Math.round(f * requests)) },
-});
+/** Canary and stable alike, with enough traffic (100,000 requests an interval) that a step passes at its first look. */
+const PROFILE: Profile = { errorRatio: 0.01, clientErrorRatio: 0.02, shape: NORMAL_SHAPE };
+const TOTAL = 100_000;
 
 describe("orchestra rollout command: report files, step summary, progress, signals", function () {
   let dir: string;
   let urls: StandInUrls;
   let cloud: StandInCloudRun;
+  /** Whose traffic split the metrics server reads: the test project's stand-in Cloud Run. */
+  let liveFile = "";
   let smoke: Awaited<ReturnType<typeof serve>>;
   let metrics: Awaited<ReturnType<typeof serve>>;
 
   before(async () => {
     smoke = await serve((_req, res) => res.end("ok"));
     metrics = await serve((req, res) => {
-      const revision = new URL(req.url ?? "/", "http://x").searchParams.get("revision");
+      const q = intervalQueryOf(req.url ?? "/");
+      const live = new StandInCloudRun(liveFile);
       res.setHeader("content-type", "application/json");
-      res.end(JSON.stringify(isCanaryRevision(revision) ? metricsOf(2000, 20) : metricsOf(8000, 80)));
+      res.end(
+        JSON.stringify(
+          standInInterval(
+            (r) => live.serving(r),
+            q.regions,
+            q.revisions,
+            () => PROFILE,
+            TOTAL,
+          ),
+        ),
+      );
     });
   });
   after(async () => {
@@ -47,6 +63,7 @@ describe("orchestra rollout command: report files, step summary, progress, signa
     dir = tempProjectDir();
     urls = { regions: { "europe-west1": smoke.url } };
     cloud = StandInCloudRun.seed(cloudFileOf(dir), dir, "staging", "api");
+    liveFile = cloudFileOf(dir);
   });
   afterEach(() => {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -90,9 +107,11 @@ describe("orchestra rollout command: report files, step summary, progress, signa
       start: "2026-01-01T00:00:00.000Z",
       end: "2026-01-01T00:08:00.000Z",
     });
-    const errorRatio = first.analyses[0].result.verdicts.find((v) => v.metric === "errorRatio");
-    assert.equal(errorRatio?.outcome, "pass");
-    assert.match(errorRatio?.explanation ?? "", /canary 1\.00% \(20\/2000\) vs stable 1\.00% \(80\/8000\)/);
+    const errors = first.analyses[0].verdicts.find((v) => v.test === "errors");
+    assert.equal(errors?.outcome, "pass");
+    assert.match(errors?.explanation ?? "", /canary 1\.00% \(50\/5000\) vs stable 1\.00% \(950\/95000\)/);
+    // The look's own data is in the report, so `orchestra rollout judge` can replay it.
+    assert.deepEqual(Object.keys(first.analyses[0].interval), ["regions"]);
     assert.match(first.decision ?? "", /^advance/);
     assert.deepEqual(report.promotion?.applies, ["applied"]);
 
@@ -111,7 +130,7 @@ describe("orchestra rollout command: report files, step summary, progress, signa
       md,
       new RegExp(`- Cloud Run: europe-west1 ok \\(serves api-\\w+ 95%, ${revision} 5%; canary 5%\\)`),
     );
-    assert.match(md, /\| errorRatio \| pass \| 5xx ratio: canary 1\.00% \(20\/2000\)/);
+    assert.match(md, /\| europe-west1 \| errors \| pass \| 5xx ratio: canary 1\.00% \(50\/5000\)/);
     assert.match(md, /### Promotion\n\n- pulumi up: applied\n- Cloud Run: europe-west1 ok/);
     assert.match(md, /- Reason: Every step was verified and its analysis passed; the promotion is live\./);
     assert.match(s.stdout.text, new RegExp(`Report: ${dir}/out/r\\.json, ${dir}/out/r\\.md`));
@@ -130,6 +149,7 @@ describe("orchestra rollout command: report files, step summary, progress, signa
     const other = tempProjectDir();
     try {
       StandInCloudRun.seed(cloudFileOf(other), other, "staging", "api");
+      liveFile = cloudFileOf(other);
       const r = standInRuntime({
         dir: other,
         cwd: other,
@@ -138,7 +158,11 @@ describe("orchestra rollout command: report files, step summary, progress, signa
         metricsUrl: metrics.url,
         env: { GITHUB_STEP_SUMMARY: summary },
       });
-      assert.equal(await runRolloutCommand("api", rolloutFlags({ image: IMAGE }), r.runtime), 0);
+      assert.equal(
+        await runRolloutCommand("api", rolloutFlags({ image: IMAGE }), r.runtime),
+        0,
+        r.stdout.text,
+      );
     } finally {
       fs.rmSync(other, { recursive: true, force: true });
       fs.rmSync(cloudFileOf(other), { force: true });
@@ -159,7 +183,7 @@ describe("orchestra rollout command: report files, step summary, progress, signa
     assert.ok(out.includes("\r\x1b[2K  baking step 1 (50%), interval 1: 10:00 left"));
     assert.ok(out.includes("\r\x1b[2K  baking step 2 (100%), interval 1: 0:01 left"));
     // The countdown line is cleared before the next log line, which then starts at the margin.
-    assert.ok(/1: 0:01 left\r\x1b\[2K {2}pass +Enough traffic/.test(out), "countdown cleared");
+    assert.ok(/1: 0:01 left\r\x1b\[2K {2}pass +\[europe-west1\] Traffic:/.test(out), "countdown cleared");
     assert.ok(out.includes("\nStep 2/2: canary at 100%.\n"));
     assert.match(
       out,

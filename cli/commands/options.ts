@@ -20,7 +20,7 @@ export const jsonOption = (shape?: string) =>
  * An argParser from a parser that throws a plain Error: commander reports the message after naming the
  * option and the value, and exits 2.
  */
-function usage<T>(parse: (text: string) => T): (text: string) => T {
+export function usage<T>(parse: (text: string) => T): (text: string) => T {
   return (text) => {
     try {
       return parse(text);

@@ -1,92 +1,206 @@
-import type { Command } from "@commander-js/extra-typings";
+import { Option, type Command } from "@commander-js/extra-typings";
+import { JUDGMENT_DEFAULTS } from "../../model/judgment/settings";
+import { parseProbability, parseRatios, parseVariance } from "../rollout/judgmentFlags";
 import { DEFAULT_MAX_FAILED_READS, DEFAULT_MAX_INTERVALS, DEFAULT_READY_TIMEOUT } from "../rollout/steps";
-import { duration, parsed, positiveNumber, requiredStackOption, steps } from "./options";
+import { duration, jsonOption, parsed, positiveNumber, stackOption, steps, usage } from "./options";
 import * as run from "../rollout/run";
+import * as judge from "../rollout/judgeCommand";
+
+const d = JUDGMENT_DEFAULTS;
+const ratios = (r: Record<string, number>) =>
+  `5xx=${r.errors},4xx=${r.clientErrors},slow=${r.slow},latency=${r.latency}`;
+
+/**
+ * The analysis flags, declared once: `orchestra rollout` judges with them and `orchestra rollout judge`
+ * replays with the same ones.
+ */
+const analysis = {
+  interval: () =>
+    parsed("--interval <duration>", "bake time per analysis interval (30s, 10m, 1h)", duration, "10m"),
+  maxIntervals: () =>
+    parsed(
+      "--max-intervals <n>",
+      "looks per step; the last decides on what was seen",
+      positiveNumber(true),
+      String(DEFAULT_MAX_INTERVALS),
+    ),
+  minRequests: () =>
+    parsed(
+      "--min-requests <n>",
+      "canary requests per region a step needs to advance on what was seen",
+      positiveNumber(true),
+      String(d.minRequests),
+    ),
+  budget: () =>
+    parsed(
+      "--budget <probability>",
+      "false-rollback budget for the whole rollout (all steps, looks, tests and regions)",
+      usage(parseProbability),
+      String(d.budget),
+    ),
+  passRisk: () =>
+    parsed(
+      "--pass-risk <probability>",
+      "per step, the chance a canary as bad as --detect passes before its last look",
+      usage(parseProbability),
+      String(d.passRisk),
+    ),
+  margins: () =>
+    new Option(
+      "--margins <list>",
+      `regressions smaller than these canary/reference ratios never roll back (default: ${ratios(d.margins)})`,
+    ).argParser(usage(parseRatios)),
+  detect: () =>
+    new Option(
+      "--detect <list>",
+      `regressions a pass must rule out, canary/reference ratios (default: ${ratios(d.detect)})`,
+    ).argParser(usage(parseRatios)),
+  baseline: () =>
+    new Option("--no-baseline", "compare the canary with stable even when a baseline revision serves"),
+  variance: () =>
+    parsed(
+      "--variance <kind>",
+      "request: each request is an observation; interval: each interval is one (robust to bad minutes, slower)",
+      usage(parseVariance),
+      d.variance,
+    ),
+  maxErrorRatio: (fallback: string) =>
+    new Option("--max-error-ratio <ratio>", `absolute 5xx ratio guard (default: ${fallback})`).argParser(
+      positiveNumber(false),
+    ),
+  maxP95: (fallback: string) =>
+    new Option("--max-p95 <ms>", `absolute p95 latency guard in ms (default: ${fallback})`).argParser(
+      positiveNumber(false),
+    ),
+};
 
 /** Every option parsed on the command line, so a bad value is a usage error before the rollout starts. */
 function defineRollout(program: Command) {
-  return program
-    .command("rollout")
-    .argument("<service>")
+  return (
+    program
+      .command("rollout")
+      // `rollout judge` shares the analysis flags: after `judge` they are its own, not the rollout's.
+      .enablePositionalOptions()
+      .argument("<service>")
+      .description(
+        "Progressive canary rollout: step the traffic up, verify and judge each step, promote or roll back",
+      )
+      // Checked in the action rather than by commander, which would also demand it of `rollout judge`.
+      .addOption(stackOption("stack whose Pulumi.<name>.yaml to roll out (required)"))
+      .option(
+        "--image <ref>",
+        "the new release, REPOSITORY@sha256:DIGEST (default: continue the current canary)",
+      )
+      .addOption(parsed("--steps <list>", "canary percents, increasing, ending at 100", steps, "5,25,50,100"))
+      .addOption(analysis.interval())
+      .addOption(analysis.maxIntervals())
+      .addOption(
+        parsed(
+          "--metrics-lag <duration>",
+          "how far behind Cloud Monitoring points may arrive",
+          duration,
+          "2m",
+        ),
+      )
+      .addOption(
+        parsed(
+          "--ready-timeout <duration>",
+          "how long Cloud Run may take to report an applied state (revision ready, split served)",
+          duration,
+          DEFAULT_READY_TIMEOUT,
+        ),
+      )
+      .addOption(
+        parsed(
+          "--max-failed-reads <n>",
+          "metric reads failing in a row (after retries) before the canary is rolled back",
+          positiveNumber(true),
+          String(DEFAULT_MAX_FAILED_READS),
+        ),
+      )
+      .addOption(analysis.minRequests())
+      .addOption(analysis.budget())
+      .addOption(analysis.passRisk())
+      .addOption(analysis.margins())
+      .addOption(analysis.detect())
+      .addOption(analysis.baseline())
+      .addOption(analysis.variance())
+      .addOption(analysis.maxErrorRatio("the service's errorRatio alert"))
+      .addOption(analysis.maxP95("the service's latency alert"))
+      .option("--report <path>", "write the report to <path>.json and <path>.md", "rollout-report")
+      .option("--resume", "continue an interrupted rollout from its last verified step")
+      .option("--dry-run", "print the plan and change nothing")
+      .addOption(
+        parsed(
+          "--expected-requests <n>",
+          "with --dry-run: canary requests per interval at the first step, for the smallest regression it can detect",
+          positiveNumber(true),
+          "1000",
+        ),
+      )
+      .addHelpText(
+        "after",
+        "\nChecks first (nothing is changed if one fails): the Pulumi CLI, its login, the stack, the secrets provider,\n" +
+          "and that Cloud Run's Admin API can be read in every region. A new --image is started staged (its revision\n" +
+          "created, no traffic) and applied; once Cloud Run reports it ready in every region, each step sets the canary\n" +
+          "percent, runs `pulumi up` (Automation API, in a temporary copy of the project), verifies the split from\n" +
+          "Cloud Run itself, smoke-tests the canary, bakes, then judges canary against stable (or a baseline) from\n" +
+          "Cloud Monitoring, per region. No step goes above the stack's policy.maxCanaryPercent, and a running canary\n" +
+          "is never lowered. After the last step the canary is promoted; any failure rolls back (stable 100%).\n" +
+          "Pulumi.<stack>.yaml takes a state only once it was applied. The report (--report .json/.md, and\n" +
+          "$GITHUB_STEP_SUMMARY in Actions) is written at every end; `orchestra rollout judge` replays its data.\n" +
+          "Exit codes: 0 promoted, 1 rolled back or interrupted, 2 refused before any change (usage, preflight,\n" +
+          "lock, nothing to resume), 3 failed with state to check (an apply failed or is not confirmed live; the\n" +
+          "report names the command to run), 130 interrupted by Ctrl-C (SIGINT), 143 by SIGTERM.",
+      )
+  );
+}
+
+function defineJudge(rollout: ReturnType<typeof defineRollout>) {
+  return rollout
+    .command("judge")
     .description(
-      "Progressive canary rollout: step the traffic up, verify and analyse each step, promote or roll back",
-    )
-    .addOption(requiredStackOption("stack whose Pulumi.<name>.yaml to roll out"))
-    .option(
-      "--image <ref>",
-      "the new release, REPOSITORY@sha256:DIGEST (default: continue the current canary)",
-    )
-    .addOption(parsed("--steps <list>", "canary percents, increasing, ending at 100", steps, "5,25,50,100"))
-    .addOption(
-      parsed("--interval <duration>", "bake time per analysis interval (30s, 10m, 1h)", duration, "10m"),
+      "Replay recorded metrics through the rollout's judgment: promote or rollback, where and why, per scenario",
     )
     .addOption(
-      parsed(
-        "--max-intervals <n>",
-        "analyses per step before it is decided on what was seen",
-        positiveNumber(true),
-        String(DEFAULT_MAX_INTERVALS),
-      ),
+      new Option(
+        "--input <file>",
+        "the judge input as JSON (- for stdin): { scenarios: [...] }",
+      ).makeOptionMandatory(),
     )
-    .addOption(
-      parsed("--metrics-lag <duration>", "how far behind Cloud Monitoring points may arrive", duration, "2m"),
-    )
-    .addOption(
-      parsed(
-        "--ready-timeout <duration>",
-        "how long Cloud Run may take to report an applied state (revision ready, split served)",
-        duration,
-        DEFAULT_READY_TIMEOUT,
-      ),
-    )
-    .addOption(
-      parsed(
-        "--max-failed-reads <n>",
-        "metric reads failing in a row (after retries) before the canary is rolled back",
-        positiveNumber(true),
-        String(DEFAULT_MAX_FAILED_READS),
-      ),
-    )
-    .addOption(
-      parsed(
-        "--min-requests <n>",
-        "requests per revision below which nothing is judged",
-        positiveNumber(true),
-        "100",
-      ),
-    )
-    .option(
-      "--max-error-ratio <ratio>",
-      "absolute 5xx ratio guard (default: the service's errorRatio alert)",
-      positiveNumber(false),
-    )
-    .option(
-      "--max-p95 <ms>",
-      "absolute p95 latency guard in ms (default: the service's latency alert)",
-      positiveNumber(false),
-    )
-    .option("--report <path>", "write the report to <path>.json and <path>.md", "rollout-report")
-    .option("--resume", "continue an interrupted rollout from its last verified step")
-    .option("--dry-run", "print the plan and change nothing")
+    .addOption(jsonOption('{ "scenarios": [{ name, decision, step, interval, reason }] }'))
+    .addOption(analysis.interval())
+    .addOption(analysis.maxIntervals())
+    .addOption(analysis.minRequests())
+    .addOption(analysis.budget())
+    .addOption(analysis.passRisk())
+    .addOption(analysis.margins())
+    .addOption(analysis.detect())
+    .addOption(analysis.baseline())
+    .addOption(analysis.variance())
+    .addOption(analysis.maxErrorRatio(String(d.guards.maxErrorRatio)))
+    .addOption(analysis.maxP95(String(d.guards.maxP95Ms)))
     .addHelpText(
       "after",
-      "\nChecks first (nothing is changed if one fails): the Pulumi CLI, its login, the stack, the secrets provider,\n" +
-        "and that Cloud Run's Admin API can be read in every region. A new --image is started staged (its revision\n" +
-        "created, no traffic) and applied; once Cloud Run reports it ready in every region, each step sets the canary\n" +
-        "percent, runs `pulumi up` (Automation API, in a temporary copy of the project), verifies the split from\n" +
-        "Cloud Run itself, smoke-tests the canary, bakes, then compares canary with stable in Cloud Monitoring. No step\n" +
-        "goes above the stack's policy.maxCanaryPercent, and a running canary is never lowered. After the last step\n" +
-        "the canary is promoted; any failure rolls back (stable 100%). Pulumi.<stack>.yaml takes a state only once\n" +
-        "it was applied. The report (--report .json/.md, and $GITHUB_STEP_SUMMARY in Actions) is written at every end.\n" +
-        "Exit codes: 0 promoted, 1 rolled back or interrupted, 2 refused before any change (usage, preflight,\n" +
-        "lock, nothing to resume), 3 failed with state to check (an apply failed or is not confirmed live; the\n" +
-        "report names the command to run), 130 interrupted by Ctrl-C (SIGINT), 143 by SIGTERM.",
+      "\nThe input holds, per scenario, each step's percent and its intervals in order (each interval's own\n" +
+        "canary, stable and optional baseline data, optionally per region): see docs/canary-and-rollout.md.\n" +
+        "Each step reads its intervals one per look, exactly as a rollout would; a step whose intervals run out\n" +
+        "is decided as at --max-intervals. A rollout report (--report) converts to this input with the jq line\n" +
+        "in the docs. Exit codes: 0 judged, 1 the input is invalid (the scenario and field are named).",
     );
 }
 
-/** The rollout's options as commander parses them. */
-export type RolloutFlags = ReturnType<ReturnType<typeof defineRollout>["opts"]>;
+/** The rollout's options as commander parses them, --stack checked present. */
+export type RolloutFlags = Omit<ReturnType<ReturnType<typeof defineRollout>["opts"]>, "stack"> & {
+  readonly stack: string;
+};
+export type JudgeFlags = ReturnType<ReturnType<typeof defineJudge>["opts"]>;
 
 export function registerRollout(program: Command): void {
-  defineRollout(program).action(async (service, opts) => run.rollout(service, opts));
+  const rollout = defineRollout(program).action(async (service, opts, cmd) => {
+    const stack = opts.stack;
+    if (stack === undefined) return cmd.error("error: required option '-s, --stack <name>' not specified");
+    await run.rollout(service, { ...opts, stack });
+  });
+  defineJudge(rollout).action(async (opts) => judge.judgeCommand(opts));
 }

@@ -1,7 +1,19 @@
 import { MetricServiceClient, protos } from "@google-cloud/monitoring";
-import type { RevisionMetrics } from "./analysis";
-import type { MetricsSource } from "./ports";
-import { exponentialBounds } from "./stats";
+
+/** What one revision served over a window, pooled over regions (this reader's own shape). */
+export interface RevisionMetrics {
+  readonly requests: number;
+  readonly errors: number;
+  readonly latency: { readonly bounds: readonly number[]; readonly counts: readonly number[] };
+}
+
+/** Upper edges of Cloud Monitoring's exponential buckets, the overflow bucket's as Infinity. */
+function exponentialBounds(finite: number, growth: number, scale: number): number[] {
+  const bounds: number[] = [];
+  for (let i = 0; i <= finite; i++) bounds.push(scale * Math.pow(growth, i));
+  bounds.push(Infinity);
+  return bounds;
+}
 
 type Series = protos.google.monitoring.v3.ITimeSeries[];
 
@@ -14,7 +26,7 @@ interface Long {
  * The production metrics source: Cloud Run's request_count (by response_code_class) and
  * request_latencies (a distribution in ms) for one revision, summed over the window.
  */
-export class CloudMonitoringSource implements MetricsSource {
+export class CloudMonitoringSource {
   private readonly client = new MetricServiceClient();
   constructor(private readonly project: string) {}
 

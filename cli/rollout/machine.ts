@@ -10,16 +10,12 @@ import { servicePlan } from "../../model/release/servicePlan";
 import type { ServiceConfig, StackConfig } from "../../model/types";
 import { StackFileError } from "../../render/stackFile";
 import { editStack, loadValidStack } from "../stackEditor";
-import {
-  analyse,
-  analyseAlone,
-  ANALYSIS_DEFAULTS,
-  decideStep,
-  type AnalysisResult,
-  type AnalysisSettings,
-} from "./analysis";
-import { DEFAULT_METRICS_RETRY, readMetrics, type MetricsRetry } from "./metricsRead";
-import type { Clock, LiveCloudRun, MetricsSource, PulumiDriver } from "./ports";
+import type { Interval } from "../../model/judgment/input";
+import { judgeLook, startRollout, startStep, type Decision, type Verdict } from "../../model/judgment/judge";
+import { JUDGMENT_DEFAULTS, type JudgmentSettings } from "../../model/judgment/settings";
+import { judgmentSettings, type JudgmentFlags } from "./judgmentFlags";
+import { DEFAULT_METRICS_RETRY, readInterval, type MetricsRetry } from "./metricsRead";
+import type { Clock, IntervalSource, LiveCloudRun, PulumiDriver } from "./ports";
 import { formatProblem, livePreflight, type PreflightProblem } from "./preflight";
 import { clause, oneLine, pulumiErrorLine } from "./pulumiErrors";
 import { endpointOf, smokeTargets, type ServiceEndpoint } from "./endpoints";
@@ -49,8 +45,11 @@ export interface RolloutOptions {
   /** Metric looks failing in a row (after their retries) before the canary is rolled back. */
   readonly maxFailedReads: number;
   readonly metricsRetry?: MetricsRetry;
-  /** Overrides of the guards taken from the service's monitoring config. */
-  readonly guards?: Partial<Pick<AnalysisSettings, "maxErrorRatio" | "maxP95Ms" | "minRequests">>;
+  /**
+   * The judgment's flags (budget, margins, baseline...); unset ones take their defaults, and the
+   * guards not given come from the service's monitoring config.
+   */
+  readonly analysis?: Partial<Omit<JudgmentFlags, "maxIntervals">>;
   readonly signal?: AbortSignal;
 }
 
@@ -58,7 +57,8 @@ export const READY_POLL_MS = 10_000;
 
 export interface RolloutDeps {
   readonly pulumi: PulumiDriver;
-  readonly metrics: MetricsSource;
+  /** Reads each look's data: canary, stable and baseline, per region. */
+  readonly intervals: IntervalSource;
   readonly live: LiveCloudRun;
   readonly clock: Clock;
   /** GETs a health URL (with extra headers behind a load balancer); returns a failure, or undefined. */
@@ -90,10 +90,21 @@ export interface StepRecord extends PhaseRecord {
   /** The canary revision. */
   revision?: string;
   smoke?: { url: string; via: string }[];
-  analyses: { at: string; window: { start: string; end: string }; result: AnalysisResult }[];
+  /** Every look: its window, the data judged (replayable with `orchestra rollout judge`), the verdicts. */
+  analyses: LookRecord[];
   /** Metric looks that failed after their retries; `maxFailedReads` in a row roll back. */
   failedReads: { at: string; reason: string }[];
   decision?: string;
+}
+
+export interface LookRecord {
+  at: string;
+  window: { start: string; end: string };
+  /** This look's own data, in the judge input's shape. */
+  interval: Interval;
+  decision: Decision;
+  reason: string;
+  verdicts: readonly Verdict[];
 }
 
 /**
@@ -130,19 +141,36 @@ export interface RolloutReport {
 
 const serviceOf = (config: StackConfig, name: string) => config.services.find((s) => s.name === name);
 
-/** The guards: from the service's alert config (5xx ratio threshold, latency threshold), overridable. */
-export function analysisSettings(
+/**
+ * The judgment's settings: the flags, with the guards from the service's alert config (5xx ratio
+ * threshold, latency threshold) unless given.
+ */
+export function rolloutSettings(
   config: StackConfig,
   service: string,
-  o: Pick<RolloutOptions, "guards">,
-): AnalysisSettings {
+  o: Pick<RolloutOptions, "analysis" | "maxIntervals">,
+): JudgmentSettings {
   const alerts = config.monitoring.services[service]?.alerts;
-  return {
-    ...ANALYSIS_DEFAULTS,
-    maxErrorRatio: o.guards?.maxErrorRatio ?? alerts?.errorRatio.threshold ?? 0.05,
-    maxP95Ms: o.guards?.maxP95Ms ?? alerts?.latency.thresholdMs ?? 2000,
-    ...(o.guards?.minRequests !== undefined ? { minRequests: o.guards.minRequests } : {}),
-  };
+  const d = JUDGMENT_DEFAULTS;
+  const a = o.analysis ?? {};
+  return judgmentSettings(
+    {
+      maxIntervals: o.maxIntervals,
+      minRequests: a.minRequests ?? d.minRequests,
+      budget: a.budget ?? d.budget,
+      passRisk: a.passRisk ?? d.passRisk,
+      margins: a.margins,
+      detect: a.detect,
+      baseline: a.baseline ?? d.baseline,
+      variance: a.variance ?? d.variance,
+      maxErrorRatio: a.maxErrorRatio,
+      maxP95: a.maxP95,
+    },
+    {
+      maxErrorRatio: alerts?.errorRatio.threshold ?? d.guards.maxErrorRatio,
+      maxP95Ms: alerts?.latency.thresholdMs ?? d.guards.maxP95Ms,
+    },
+  );
 }
 
 class Interrupted extends Error {}
@@ -268,6 +296,7 @@ class Rollout {
     const svc = serviceOf(config, o.service);
     if (!svc) throw new Refused(`Stack "${o.stack}" has no service "${o.service}".`);
     this.regions = svc.regions;
+    rolloutSettings(config, o.service, o); // settings that cannot be judged with refuse here, before any change
     const previous = readState(o.dir, o.stack, o.service);
     if (o.resume) {
       if (!previous)
@@ -546,64 +575,81 @@ class Rollout {
     return this.promote();
   }
 
-  /** Bakes and analyses one step; returns the rollback's report, or undefined to advance. */
+  /**
+   * Bakes and judges one step, one look per interval, each look reading the data since the previous
+   * one; returns the rollback's report, or undefined to advance. The budget spent so far goes into the
+   * resume state after every look, so `--resume` goes on from what is left.
+   */
   private async judge(i: number, record: StepRecord): Promise<RolloutReport | undefined> {
     const { o, deps } = this;
     const percent = record.percent;
     const { config, svc } = this.wsConfig();
-    const settings = analysisSettings(config, o.service, o);
-    const stableRevision = servicePlan(config, svc).plan?.traffic.find((t) => t.tag === "stable")?.revision;
+    const settings = rolloutSettings(config, o.service, o);
+    const traffic = servicePlan(config, svc).plan?.traffic ?? [];
+    const stable = traffic.find((t) => t.tag === "stable")?.revision;
+    // A baseline revision (the stable release deployed fresh beside the canary) serves under this tag.
+    const baseline = traffic.find((t) => (t.tag as string) === "baseline")?.revision;
     const revision = record.revision!;
-    const windowStart = deps.clock.now();
-    let analyses = 0;
+    let judgment = startStep(
+      { budget: this.state.judgment ?? startRollout(settings).budget },
+      percent,
+      this.state.steps.slice(i + 1),
+    );
+    let windowStart = deps.clock.now();
+    let looks = 0;
     let failedInRow = 0;
-    while (analyses < o.maxIntervals) {
-      await bake(deps, o, i + 1, percent, analyses + 1);
+    while (looks < o.maxIntervals) {
+      await bake(deps, o, i + 1, percent, looks + 1);
       this.checkAbort();
-      const end = deps.clock.now() - o.metricsLagMs;
-      const window = { start: new Date(windowStart), end: new Date(Math.max(end, windowStart)) };
-      const read = (rev: string) =>
-        readMetrics(
-          deps.metrics,
-          { service: o.service, revision: rev, ...window },
-          deps.clock,
-          o.metricsRetry ?? DEFAULT_METRICS_RETRY,
-          o.signal,
-        );
-      const alone = percent === 100 || !stableRevision;
-      const canaryRead = await read(revision);
-      const stableRead = canaryRead.ok && !alone ? await read(stableRevision) : undefined;
+      const end = Math.max(deps.clock.now() - o.metricsLagMs, windowStart);
+      const read = await readInterval(
+        deps.intervals,
+        {
+          service: o.service,
+          regions: this.regions,
+          revisions: { canary: revision, ...(stable ? { stable } : {}), ...(baseline ? { baseline } : {}) },
+          start: new Date(windowStart),
+          end: new Date(end),
+        },
+        deps.clock,
+        o.metricsRetry ?? DEFAULT_METRICS_RETRY,
+        o.signal,
+      );
       this.checkAbort();
-      const failed = !canaryRead.ok ? canaryRead : stableRead && !stableRead.ok ? stableRead : undefined;
-      if (failed && !failed.ok) {
+      if (!read.ok) {
         failedInRow++;
-        record.failedReads.push({ at: this.iso(), reason: failed.reason });
-        this.log(`  metrics read failed (${failedInRow} of ${o.maxFailedReads} in a row): ${failed.reason}`);
+        record.failedReads.push({ at: this.iso(), reason: read.reason });
+        this.log(`  metrics read failed (${failedInRow} of ${o.maxFailedReads} in a row): ${read.reason}`);
         if (failedInRow >= o.maxFailedReads) {
           record.decision = `rollback: ${failedInRow} metric reads in a row failed`;
           return this.rollback(
             `Step ${percent}%: ${failedInRow} metric reads in a row failed, so the canary cannot be judged; ` +
-              `it is not left serving unwatched. Last: ${failed.reason}`,
+              `it is not left serving unwatched. Last: ${read.reason}`,
           );
         }
-        continue;
+        continue; // the next look reads from the same start: no data is skipped
       }
       failedInRow = 0;
-      analyses++;
-      if (!canaryRead.ok) continue; // failed reads were handled above
-      const result: AnalysisResult = stableRead?.ok
-        ? analyse(canaryRead.metrics, stableRead.metrics, settings)
-        : analyseAlone(canaryRead.metrics, settings);
+      const { window, interval } = read.read;
+      windowStart = Math.max(windowStart, window.end.getTime());
+      const r = judgeLook(judgment, interval, settings);
+      judgment = r.state;
+      looks = r.look;
+      this.state = { ...this.state, judgment: r.state.budget };
+      writeState(o.dir, this.state);
       record.analyses.push({
         at: this.iso(),
         window: { start: window.start.toISOString(), end: window.end.toISOString() },
-        result,
+        interval,
+        decision: r.decision,
+        reason: r.reason,
+        verdicts: r.verdicts,
       });
-      for (const v of result.verdicts) this.log(`  ${v.outcome.padEnd(12)} ${v.explanation}`);
-      const d = decideStep(result, analyses, o.maxIntervals);
-      record.decision = `${d.action}: ${d.reason}`;
-      if (d.action === "rollback") return this.rollback(`Step ${percent}%: ${d.reason}`);
-      if (d.action === "advance") return undefined;
+      for (const v of r.verdicts)
+        this.log(`  ${v.outcome.padEnd(5)} ${v.region ? `[${v.region}] ` : ""}${v.explanation}`);
+      record.decision = `${r.decision}: ${r.reason}`;
+      if (r.decision === "rollback") return this.rollback(`Step ${percent}%: ${r.reason}`);
+      if (r.decision === "advance") return undefined;
     }
     return undefined;
   }

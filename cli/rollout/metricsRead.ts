@@ -1,6 +1,5 @@
 import { callError } from "../live/cloudRunAdmin";
-import type { RevisionMetrics } from "./analysis";
-import type { Clock, MetricsSource } from "./ports";
+import type { Clock, IntervalQuery, IntervalRead, IntervalSource } from "./ports";
 import { oneLine } from "./pulumiErrors";
 
 /**
@@ -37,21 +36,32 @@ export interface MetricsRetry {
 
 export const DEFAULT_METRICS_RETRY: MetricsRetry = { attempts: 4, initialBackoffMs: 2_000 };
 
-export type MetricsRead =
-  | { readonly ok: true; readonly metrics: RevisionMetrics }
+export type IntervalReadResult =
+  | { readonly ok: true; readonly read: IntervalRead }
   | { readonly ok: false; readonly reason: string; readonly attempts: number };
 
-/** Reads one revision's metrics, retrying transient errors with backoff on the rollout's clock. */
-export async function readMetrics(
-  source: MetricsSource,
-  query: Parameters<MetricsSource["revisionMetrics"]>[0],
+/**
+ * Reads one look's data, retrying transient errors with backoff on the rollout's clock. A read the
+ * source calls incomplete is a failed look: judging on part of the data could pass a canary on what
+ * was not seen.
+ */
+export async function readInterval(
+  source: IntervalSource,
+  query: IntervalQuery,
   clock: Clock,
   retry: MetricsRetry = DEFAULT_METRICS_RETRY,
   signal?: AbortSignal,
-): Promise<MetricsRead> {
+): Promise<IntervalReadResult> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return { ok: true, metrics: await source.revisionMetrics(query) };
+      const read = await source.read(query);
+      if (read.incomplete.length > 0)
+        return {
+          ok: false,
+          reason: `the data may be incomplete: ${oneLine(read.incomplete.join("; "))}`,
+          attempts: attempt,
+        };
+      return { ok: true, read };
     } catch (e) {
       const { transient, reason } = metricsError(e);
       if (!transient || attempt >= retry.attempts || signal?.aborted)

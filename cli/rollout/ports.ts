@@ -1,6 +1,5 @@
 import type { LiveServiceRead } from "../../model/live";
 import type { Interval } from "../../model/judgment/input";
-import type { RevisionMetrics } from "./analysis";
 import type { PreflightReport } from "./preflight";
 
 /** What one `pulumi up` applies: the stack file in `workDir` (a mirror of the project, see workDir.ts). */
@@ -33,16 +32,6 @@ export interface PulumiDriver {
 /** Reads what Cloud Run serves now, per region, from its Admin API. Never rejects: see model/live.ts. */
 export interface LiveCloudRun {
   read(service: string, regions: readonly string[]): Promise<LiveServiceRead>;
-}
-
-/** What one revision served in [start, end). */
-export interface MetricsSource {
-  revisionMetrics(query: {
-    readonly service: string;
-    readonly revision: string;
-    readonly start: Date;
-    readonly end: Date;
-  }): Promise<RevisionMetrics>;
 }
 
 /** Time, injectable so tests run minutes of baking in milliseconds. */

@@ -55,10 +55,12 @@ export function reportMarkdown(r: RolloutReport): string {
     lines.push(...phaseLines(s));
     for (const f of s.failedReads) lines.push(`- Metrics read failed at ${f.at}: ${f.reason}`);
     for (const [i, a] of s.analyses.entries()) {
-      lines.push(`- Analysis ${i + 1} (${a.window.start} to ${a.window.end}): **${a.result.outcome}**`, "");
-      lines.push("  | metric | verdict | explanation |", "  | --- | --- | --- |");
-      for (const v of a.result.verdicts)
-        lines.push(`  | ${v.metric} | ${v.outcome} | ${v.explanation.replace(/\|/g, "\\|")} |`);
+      lines.push(`- Look ${i + 1} (${a.window.start} to ${a.window.end}): **${a.decision}**`, "");
+      lines.push("  | region | test | verdict | explanation |", "  | --- | --- | --- | --- |");
+      for (const v of a.verdicts)
+        lines.push(
+          `  | ${v.region || "-"} | ${v.test} | ${v.outcome} | ${v.explanation.replace(/\|/g, "\\|")} |`,
+        );
       lines.push("");
     }
     if (s.decision) lines.push(`- Decision: ${s.decision}`);

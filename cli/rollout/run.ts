@@ -8,7 +8,7 @@ import { loadValidStack } from "../stackEditor";
 import type { StackConfig } from "../../model/types";
 import {
   runRollout,
-  analysisSettings,
+  rolloutSettings,
   type FinalState,
   type ProgressEvent,
   type RolloutDeps,
@@ -19,11 +19,14 @@ import {
   smokeCheck,
   systemClock,
   type Clock,
+  type IntervalSource,
   type LiveCloudRun,
-  type MetricsSource,
   type PulumiDriver,
 } from "./ports";
+import { judgmentSettings } from "./judgmentFlags";
 import { oneLine } from "./pulumiErrors";
+import { detectable5xx } from "../../model/judgment/judge";
+import type { JudgmentSettings } from "../../model/judgment/settings";
 import { reportMarkdown } from "./report";
 import { writeAtomic } from "./state";
 import { formatDuration } from "./steps";
@@ -33,6 +36,11 @@ import { reportPathProblem, rolloutTarget, RolloutRefusal } from "./target";
 export function parseOptions(dir: string, service: string, f: RolloutFlags): RolloutOptions {
   if (f.image && f.resume)
     throw new CliError("--resume continues the recorded rollout: leave out --image.", 2);
+  try {
+    judgmentSettings(f); // settings that do not fit together are a usage error, before anything runs
+  } catch (e) {
+    throw new CliError((e as Error).message, 2);
+  }
   return {
     dir,
     stack: f.stack,
@@ -45,7 +53,17 @@ export function parseOptions(dir: string, service: string, f: RolloutFlags): Rol
     readyTimeoutMs: f.readyTimeout,
     maxFailedReads: f.maxFailedReads,
     resume: Boolean(f.resume),
-    guards: { maxErrorRatio: f.maxErrorRatio, maxP95Ms: f.maxP95, minRequests: f.minRequests },
+    analysis: {
+      minRequests: f.minRequests,
+      budget: f.budget,
+      passRisk: f.passRisk,
+      margins: f.margins,
+      detect: f.detect,
+      baseline: f.baseline,
+      variance: f.variance,
+      maxErrorRatio: f.maxErrorRatio,
+      maxP95: f.maxP95,
+    },
   };
 }
 
@@ -72,7 +90,7 @@ export interface RolloutRuntime {
   /** Relative --report paths are resolved from here. */
   readonly cwd: string;
   readonly pulumi: () => Promise<PulumiDriver>;
-  readonly metrics: (project: string) => Promise<MetricsSource>;
+  readonly intervals: (project: string) => Promise<IntervalSource>;
   readonly live: (project: string) => Promise<LiveCloudRun>;
   readonly clock: Clock;
   readonly smoke: RolloutDeps["smoke"];
@@ -93,8 +111,12 @@ export function processRuntime(): RolloutRuntime {
     /* eslint-disable @typescript-eslint/no-require-imports */
     pulumi: async () =>
       new (require("./automation") as typeof import("./automation")).AutomationPulumiDriver(process.env),
-    metrics: async (project) =>
-      new (require("./cloudMonitoring") as typeof import("./cloudMonitoring")).CloudMonitoringSource(project),
+    intervals: async (project) =>
+      new (require("./pooledIntervals") as typeof import("./pooledIntervals")).PooledIntervalSource(
+        new (require("./cloudMonitoring") as typeof import("./cloudMonitoring")).CloudMonitoringSource(
+          project,
+        ),
+      ),
     live: async (project) =>
       new (require("../live/liveCloudRun") as typeof import("../live/liveCloudRun")).AdminApiLiveCloudRun(
         project,
@@ -165,6 +187,14 @@ export async function rollout(service: string, flags: RolloutFlags): Promise<voi
   process.exitCode = await runRolloutCommand(service, flags, processRuntime());
 }
 
+/** "5%: x3.1 / x1.6, 25%: ..." : what each step can detect at two base 5xx ratios. */
+function detectableSteps(steps: readonly number[], canaryPerInterval: number, s: JudgmentSettings): string {
+  const low = detectable5xx(steps, canaryPerInterval, 0.001, s);
+  const high = detectable5xx(steps, canaryPerInterval, 0.02, s);
+  const x = (r: number) => (Number.isFinite(r) ? `x${r.toFixed(1)}` : "none");
+  return low.map((l, i) => `${l.percent}%: ${x(l.ratio)} / ${x(high[i].ratio)}`).join(", ");
+}
+
 /**
  * The plan of `--dry-run`: offline, from the stack file alone. What to roll out is decided as the run
  * decides it (rolloutTarget), so it refuses what the run would refuse before its preflight.
@@ -172,6 +202,7 @@ export async function rollout(service: string, flags: RolloutFlags): Promise<voi
 function dryRun(
   service: string,
   o: RolloutOptions,
+  expectedRequests: number,
   config: StackConfig,
   now: number,
   out: OutputStream,
@@ -188,7 +219,7 @@ function dryRun(
   }
   const { svc, image, continues: cur } = target;
   const continuing = cur !== undefined;
-  const s = analysisSettings(config, service, o);
+  const s = rolloutSettings(config, service, o);
   const lines = [head];
   lines.push(`  image     ${image}`);
   lines.push(
@@ -215,8 +246,14 @@ function dryRun(
   if (unreachable) lines.push(c.yellow(`  note      no smoke check: ${unreachable}`));
   lines.push(`  then      promote ${image} to stable`);
   lines.push(
-    `  guards    5xx ratio <= ${s.maxErrorRatio}, p95 <= ${s.maxP95Ms} ms, at least ${s.minRequests} requests per revision`,
-    `  tests     5xx: two-proportion z (fail p < ${s.failPValue}); latency: Mann-Whitney U (fail p < ${s.failPValue})`,
+    `  guards    5xx ratio <= ${s.guards.maxErrorRatio}, p95 <= ${s.guards.maxP95Ms} ms, exact binomial tests from the first request`,
+    `  judgment  per region, canary vs ${s.baseline ? "baseline when one serves, else stable" : "stable"}; false-rollback budget ${s.budget} ` +
+      `for the whole rollout; margins 5xx x${s.margins.errors}, 4xx x${s.margins.clientErrors}, ` +
+      `above p95 x${s.margins.slow}, median x${s.margins.latency}; a pass rules out 5xx x${s.detect.errors}, ` +
+      `4xx x${s.detect.clientErrors}, above p95 x${s.detect.slow}, above median x${s.detect.latency}`,
+    `  detects   at ${expectedRequests} canary requests per interval at ${target.steps[0]}%, the smallest 5xx regression each step rolls back ` +
+      "(at a 0.1% / 2% stable 5xx ratio): " +
+      detectableSteps(target.steps, expectedRequests, s),
     `  metrics   ${o.maxFailedReads} failed reads in a row (after retries) roll back`,
     "",
   );
@@ -245,7 +282,7 @@ export async function runRolloutCommand(
     const { config } = loadValidStack(rt.dir, o.stack);
     if (!config.services.some((s) => s.name === service))
       throw new CliError(`Stack "${o.stack}" has no service "${service}".`, 2);
-    return dryRun(service, o, config, rt.clock.now(), rt.stdout, c);
+    return dryRun(service, o, flags.expectedRequests, config, rt.clock.now(), rt.stdout, c);
   }
 
   const controller = new AbortController();
@@ -322,7 +359,7 @@ async function deps(rt: RolloutRuntime, o: RolloutOptions, tty: boolean): Promis
   const { config } = loadValidStack(rt.dir, o.stack);
   return {
     pulumi: await rt.pulumi(),
-    metrics: await rt.metrics(config.project),
+    intervals: await rt.intervals(config.project),
     live: await rt.live(config.project),
     clock: rt.clock,
     smoke: rt.smoke,

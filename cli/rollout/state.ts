@@ -3,6 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import lockfile from "proper-lockfile";
 import { sync as writeFileAtomicSync } from "write-file-atomic";
+import type { BudgetState } from "../../model/judgment/judge";
 
 /** Where a rollout keeps its lock, resume state and reports: beside the stack files, git-ignored. */
 export const stateDir = (dir: string) => path.join(dir, ".orchestra-rollout");
@@ -24,6 +25,11 @@ export interface RolloutState {
    * kill during its apply leaves this for --resume to apply again.
    */
   readonly rollback?: { readonly reason: string; readonly at: string };
+  /**
+   * The false-rollback budget and how much of it the looks so far spent: a resumed rollout spends
+   * only what is left, so stopping and resuming never buys a fresh budget.
+   */
+  readonly judgment?: BudgetState;
 }
 
 const stateFile = (dir: string, stack: string, service: string) =>

@@ -1,8 +1,15 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { RevisionMetrics } from "../../cli/rollout/analysis";
-import type { Clock, MetricsSource, PulumiDriver, UpRequest } from "../../cli/rollout/ports";
+import type { Interval, RegionSides, Side } from "../../model/judgment/input";
+import type {
+  Clock,
+  IntervalQuery,
+  IntervalRead,
+  IntervalSource,
+  PulumiDriver,
+  UpRequest,
+} from "../../cli/rollout/ports";
 import type { PreflightProblem, PreflightReport } from "../../cli/rollout/preflight";
 import type { StandInCloudRun } from "./rolloutCloud";
 import { REPO_ROOT } from "./cliHarness";
@@ -26,21 +33,87 @@ const GRPC: Record<number, [number, string]> = {
   504: [4, "DEADLINE_EXCEEDED"],
 };
 
+/** How a revision in the stand-in serves: its 5xx and 4xx ratios and its latency spread over PROFILE_BOUNDS. */
+export interface Profile {
+  readonly errorRatio: number;
+  readonly clientErrorRatio?: number;
+  /** Relative weights of the buckets <50, 50-100, 100-200, 200-400 and >=400 ms. */
+  readonly shape: readonly number[];
+}
+export const PROFILE_BOUNDS = [50, 100, 200, 400];
+export const NORMAL_SHAPE = [30, 50, 15, 5, 0];
+export const SLOW_SHAPE = [5, 25, 40, 25, 5];
+
+/** What `requests` requests of a revision with profile `p` look like: exact counts, no noise. */
+export function sideOf(requests: number, p: Profile): Side {
+  const e5 = Math.round(requests * p.errorRatio);
+  const e4 = Math.round(requests * (p.clientErrorRatio ?? 0));
+  const weight = p.shape.reduce((a, b) => a + b, 0);
+  const counts = p.shape.map((w) => Math.floor((w / weight) * requests));
+  const widest = p.shape.indexOf(Math.max(...p.shape));
+  counts[widest] += requests - counts.reduce((a, b) => a + b, 0);
+  return {
+    requests: { "2xx": requests - e5 - e4, "3xx": 0, "4xx": e4, "5xx": e5 },
+    latencies: {
+      count: requests,
+      bucketOptions: { explicitBuckets: { bounds: PROFILE_BOUNDS } },
+      bucketCounts: counts,
+    },
+  };
+}
+
 /**
- * A metrics source reading `GET /metrics?service=&revision=&start=&end=` as JSON: used only in tests.
- * An error status is thrown the way the Monitoring client throws it: with the gRPC code.
+ * One interval as the stand-in Cloud Run served it: in each region, each revision gets its share of
+ * `total` requests as the region's traffic split gives it, served with its role's profile.
  */
-export class HttpMetricsSource implements MetricsSource {
+export function standInInterval(
+  serving: (region: string) => Record<string, number>,
+  regions: readonly string[],
+  revisions: IntervalQuery["revisions"],
+  profile: (role: "canary" | "stable" | "baseline") => Profile,
+  total = 10_000,
+): Interval {
+  const side = (region: string, role: "canary" | "stable" | "baseline", revision: string | undefined) =>
+    sideOf(Math.round(((serving(region)[revision ?? ""] ?? 0) * total) / 100), profile(role));
+  return {
+    regions: Object.fromEntries(
+      regions.map((region): [string, RegionSides] => [
+        region,
+        {
+          canary: side(region, "canary", revisions.canary),
+          stable: side(region, "stable", revisions.stable),
+          ...(revisions.baseline ? { baseline: side(region, "baseline", revisions.baseline) } : {}),
+        },
+      ]),
+    ),
+  };
+}
+
+/** The query of one read as URL parameters, and back: what the stand-in metrics servers receive. */
+export function intervalQueryOf(url: string): Pick<IntervalQuery, "regions" | "revisions"> {
+  const q = new URL(url, "http://x").searchParams;
+  return {
+    regions: (q.get("regions") ?? "").split(",").filter(Boolean),
+    revisions: {
+      canary: q.get("canary") ?? "",
+      ...(q.get("stable") ? { stable: q.get("stable")! } : {}),
+      ...(q.get("baseline") ? { baseline: q.get("baseline")! } : {}),
+    },
+  };
+}
+
+/**
+ * An interval source reading `GET /interval?regions=&canary=&stable=&baseline=&start=&end=` as JSON (the
+ * interval): used only in tests. An error status is thrown the way the Monitoring client throws it:
+ * with the gRPC code.
+ */
+export class HttpIntervalSource implements IntervalSource {
   constructor(private readonly base: string) {}
-  async revisionMetrics(q: {
-    service: string;
-    revision: string;
-    start: Date;
-    end: Date;
-  }): Promise<RevisionMetrics> {
-    const u = new URL("/metrics", this.base);
-    u.searchParams.set("service", q.service);
-    u.searchParams.set("revision", q.revision);
+  async read(q: IntervalQuery): Promise<IntervalRead> {
+    const u = new URL("/interval", this.base);
+    u.searchParams.set("regions", q.regions.join(","));
+    for (const [role, revision] of Object.entries(q.revisions))
+      if (revision) u.searchParams.set(role, revision);
     u.searchParams.set("start", q.start.toISOString());
     u.searchParams.set("end", q.end.toISOString());
     const res = await fetch(u);
@@ -48,7 +121,11 @@ export class HttpMetricsSource implements MetricsSource {
       const [code, status] = GRPC[res.status] ?? [2, "UNKNOWN"];
       throw Object.assign(new Error(`${code} ${status}: ${await res.text()}`), { code });
     }
-    return (await res.json()) as RevisionMetrics;
+    return {
+      interval: (await res.json()) as Interval,
+      window: { start: q.start, end: q.end },
+      incomplete: [],
+    };
   }
 }
 

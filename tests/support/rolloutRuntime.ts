@@ -5,7 +5,7 @@ import { smokeCheck, type UpRequest } from "../../cli/rollout/ports";
 import type { PreflightProblem } from "../../cli/rollout/preflight";
 import type { OutputStream, RolloutRuntime } from "../../cli/rollout/run";
 import { StandInCloudRun } from "./rolloutCloud";
-import { FakeClock, FakePulumi, HttpMetricsSource } from "./rolloutHarness";
+import { FakeClock, FakePulumi, HttpIntervalSource } from "./rolloutHarness";
 import { standInOutputs, type StandInUrls } from "./rolloutOutputs";
 
 /** An output stream that keeps what was written. */
@@ -54,7 +54,7 @@ export function standInRuntime(o: StandInOptions) {
     dir: o.dir,
     cwd: o.cwd,
     pulumi: async () => pulumi,
-    metrics: async () => new HttpMetricsSource(o.metricsUrl),
+    intervals: async () => new HttpIntervalSource(o.metricsUrl),
     live: async () => cloud,
     clock: new FakeClock(),
     smoke: (url, headers) => smokeCheck(url, headers, 2, 2000),
@@ -78,6 +78,11 @@ export function rolloutFlags(extra: Partial<RolloutFlags> = {}): RolloutFlags {
     minRequests: 100,
     readyTimeout: 300_000,
     maxFailedReads: 3,
+    budget: 0.01,
+    passRisk: 0.05,
+    baseline: true,
+    variance: "request",
+    expectedRequests: 1000,
     report: "rollout-report",
     ...extra,
   };

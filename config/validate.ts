@@ -25,6 +25,7 @@ const UNSET: Readonly<Record<string, string>> = {
   deliveryAppPrivateKey: "",
   regions: "[]",
   loadBalancer: "{}",
+  llm: "{}",
 };
 
 /**

@@ -1,4 +1,7 @@
 import { z } from "zod";
+import { llmSchema, toLlmSpend } from "./llm";
+import { llmLogMetrics } from "../model/llm";
+import type { MonitoringConfig } from "../model/monitoring";
 import { cicdRules, cicdSchema, githubSecretsSchema, toCicdConfig } from "./cicd";
 import { fix } from "./errors";
 import { balancerRules, loadBalancerSchema } from "./loadBalancer";
@@ -18,7 +21,7 @@ import {
   servicesSchema,
   toServiceConfig,
 } from "./service";
-import { always, cleanAt, parsedAt } from "./report";
+import { always, cleanAt, parsedAt, report } from "./report";
 import { suggestValue } from "./suggest";
 
 export { SERVICE_NAME } from "./service";
@@ -109,6 +112,7 @@ export const projectSchema = (environment: Environment) =>
     monitoring: monitoringSchema(environment).prefault({}),
     policy: policySchema(environment).prefault({}),
     loadBalancer: loadBalancerSchema.optional(),
+    llm: llmSchema.optional(),
     [SLACK_TOKEN_KEY]: secret(
       "Bot token of the Slack app that posts alerts to the Slack channels under monitoring.channels.",
     ),
@@ -190,7 +194,18 @@ function buildStackSchema(environment: Environment) {
       if (clean("cicd") && clean("githubSecrets") && clean("deliveryAppPrivateKey"))
         cicdRules(own, broken, ctx);
       if (clean("loadBalancer")) balancerRules(own, ctx);
-      if (parsedAt(ctx, PROJECT, "monitoring")) monitoringRules(own, ctx);
+      if (parsedAt(ctx, PROJECT, "monitoring")) {
+        monitoringRules(own, ctx);
+        // A service's LLM metrics are named for it: a hand-written metric may not take one of the names.
+        for (const [name, s] of Object.entries(own.services))
+          for (const m of s.llm ? llmLogMetrics(name, s.llm) : [])
+            if (m.name in own.monitoring.logMetrics)
+              report(
+                ctx,
+                [PROJECT, "monitoring", "logMetrics", m.name],
+                `is the name of \`${name}\`'s own LLM metric (\`services.${name}.llm\`).\nFix: rename this metric.`,
+              );
+      }
     }, always)
     .transform((all): Omit<StackConfig, "stack"> => {
       const own = all[PROJECT];
@@ -214,11 +229,24 @@ function buildStackSchema(environment: Environment) {
           ),
         ),
         ...(cicd ? { cicd } : {}),
-        monitoring: toMonitoringConfig(own.monitoring, Object.keys(own.services)),
+        monitoring: withLlmMetrics(
+          toMonitoringConfig(own.monitoring, Object.keys(own.services)),
+          own.services,
+        ),
         policy: own.policy,
         ...(loadBalancer ? { loadBalancer } : {}),
+        ...(own.llm ? { llm: toLlmSpend(own.llm) } : {}),
       };
     });
+}
+
+/** The stack's log-based metrics with each LLM-logging service's own (model/llm.ts) added. */
+function withLlmMetrics(
+  monitoring: MonitoringConfig,
+  services: Readonly<Record<string, { llm?: { streams: boolean } }>>,
+): MonitoringConfig {
+  const llm = Object.entries(services).flatMap(([name, s]) => (s.llm ? llmLogMetrics(name, s.llm) : []));
+  return llm.length === 0 ? monitoring : { ...monitoring, logMetrics: [...monitoring.logMetrics, ...llm] };
 }
 
 const stackSchemas = new Map<Environment, ReturnType<typeof buildStackSchema>>();

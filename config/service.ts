@@ -393,6 +393,17 @@ const serviceShape = (environment: Environment) =>
       .array(topicName, { error: fix("must be a list of topic names.", "e.g. `[jobs]`.") })
       .default([])
       .describe("Topics this service's runtime account may publish to (and nothing else may)."),
+    llm: z
+      .strictObject({
+        streams: z
+          .boolean({ error: "must be true or false." })
+          .default(false)
+          .describe("The service streams model output: time to first token is measured and charted."),
+      })
+      .optional()
+      .describe(
+        "The service logs its model calls (docs/llm.md): `{streams}`; their tokens, calls and provider errors are measured per revision.",
+      ),
   });
 
 export type ParsedService = z.output<ReturnType<typeof serviceShape>>;
@@ -713,6 +724,7 @@ export function toServiceConfig(
       acknowledgesEarly: c.acknowledgesEarly,
     })),
     publishes: [...new Set(s.publishes)],
+    ...(s.llm ? { llm: { streams: s.llm.streams } } : {}),
   };
 }
 

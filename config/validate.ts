@@ -26,6 +26,7 @@ const UNSET: Readonly<Record<string, string>> = {
   deliveryAppPrivateKey: "",
   regions: "[]",
   loadBalancer: "{}",
+  llm: "{}",
 };
 
 /**

@@ -62,6 +62,13 @@ export type ChannelConfig =
     }
   | { readonly name: string; readonly type: "pagerduty"; readonly receives: readonly AlertRoute[] };
 
+/** Cloud Monitoring's exponential bucket layout: bounds `scale * growthFactor^i`. */
+export interface ExponentialBuckets {
+  readonly numFiniteBuckets: number;
+  readonly growthFactor: number;
+  readonly scale: number;
+}
+
 /** A log-based metric: counts matching log entries, or a distribution of a value extracted from them. */
 export interface LogMetricConfig {
   readonly name: string;
@@ -71,6 +78,8 @@ export interface LogMetricConfig {
   readonly labels: Readonly<Record<string, string>>;
   /** When set, the metric is a distribution of this value; otherwise a counter. */
   readonly valueExtractor?: string;
+  /** A distribution's buckets. Default: 64 exponential buckets from 0.01, doubling. */
+  readonly buckets?: ExponentialBuckets;
   readonly unit: string;
   /** Monitored resource type the matching log entries are written against. */
   readonly resourceType: string;

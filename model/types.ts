@@ -1,5 +1,6 @@
 /** The typed, validated stack configuration that every component reads. */
 
+import type { LlmSpend, ServiceLlm } from "./llm";
 import type { LoadBalancerConfig } from "./loadBalancer";
 import type { MonitoringConfig } from "./monitoring";
 import type { PolicyConfig } from "./policy";
@@ -100,6 +101,8 @@ export interface ServiceConfig {
   readonly consumes: readonly PushSubscriptionConfig[];
   /** Topics this service's runtime account may publish to. */
   readonly publishes: readonly string[];
+  /** The service logs its model calls (docs/llm.md): their metrics, charts and, when it streams, time to first token. */
+  readonly llm?: ServiceLlm;
 }
 
 /** A GitHub repository by name and by the numeric id that OIDC tokens carry. */
@@ -168,4 +171,6 @@ export interface StackConfig {
   readonly policy: PolicyConfig;
   /** The global load balancer in front of some services; absent when `ai-orchestra:loadBalancer` is not set. */
   readonly loadBalancer?: LoadBalancerConfig;
+  /** Model prices, the daily spend alert and the billing budget; absent when `ai-orchestra:llm` is not set. */
+  readonly llm?: LlmSpend;
 }

@@ -2,12 +2,14 @@ import * as pulumi from "@pulumi/pulumi";
 import { serviceLabels } from "../components/cloudrun/labels";
 import {
   LogMetrics,
+  ModelSpend,
   NotificationChannels,
   OverviewDashboard,
   QueueAlerts,
   ServiceAlerts,
   ServiceDashboard,
 } from "../components/monitoring";
+import { llmLogMetrics } from "../model/llm";
 import { planQueues } from "../model/queue";
 import type { ServiceConfig, StackConfig } from "../model/types";
 import type { StackService, StackServices } from "./services";
@@ -49,11 +51,18 @@ export function declareMonitoring(config: StackConfig, services: StackServices):
     labels: config.labels,
   });
 
+  const llmServices = config.services.filter((s) => s.llm);
+  // The services' own LLM metrics get their own charts (by revision, by model), not the generic ones.
+  const llmNames = new Set(llmServices.flatMap((s) => llmLogMetrics(s.name, s.llm!).map((m) => m.name)));
+  const isLlmMetric = (name: string) => llmNames.has(name);
   const observed = new Map(
-    [...services].map(([name, s]): [string, ObservedService] => [name, observe(config, s, channels)]),
+    [...services].map(([name, s]): [string, ObservedService] => [
+      name,
+      observe(config, s, channels, isLlmMetric),
+    ]),
   );
 
-  new LogMetrics("log-metrics", {
+  const logMetrics = new LogMetrics("log-metrics", {
     metrics: monitoring.logMetrics,
     project: config.project,
     stack: config.stack,
@@ -71,15 +80,38 @@ export function declareMonitoring(config: StackConfig, services: StackServices):
       url: s.run.url,
       regions: s.config.regions,
     })),
-    logMetrics: monitoring.logMetrics,
+    logMetrics: monitoring.logMetrics.filter((m) => !isLlmMetric(m.name)),
     queues: planQueues(config.services).subscriptions.map((q) => ({ topic: q.topic, subscription: q.name })),
+    llm: llmServices.map((s) => ({ name: s.name, streams: s.llm?.streams ?? false })),
   });
+
+  // The spend alert's query reads the services' token metrics, which must exist first.
+  if (config.llm)
+    new ModelSpend(
+      "model-spend",
+      {
+        project: config.project,
+        stack: config.stack,
+        services: llmServices.map((s) => s.name),
+        spend: config.llm,
+        route: config.llm.notify,
+        channels: channels.byRoute,
+        autoCloseSeconds: monitoring.autoCloseSeconds,
+        labels: config.labels,
+      },
+      { dependsOn: [logMetrics] },
+    );
 
   return { overview, services: observed };
 }
 
 /** A service's alerts and SLOs, and the dashboard that charts them. */
-function observe(config: StackConfig, s: StackService, channels: NotificationChannels): ObservedService {
+function observe(
+  config: StackConfig,
+  s: StackService,
+  channels: NotificationChannels,
+  isLlmMetric: (name: string) => boolean,
+): ObservedService {
   const { config: service, run } = s;
   const monitoring = config.monitoring;
   const settings = monitoring.services[service.name];
@@ -136,7 +168,9 @@ function observe(config: StackConfig, s: StackService, channels: NotificationCha
         ? [{ title: "Incidents: canary worse than stable", name: alerts.policies.canary }]
         : []),
     ],
-    logMetrics: monitoring.logMetrics.filter((m) => m.service === service.name),
+    // A service's own LLM metrics get their own charts, split by revision.
+    logMetrics: monitoring.logMetrics.filter((m) => m.service === service.name && !isLlmMetric(m.name)),
+    ...(service.llm ? { llm: service.llm } : {}),
     queues: subscriptions.map((q) => ({ topic: q.topic, subscription: q.name })),
   });
   return { alerts, dashboard, queues };

@@ -1,11 +1,14 @@
 import type { LogMetricConfig } from "../../model/monitoring";
 import {
+  BY_MODEL,
+  BY_PROVIDER_STATUS,
   BY_RESPONSE_CLASS,
   BY_REVISION,
   BY_SERVICE,
   BY_STATE,
   logMetricFilter,
   perRegion,
+  PROVIDER_ERRORS,
   PUBSUB_METRICS,
   RUN_METRICS,
   runFilter,
@@ -13,6 +16,7 @@ import {
   subscriptionFilter,
 } from "./filters";
 import { logMetricAggregation } from "./policies";
+import { llmMetricNames } from "../../model/llm";
 
 /**
  * Dashboards as `google.monitoring.dashboard.v1.Dashboard` JSON: a 48-column mosaic of tiles. Every
@@ -165,6 +169,102 @@ function queueCharts(q: QueueChartSpec): Json[] {
   ];
 }
 
+/** A service's model calls, split by revision: a canary's tokens per call and provider errors show beside stable's. */
+function llmServiceCharts(service: string, streams: boolean, byRevision: string[], legend: string): Json[] {
+  const names = llmMetricNames(service);
+  const f = (metric: string, ...extra: string[]) =>
+    [logMetricFilter(metric, "cloud_run_revision"), ...extra].join(" AND ");
+  const tokensPerCall = (title: string, metric: string) =>
+    xyChart(title, [dataSet(f(metric), agg("ALIGN_MEAN", "REDUCE_MEAN", byRevision), legend)], "tokens/call");
+  return [
+    xyChart(
+      "Model calls per second by revision and provider status",
+      [
+        dataSet(
+          f(names.calls),
+          agg("ALIGN_RATE", "REDUCE_SUM", [...byRevision, BY_PROVIDER_STATUS]),
+          `${legend} \${metric.labels.status}`,
+        ),
+      ],
+      "calls/s",
+    ),
+    xyChart(
+      "Provider errors and 429s, share of model calls, by revision",
+      [ratioDataSet(f(names.calls, PROVIDER_ERRORS), f(names.calls), byRevision)],
+      "share",
+    ),
+    tokensPerCall("Input tokens per model call by revision", names.inputTokens),
+    tokensPerCall("Output tokens per model call by revision", names.outputTokens),
+    ...(streams
+      ? [
+          xyChart(
+            "Time to first token p95 by revision",
+            [
+              dataSet(
+                f(names.timeToFirstToken),
+                agg("ALIGN_DELTA", "REDUCE_PERCENTILE_95", byRevision),
+                legend,
+              ),
+            ],
+            "s",
+          ),
+        ]
+      : []),
+  ];
+}
+
+/** Every LLM-logging service's model calls by model, on the overview. */
+function llmOverviewCharts(services: readonly { name: string; streams: boolean }[]): Json[] {
+  if (services.length === 0) return [];
+  const byModel = [BY_MODEL];
+  const per = (what: keyof ReturnType<typeof llmMetricNames>, ...extra: string[]) =>
+    services
+      .filter((s) => what !== "timeToFirstToken" || s.streams)
+      .map((s) =>
+        [logMetricFilter(llmMetricNames(s.name)[what], "cloud_run_revision"), ...extra].join(" AND "),
+      );
+  const modelLegend = `\${metric.labels.model}`;
+  return [
+    xyChart(
+      "Model calls per hour by model",
+      per("calls").map((filter) => ({
+        ...dataSet(
+          filter,
+          { ...agg("ALIGN_DELTA", "REDUCE_SUM", byModel), alignmentPeriod: "3600s" },
+          modelLegend,
+        ),
+      })),
+      "calls/h",
+    ),
+    xyChart(
+      "Output tokens per model call by model",
+      per("outputTokens").map((filter) =>
+        dataSet(filter, agg("ALIGN_MEAN", "REDUCE_MEAN", byModel), modelLegend),
+      ),
+      "tokens/call",
+    ),
+    xyChart(
+      "Provider errors and 429s, share of model calls",
+      services.map((s) => {
+        const calls = logMetricFilter(llmMetricNames(s.name).calls, "cloud_run_revision");
+        return ratioDataSet(`${calls} AND ${PROVIDER_ERRORS}`, calls, byModel);
+      }),
+      "share",
+    ),
+    ...(services.some((s) => s.streams)
+      ? [
+          xyChart(
+            "Time to first token p95 by model",
+            per("timeToFirstToken").map((filter) =>
+              dataSet(filter, agg("ALIGN_DELTA", "REDUCE_PERCENTILE_95", byModel), modelLegend),
+            ),
+            "s",
+          ),
+        ]
+      : []),
+  ];
+}
+
 export interface ServiceDashboardSpec {
   readonly service: string;
   readonly stack: string;
@@ -185,6 +285,8 @@ export interface ServiceDashboardSpec {
   readonly alertCharts?: readonly { title: string; name: string }[];
   /** Push subscriptions feeding the service. Default: none. */
   readonly queues?: readonly QueueChartSpec[];
+  /** The service logs its model calls (model/llm.ts). Default: it does not. */
+  readonly llm?: { readonly streams: boolean };
 }
 
 function serviceText(s: ServiceDashboardSpec): string {
@@ -304,6 +406,11 @@ export function serviceDashboard(s: ServiceDashboardSpec): Json {
       { widgets: [burn, ...logCharts], width: HALF, height: CHART_HEIGHT },
       { widgets: alertCharts, width: HALF, height: 8 },
       { widgets: (s.queues ?? []).flatMap(queueCharts), width: HALF, height: CHART_HEIGHT },
+      {
+        widgets: s.llm ? llmServiceCharts(s.service, s.llm.streams, byRevision, REVISION_LEGEND) : [],
+        width: HALF,
+        height: CHART_HEIGHT,
+      },
     ]),
   };
 }
@@ -315,6 +422,8 @@ export interface OverviewDashboardSpec {
   readonly logMetrics: readonly LogMetricConfig[];
   /** Every push subscription of the stack. Default: none. */
   readonly queues?: readonly QueueChartSpec[];
+  /** The services that log their model calls. Default: none. */
+  readonly llm?: readonly { readonly name: string; readonly streams: boolean }[];
 }
 
 /** One per stack: every service side by side, and every log-based metric. */
@@ -377,6 +486,7 @@ export function overviewDashboard(o: OverviewDashboardSpec): Json {
         height: CHART_HEIGHT,
       },
       { widgets: (o.queues ?? []).flatMap(queueCharts), width: HALF, height: CHART_HEIGHT },
+      { widgets: llmOverviewCharts(o.llm ?? []), width: HALF, height: CHART_HEIGHT },
     ]),
   };
 }

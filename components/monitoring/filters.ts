@@ -89,3 +89,9 @@ export function subscriptionFilter(metric: string, subscription: string, ...extr
     ...extra,
   ].join(" AND ");
 }
+
+/** Labels of the LLM log metrics (model/llm.ts). */
+export const BY_MODEL = 'metric.label."model"';
+export const BY_PROVIDER_STATUS = 'metric.label."status"';
+/** Model calls the provider answered with a 5xx or a 429 (rate limited): what users feel as errors. */
+export const PROVIDER_ERRORS = `${BY_PROVIDER_STATUS}=monitoring.regex.full_match("5[0-9][0-9]|429")`;

@@ -4,3 +4,4 @@ export { ServiceDashboard, type ServiceDashboardArgs } from "./serviceDashboard"
 export { OverviewDashboard, type OverviewDashboardArgs } from "./overviewDashboard";
 export { LogMetrics, type LogMetricsArgs } from "./logMetrics";
 export { QueueAlerts, type QueueAlertsArgs } from "./queueAlerts";
+export { ModelSpend, type ModelSpendArgs } from "./modelSpend";

@@ -21,6 +21,8 @@ export interface OverviewDashboardArgs {
   readonly logMetrics?: readonly LogMetricConfig[];
   /** Every push subscription of the stack. Default: none. */
   readonly queues?: readonly QueueChartSpec[];
+  /** The services that log their model calls. Default: none. */
+  readonly llm?: readonly { readonly name: string; readonly streams: boolean }[];
 }
 
 /** The stack's overview dashboard: all services side by side, and every log-based metric. */
@@ -48,6 +50,7 @@ export class OverviewDashboard extends pulumi.ComponentResource {
               services: list,
               logMetrics: args.logMetrics ?? [],
               queues: args.queues ?? [],
+              llm: args.llm ?? [],
             }),
           ),
         ),

@@ -31,6 +31,8 @@ export interface ServiceDashboardArgs {
   readonly logMetrics?: readonly LogMetricConfig[];
   /** Push subscriptions feeding the service, charted at the bottom. Default: none. */
   readonly queues?: readonly QueueChartSpec[];
+  /** The service logs its model calls: their charts by revision. Default: it does not. */
+  readonly llm?: { readonly streams: boolean };
 }
 
 /** One service's Cloud Monitoring dashboard; its JSON comes from the pure `serviceDashboard`. */
@@ -70,6 +72,7 @@ export class ServiceDashboard extends pulumi.ComponentResource {
             logMetrics: args.logMetrics ?? [],
             alertCharts: alerts,
             queues: args.queues ?? [],
+            ...(args.llm ? { llm: args.llm } : {}),
           }),
         ),
       );

@@ -8,8 +8,8 @@ describe("orchestra plan guardrails", function () {
   // Prod's worker with deletion protection off: one mandatory violation.
   const unprotect = (text: string) => {
     const out = text.replace(
-      "      timeoutSeconds: 900\n",
-      "      timeoutSeconds: 900\n      deletionProtection: false\n",
+      "      timeoutSeconds: 600\n",
+      "      timeoutSeconds: 600\n      deletionProtection: false\n",
     );
     assert.ok(out.includes("deletionProtection: false"), "fixture edit applied");
     return out;

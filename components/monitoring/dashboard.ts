@@ -170,7 +170,13 @@ function queueCharts(q: QueueChartSpec): Json[] {
 }
 
 /** A service's model calls, split by revision: a canary's tokens per call and provider errors show beside stable's. */
-function llmServiceCharts(service: string, streams: boolean, byRevision: string[], legend: string): Json[] {
+function llmServiceCharts(
+  service: string,
+  streams: boolean,
+  byRevision: string[],
+  legend: string,
+  by: string,
+): Json[] {
   const names = llmMetricNames(service);
   const f = (metric: string, ...extra: string[]) =>
     [logMetricFilter(metric, "cloud_run_revision"), ...extra].join(" AND ");
@@ -178,7 +184,7 @@ function llmServiceCharts(service: string, streams: boolean, byRevision: string[
     xyChart(title, [dataSet(f(metric), agg("ALIGN_MEAN", "REDUCE_MEAN", byRevision), legend)], "tokens/call");
   return [
     xyChart(
-      "Model calls per second by revision and provider status",
+      `Model calls per second per provider status ${by}`,
       [
         dataSet(
           f(names.calls),
@@ -189,16 +195,16 @@ function llmServiceCharts(service: string, streams: boolean, byRevision: string[
       "calls/s",
     ),
     xyChart(
-      "Provider errors and 429s, share of model calls, by revision",
+      `Provider errors and 429s, share of model calls ${by}`,
       [ratioDataSet(f(names.calls, PROVIDER_ERRORS), f(names.calls), byRevision)],
       "share",
     ),
-    tokensPerCall("Input tokens per model call by revision", names.inputTokens),
-    tokensPerCall("Output tokens per model call by revision", names.outputTokens),
+    tokensPerCall(`Input tokens per model call ${by}`, names.inputTokens),
+    tokensPerCall(`Output tokens per model call ${by}`, names.outputTokens),
     ...(streams
       ? [
           xyChart(
-            "Time to first token p95 by revision",
+            `Time to first token p95 ${by}`,
             [
               dataSet(
                 f(names.timeToFirstToken),
@@ -407,7 +413,7 @@ export function serviceDashboard(s: ServiceDashboardSpec): Json {
       { widgets: alertCharts, width: HALF, height: 8 },
       { widgets: (s.queues ?? []).flatMap(queueCharts), width: HALF, height: CHART_HEIGHT },
       {
-        widgets: s.llm ? llmServiceCharts(s.service, s.llm.streams, byRevision, REVISION_LEGEND) : [],
+        widgets: s.llm ? llmServiceCharts(s.service, s.llm.streams, byRevision, REVISION_LEGEND, by) : [],
         width: HALF,
         height: CHART_HEIGHT,
       },

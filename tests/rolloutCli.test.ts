@@ -18,6 +18,7 @@ describe("orchestra rollout (command line)", () => {
       "--max-p95",
       "--ready-timeout",
       "--max-failed-reads",
+      "--baseline",
     ])
       assert.ok(r.stdout.includes(flag), flag);
     const help = r.stdout.replace(/\s+/g, " ");
@@ -45,6 +46,25 @@ describe("orchestra rollout (command line)", () => {
     assert.match(r.stdout, /step 1 +5%: set percent, pulumi up, verify live/);
     assert.match(r.stdout, /promote repo@sha256/);
     assert.equal(p.read("staging"), before);
+  });
+
+  it("--dry-run --baseline plans the baseline's apply before the canary's, and the steps it runs beside", () => {
+    const p = tempProject();
+    const image = "repo@sha256:" + "1".repeat(64);
+    const r = p.run("rollout", "api", "--stack", "staging", "--image", image, "--baseline", "--dry-run");
+    assert.equal(r.status, 0, r.stderr);
+    const out = r.stdout.replace(/\s+/g, " ");
+    assert.match(
+      out,
+      /stage start the canary staged with a baseline .*pulumi up for the baseline, then for the canary/,
+    );
+    assert.match(out, /note Steps 50%, 100% run without the baseline/);
+    const resumed = p.run("rollout", "api", "--stack", "staging", "--resume", "--baseline", "--dry-run");
+    assert.equal(resumed.status, 2);
+    assert.match(
+      resumed.stderr,
+      /--resume continues the recorded rollout, baseline or not: leave out --baseline/,
+    );
   });
 
   it("--dry-run shows the steps the guardrail leaves out and those a running canary skips (prod: at 10%, max 80%)", () => {

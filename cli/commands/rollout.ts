@@ -16,6 +16,10 @@ function defineRollout(program: Command) {
       "--image <ref>",
       "the new release, REPOSITORY@sha256:DIGEST (default: continue the current canary)",
     )
+    .option(
+      "--baseline",
+      "start the canary with a baseline: the stable release deployed afresh at the canary's percent, compared with it",
+    )
     .addOption(parsed("--steps <list>", "canary percents, increasing, ending at 100", steps, "5,25,50,100"))
     .addOption(
       parsed("--interval <duration>", "bake time per analysis interval (30s, 10m, 1h)", duration, "10m"),
@@ -76,8 +80,10 @@ function defineRollout(program: Command) {
         "percent, runs `pulumi up` (Automation API, in a temporary copy of the project), verifies the split from\n" +
         "Cloud Run itself, smoke-tests the canary, bakes, then compares canary with stable in Cloud Monitoring. No step\n" +
         "goes above the stack's policy.maxCanaryPercent, and a running canary is never lowered. After the last step\n" +
-        "the canary is promoted; any failure rolls back (stable 100%). Pulumi.<stack>.yaml takes a state only once\n" +
-        "it was applied. The report (--report .json/.md, and $GITHUB_STEP_SUMMARY in Actions) is written at every end.\n" +
+        "the canary is promoted; any failure rolls back (stable 100%). With --baseline, the stable release is first\n" +
+        "deployed afresh as a baseline (tag baseline) and serves at the canary's percent beside it, up to 49%.\n" +
+        "Pulumi.<stack>.yaml takes a state only once it was applied. The report (--report .json/.md, and\n" +
+        "$GITHUB_STEP_SUMMARY in Actions) is written at every end.\n" +
         "Exit codes: 0 promoted, 1 rolled back or interrupted, 2 refused before any change (usage, preflight,\n" +
         "lock, nothing to resume), 3 failed with state to check (an apply failed or is not confirmed live; the\n" +
         "report names the command to run), 130 interrupted by Ctrl-C (SIGINT), 143 by SIGTERM.",

@@ -5,6 +5,7 @@ import {
   startCanary,
   type ReadyRevision,
 } from "../../model/canary/lifecycle";
+import { awaitedRevision, baselinePercentProblem } from "../../model/release/baseline";
 import { attemptId } from "../../model/release/revisionName";
 import { servicePlan } from "../../model/release/servicePlan";
 import type { ServiceConfig, StackConfig } from "../../model/types";
@@ -33,6 +34,8 @@ export interface RolloutOptions {
   readonly stack: string;
   readonly service: string;
   readonly image?: string;
+  /** Start the new canary with a baseline (model/release/baseline.ts); a running canary keeps what it has. */
+  readonly baseline?: boolean;
   /** The requested steps; the guardrail and a running canary's percent may leave some out (planSteps). */
   readonly steps: readonly number[];
   readonly intervalMs: number;
@@ -323,9 +326,13 @@ class Rollout {
           `Service "${o.service}" already has a canary (${cur.image}); promote or roll it back before rolling out ${o.image}.`,
         );
       attempt = attemptId(this.deps.clock.now());
-      startCanary(config, o.service, o.image, { attempt }); // its refusals, before anything is checked or changed
       image = o.image;
     } else if (cur) {
+      if (o.baseline && !cur.baseline)
+        throw new Refused(
+          `The running canary of "${o.service}" has no baseline, and one is only added when a canary starts: ` +
+            "continue without --baseline, or roll it back and roll out its image again with --baseline.",
+        );
       image = cur.image;
     } else {
       throw new Refused(
@@ -340,8 +347,16 @@ class Rollout {
       stack: o.stack,
       maxCanaryPercent: config.policy.maxCanaryPercent,
       current,
+      baseline: attempt ? Boolean(o.baseline) : cur?.baseline !== undefined,
     });
     if (!steps.ok) throw new Refused(steps.reason);
+    // The start's own refusals (a baseline at the first step's percent, say), before anything is changed.
+    if (attempt)
+      startCanary(config, o.service, image, {
+        attempt,
+        percent: steps.steps[0],
+        ...(o.baseline ? { baseline: true } : {}),
+      });
     this.report.notes.push(...steps.notes);
     for (const n of steps.notes) this.log(n);
     return {
@@ -352,6 +367,7 @@ class Rollout {
       lastVerified: -1,
       startedAt: this.report.startedAt,
       ...(attempt ? { attempt } : {}),
+      ...(attempt && o.baseline ? { baseline: true } : {}),
     };
   }
 
@@ -454,46 +470,63 @@ class Rollout {
     const o = this.o;
     let ready: ReadyRevision | undefined;
     let canary = active(this.wsConfig().svc);
+    // Whether the work folder holds a state not yet applied (a new start), or one the project already has.
+    let unapplied = false;
     if (!canary) {
       // A new canary, or a resumed start: staged, so `up` creates its revision without giving it traffic.
       const attempt = this.state.attempt ?? attemptId(this.deps.clock.now());
       editStack(this.ws!.path, o.stack, (c) =>
-        startCanary(c, o.service, this.state.image, { percent: this.state.steps[0], attempt }),
+        startCanary(c, o.service, this.state.image, {
+          percent: this.state.steps[0],
+          attempt,
+          ...(this.state.baseline ? { baseline: true } : {}),
+        }),
       );
       canary = active(this.wsConfig().svc)!;
-      this.report.revision = canary.revision;
       this.log(
-        `Canary ${this.state.image} staged for ${o.service} on ${o.stack} as revision ${canary.revision}.`,
+        `Canary ${this.state.image} staged for ${o.service} on ${o.stack} as revision ${canary.revision}` +
+          (canary.baseline
+            ? `, after a baseline (the stable release deployed afresh) as revision ${canary.baseline.revision}.`
+            : "."),
       );
+      unapplied = true;
+    }
+    this.report.revision = canary.revision;
+    if (canary.phase === "staged") {
+      // Staged (now, on a resume, or by hand): each revision the template creates is proven ready before
+      // anything names it. With a baseline that is two applies: the baseline's, then the canary's.
       const record: PhaseRecord = { startedAt: this.iso(), applies: [] };
       this.report.staging = record;
-      const expected = this.expected("staged");
-      const applied = await this.applyPhase(record, expected);
-      this.checkAbort();
-      if (applied.failure) return this.rollback(`Staging the canary: ${applied.failure}`);
-      const live = await this.waitLive(expected, `revision ${canary.revision}`);
-      record.regions = live.regions;
-      record.verification = live.summary;
-      if (live.outcome !== "ok")
-        return this.rollback(`The canary revision ${canary.revision} did not become ready: ${live.summary}`);
+      for (;;) {
+        const awaited = awaitedRevision(this.wsConfig().svc)!;
+        const what = awaited === canary.revision ? "canary" : "baseline";
+        const expected = this.expected("staged");
+        if (unapplied) {
+          const applied = await this.applyPhase(record, expected);
+          this.checkAbort();
+          if (applied.failure) return this.rollback(`Staging the ${what}: ${applied.failure}`);
+        }
+        const live = await this.waitLive(expected, `revision ${awaited}`);
+        record.regions = live.regions;
+        record.verification = live.summary;
+        if (live.outcome !== "ok")
+          return this.rollback(
+            unapplied
+              ? `The ${what} revision ${awaited} did not become ready: ${live.summary}`
+              : `The staged ${what} revision ${awaited} is not ready: ${live.summary}`,
+          );
+        ready = { revision: awaited, readyIn: live.regions.map((r) => r.region) };
+        if (unapplied) {
+          this.ws!.commit();
+          this.log(`  ready: ${live.summary}`);
+        }
+        if (what === "canary") break;
+        // The baseline is ready: the template moves on to the canary, which the next apply creates.
+        editStack(this.ws!.path, o.stack, (c) => setCanaryPercent(c, o.service, this.state.steps[0], ready));
+        this.log(`Baseline ${awaited} is ready; creating the canary revision ${canary.revision}.`);
+        unapplied = true;
+      }
       record.finishedAt = this.iso();
-      ready = { revision: canary.revision, readyIn: live.regions.map((r) => r.region) };
-      this.ws!.commit();
-      this.log(`  ready: ${live.summary}`);
-    } else if (canary.phase === "staged") {
-      // Staged before (a resumed rollout, or a canary started by hand): proven ready before it gets traffic.
-      this.report.revision = canary.revision;
-      const record: PhaseRecord = { startedAt: this.iso(), applies: [] };
-      this.report.staging = record;
-      const live = await this.waitLive(this.expected("staged"), `revision ${canary.revision}`);
-      record.regions = live.regions;
-      record.verification = live.summary;
-      if (live.outcome !== "ok")
-        return this.rollback(`The staged canary revision ${canary.revision} is not ready: ${live.summary}`);
-      record.finishedAt = this.iso();
-      ready = { revision: canary.revision, readyIn: live.regions.map((r) => r.region) };
-    } else {
-      this.report.revision = canary.revision;
     }
     const revision = canary.revision;
 
@@ -511,7 +544,13 @@ class Rollout {
       };
       this.report.records.push(record);
       this.log(`Step ${i + 1}/${steps.length}: canary at ${percent}%.`);
-      editStack(this.ws!.path, o.stack, (c) => setCanaryPercent(c, o.service, percent, ready));
+      // Canary and baseline at P% each leave stable 100 - 2P: above 49% the baseline goes, and the canary
+      // is compared with stable from there.
+      const drop = this.wsConfig().svc.canary?.baseline ? baselinePercentProblem(percent) : undefined;
+      if (drop) this.log(`  the baseline is dropped: ${drop}; from here the canary is compared with stable.`);
+      editStack(this.ws!.path, o.stack, (c) =>
+        setCanaryPercent(c, o.service, percent, ready, drop ? { dropBaseline: true } : {}),
+      );
       const expected = this.expected("serving");
       const applied = await this.applyPhase(record, expected);
       this.checkAbort();

@@ -31,11 +31,14 @@ import { formatDuration, planSteps } from "./steps";
 export function parseOptions(dir: string, service: string, f: RolloutFlags): RolloutOptions {
   if (f.image && f.resume)
     throw new CliError("--resume continues the recorded rollout: leave out --image.", 2);
+  if (f.baseline && f.resume)
+    throw new CliError("--resume continues the recorded rollout, baseline or not: leave out --baseline.", 2);
   return {
     dir,
     stack: f.stack,
     service,
     image: f.image,
+    ...(f.baseline ? { baseline: true } : {}),
     steps: f.steps,
     intervalMs: f.interval,
     metricsLagMs: f.metricsLag,
@@ -180,6 +183,7 @@ function dryRun(
     stack: o.stack,
     maxCanaryPercent: config.policy.maxCanaryPercent,
     current: continuing && cur.phase === "serving" ? cur.percent : undefined,
+    baseline: continuing ? cur.baseline !== undefined : Boolean(o.baseline),
   });
   const s = analysisSettings(config, service, o);
   const lines = [c.bold(`Rollout plan for ${service} on ${o.stack} (dry run: nothing is changed or read)`)];
@@ -187,7 +191,13 @@ function dryRun(
   lines.push(
     "  preflight pulumi CLI, login, stack, secrets provider; Cloud Run readable in " + svc.regions.join(", "),
   );
-  if (!continuing)
+  if (!continuing && o.baseline)
+    lines.push(
+      `  stage     start the canary staged with a baseline (stable deployed afresh, tag baseline): pulumi up ` +
+        `for the baseline, then for the canary, waiting up to ${formatDuration(o.readyTimeoutMs)} each for its ` +
+        "revision to be ready in every region; no traffic until both are",
+    );
+  else if (!continuing)
     lines.push(
       `  stage     start the canary staged (no traffic), pulumi up, wait up to ${formatDuration(o.readyTimeoutMs)} ` +
         "for its revision to be ready in every region",

@@ -57,8 +57,8 @@ export function canaryPercentViolation(a: {
   if (a.baselinePercent !== undefined && a.percent + a.baselinePercent >= 100)
     return {
       message:
-        `${a.service}'s canary (${a.percent}%) and baseline (${a.baselinePercent}%) leave stable ` +
-        `${100 - a.percent - a.baselinePercent}%: stable must keep serving beside a baseline.`,
+        `${a.service}'s canary (${a.percent}%) and baseline (${a.baselinePercent}%) take ` +
+        `${a.percent + a.baselinePercent}% of the traffic, leaving stable nothing: stable must keep serving beside a baseline.`,
       fix:
         `\`orchestra canary set ${a.service} PERCENT --stack ${a.stack}\` with a lower percent, or ` +
         `\`orchestra canary set ${a.service} ${a.percent} --drop-baseline --stack ${a.stack}\`.`,

@@ -202,7 +202,7 @@ describe("baseline: the stable release deployed afresh beside the canary", () =>
       () => setCanaryPercent(ok(flat), "api", 50),
       (e: unknown) => {
         assert.ok(e instanceof CanaryRuleError);
-        assert.match(e.message, /leaves stable 0%.*--drop-baseline/);
+        assert.match(e.message, /take 100% of the traffic, leaving stable nothing.*--drop-baseline/);
         return true;
       },
     );
@@ -311,7 +311,7 @@ describe("baseline: the stable release deployed afresh beside the canary", () =>
     assert.doesNotThrow(() => startCanary(ok(longFlat), long, CANARY, { attempt: "0zmkgc" }));
     assert.throws(
       () => startCanary(ok(start()), "api", CANARY, { attempt: "0zmkgc", baseline: true, percent: 50 }),
-      /leaves stable 0%.*at 49% or less/,
+      /take 100% of the traffic, leaving stable nothing.*at 49% or less/,
     );
   });
 
@@ -400,7 +400,7 @@ describe("baseline: the stable release deployed afresh beside the canary", () =>
         ...(baselinePercent === undefined ? {} : { baselinePercent }),
       });
     assert.equal(at(49, 49), undefined);
-    assert.match(at(50, 50)?.message ?? "", /leave stable 0%/);
+    assert.match(at(50, 50)?.message ?? "", /take 100% of the traffic, leaving stable nothing/);
     assert.match(at(50, 50)?.fix ?? "", /--drop-baseline/);
     assert.equal(at(50), undefined);
   });

@@ -812,7 +812,7 @@ describe("canary lifecycle (property-based, against a model of Cloud Run with fa
           );
           if (splits.size > 1) seen.hit("regions serve different splits");
           const beforeCanary = step.before?.service.canary;
-          const tooHighBeside = /has a baseline, and a canary at \d+% with a baseline/.test(
+          const tooHighBeside = /has a baseline, and canary and baseline at \d+% each/.test(
             step.refused?.message ?? "",
           );
           if (tooHighBeside) seen.hit("set refused: too high beside a baseline");

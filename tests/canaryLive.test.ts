@@ -759,7 +759,7 @@ describe("orchestra canary status --live and canary set, against a fake Cloud Ru
       const before = project.read("prod");
       const tooHigh = await run("canary", "set", "api", "60", "--stack", "prod");
       expectExit(tooHigh, 1);
-      assert.match(tooHigh.stderr, /leaves stable -20%.*--drop-baseline/s);
+      assert.match(tooHigh.stderr, /take 120% of the traffic, leaving stable nothing.*--drop-baseline/s);
       assert.equal(project.read("prod"), before);
       expectExit(await run("canary", "set", "api", "60", "--drop-baseline", "--stack", "prod"), 0);
       assert.equal(canaryOf().baseline, undefined);

@@ -204,7 +204,7 @@ describe("orchestra rollout (end to end: stand-in Pulumi and Cloud Run, HTTP smo
     );
     assert.equal(report.records[2].regions?.[0].detail, `serves ${stable} 50%, ${revision} 50%`);
     assert.ok(events.some((e) => /Baseline \S+ is ready; creating the canary revision/.test(e)));
-    assert.ok(events.some((e) => /the baseline is dropped: a canary at 50%/.test(e)));
+    assert.ok(events.some((e) => /the baseline is dropped: canary and baseline at 50% each/.test(e)));
     assert.deepEqual(cloud.serving("europe-west1"), { [revision]: 100 });
     assert.equal(api().canary, undefined);
   });
@@ -236,7 +236,7 @@ describe("orchestra rollout (end to end: stand-in Pulumi and Cloud Run, HTTP smo
     assert.equal(high.final, "refused");
     assert.match(
       high.reason ?? "",
-      /cannot have a baseline: a canary at 50% with a baseline at 50% leaves stable 0%/,
+      /cannot have a baseline: canary and baseline at 50% each would take 100% of the traffic/,
     );
     assert.equal(file(), before);
     editStack(dir, "staging", (c) => startCanary(c, "api", IMAGE, { attempt: "0zmkgc" }));

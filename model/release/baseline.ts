@@ -33,7 +33,7 @@ export function baselineNameProblem(service: string): string | undefined {
 export function baselinePercentProblem(percent: number): string | undefined {
   if (percent <= MAX_PERCENT_WITH_BASELINE) return undefined;
   return (
-    `a canary at ${percent}% with a baseline at ${percent}% leaves stable ${100 - 2 * percent}%: ` +
+    `canary and baseline at ${percent}% each would take ${2 * percent}% of the traffic, leaving stable nothing: ` +
     `with a baseline the canary takes at most ${MAX_PERCENT_WITH_BASELINE}%, so that stable keeps serving`
   );
 }

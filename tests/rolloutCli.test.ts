@@ -113,13 +113,22 @@ describe("orchestra rollout (command line)", () => {
     }
   });
 
-  it("refuses a second rollout of a stack while the lock is held (exit 2), leaving the file alone", () => {
+  it("refuses a second rollout of a stack while the lock is held (exit 2), leaving the file alone", async () => {
     const p = tempProject();
     const before = p.read("staging");
     const release = acquireLock(p.dir, "staging", "worker");
     let r;
     try {
-      r = p.run("rollout", "api", "--stack", "staging", "--image", "repo@sha256:" + "1".repeat(64));
+      // Not blocking this process: the holder keeps its lock fresh, as a running rollout does. A blocked
+      // holder stops refreshing it, and a child slower than LOCK_STALE_MS (a loaded machine) takes it over.
+      r = await p.runAsync(
+        "rollout",
+        "api",
+        "--stack",
+        "staging",
+        "--image",
+        "repo@sha256:" + "1".repeat(64),
+      );
     } finally {
       release();
     }

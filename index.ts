@@ -4,6 +4,7 @@ import {
   declareBalancer,
   declareDelivery,
   declareMonitoring,
+  declareQueues,
   declareRegistry,
   declareServices,
   deliveryOutputs,
@@ -15,10 +16,11 @@ import {
 const config = loadStackConfig();
 
 // One record per service, keyed by name, feeds every module after it. The registry comes first (the
-// services wait for it), the balancer after the Cloud Run services its NEGs point at.
+// services wait for it), the balancer and the queues after the Cloud Run services they point at.
 const registry = declareRegistry(config);
 const services = declareServices(config, registry);
 const balancer = declareBalancer(config, services);
+declareQueues(config, services);
 const cicd = declareDelivery(config, services, registry);
 const monitoring = declareMonitoring(config, services);
 

@@ -19,7 +19,8 @@ import { nextStep } from "./suggest/nextStep";
 import { readProjectState } from "./suggest/projectState";
 
 /** Commands after which no next step is suggested: they are about orchestra itself, not the project. */
-const NO_SUGGESTION = new Set(["history", "completion"]);
+// `cicd state-access` prints commands to run: a canary hint after them would only distract.
+const NO_SUGGESTION = new Set(["history", "completion", "cicd state-access"]);
 
 /** The program with every command, in help order. */
 export function buildProgram(): Command {

@@ -140,11 +140,33 @@ const ALERT_FIELDS = {
   },
   fastBurn: { notify: route.describe("Route of the fast error-budget burn alert.") },
   slowBurn: { notify: route.describe("Route of the slow error-budget burn alert.") },
+  queueAge: {
+    thresholdSeconds: positive(
+      "a number of seconds",
+      "e.g. 900: the oldest job has waited 15 minutes.",
+    ).describe("Age of the oldest unacknowledged message, in seconds."),
+    durationSeconds,
+    notify: route,
+  },
+  queueBacklog: {
+    messages: positive("a number of messages", "e.g. 1000.").describe("Messages waiting to be delivered."),
+    durationSeconds,
+    notify: route,
+  },
+  deadLetters: { notify: route.describe("Route of the alert on any dead-lettered message.") },
+  pushErrors: {
+    ratio: ratio("the share of push deliveries not acknowledged that alerts").describe(
+      "Share of push deliveries the service did not acknowledge.",
+    ),
+    durationSeconds,
+    notify: route,
+  },
 } satisfies Record<keyof AlertDefaults, Record<string, z.ZodType>>;
 
 const SLO_FIELDS = {
   availability: { goal, rollingPeriodDays },
   latency: { goal, thresholdMs: thresholdMs.describe("A request within it is good."), rollingPeriodDays },
+  jobs: { goal: goal.describe("Share of pushed jobs the consumer acknowledges."), rollingPeriodDays },
 } satisfies Record<keyof SloDefaults, Record<string, z.ZodType>>;
 
 type Fields = Record<string, Record<string, z.ZodType>>;
@@ -204,6 +226,10 @@ const alerts = (notify: Record<keyof AlertDefaults, AlertRoute>, errorRatio: num
   saturation: { ratio: 0.8, durationSeconds: 600, notify: notify.saturation },
   fastBurn: { notify: notify.fastBurn },
   slowBurn: { notify: notify.slowBurn },
+  queueAge: { thresholdSeconds: 900, durationSeconds: 300, notify: notify.queueAge },
+  queueBacklog: { messages: 1000, durationSeconds: 900, notify: notify.queueBacklog },
+  deadLetters: { notify: notify.deadLetters },
+  pushErrors: { ratio: 0.1, durationSeconds: 600, notify: notify.pushErrors },
 });
 
 const allTickets: Record<keyof AlertDefaults, AlertRoute> = {
@@ -214,6 +240,10 @@ const allTickets: Record<keyof AlertDefaults, AlertRoute> = {
   saturation: "ticket",
   fastBurn: "ticket",
   slowBurn: "ticket",
+  queueAge: "ticket",
+  queueBacklog: "ticket",
+  deadLetters: "ticket",
+  pushErrors: "ticket",
 };
 
 /** Dev and staging open tickets; prod pages for anything users feel now, tickets for slow trends. */
@@ -226,6 +256,7 @@ export const MONITORING_ENVIRONMENT_DEFAULTS: Record<
     slo: {
       availability: { goal: 0.99, rollingPeriodDays: 28 },
       latency: { goal: 0.9, thresholdMs: 1000, rollingPeriodDays: 28 },
+      jobs: { goal: 0.95, rollingPeriodDays: 28 },
     },
   },
   staging: {
@@ -233,6 +264,7 @@ export const MONITORING_ENVIRONMENT_DEFAULTS: Record<
     slo: {
       availability: { goal: 0.99, rollingPeriodDays: 28 },
       latency: { goal: 0.95, thresholdMs: 1000, rollingPeriodDays: 28 },
+      jobs: { goal: 0.98, rollingPeriodDays: 28 },
     },
   },
   prod: {
@@ -245,12 +277,17 @@ export const MONITORING_ENVIRONMENT_DEFAULTS: Record<
         saturation: "ticket",
         fastBurn: "page",
         slowBurn: "ticket",
+        queueAge: "page",
+        queueBacklog: "ticket",
+        deadLetters: "ticket",
+        pushErrors: "page",
       },
       0.05,
     ),
     slo: {
       availability: { goal: 0.995, rollingPeriodDays: 28 },
       latency: { goal: 0.95, thresholdMs: 1000, rollingPeriodDays: 28 },
+      jobs: { goal: 0.99, rollingPeriodDays: 28 },
     },
   },
 };

@@ -10,7 +10,14 @@ import {
   toMonitoringConfig,
 } from "./monitoring";
 import { policySchema } from "./policy";
-import { regionList, REGION, requireReproduciblePins, servicesSchema, toServiceConfig } from "./service";
+import {
+  queueRules,
+  regionList,
+  REGION,
+  requireReproduciblePins,
+  servicesSchema,
+  toServiceConfig,
+} from "./service";
 import { always, cleanAt, parsedAt } from "./report";
 
 export { SERVICE_NAME } from "./service";
@@ -148,6 +155,15 @@ function buildStackSchema(environment: Environment) {
           );
         }
       }
+      if (cleanAt(ctx, "gcp"))
+        queueRules(
+          own.services,
+          own.regions ?? [all.gcp.region],
+          clean("loadBalancer") ? new Set(servicesBehindBalancer(own.loadBalancer)) : undefined,
+          broken,
+          ctx,
+          [PROJECT, "services"],
+        );
       if (clean("cicd") && clean("githubSecrets") && clean("deliveryAppPrivateKey"))
         cicdRules(own, broken, ctx);
       if (clean("loadBalancer")) balancerRules(own, ctx);

@@ -8,6 +8,14 @@ import { always, cleanAt, type Ctx, MISSING, report } from "./report";
 import type { Environment, Ingress, ServiceConfig } from "../model/types";
 import { BASELINE_PHASES, CANARY_PHASES, CPU_ALLOCATIONS, INGRESS_VALUES } from "../model/types";
 import { baselineNameProblem, baselinePercentProblem } from "../model/release/baseline";
+import {
+  ACK_DEADLINE,
+  BACKOFF_SECONDS,
+  MAX_DELIVERY_ATTEMPTS,
+  MESSAGE_RETENTION_SECONDS,
+  TOPIC_NAME,
+  type PushSubscriptionConfig,
+} from "../model/queue";
 
 /**
  * `ai-orchestra:services`: each service's keys, defaults and the rules between them. Messages say
@@ -203,6 +211,86 @@ const ENV_KEY = z.string().regex(ENV_NAME, {
   error: "must be an environment variable name: letters, digits, _; not starting with a digit.",
 });
 
+const topicName = z.string({ error: "must be a topic name." }).regex(TOPIC_NAME, {
+  error: fix(
+    "must be a Pub/Sub topic name: 3-63 lowercase letters, digits and '-', starting with a letter.",
+    "e.g. `jobs`.",
+  ),
+});
+
+/** One consumed topic: its push subscription to the service. */
+const pushSubscription = z.strictObject({
+  path: z
+    .string({ error: "must be an HTTP path." })
+    .regex(/^\/\S*$/, { error: fix("must be an HTTP path starting with `/`.", "e.g. `/jobs`.") })
+    .default("/")
+    .describe("The path Pub/Sub posts each message to."),
+  via: z
+    .enum(["service", "balancer"], {
+      error: fix("must be `service` or `balancer`.", "`service` posts to the service's own URL."),
+    })
+    .default("service")
+    .describe("`service`: the service's own URL; `balancer`: its URL through the global load balancer."),
+  ackDeadlineSeconds: int(
+    "a number of seconds",
+    ACK_DEADLINE.min,
+    ACK_DEADLINE.max,
+    "Pub/Sub waits 10 to 600 seconds for the answer before it redelivers.",
+  )
+    .default(ACK_DEADLINE.max)
+    .describe("How long Pub/Sub waits for the service's answer before it redelivers (10-600)."),
+  retry: z
+    .strictObject({
+      minimumBackoffSeconds: int("a number of seconds", BACKOFF_SECONDS.min, BACKOFF_SECONDS.max, "0 to 600.")
+        .default(10)
+        .describe("Wait before the first retry."),
+      maximumBackoffSeconds: int("a number of seconds", BACKOFF_SECONDS.min, BACKOFF_SECONDS.max, "0 to 600.")
+        .default(600)
+        .describe("Longest wait between retries."),
+    })
+    .prefault({})
+    .describe("Exponential backoff between redeliveries of a message the service did not acknowledge."),
+  maxDeliveryAttempts: int(
+    "a number of deliveries",
+    MAX_DELIVERY_ATTEMPTS.min,
+    MAX_DELIVERY_ATTEMPTS.max,
+    "Pub/Sub allows 5 to 100 attempts before dead-lettering.",
+  )
+    .default(5)
+    .describe("Deliveries before a message goes to the dead-letter topic."),
+  deadLetter: z
+    .boolean({ error: fix("must be true or false.", "true keeps undeliverable messages for inspection.") })
+    .default(true)
+    .describe("Move undeliverable messages to `<topic>-<service>-dead-letter` (required in prod)."),
+  messageRetentionSeconds: int(
+    "a number of seconds",
+    MESSAGE_RETENTION_SECONDS.min,
+    MESSAGE_RETENTION_SECONDS.max,
+    "Pub/Sub keeps unacknowledged messages 10 minutes to 7 days (604800).",
+  )
+    .default(MESSAGE_RETENTION_SECONDS.max)
+    .describe("How long unacknowledged messages are kept."),
+  filter: z
+    .string({ error: fix("must be a Pub/Sub filter.", 'e.g. `attributes.kind = "chat"`.') })
+    .min(1, { error: fix("must not be empty.", "remove the key to receive every message.") })
+    .optional()
+    .describe("Only messages matching this filter on their attributes are delivered."),
+  ordering: z
+    .boolean({ error: "must be true or false." })
+    .default(false)
+    .describe("Deliver messages with the same ordering key in order."),
+  exactlyOnce: z
+    .boolean({ error: "must be true or false." })
+    .default(false)
+    .describe("Not available for push subscriptions; make the job idempotent on its message id instead."),
+  acknowledgesEarly: z
+    .boolean({ error: "must be true or false." })
+    .default(false)
+    .describe(
+      "The service answers at once and finishes the job in the background, so `timeoutSeconds` may exceed the ack deadline (needs `cpuAllocation: instance`).",
+    ),
+});
+
 /** One service's keys with their defaults; `ingress` stays unset here, since behind the balancer it defaults differently. */
 const serviceShape = (environment: Environment) =>
   z.strictObject({
@@ -311,6 +399,21 @@ const serviceShape = (environment: Environment) =>
       .boolean({ error: "must be true or false." })
       .default(environment === "prod")
       .describe("Refuse to delete the service."),
+    consumes: z
+      .record(topicName, pushSubscription, {
+        error: fix(
+          "must be a map of topic name to push subscription settings.",
+          "e.g. `jobs: {path: /jobs}`.",
+        ),
+      })
+      .default({})
+      .describe(
+        "Topics Pub/Sub pushes to this service, by topic name: each gets a push subscription authenticated as `<service>-push`, retries and a dead-letter topic (docs/queues.md).",
+      ),
+    publishes: z
+      .array(topicName, { error: fix("must be a list of topic names.", "e.g. `[jobs]`.") })
+      .default([])
+      .describe("Topics this service's runtime account may publish to (and nothing else may)."),
   });
 
 export type ParsedService = z.output<ReturnType<typeof serviceShape>>;
@@ -486,6 +589,84 @@ function serviceRules(name: string, s: ParsedService, environment: Environment, 
     if (key in s.env)
       push(["secretEnv", key], key, "is also a plain `env` variable.\nFix: keep one of the two.");
   }
+
+  // Queues: a push subscription waits at most its ack deadline for the answer, then delivers again.
+  for (const [topic, c] of Object.entries(s.consumes)) {
+    const at = (...path: PropertyKey[]) => ["consumes", topic, ...path];
+    if (c.acknowledgesEarly) {
+      if (s.cpuAllocation !== "instance")
+        push(
+          at("acknowledgesEarly"),
+          true,
+          "needs CPU after the response, but `cpuAllocation` is `request`: Cloud Run throttles the CPU once the answer is sent, and the job stalls.\n" +
+            "Fix: set `cpuAllocation: instance` on the service, or answer only when the job is done (remove `acknowledgesEarly`).",
+        );
+    } else if (s.timeoutSeconds > c.ackDeadlineSeconds) {
+      push(
+        ["timeoutSeconds"],
+        s.timeoutSeconds,
+        `is longer than the ack deadline of topic \`${topic}\` (${c.ackDeadlineSeconds} s): Pub/Sub delivers a job again while it still runs, and its model calls are paid twice.\n` +
+          `Fix: lower \`timeoutSeconds\` to at most ${c.ackDeadlineSeconds}${c.ackDeadlineSeconds < ACK_DEADLINE.max ? ` or raise \`consumes.${topic}.ackDeadlineSeconds\` (up to ${ACK_DEADLINE.max})` : ""}, or answer at once and finish in the background (\`acknowledgesEarly: true\`, with \`cpuAllocation: instance\`).`,
+      );
+    }
+    if (c.exactlyOnce)
+      push(
+        at("exactlyOnce"),
+        true,
+        "is not available for push subscriptions (Pub/Sub offers exactly-once delivery to pull subscribers only).\n" +
+          "Fix: remove it, and make the job idempotent on the message id Pub/Sub sends with each delivery.",
+      );
+    if (c.retry.minimumBackoffSeconds > c.retry.maximumBackoffSeconds)
+      push(
+        at("retry", "minimumBackoffSeconds"),
+        c.retry.minimumBackoffSeconds,
+        `is above \`maximumBackoffSeconds\` (${c.retry.maximumBackoffSeconds}).\nFix: lower it or raise the maximum.`,
+      );
+    if (!c.deadLetter && environment === "prod")
+      push(
+        at("deadLetter"),
+        false,
+        "must be true in prod: without a dead-letter topic a job that always fails is retried until it expires, and nobody sees it.\n" +
+          "Fix: remove `deadLetter: false`.",
+      );
+  }
+}
+
+/**
+ * Queue rules that need the whole stack: a push subscription posts to one URL, so a consumer in several
+ * regions is reached through the balancer, which must then front it.
+ */
+export function queueRules(
+  services: Readonly<Record<string, ParsedService>>,
+  stackRegions: readonly string[],
+  balanced: ReadonlySet<string> | undefined,
+  skip: ReadonlySet<string>,
+  ctx: Ctx,
+  path: readonly PropertyKey[],
+): void {
+  for (const [name, s] of Object.entries(services)) {
+    if (skip.has(name)) continue;
+    const regions = (s.regions ?? stackRegions).length;
+    for (const [topic, c] of Object.entries(s.consumes)) {
+      const at = [...path, name, "consumes", topic, "via"];
+      if (c.via === "service" && regions > 1)
+        report(
+          ctx,
+          at,
+          `is \`service\`, but \`${name}\` runs in ${regions} regions and a push subscription posts to one URL.\n` +
+            "Fix: push through the global load balancer (`via: balancer`), or run the consumer in one region.",
+          c.via,
+        );
+      if (c.via === "balancer" && balanced && !balanced.has(name))
+        report(
+          ctx,
+          at,
+          `is \`balancer\`, but \`${name}\` is not behind the load balancer.\n` +
+            `Fix: add \`${name}\` under \`ai-orchestra:loadBalancer.services\`, or push to the service itself (\`via: service\`).`,
+          c.via,
+        );
+    }
+  }
 }
 
 /** Cloud Run's smallest memory for a CPU count: 4 vCPU need 2 GiB, 6 and 8 need 4 GiB. */
@@ -573,6 +754,20 @@ export function toServiceConfig(
     port: s.port,
     timeoutSeconds: s.timeoutSeconds,
     deletionProtection: s.deletionProtection,
+    consumes: Object.entries(s.consumes).map(([topic, c]): PushSubscriptionConfig => ({
+      topic,
+      path: c.path,
+      via: c.via,
+      ackDeadlineSeconds: c.ackDeadlineSeconds,
+      retry: c.retry,
+      maxDeliveryAttempts: c.maxDeliveryAttempts,
+      deadLetter: c.deadLetter,
+      messageRetentionSeconds: c.messageRetentionSeconds,
+      ...(c.filter ? { filter: c.filter } : {}),
+      ordering: c.ordering,
+      acknowledgesEarly: c.acknowledgesEarly,
+    })),
+    publishes: [...new Set(s.publishes)],
   };
 }
 

@@ -29,11 +29,21 @@ export interface AlertDefaults {
   readonly saturation: { ratio: number; durationSeconds: number; notify: AlertRoute };
   readonly fastBurn: { notify: AlertRoute };
   readonly slowBurn: { notify: AlertRoute };
+  /** Queues the service consumes (push subscriptions): the oldest message waiting too long. */
+  readonly queueAge: { thresholdSeconds: number; durationSeconds: number; notify: AlertRoute };
+  /** More messages waiting than the service should ever fall behind by. */
+  readonly queueBacklog: { messages: number; durationSeconds: number; notify: AlertRoute };
+  /** Any message moved to the dead-letter topic. */
+  readonly deadLetters: { notify: AlertRoute };
+  /** The share of push deliveries the service did not acknowledge. */
+  readonly pushErrors: { ratio: number; durationSeconds: number; notify: AlertRoute };
 }
 
 export interface SloDefaults {
   readonly availability: { goal: number; rollingPeriodDays: number };
   readonly latency: { goal: number; thresholdMs: number; rollingPeriodDays: number };
+  /** Queues the service consumes: the share of push deliveries it acknowledged (its jobs that succeeded). */
+  readonly jobs: { goal: number; rollingPeriodDays: number };
 }
 
 /** A notification channel; secrets (Slack token, PagerDuty key) are read by the program, never kept here. */

@@ -11,6 +11,8 @@ export const RULE_IDS = [
   "pinned-actions",
   "no-plaintext-secrets",
   "secret-config",
+  "push-subscriptions",
+  "topic-publishers",
 ] as const;
 
 export type RuleId = (typeof RULE_IDS)[number];

@@ -3,6 +3,7 @@
 import type { LoadBalancerConfig } from "./loadBalancer";
 import type { MonitoringConfig } from "./monitoring";
 import type { PolicyConfig } from "./policy";
+import type { PushSubscriptionConfig } from "./queue";
 
 /** The Pulumi project, and the namespace of its config keys. */
 export const PROJECT = "ai-orchestra";
@@ -114,6 +115,10 @@ export interface ServiceConfig {
   readonly port: number;
   readonly timeoutSeconds: number;
   readonly deletionProtection: boolean;
+  /** Topics Pub/Sub pushes to this service, one push subscription each. */
+  readonly consumes: readonly PushSubscriptionConfig[];
+  /** Topics this service's runtime account may publish to. */
+  readonly publishes: readonly string[];
 }
 
 /** A GitHub repository by name and by the numeric id that OIDC tokens carry. */

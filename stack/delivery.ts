@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { GithubDelivery } from "../components/github/delivery";
 import { DeliveryIdentity } from "../components/identity/deliveryIdentity";
 import { ImageRegistry } from "../components/registry/imageRegistry";
+import { planQueues } from "../model/queue";
 import type { StackConfig } from "../model/types";
 import type { StackServices } from "./services";
 
@@ -44,6 +45,7 @@ export function declareDelivery(
     cicd,
     protectedDeploy,
     balancer: config.loadBalancer !== undefined,
+    queues: planQueues(config.services).topics.length > 0,
     imageRepositories: Object.fromEntries([...services].map(([name, s]) => [name, s.config.repository])),
   });
   // Secret config stays secret: read as secret Outputs, never as plain values.

@@ -7,4 +7,5 @@ export {
   type StackMonitoring,
 } from "./monitoring";
 export { balancerOutputs, deliveryOutputs, endpointOutputs, observabilityOutputs } from "./outputs";
+export { declareQueues } from "./queues";
 export { declareServices, type StackService, type StackServices } from "./services";

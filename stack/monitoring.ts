@@ -4,9 +4,11 @@ import {
   LogMetrics,
   NotificationChannels,
   OverviewDashboard,
+  QueueAlerts,
   ServiceAlerts,
   ServiceDashboard,
 } from "../components/monitoring";
+import { planQueues } from "../model/queue";
 import type { ServiceConfig, StackConfig } from "../model/types";
 import type { StackService, StackServices } from "./services";
 
@@ -14,6 +16,8 @@ import type { StackService, StackServices } from "./services";
 export interface ObservedService {
   readonly alerts: ServiceAlerts;
   readonly dashboard: ServiceDashboard;
+  /** One per topic the service consumes, by topic. */
+  readonly queues: ReadonlyMap<string, QueueAlerts>;
 }
 
 /** What observability declared: the overview, and per service (by name) its alerts and dashboard. */
@@ -68,6 +72,7 @@ export function declareMonitoring(config: StackConfig, services: StackServices):
       regions: s.config.regions,
     })),
     logMetrics: monitoring.logMetrics,
+    queues: planQueues(config.services).subscriptions.map((q) => ({ topic: q.topic, subscription: q.name })),
   });
 
   return { overview, services: observed };
@@ -96,6 +101,24 @@ function observe(config: StackConfig, s: StackService, channels: NotificationCha
     autoCloseSeconds: monitoring.autoCloseSeconds,
     labels: serviceLabels(config.labels, config.stack, config.environment, service.name),
   });
+  const subscriptions = planQueues([service]).subscriptions;
+  const queues = new Map(
+    subscriptions.map((q): [string, QueueAlerts] => [
+      q.topic,
+      new QueueAlerts(`${service.name}-${q.topic}`, {
+        service: service.name,
+        topic: q.topic,
+        subscription: q.name,
+        ...(q.deadLetter ? { deadLetterSubscription: q.deadLetter.subscription } : {}),
+        project: config.project,
+        stack: config.stack,
+        monitoring: settings,
+        channels: channels.byRoute,
+        autoCloseSeconds: monitoring.autoCloseSeconds,
+        labels: serviceLabels(config.labels, config.stack, config.environment, service.name),
+      }),
+    ]),
+  );
   const dashboard = new ServiceDashboard(`${service.name}-dashboard`, {
     service: service.name,
     project: config.project,
@@ -114,6 +137,7 @@ function observe(config: StackConfig, s: StackService, channels: NotificationCha
         : []),
     ],
     logMetrics: monitoring.logMetrics.filter((m) => m.service === service.name),
+    queues: subscriptions.map((q) => ({ topic: q.topic, subscription: q.name })),
   });
-  return { alerts, dashboard };
+  return { alerts, dashboard, queues };
 }

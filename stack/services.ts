@@ -23,6 +23,9 @@ export type StackServices = ReadonlyMap<string, StackService>;
 export function declareServices(config: StackConfig, registry?: pulumi.Resource): StackServices {
   return new Map(
     config.services.map((service): [string, StackService] => {
+      const balanced = config.loadBalancer?.services.find((b) => b.name === service.name);
+      // Pub/Sub pushing through the balancer signs its token for the balanced URL.
+      const pushedViaBalancer = balanced && service.consumes.some((c) => c.via === "balancer");
       const run = new CanaryService(
         service.name,
         {
@@ -32,10 +35,10 @@ export function declareServices(config: StackConfig, registry?: pulumi.Resource)
           stack: config.stack,
           environment: config.environment,
           labels: config.labels,
+          ...(pushedViaBalancer ? { customAudiences: [balancedUrl(balanced)] } : {}),
         },
         registry ? { dependsOn: [registry] } : undefined,
       );
-      const balanced = config.loadBalancer?.services.find((b) => b.name === service.name);
       return [
         service.name,
         { config: service, run, ...(balanced ? { balancedUrl: balancedUrl(balanced) } : {}) },

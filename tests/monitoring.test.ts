@@ -341,6 +341,11 @@ describe("monitoring decisions (pure)", () => {
         saturation: "ticket",
         fastBurn: "page",
         slowBurn: "ticket",
+        // A push-fed service: jobs waiting and failing pushes page; a backlog or dead letters open tickets.
+        queueAge: "page",
+        queueBacklog: "ticket",
+        deadLetters: "ticket",
+        pushErrors: "page",
       });
     });
 

@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
-import { RUN_METRICS, UPTIME_CHECK_PASSED } from "../components/monitoring/filters";
+import { PUBSUB_METRICS, RUN_METRICS, UPTIME_CHECK_PASSED } from "../components/monitoring/filters";
+import { planQueues } from "../model/queue";
 import { checkAlertPolicy, checkSlo, checkUptimeCheck } from "../components/monitoring/limits";
 import type { RenderedStack } from "../render/renderStack";
 import { listStacks, readStackConfig } from "../render/stackFile";
@@ -54,11 +55,14 @@ describe("monitoring of every stack file", () => {
       let r: RenderedStack;
       let services: string[];
       let logMetrics: string[];
+      /** Push subscriptions, each with a jobs SLO. */
+      let queues: number;
       before(async () => {
         const result = validate(stack, readStackConfig(ROOT, stack).flat);
         assert.ok(result.ok);
         services = result.config.services.map((s) => s.name);
         logMetrics = result.config.monitoring.logMetrics.map((m) => m.name);
+        queues = planQueues(result.config.services).subscriptions.length;
         r = await renderRepoStack(stack);
       });
 
@@ -103,7 +107,7 @@ describe("monitoring of every stack file", () => {
           );
         }
         const slos = ofType(r, SLO);
-        assert.equal(slos.length, 2 * services.length);
+        assert.equal(slos.length, 2 * services.length + queues);
         for (const s of slos) {
           assert.deepEqual(checkSlo(s.inputs), [], s.name);
           assert.deepEqual(
@@ -117,10 +121,17 @@ describe("monitoring of every stack file", () => {
       it("names only real metric and resource types in every filter, and never MQL", () => {
         const known = new Set<string>([
           ...Object.values(RUN_METRICS),
+          ...Object.values(PUBSUB_METRICS),
           UPTIME_CHECK_PASSED,
           ...logMetrics.map((m) => `logging.googleapis.com/user/${m}`),
         ]);
-        const resources = new Set(["cloud_run_revision", "cloud_run_job", "global", "uptime_url"]);
+        const resources = new Set([
+          "cloud_run_revision",
+          "cloud_run_job",
+          "global",
+          "uptime_url",
+          "pubsub_subscription",
+        ]);
         const texts = [
           ...ofType(r, POLICY).flatMap((p) => strings(p.inputs.conditions)),
           ...ofType(r, SLO).flatMap((s) => strings(s.inputs.requestBasedSli)),

@@ -1,6 +1,7 @@
 import type { Command } from "@commander-js/extra-typings";
 import { jsonOption, requiredStackOption } from "./options";
 import * as cicdIdsCommand from "../github/cicdIdsCommand";
+import { stateAccess } from "../github/stateAccessCommand";
 
 export function registerCicd(program: Command): void {
   const cicd = program.command("cicd").description("Keyless CI/CD settings of the stacks (docs/cicd.md)");
@@ -22,4 +23,21 @@ export function registerCicd(program: Command): void {
         "Example:\n  orchestra cicd ids --stack prod --write",
     )
     .action(async (opts) => cicdIdsCommand.cicdIds(opts));
+
+  cicd
+    .command("state-access")
+    .description(
+      "Print the gcloud commands that let the stack's CI identities use the Pulumi state and its key",
+    )
+    .addOption(requiredStackOption("stack whose CI identities to grant"))
+    .addOption(jsonOption("{stack, grants: [{who, resource, role, member, command}]}"))
+    .addHelpText(
+      "after",
+      "\nThe deployer may write the state bucket (`cicd.stateBucket`) and encrypt with the secrets key\n" +
+        "(`cicd.secretsKey`); the previewer may only read and decrypt. The program does not declare these\n" +
+        "bindings: they live in the operations project, where refreshing them would need getIamPolicy. Run\n" +
+        "the printed commands once per stack, as an administrator of that project. Nothing is changed here.\n\n" +
+        "Example:\n  orchestra cicd state-access --stack prod",
+    )
+    .action((opts) => stateAccess(opts));
 }

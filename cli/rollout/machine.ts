@@ -24,6 +24,7 @@ import type { Clock, LiveCloudRun, MetricsSource, PulumiDriver } from "./ports";
 import { formatProblem, livePreflight, type PreflightProblem } from "./preflight";
 import { clause, oneLine, pulumiErrorLine } from "./pulumiErrors";
 import { endpointOf, smokeTargets, type ServiceEndpoint } from "./endpoints";
+import { smokeSkipReason } from "../../model/queue";
 import { acquireLock, clearState, LockHeldError, readState, writeState, type RolloutState } from "./state";
 import { formatDuration, planSteps } from "./steps";
 import { checkLive, expectedState, type ExpectedState, type LiveCheck, type RegionCheck } from "./verify";
@@ -567,23 +568,28 @@ class Rollout {
         record.verification = "The stack outputs have no serviceEndpoints entry for the service.";
         return this.rollback(`Step ${percent}%: verification failed. ${record.verification}`);
       }
-      const targets = smokeTargets(endpoint, svc.healthCheckPath ?? "/");
-      if (typeof targets === "string") {
-        record.verification = targets;
-        return this.rollback(`Step ${percent}%: verification failed. ${targets}`);
-      }
-      record.smoke = targets.map((t) => ({ url: t.url, via: t.via }));
-      record.canaryUrl = targets[0]?.url;
-      for (const t of targets) {
-        const smokeFailure = await this.deps.smoke(t.url, t.headers);
-        if (smokeFailure) {
-          record.verification = `${smokeFailure} (${t.via})`;
-          return this.rollback(`Step ${percent}%: smoke check failed. ${record.verification}`);
+      const unreachable = smokeSkipReason(svc);
+      if (unreachable) {
+        record.verification = `${live.summary} Smoke check skipped: ${unreachable}`;
+      } else {
+        const targets = smokeTargets(endpoint, svc.healthCheckPath ?? "/");
+        if (typeof targets === "string") {
+          record.verification = targets;
+          return this.rollback(`Step ${percent}%: verification failed. ${targets}`);
         }
+        record.smoke = targets.map((t) => ({ url: t.url, via: t.via }));
+        record.canaryUrl = targets[0]?.url;
+        for (const t of targets) {
+          const smokeFailure = await this.deps.smoke(t.url, t.headers);
+          if (smokeFailure) {
+            record.verification = `${smokeFailure} (${t.via})`;
+            return this.rollback(`Step ${percent}%: smoke check failed. ${record.verification}`);
+          }
+        }
+        record.verification =
+          `${live.summary} ` +
+          `${targets.map((t) => (t.headers ? `${t.url} (${t.via}, canary header)` : t.url)).join(", ")} answered 2xx.`;
       }
-      record.verification =
-        `${live.summary} ` +
-        `${targets.map((t) => (t.headers ? `${t.url} (${t.via}, canary header)` : t.url)).join(", ")} answered 2xx.`;
       this.log(`  verified: ${record.verification}`);
 
       const judged = await this.judge(i, record);

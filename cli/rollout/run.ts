@@ -1,3 +1,4 @@
+import { smokeSkipReason } from "../../model/queue";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import pc from "picocolors";
@@ -214,11 +215,13 @@ function dryRun(
   lines.push(
     ...plan.steps.map(
       (p, i) =>
-        `  step ${i + 1}   ${p}%: set percent, pulumi up, verify live + smoke ${svc.healthCheckPath ?? "/"}, ` +
+        `  step ${i + 1}   ${p}%: set percent, pulumi up, verify live${smokeSkipReason(svc) ? "" : ` + smoke ${svc.healthCheckPath ?? "/"}`}, ` +
         `bake ${formatDuration(o.intervalMs)} x up to ${o.maxIntervals}, analyse`,
     ),
   );
   for (const n of plan.notes) lines.push(c.yellow(`  note      ${n}`));
+  const unreachable = smokeSkipReason(svc);
+  if (unreachable) lines.push(c.yellow(`  note      no smoke check: ${unreachable}`));
   lines.push(`  then      promote ${image} to stable`);
   lines.push(
     `  guards    5xx ratio <= ${s.maxErrorRatio}, p95 <= ${s.maxP95Ms} ms, at least ${s.minRequests} requests per revision`,

@@ -28,6 +28,11 @@ export interface CanaryServiceArgs {
   readonly stack: string;
   /** Environment the stack belongs to, for labels. */
   readonly environment: Environment;
+  /**
+   * Audiences besides the service's own URLs that Cloud Run accepts in ID tokens: the URL through the
+   * balancer when Pub/Sub pushes there. Default: none.
+   */
+  readonly customAudiences?: readonly string[];
   /** Stack-wide labels; `managed-by`, `pulumi-stack`, `environment` and `service` are added. Default: none. */
   readonly labels?: Readonly<Record<string, string>>;
 }
@@ -121,6 +126,7 @@ export class CanaryService extends pulumi.ComponentResource {
           scaling: serviceScaling(svc),
           template,
           traffics,
+          ...(args.customAudiences?.length ? { customAudiences: [...args.customAudiences] } : {}),
         },
         { parent: this, dependsOn: [this.identity, ...pull] },
       );

@@ -1,12 +1,11 @@
 import * as artifactregistry from "@pulumi/gcp/artifactregistry";
 import * as iam from "@pulumi/gcp/iam";
-import * as kms from "@pulumi/gcp/kms";
 import * as projects from "@pulumi/gcp/projects";
 import * as serviceaccount from "@pulumi/gcp/serviceaccount";
-import * as storage from "@pulumi/gcp/storage";
 import type * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { artifactRepository } from "../../model/imageRef";
+import { DEPLOYER_ACCOUNT_ID, PREVIEWER_ACCOUNT_ID } from "../../model/stateAccess";
 import type { CicdConfig } from "../../model/types";
 import {
   DEPLOY_ATTRIBUTE,
@@ -38,6 +37,8 @@ export interface DeliveryIdentityArgs {
   readonly imageRepositories?: Readonly<Record<string, string>>;
   /** The stack declares a global load balancer: the deployer also manages load balancing and Cloud Armor. Default: false. */
   readonly balancer?: boolean;
+  /** The stack declares Pub/Sub topics: the deployer also manages Pub/Sub. Default: false. */
+  readonly queues?: boolean;
 }
 
 /**
@@ -145,41 +146,17 @@ export class DeliveryIdentity extends pulumi.ComponentResource {
         .replace(/[^a-zA-Z0-9]+/g, "-")
         .toLowerCase();
 
-    const deployer = account("deployer", "github-deployer", "GitHub deployer");
+    const deployer = account("deployer", DEPLOYER_ACCOUNT_ID, "GitHub deployer");
     impersonation("deployer-wif", deployer, DEPLOY_ATTRIBUTE, cicd.infraRepository.id);
-    const roles = { balancer: args.balancer ?? false };
+    const roles = { balancer: args.balancer ?? false, queues: args.queues ?? false };
     for (const g of deployerRoles(roles)) projectRole(`deployer-${short(g.role)}`, deployer, g.role);
     projectRole("deployer-project-iam-admin", deployer, PROJECT_IAM_ADMIN, projectIamAdminCondition(roles));
 
-    const previewer = account("previewer", "github-previewer", "GitHub previewer (read-only)");
+    const previewer = account("previewer", PREVIEWER_ACCOUNT_ID, "GitHub previewer (read-only)");
     impersonation("previewer-wif", previewer, PREVIEW_ATTRIBUTE, cicd.infraRepository.id);
     for (const g of PREVIEWER_ROLES) projectRole(`previewer-${short(g.role)}`, previewer, g.role);
 
-    // Pulumi state and secrets: the deployer writes them, the previewer only reads.
-    if (cicd.stateBucket) {
-      for (const [who, sa, role] of [
-        ["deployer", deployer, "roles/storage.objectAdmin"],
-        ["previewer", previewer, "roles/storage.objectViewer"],
-      ] as const) {
-        new storage.BucketIAMMember(
-          `${name}-${who}-state`,
-          { bucket: cicd.stateBucket, role, member: pulumi.interpolate`serviceAccount:${sa.email}` },
-          parent,
-        );
-      }
-    }
-    if (cicd.secretsKey) {
-      for (const [who, sa, role] of [
-        ["deployer", deployer, "roles/cloudkms.cryptoKeyEncrypterDecrypter"],
-        ["previewer", previewer, "roles/cloudkms.cryptoKeyDecrypter"],
-      ] as const) {
-        new kms.CryptoKeyIAMMember(
-          `${name}-${who}-secrets-key`,
-          { cryptoKeyId: cicd.secretsKey, role, member: pulumi.interpolate`serviceAccount:${sa.email}` },
-          parent,
-        );
-      }
-    }
+    // The state bucket and its KMS key are granted at bootstrap, not here: see model/stateAccess.ts.
 
     if (Object.keys(cicd.applications).length > 0) {
       const pusher = account("pusher", "github-pusher", "GitHub image pusher");

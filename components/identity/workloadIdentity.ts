@@ -133,9 +133,27 @@ export const BALANCER_DEPLOYER_ROLES: readonly RoleGrant[] = [
   { role: "roles/compute.securityAdmin", why: "the Cloud Armor policy and attaching it to backends" },
 ];
 
-/** The deployer's project roles: the balancer's only where the stack declares one. */
-export function deployerRoles(options: { balancer?: boolean } = {}): readonly RoleGrant[] {
-  return options.balancer ? [...DEPLOYER_ROLES, ...BALANCER_DEPLOYER_ROLES] : DEPLOYER_ROLES;
+/** Added to the deployer's roles in a stack with Pub/Sub topics. */
+export const QUEUE_DEPLOYER_ROLES: readonly RoleGrant[] = [
+  {
+    role: "roles/pubsub.admin",
+    why: "topics, push and dead-letter subscriptions, and who may publish to or consume them",
+  },
+];
+
+/** Which optional parts a stack declares, each needing its own deployer roles. */
+export interface DeployerScope {
+  readonly balancer?: boolean;
+  readonly queues?: boolean;
+}
+
+/** The deployer's project roles: the balancer's and the queues' only where the stack declares them. */
+export function deployerRoles(options: DeployerScope = {}): readonly RoleGrant[] {
+  return [
+    ...DEPLOYER_ROLES,
+    ...(options.balancer ? BALANCER_DEPLOYER_ROLES : []),
+    ...(options.queues ? QUEUE_DEPLOYER_ROLES : []),
+  ];
 }
 
 /** Read-only roles of the previewer: `pulumi preview` and the drift check read resources and IAM policies. */
@@ -147,12 +165,12 @@ export const PREVIEWER_ROLES: readonly RoleGrant[] = [
 export const PROJECT_IAM_ADMIN = "roles/resourcemanager.projectIamAdmin";
 
 /** The roles the deployer may grant or revoke at project level: its own and the previewer's, nothing else. */
-export function grantableRoles(options: { balancer?: boolean } = {}): string[] {
+export function grantableRoles(options: DeployerScope = {}): string[] {
   return [...new Set([...deployerRoles(options), ...PREVIEWER_ROLES].map((g) => g.role))].sort();
 }
 
 /** IAM condition limiting the deployer's project IAM administration to `grantableRoles()`. */
-export function projectIamAdminCondition(options: { balancer?: boolean } = {}): {
+export function projectIamAdminCondition(options: DeployerScope = {}): {
   title: string;
   description: string;
   expression: string;

@@ -1,13 +1,16 @@
 import type { LogMetricConfig } from "../../model/monitoring";
 import {
+  BY_RESPONSE_CLASS,
   BY_REVISION,
   BY_SERVICE,
   BY_STATE,
   logMetricFilter,
   perRegion,
+  PUBSUB_METRICS,
   RUN_METRICS,
   runFilter,
   SERVER_ERRORS,
+  subscriptionFilter,
 } from "./filters";
 import { logMetricAggregation } from "./policies";
 
@@ -123,6 +126,45 @@ function logMetricChart(metric: LogMetricConfig, groupBy: string[]): Json {
   );
 }
 
+/** A push subscription a dashboard charts: its topic and subscription name. */
+export interface QueueChartSpec {
+  readonly topic: string;
+  readonly subscription: string;
+}
+
+/** A queue's health: how old its oldest job is, how many wait, how pushes are answered, what is dead-lettered. */
+function queueCharts(q: QueueChartSpec): Json[] {
+  const f = (metric: string) => subscriptionFilter(metric, q.subscription);
+  return [
+    xyChart(
+      `${q.topic}: oldest unacknowledged job`,
+      [dataSet(f(PUBSUB_METRICS.oldestUnackedAge), agg("ALIGN_MAX", "REDUCE_MAX", []))],
+      "s",
+    ),
+    xyChart(
+      `${q.topic}: jobs waiting`,
+      [dataSet(f(PUBSUB_METRICS.undelivered), agg("ALIGN_MAX", "REDUCE_SUM", []))],
+      "messages",
+    ),
+    xyChart(
+      `${q.topic}: pushes by response class`,
+      [
+        dataSet(
+          f(PUBSUB_METRICS.pushRequests),
+          agg("ALIGN_RATE", "REDUCE_SUM", [BY_RESPONSE_CLASS]),
+          "${metric.labels.response_class}",
+        ),
+      ],
+      "pushes/s",
+    ),
+    xyChart(
+      `${q.topic}: dead-lettered jobs`,
+      [dataSet(f(PUBSUB_METRICS.deadLettered), agg("ALIGN_DELTA", "REDUCE_SUM", []))],
+      "messages",
+    ),
+  ];
+}
+
 export interface ServiceDashboardSpec {
   readonly service: string;
   readonly stack: string;
@@ -141,6 +183,8 @@ export interface ServiceDashboardSpec {
   readonly logMetrics: readonly LogMetricConfig[];
   /** Alert policies shown as alert charts (incidents over time): title and `projects/P/alertPolicies/N`. Default: none. */
   readonly alertCharts?: readonly { title: string; name: string }[];
+  /** Push subscriptions feeding the service. Default: none. */
+  readonly queues?: readonly QueueChartSpec[];
 }
 
 function serviceText(s: ServiceDashboardSpec): string {
@@ -259,6 +303,7 @@ export function serviceDashboard(s: ServiceDashboardSpec): Json {
       { widgets: sloCards, width: COLUMNS / Math.max(1, sloCards.length), height: 8 },
       { widgets: [burn, ...logCharts], width: HALF, height: CHART_HEIGHT },
       { widgets: alertCharts, width: HALF, height: 8 },
+      { widgets: (s.queues ?? []).flatMap(queueCharts), width: HALF, height: CHART_HEIGHT },
     ]),
   };
 }
@@ -268,6 +313,8 @@ export interface OverviewDashboardSpec {
   readonly environment: string;
   readonly services: readonly { name: string; url: string; regions?: readonly string[] }[];
   readonly logMetrics: readonly LogMetricConfig[];
+  /** Every push subscription of the stack. Default: none. */
+  readonly queues?: readonly QueueChartSpec[];
 }
 
 /** One per stack: every service side by side, and every log-based metric. */
@@ -329,6 +376,7 @@ export function overviewDashboard(o: OverviewDashboardSpec): Json {
         width: HALF,
         height: CHART_HEIGHT,
       },
+      { widgets: (o.queues ?? []).flatMap(queueCharts), width: HALF, height: CHART_HEIGHT },
     ]),
   };
 }

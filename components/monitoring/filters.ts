@@ -64,3 +64,28 @@ export function logMetricFilter(name: string, resourceType: string): string {
 export function uptimeFilter(checkId: string): string {
   return `metric.type=${quote(UPTIME_CHECK_PASSED)} AND resource.type=${quote(UPTIME_RESOURCE)} AND metric.label."check_id"=${quote(checkId)}`;
 }
+
+/**
+ * Cloud Monitoring's Pub/Sub subscription metrics (resource `pubsub_subscription`), as alert filters,
+ * SLOs and charts select them. Every metric named here is a real one; tests check the list.
+ */
+export const PUBSUB_RESOURCE = "pubsub_subscription";
+export const PUBSUB_METRICS = {
+  oldestUnackedAge: "pubsub.googleapis.com/subscription/oldest_unacked_message_age",
+  undelivered: "pubsub.googleapis.com/subscription/num_undelivered_messages",
+  deadLettered: "pubsub.googleapis.com/subscription/dead_letter_message_count",
+  pushRequests: "pubsub.googleapis.com/subscription/push_request_count",
+} as const;
+export const BY_RESPONSE_CLASS = 'metric.label."response_class"';
+/** The push response class of a delivery the endpoint acknowledged (a 102, 200, 201, 202 or 204). */
+export const ACKNOWLEDGED = `${BY_RESPONSE_CLASS}="ack"`;
+
+/** A filter on one subscription's metric, with optional extra clauses. */
+export function subscriptionFilter(metric: string, subscription: string, ...extra: string[]): string {
+  return [
+    `metric.type=${quote(metric)}`,
+    `resource.type=${quote(PUBSUB_RESOURCE)}`,
+    `resource.label."subscription_id"=${quote(subscription)}`,
+    ...extra,
+  ].join(" AND ");
+}

@@ -3,3 +3,4 @@ export { ServiceAlerts, type ServiceAlertsArgs } from "./serviceAlerts";
 export { ServiceDashboard, type ServiceDashboardArgs } from "./serviceDashboard";
 export { OverviewDashboard, type OverviewDashboardArgs } from "./overviewDashboard";
 export { LogMetrics, type LogMetricsArgs } from "./logMetrics";
+export { QueueAlerts, type QueueAlertsArgs } from "./queueAlerts";

@@ -1,7 +1,7 @@
 import * as monitoring from "@pulumi/gcp/monitoring";
 import * as pulumi from "@pulumi/pulumi";
 import type { LogMetricConfig } from "../../model/monitoring";
-import { overviewDashboard } from "./dashboard";
+import { overviewDashboard, type QueueChartSpec } from "./dashboard";
 
 export interface OverviewDashboardArgs {
   /** GCP project. */
@@ -19,6 +19,8 @@ export interface OverviewDashboardArgs {
   }[];
   /** Log-based metrics charted on the overview. Default: none. */
   readonly logMetrics?: readonly LogMetricConfig[];
+  /** Every push subscription of the stack. Default: none. */
+  readonly queues?: readonly QueueChartSpec[];
 }
 
 /** The stack's overview dashboard: all services side by side, and every log-based metric. */
@@ -45,6 +47,7 @@ export class OverviewDashboard extends pulumi.ComponentResource {
               environment: args.environment,
               services: list,
               logMetrics: args.logMetrics ?? [],
+              queues: args.queues ?? [],
             }),
           ),
         ),

@@ -48,7 +48,7 @@ const regionNote = (ctx: PolicyContext) =>
 const seconds = (n: number) => `${n}s`;
 const pct = (r: number) => `${Math.round(r * 10000) / 100}%`;
 
-function spec(
+export function spec(
   ctx: PolicyContext,
   key: string,
   title: string,
@@ -289,7 +289,7 @@ export function canaryPolicy(
   );
 }
 
-export type SloKind = "availability" | "latency";
+export type SloKind = "availability" | "latency" | "jobs";
 
 /** The three multiwindow burn-rate policies of one SLO (fast, medium, slow). */
 export function burnRatePolicies(

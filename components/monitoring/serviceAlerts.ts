@@ -13,7 +13,7 @@ import {
   type PolicySpec,
 } from "./policies";
 import { alertPolicyArgs, type RouteChannels } from "./alertPolicyArgs";
-import { serviceSlos } from "./slos";
+import { serviceSlos, type SloSpec } from "./slos";
 import { uptimeCheckTarget } from "./uptime";
 
 export interface ServiceAlertsArgs {
@@ -55,7 +55,7 @@ export interface ServiceAlertsArgs {
  */
 export class ServiceAlerts extends pulumi.ComponentResource {
   /** SLO resource names, `projects/P/services/S/serviceLevelObjectives/O`, by kind. */
-  public readonly slos: { kind: "availability" | "latency"; goal: number; name: pulumi.Output<string> }[];
+  public readonly slos: { kind: SloSpec["kind"]; goal: number; name: pulumi.Output<string> }[];
   /** Alert policy resource names by key. */
   public readonly policies: Record<string, pulumi.Output<string>>;
   /** The uptime check's id, when there is one. */

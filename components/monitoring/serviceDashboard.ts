@@ -2,7 +2,7 @@ import * as monitoring from "@pulumi/gcp/monitoring";
 import * as pulumi from "@pulumi/pulumi";
 import type { LogMetricConfig, ServiceMonitoring } from "../../model/monitoring";
 import type { TrafficTarget } from "../../model/release/traffic";
-import { serviceDashboard } from "./dashboard";
+import { serviceDashboard, type QueueChartSpec } from "./dashboard";
 
 export interface ServiceDashboardArgs {
   /** Cloud Run service name. */
@@ -29,6 +29,8 @@ export interface ServiceDashboardArgs {
   readonly alertPolicies?: readonly { title: string; name: pulumi.Input<string> }[];
   /** Log-based metrics charted on this dashboard. Default: none. */
   readonly logMetrics?: readonly LogMetricConfig[];
+  /** Push subscriptions feeding the service, charted at the bottom. Default: none. */
+  readonly queues?: readonly QueueChartSpec[];
 }
 
 /** One service's Cloud Monitoring dashboard; its JSON comes from the pure `serviceDashboard`. */
@@ -67,6 +69,7 @@ export class ServiceDashboard extends pulumi.ComponentResource {
             slos: sloList,
             logMetrics: args.logMetrics ?? [],
             alertCharts: alerts,
+            queues: args.queues ?? [],
           }),
         ),
       );

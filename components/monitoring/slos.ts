@@ -3,7 +3,7 @@ import { RUN_METRICS, runFilter, SERVER_ERRORS } from "./filters";
 
 /** An SLO as plain data, in the shape of gcp.monitoring.Slo's inputs (without service and project). */
 export interface SloSpec {
-  readonly kind: "availability" | "latency";
+  readonly kind: "availability" | "latency" | "jobs";
   readonly sloId: string;
   readonly displayName: string;
   readonly goal: number;

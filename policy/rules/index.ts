@@ -1,6 +1,7 @@
 import { canaryPercent, deletionProtection, imageDigest, minInstances, publicInvoker } from "./cloudrun";
 import { balancerIngress } from "./loadBalancer";
 import { serviceObservability } from "./observability";
+import { pushSubscriptions, topicPublishers } from "./queues";
 import { noPlaintextSecrets, noServiceAccountKeys, pinnedActions, secretConfig } from "./security";
 import type { Rule } from "./types";
 
@@ -21,4 +22,6 @@ export const RULES: readonly Rule[] = [
   pinnedActions,
   noPlaintextSecrets,
   secretConfig,
+  pushSubscriptions,
+  topicPublishers,
 ];

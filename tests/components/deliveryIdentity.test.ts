@@ -107,17 +107,22 @@ describe("DeliveryIdentity (built alone)", () => {
     assert.doesNotMatch(admin.expression, /compute\./);
   });
 
-  it("the deployer writes state and secrets, the previewer only reads; the pusher pushes to its image's repository", () => {
+  it("declares no binding on the state bucket or its key (granted at bootstrap); the pusher pushes to its image's repository", () => {
     assert.deepEqual(
       b.resources
-        .filter((r) => /-(state|secrets-key)$|^delivery-pusher-api$/.test(r.name))
-        .map((r) => [r.name, r.inputs.role]),
+        .filter(
+          (r) =>
+            /IAM|Iam/.test(r.type) &&
+            !r.type.startsWith("gcp:projects/") &&
+            !r.type.startsWith("gcp:serviceaccount/"),
+        )
+        .map((r) => [r.type, r.name, r.inputs.role]),
       [
-        ["delivery-deployer-state", "roles/storage.objectAdmin"],
-        ["delivery-previewer-state", "roles/storage.objectViewer"],
-        ["delivery-deployer-secrets-key", "roles/cloudkms.cryptoKeyEncrypterDecrypter"],
-        ["delivery-previewer-secrets-key", "roles/cloudkms.cryptoKeyDecrypter"],
-        ["delivery-pusher-api", "roles/artifactregistry.writer"],
+        [
+          "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember",
+          "delivery-pusher-api",
+          "roles/artifactregistry.writer",
+        ],
       ],
     );
     assert.deepEqual(b.byName("delivery-pusher-api").inputs.repository, "orchestra");
@@ -143,12 +148,12 @@ describe("DeliveryIdentity (built alone)", () => {
     );
   });
 
-  it("without application repositories, state bucket or secrets key: no pusher and no state or key grants", async () => {
+  it("without application repositories: no pusher", async () => {
     const bare = await build({
       cicd: { ...CICD, applications: {}, stateBucket: undefined, secretsKey: undefined },
       imageRepositories: {},
     });
-    assert.ok(!bare.resources.some((r) => /pusher|-state$|secrets-key/.test(r.name)));
+    assert.ok(!bare.resources.some((r) => /pusher/.test(r.name)));
     assert.equal(bare.value.pusherEmail, undefined);
   });
 });

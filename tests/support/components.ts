@@ -126,6 +126,8 @@ export function serviceConfig(overrides: Partial<ServiceConfig> = {}): ServiceCo
     port: 8080,
     timeoutSeconds: 300,
     deletionProtection: true,
+    consumes: [],
+    publishes: [],
     ...overrides,
   };
 }
@@ -150,10 +152,15 @@ export function serviceMonitoring(overrides: Partial<ServiceMonitoring> = {}): S
       saturation: { ratio: 0.8, durationSeconds: 600, notify: "ticket" },
       fastBurn: { notify: "page" },
       slowBurn: { notify: "ticket" },
+      queueAge: { thresholdSeconds: 600, durationSeconds: 120, notify: "page" },
+      queueBacklog: { messages: 500, durationSeconds: 300, notify: "ticket" },
+      deadLetters: { notify: "ticket" },
+      pushErrors: { ratio: 0.2, durationSeconds: 300, notify: "page" },
     },
     slo: {
       availability: { goal: 0.999, rollingPeriodDays: 28 },
       latency: { goal: 0.99, thresholdMs: 1000, rollingPeriodDays: 28 },
+      jobs: { goal: 0.97, rollingPeriodDays: 28 },
     },
     ...overrides,
   };

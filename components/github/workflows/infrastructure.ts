@@ -72,10 +72,13 @@ function pulumiStep(
   };
 }
 
-/** The policy pack is its own npm project: pulumi loads it with policy/node_modules. */
+/**
+ * The policy pack is its own npm project: pulumi loads it with policy/node_modules. The root install's
+ * `prepare` has already compiled it into policy/build, so its own `prepare` (the same build) is skipped.
+ */
 const policyPackCi: Step = {
   name: "Install the policy pack's dependencies",
-  run: "npm ci --prefix policy --no-audit --no-fund",
+  run: "npm ci --prefix policy --ignore-scripts --no-audit --no-fund",
 };
 
 /** Pull requests: the tests, and `pulumi preview` of each stack the change touches, as a PR comment. */

@@ -34,9 +34,13 @@ export function describeService(sp: ServicePlan): string {
         shortImage(imageFor(t.tag) ?? ""),
       ]);
   const staged =
-    s.canary?.phase === "staged"
-      ? `\n  canary ${s.canary.revision} is staged with no traffic; \`orchestra canary set ${s.name} ${s.canary.percent}\` gives it ${s.canary.percent}% once Cloud Run reports it ready`
-      : "";
+    s.canary?.phase !== "staged"
+      ? ""
+      : s.canary.baseline?.phase === "staged"
+        ? `\n  baseline ${s.canary.baseline.revision} (stable's release, deployed afresh) is created first, with no traffic; ` +
+          `once Cloud Run reports it ready, \`orchestra canary set ${s.name} ${s.canary.percent}\` lets the next \`pulumi up\` create canary ${s.canary.revision}`
+        : `\n  canary ${s.canary.revision} is staged with no traffic; \`orchestra canary set ${s.name} ${s.canary.percent}\` gives it ${s.canary.percent}% once Cloud Run reports it ready` +
+          (s.canary.baseline ? `, and the baseline ${s.canary.baseline.revision} as much` : "");
   return `${head}\n${table(rows)}\n  template revision: ${sp.plan.templateRevision} (the ${sp.plan.templateRelease} release)${staged}`;
 }
 

@@ -7,7 +7,8 @@ import { REVISION_NAME } from "../model/release/revisionName";
 import { runtimeAccountId, serviceAccountEmail } from "../model/identity";
 import { always, cleanAt, type Ctx, KEY, MISSING, report } from "./report";
 import type { Environment, Ingress, ServiceConfig } from "../model/types";
-import { CANARY_PHASES, CPU_ALLOCATIONS, INGRESS_VALUES } from "../model/types";
+import { BASELINE_PHASES, CANARY_PHASES, CPU_ALLOCATIONS, INGRESS_VALUES } from "../model/types";
+import { baselineNameProblem, baselinePercentProblem } from "../model/release/baseline";
 import {
   ACK_DEADLINE,
   BACKOFF_SECONDS,
@@ -107,6 +108,30 @@ const revisionString = z
     ),
   });
 
+const baseline = z.strictObject(
+  {
+    revision: revisionString.describe(
+      "The baseline's revision name: stable's exact spec under a name given by `orchestra canary start --baseline`.",
+    ),
+    phase: z
+      .enum(BASELINE_PHASES, {
+        error: fix(
+          `must be one of ${BASELINE_PHASES.join(", ")}.`,
+          "let the `orchestra canary` commands set it: `staged` until the revision is ready, then `ready`.",
+        ),
+      })
+      .describe(
+        "`staged`: the template creates it, no traffic yet; `ready`: Cloud Run reported it ready everywhere, and the template creates the canary.",
+      ),
+  },
+  {
+    error: fix(
+      "must be `{revision, phase}`.",
+      "start canaries with `orchestra canary start --baseline`, or remove `baseline`.",
+    ),
+  },
+);
+
 const canary = z.strictObject({
   image: imageString,
   revision: revisionString.describe(
@@ -124,6 +149,11 @@ const canary = z.strictObject({
     })
     .describe(
       "`staged`: created with no traffic until it is ready; `serving`: takes `percent`; `rolled-back`: stable serves 100% from its exact revision.",
+    ),
+  baseline: baseline
+    .optional()
+    .describe(
+      "Optional: the stable release deployed afresh, served at the canary's percent under the tag `baseline` and compared with the canary instead of stable: `{revision, phase}`.",
     ),
 });
 
@@ -290,7 +320,7 @@ const serviceShape = (environment: Environment) =>
     canary: canary
       .optional()
       .describe(
-        "The release under test: `{image, revision, percent, phase}`, written by `orchestra canary`.",
+        "The release under test: `{image, revision, percent, phase, baseline?}`, written by `orchestra canary`.",
       ),
     cpu: z
       .union([z.string(), z.number()])
@@ -504,6 +534,39 @@ function serviceRules(name: string, s: ParsedService, environment: Environment, 
     );
   }
 
+  const base = canary?.baseline;
+  if (canary && base) {
+    const nameProblem = baselineNameProblem(name);
+    if (nameProblem)
+      push(
+        ["canary", "baseline"],
+        base,
+        `cannot be used here: ${nameProblem}.\nFix: remove \`baseline\` (the canary is compared with stable), or use a shorter service name.`,
+      );
+    const percentProblem =
+      canary.phase === "rolled-back" ? undefined : baselinePercentProblem(canary.percent);
+    if (percentProblem)
+      push(
+        ["canary", "percent"],
+        canary.percent,
+        `is too high beside a baseline: ${percentProblem}.\nFix: \`orchestra canary set ${name} PERCENT --drop-baseline\` to go higher without it.`,
+      );
+    if (canary.phase === "serving" && base.phase === "staged")
+      push(
+        ["canary", "baseline", "phase"],
+        base.phase,
+        "is `staged` while the canary serves: a baseline is named in the traffic list only once it is known to be ready.\n" +
+          `Fix: let \`orchestra canary set ${name} PERCENT\` move it on, or roll the canary back (\`orchestra canary rollback ${name}\`).`,
+      );
+    if (base.revision === canary.revision || base.revision === stable?.revision)
+      push(
+        ["canary", "baseline", "revision"],
+        base.revision,
+        `is also the ${base.revision === canary.revision ? "canary's" : "stable"} revision: a baseline is a fresh revision of its own.\n` +
+          "Fix: start the canary again with `orchestra canary start --baseline`, which names one.",
+      );
+  }
+
   // Container shape.
   const { cpu, memory } = s;
   const mib = memoryMiB(memory);
@@ -694,6 +757,9 @@ export function toServiceConfig(
             revision: canary.revision,
             percent: canary.percent,
             phase: canary.phase,
+            ...(canary.baseline
+              ? { baseline: { revision: canary.baseline.revision, phase: canary.baseline.phase } }
+              : {}),
           },
         }
       : {}),

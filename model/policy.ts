@@ -39,17 +39,31 @@ export interface CanaryPercentViolation {
 
 /**
  * The canary-percent guardrail, one implementation for the policy pack and the rollout: a canary may
- * take at most the stack's `maxCanaryPercent`; beyond that it should be promoted. Undefined when allowed.
+ * take at most the stack's `maxCanaryPercent`; beyond that it should be promoted. With a baseline beside
+ * it, canary and baseline together must leave stable (the revision a rollback returns to) serving.
+ * Undefined when allowed.
  */
 export function canaryPercentViolation(a: {
   readonly service: string;
   readonly stack: string;
   readonly percent: number;
   readonly maxCanaryPercent: number;
+  /** The baseline's percent, when one serves beside the canary. */
+  readonly baselinePercent?: number;
 }): CanaryPercentViolation | undefined {
-  if (a.percent <= a.maxCanaryPercent) return undefined;
-  return {
-    message: `${a.service}'s canary takes ${a.percent}% of traffic; this stack allows at most ${a.maxCanaryPercent}%.`,
-    fix: `\`orchestra canary promote ${a.service} --stack ${a.stack}\`, or \`orchestra canary set ${a.service} ${a.maxCanaryPercent} --stack ${a.stack}\`.`,
-  };
+  if (a.percent > a.maxCanaryPercent)
+    return {
+      message: `${a.service}'s canary takes ${a.percent}% of traffic; this stack allows at most ${a.maxCanaryPercent}%.`,
+      fix: `\`orchestra canary promote ${a.service} --stack ${a.stack}\`, or \`orchestra canary set ${a.service} ${a.maxCanaryPercent} --stack ${a.stack}\`.`,
+    };
+  if (a.baselinePercent !== undefined && a.percent + a.baselinePercent >= 100)
+    return {
+      message:
+        `${a.service}'s canary (${a.percent}%) and baseline (${a.baselinePercent}%) take ` +
+        `${a.percent + a.baselinePercent}% of the traffic, leaving stable nothing: stable must keep serving beside a baseline.`,
+      fix:
+        `\`orchestra canary set ${a.service} PERCENT --stack ${a.stack}\` with a lower percent, or ` +
+        `\`orchestra canary set ${a.service} ${a.percent} --drop-baseline --stack ${a.stack}\`.`,
+    };
+  return undefined;
 }

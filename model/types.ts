@@ -47,6 +47,23 @@ export interface StableRelease {
 export const CANARY_PHASES = ["staged", "serving", "rolled-back"] as const;
 export type CanaryPhase = (typeof CANARY_PHASES)[number];
 
+/**
+ * Where a baseline stands: `staged` while the template creates it (traffic does not name it yet);
+ * `ready` once Cloud Run reported it ready in every region, after which the template creates the canary.
+ */
+export const BASELINE_PHASES = ["staged", "ready"] as const;
+export type BaselinePhase = (typeof BASELINE_PHASES)[number];
+
+/**
+ * The stable release deployed afresh (stable's exact spec under a revision name never used), served at
+ * the canary's percent under the tag `baseline`, so the canary is compared with a revision as new as
+ * itself rather than with the long-warm stable fleet.
+ */
+export interface BaselineRelease {
+  readonly revision: string;
+  readonly phase: BaselinePhase;
+}
+
 export interface CanaryRelease {
   readonly image: string;
   /** The revision name given at `orchestra canary start`, never used before, so a retry re-creates. */
@@ -57,6 +74,8 @@ export interface CanaryRelease {
    */
   readonly percent: number;
   readonly phase: CanaryPhase;
+  /** A fresh revision of the stable release to compare the canary with; see BaselineRelease. */
+  readonly baseline?: BaselineRelease;
 }
 
 /**

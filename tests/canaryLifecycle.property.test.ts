@@ -19,6 +19,7 @@ import {
   type RevisionReadiness,
 } from "../model/live";
 import { desiredState } from "../model/release/desiredState";
+import { awaitedRevision, MAX_SERVICE_NAME_WITH_BASELINE } from "../model/release/baseline";
 import { attemptId, canonicalJson } from "../model/release/revisionName";
 import { servicePlan } from "../model/release/servicePlan";
 import { serviceScaling } from "../model/release/template";
@@ -110,7 +111,10 @@ function rawService(file: StackFile, name: string): RawService {
 
 /** What goes wrong in one region during a `pulumi up`. */
 type Fault =
-  /** A revision the update creates there for the canary never becomes ready (crash at start, failing probe). */
+  /**
+   * A revision the update creates there for the release under test (the canary, or its baseline) never
+   * becomes ready (crash at start, failing probe).
+   */
   | "canary-fails"
   /** The update never reaches Cloud Run there (503, network): nothing changes in that region. */
   | "transient"
@@ -123,9 +127,13 @@ type SettingsChange =
   | { readonly setting: "cpuAllocation"; readonly value: "request" | "instance" };
 
 type Action =
-  | { readonly kind: "start"; readonly image: string; readonly percent?: number }
-  /** `evidence`: readiness read from every region's status, as `orchestra canary set` does; else none. */
-  | { readonly kind: "set"; readonly percent: number; readonly evidence: boolean }
+  /** `baseline`: `canary start --baseline`. */
+  | { readonly kind: "start"; readonly image: string; readonly percent?: number; readonly baseline?: boolean }
+  /**
+   * `evidence`: readiness read from every region's status, as `orchestra canary set` does; else none.
+   * `drop`: `--drop-baseline`.
+   */
+  | { readonly kind: "set"; readonly percent: number; readonly evidence: boolean; readonly drop?: boolean }
   | { readonly kind: "promote" }
   | { readonly kind: "rollback" }
   /** A setting edited in the stack file by hand. */
@@ -197,13 +205,28 @@ const regionsArb = fc.subarray([...REGION_POOL], { minLength: 1 });
 const withFaults = (action: fc.Arbitrary<Action>, faults: fc.Arbitrary<readonly Fault[]> = faultsArb) =>
   fc.tuple(action, faults, waitArb).map(([a, f, wait]): Op => ({ ...a, faults: f, wait }));
 
+/** A third of starts ask for a baseline, mostly at a percent it can run beside. */
+const baselineArb = fc.oneof(
+  { weight: 2, arbitrary: fc.constant(false) },
+  { weight: 1, arbitrary: fc.constant(true) },
+);
 const startAction: fc.Arbitrary<Action> = fc
-  .tuple(imageArb, fc.option(anyPercent, { nil: undefined }))
-  .map(([image, percent]) =>
-    percent === undefined ? { kind: "start", image } : { kind: "start", image, percent },
-  );
+  .tuple(imageArb, fc.option(anyPercent, { nil: undefined }), baselineArb, fc.integer({ min: 0, max: 49 }))
+  .map(([image, percent, baseline, low]): Action => {
+    if (!baseline)
+      return percent === undefined ? { kind: "start", image } : { kind: "start", image, percent };
+    // Mostly a percent a baseline can run beside; a quarter of the higher ones are kept, and refused.
+    const keep = percent === undefined ? false : percent <= 49 || low % 4 === 0;
+    return { kind: "start", image, percent: keep ? percent! : low, baseline };
+  });
+const dropArb = fc.oneof(
+  { weight: 6, arbitrary: fc.constant(false) },
+  { weight: 1, arbitrary: fc.constant(true) },
+);
 const setAction = (evidence: fc.Arbitrary<boolean> = fc.boolean()): fc.Arbitrary<Action> =>
-  fc.record({ kind: fc.constant("set" as const), percent: anyPercent, evidence });
+  fc
+    .record({ kind: fc.constant("set" as const), percent: anyPercent, evidence, drop: dropArb })
+    .map(({ drop, ...set }): Action => (drop ? { ...set, drop } : set));
 const promoteAction = fc.constant<Action>({ kind: "promote" });
 const rollbackAction = fc.constant<Action>({ kind: "rollback" });
 const settingsAction = settingsChangeArb.map((change): Action => ({ kind: "settings", change }));
@@ -256,6 +279,19 @@ const sameSecondRetry = fc.tuple(imageArb, faultsArb).map(([image, faults]): Op[
   { kind: "rollback", faults: NO_FAULTS, wait: 0 },
   { kind: "start", image, faults: NO_FAULTS, wait: 0 },
 ]);
+/** A start with a baseline (failures anywhere), then `canary set` twice: the baseline, then the canary. */
+const baselineRelease = sequence(
+  withFaults(
+    fc.tuple(imageArb, fc.integer({ min: 0, max: 49 })).map(([image, percent]): Action => ({
+      kind: "start",
+      image,
+      percent,
+      baseline: true,
+    })),
+  ),
+  setWithEvidence,
+  setWithEvidence,
+);
 /** A failure, then the most common reaction: `pulumi up` again, with or without `--refresh`. */
 const transientThenRetry = sequence(
   withFaults(startAction, someTransient),
@@ -457,7 +493,7 @@ function pulumiUp(world: World, faults: readonly Fault[], refresh: boolean): Map
     }
     model ??= new CloudRunService(service.name, region);
     const outcome: RevisionOutcome =
-      fault === "canary-fails" && plan.templateRelease === "canary" ? "fails" : "ready";
+      fault === "canary-fails" && plan.templateRelease !== "stable" ? "fails" : "ready";
     const existed = new Set(model.revisions.keys());
     const result = model.apply(desired, outcome);
     if (outcome === "fails" && !existed.has(desired.templateRevision))
@@ -480,13 +516,13 @@ function snapshot(world: World): Pick<Step, "live"> {
 }
 
 /**
- * The readiness `orchestra canary set` reads from Cloud Run: only for a staged canary, and here only
- * when the operation says so (without it, the lifecycle gets no evidence at all).
+ * The readiness `orchestra canary set` reads from Cloud Run: only for a staged canary (or its staged
+ * baseline), and here only when the operation says so (without it, the lifecycle gets no evidence).
  */
 function readinessFor(op: Op, world: World): RevisionReadiness | undefined {
-  const canary = world.current.service.canary;
-  if (op.kind !== "set" || !op.evidence || canary?.phase !== "staged") return undefined;
-  return revisionReadiness(canary.revision, readRegions(world));
+  const awaited = awaitedRevision(world.current.service);
+  if (op.kind !== "set" || !op.evidence || awaited === undefined) return undefined;
+  return revisionReadiness(awaited, readRegions(world));
 }
 
 function decide(config: StackConfig, name: string, op: Op, world: World, ready?: RevisionReadiness): Edit[] {
@@ -495,9 +531,10 @@ function decide(config: StackConfig, name: string, op: Op, world: World, ready?:
       return startCanary(config, name, op.image, {
         ...(op.percent === undefined ? {} : { percent: op.percent }),
         attempt: attemptId(world.clock),
+        ...(op.baseline ? { baseline: true } : {}),
       });
     case "set":
-      return setCanaryPercent(config, name, op.percent, ready);
+      return setCanaryPercent(config, name, op.percent, ready, op.drop ? { dropBaseline: true } : {});
     case "promote":
       return promoteCanary(config, name);
     case "rollback":
@@ -702,6 +739,7 @@ describe("canary lifecycle (property-based, against a model of Cloud Run with fa
       around(sequence(withFaults(startAction, allFail), withFaults(minInstancesAction))),
       around(transientThenRetry),
       around(sequence(withFaults(startAction), setWithEvidence, withFaults(promoteAction))),
+      around(baselineRelease),
     );
     check(
       fc.property(initialArb, sequences, (init, ops) => {
@@ -735,21 +773,22 @@ describe("canary lifecycle (property-based, against a model of Cloud Run with fa
               seen.hit("refused: names a revision lost to a transient failure");
               continue;
             }
-            // The only failure: the template names the canary revision, made to fail in that region.
-            const canary = after.service.canary?.revision;
-            assert.equal(after.plan.templateRelease, "canary");
+            // The only failure: the template names the canary (or baseline) revision, made to fail there.
+            const release = after.plan.templateRelease;
+            const revision = after.plan.templateRevision;
+            assert.ok(release === "canary" || release === "baseline", `a ${release} template failed`);
             assert.equal(
               result.reason,
-              `rule 7: Revision '${canary}' is not ready and cannot serve traffic.`,
+              `rule 7: Revision '${revision}' is not ready and cannot serve traffic.`,
             );
             assert.ok(
-              world.failedByInjection.has(`${region}/${canary}`),
+              world.failedByInjection.has(`${region}/${revision}`),
               `${region} failed ${show(step.op)} without an injected failure: ${result.reason}`,
             );
             seen.hit(
-              existed.has(canary ?? "")
-                ? "the template still names a failed canary"
-                : "a canary revision failed to start",
+              existed.has(revision)
+                ? `the template still names a failed ${release}`
+                : `a ${release} revision failed to start`,
             );
           }
           assertServedByReady(step);
@@ -772,10 +811,17 @@ describe("canary lifecycle (property-based, against a model of Cloud Run with fa
             [...step.live.values()].map((s) => (s.exists ? canonicalJson(s.trafficStatuses) : "")),
           );
           if (splits.size > 1) seen.hit("regions serve different splits");
+          const beforeCanary = step.before?.service.canary;
+          const tooHighBeside = /has a baseline, and canary and baseline at \d+% each/.test(
+            step.refused?.message ?? "",
+          );
+          if (tooHighBeside) seen.hit("set refused: too high beside a baseline");
           if (
             step.op.kind === "set" &&
             isValidPercent(step.op.percent) &&
-            step.before?.service.canary?.phase === "staged"
+            beforeCanary?.phase === "staged" &&
+            !tooHighBeside &&
+            !(step.op.drop && beforeCanary.baseline?.phase === "staged")
           ) {
             if (!step.readiness) {
               assert.ok(step.refused, "a staged canary took traffic without readiness evidence");
@@ -789,7 +835,11 @@ describe("canary lifecycle (property-based, against a model of Cloud Run with fa
               seen.hit("set refused: not ready everywhere");
             } else if (!step.refused) {
               assert.deepEqual([...step.readiness.readyIn].sort(), [...world.current.service.regions].sort());
-              seen.hit("set: staged to serving on evidence");
+              seen.hit(
+                beforeCanary.baseline?.phase === "staged" && !step.op.drop
+                  ? "set: baseline ready on evidence, the canary created next"
+                  : "set: staged to serving on evidence",
+              );
             }
           }
         });
@@ -805,6 +855,9 @@ describe("canary lifecycle (property-based, against a model of Cloud Run with fa
       "set refused: no evidence",
       "set refused: not ready everywhere",
       "set: staged to serving on evidence",
+      "a baseline revision failed to start",
+      "set: baseline ready on evidence, the canary created next",
+      "set refused: too high beside a baseline",
     );
   });
 
@@ -863,6 +916,7 @@ describe("canary lifecycle (property-based, against a model of Cloud Run with fa
             seen.hit(`canary ${canaryThere} in a region`);
           }
           seen.hit(`rollback from ${canary.phase}`);
+          if (canary.baseline?.phase === "staged") seen.hit("rollback while the baseline is created");
         });
       }),
     );
@@ -873,6 +927,7 @@ describe("canary lifecycle (property-based, against a model of Cloud Run with fa
       "canary ready in a region",
       "rollback from staged",
       "rollback from serving",
+      "rollback while the baseline is created",
     );
   });
 
@@ -929,13 +984,17 @@ describe("canary lifecycle (property-based, against a model of Cloud Run with fa
         // ...and the release goes on, with CLI operations only.
         const last = world.current.service.canary;
         const image = last?.phase === "rolled-back" ? last.image : `${REPO}@${digest(`next-${seed}`)}`;
+        const baseline =
+          seed % 2 === 0 && world.current.service.name.length <= MAX_SERVICE_NAME_WITH_BASELINE;
         for (const action of [
-          { kind: "start", image },
+          { kind: "start", image, baseline },
+          ...(baseline ? [{ kind: "set", percent: 10, evidence: true } as const] : []),
           { kind: "set", percent: 10, evidence: true },
           { kind: "promote" },
         ] as const) {
           assertCliStep(runOp(world, cli(action)));
         }
+        if (baseline) seen.hit("the next release ran with a baseline");
         healthy("is not healthy after the next release");
         assert.equal(world.current.service.stable.image, image);
         assert.equal(world.current.service.canary, undefined);
@@ -948,6 +1007,7 @@ describe("canary lifecycle (property-based, against a model of Cloud Run with fa
       "recovered after a canary failed to start",
       "a plain `pulumi up` would leave a region not running the file",
       "the rolled-back release was started again and promoted",
+      "the next release ran with a baseline",
     );
   });
 
@@ -978,10 +1038,13 @@ describe("canary lifecycle (property-based, against a model of Cloud Run with fa
                 );
                 seen.hit("retried within the same second: refused, start again");
               } else {
-                const revision = step.after.service.canary?.revision;
-                assert.ok(revision, "no canary revision after start");
-                assert.notEqual(revision, previous);
-                assert.ok(!sentBefore.has(revision), `${revision} was sent to Cloud Run before`);
+                const started = step.after.service.canary;
+                assert.ok(started, "no canary after start");
+                assert.notEqual(started.revision, previous);
+                for (const name of [started.revision, started.baseline?.revision ?? started.revision])
+                  assert.ok(!sentBefore.has(name), `${name} was sent to Cloud Run before`);
+                // The revision this start's `up` creates: the canary's, or first the baseline's.
+                const revision = step.after.desired.templateRevision;
                 for (const { region, result, existed, outcome } of applied(step)) {
                   assert.ok(!existed.has(revision), `${region} already had ${revision}`);
                   if (!result.ok && !result.recorded) {
@@ -1042,9 +1105,11 @@ describe("canary lifecycle (property-based, against a model of Cloud Run with fa
             if (step.invalid) {
               const name = before.service.name;
               const pins = step.invalid.filter((i) =>
-                [`${SERVICES}.${name}.stable.revision`, `${SERVICES}.${name}.canary.revision`].includes(
-                  i.path,
-                ),
+                [
+                  `${SERVICES}.${name}.stable.revision`,
+                  `${SERVICES}.${name}.canary.revision`,
+                  `${SERVICES}.${name}.canary.baseline.revision`,
+                ].includes(i.path),
               );
               if (pins.length < step.invalid.length) {
                 // Invalid on its own (min instances above max, say): refused whatever the canary.
@@ -1133,7 +1198,7 @@ describe("canary lifecycle (property-based, against a model of Cloud Run with fa
         const edited = deployable(applySettingsChange(world.current.file, name, change), name);
         if ("file" in edited) return; // the same value again
         // Only the refusals for the canary: an edit invalid on its own (min above max) stays invalid.
-        if (!edited.every((i) => /\.(stable|canary)\.revision$/.test(i.path))) return;
+        if (!edited.every((i) => /\.(stable|canary|baseline)\.revision$/.test(i.path))) return;
         seen.hit("refused");
         // "finish the canary first (promote or rollback, then `pulumi up`), and make the change afterwards"
         const canPromote = world.current.service.canary?.phase === "serving" && promote;
@@ -1172,6 +1237,14 @@ describe("canary lifecycle (property-based, against a model of Cloud Run with fa
             "min instances in the revision template",
           );
           const canary = service.canary;
+          const stagedBaseline = canary?.baseline?.phase === "staged" ? canary.baseline.revision : undefined;
+          if (stagedBaseline) {
+            assert.ok(
+              !desired.traffic.some((t) => t.revision === stagedBaseline),
+              "a staged baseline is in the traffic list",
+            );
+            seen.hit("staged baseline");
+          }
           if (canary?.phase === "staged") {
             assert.ok(
               !desired.traffic.some((t) => t.revision === canary.revision),
@@ -1216,7 +1289,7 @@ describe("canary lifecycle (property-based, against a model of Cloud Run with fa
         });
       }),
     );
-    seen.expect("6", "staged", "dark launch with min instances", "promote");
+    seen.expect("6", "staged", "staged baseline", "dark launch with min instances", "promote");
   });
 
   it("why regions are added between releases: a new region has no stable revision for a staged canary to keep serving", () => {

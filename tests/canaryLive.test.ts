@@ -753,6 +753,45 @@ describe("orchestra canary status --live and canary set, against a fake Cloud Ru
   });
 
   describe("canary set from a staged canary", () => {
+    it("with a baseline: the first set finds the baseline ready, the second the canary; --drop-baseline removes it", async () => {
+      project = makeTempProject();
+      expectExit(await run("canary", "rollback", "api", "--stack", "prod"), 0);
+      const image = API.canary!.image;
+      expectExit(await run("canary", "start", "api", "--image", image, "--baseline", "--stack", "prod"), 0);
+      const canaryOf = (): Json =>
+        (parseYaml(project.read("prod")) as Json).config["ai-orchestra:services"].api.canary;
+      const started = canaryOf();
+      const baseline: string = started.baseline.revision;
+      assert.equal(started.baseline.phase, "staged");
+      assert.match(baseline, new RegExp(`^${STABLE}-[0-9a-z]{6}$`), "stable's content name, a fresh attempt");
+
+      // pulumi up: the baseline is created first (stable's spec), the traffic unchanged.
+      for (const region of API.regions) up(region, "api", STABLE, stable100, "ready");
+      for (const region of API.regions) up(region, "api", baseline, stable100, "ready");
+      const first = await run("canary", "set", "api", "5", "--stack", "prod");
+      expectExit(first, 0);
+      assert.match(first.stderr, new RegExp(`Reading the readiness of ${baseline} from Cloud Run`));
+      assert.match(first.stdout, /baseline of api ready; the next `pulumi up` creates the canary/);
+      assert.deepEqual([canaryOf().phase, canaryOf().baseline.phase], ["staged", "ready"]);
+
+      // pulumi up: now the canary.
+      for (const region of API.regions) up(region, "api", started.revision, stable100, "ready");
+      const second = await run("canary", "set", "api", "5", "--stack", "prod");
+      expectExit(second, 0);
+      assert.match(second.stderr, new RegExp(`Reading the readiness of ${started.revision} from Cloud Run`));
+      assert.match(second.stdout, /baseline +\S+ +5%/);
+      assert.equal(canaryOf().phase, "serving");
+
+      const before = project.read("prod");
+      const tooHigh = await run("canary", "set", "api", "60", "--stack", "prod");
+      expectExit(tooHigh, 1);
+      assert.match(tooHigh.stderr, /take 120% of the traffic, leaving stable nothing.*--drop-baseline/s);
+      assert.equal(project.read("prod"), before);
+      expectExit(await run("canary", "set", "api", "60", "--drop-baseline", "--stack", "prod"), 0);
+      assert.equal(canaryOf().baseline, undefined);
+      assert.equal(canaryOf().percent, 60);
+    });
+
     it("ready in every region: the file now serves the canary at N%", async () => {
       project = makeTempProject({ stacks: { prod: stackFile("staged") } });
       const before = project.read("prod");

@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { promoteCanary } from "../model/canary/lifecycle";
+import { promoteCanary, startCanary } from "../model/canary/lifecycle";
 import { rolloutSettings, runRollout, type RolloutDeps, type RolloutOptions } from "../cli/rollout/machine";
 import { judgeScenario } from "../model/judgment/judge";
 import type { ScenarioInput } from "../model/judgment/input";
@@ -214,6 +214,81 @@ describe("orchestra rollout (end to end: stand-in Pulumi and Cloud Run, HTTP smo
       fs.copyFileSync(path.join(REPO_ROOT, "Pulumi.staging.yaml"), path.join(dir, "Pulumi.staging.yaml"));
     }
     assert.deepEqual(finals, ["promoted", "rolled back"]);
+  });
+
+  it("with --baseline: the baseline is created, then the canary; both serve each step up to 49%, then the baseline is dropped", async () => {
+    const d = deps();
+    const report = await runRollout(options({ baseline: true }), d);
+    assert.equal(report.final, "promoted", report.reason);
+    // Two staging applies (baseline, then canary), four steps, the promotion.
+    assert.equal(d.pulumi.ups.length, 7);
+    const canaryOf = (text: string) => parse(text).config["ai-orchestra:services"].api.canary;
+    const [first, second, step5, step25, step50] = d.pulumi.ups.map(canaryOf);
+    assert.equal(first.phase, "staged");
+    assert.equal(first.baseline.phase, "staged");
+    assert.equal(second.phase, "staged");
+    assert.equal(second.baseline.phase, "ready");
+    const baseline = first.baseline.revision as string;
+    const revision = report.revision ?? "";
+    assert.notEqual(baseline, revision);
+    assert.equal(cloud.revision("europe-west1", baseline)?.outcome, "ready");
+    assert.deepEqual([step5.percent, step5.phase, step5.baseline.revision], [5, "serving", baseline]);
+    assert.equal(step25.baseline.revision, baseline);
+    assert.equal(
+      step50.baseline,
+      undefined,
+      "dropped at 50%: canary and baseline would leave stable nothing",
+    );
+    assert.match(report.notes.join(" "), /Steps 50%, 100% run without the baseline/);
+    const stable = parse(d.pulumi.ups[0]).config["ai-orchestra:services"].api.stable.revision;
+    assert.equal(
+      report.records[0].regions?.[0].detail,
+      `serves ${stable} 90%, ${revision} 5%, ${baseline} 5%`,
+    );
+    assert.equal(report.records[2].regions?.[0].detail, `serves ${stable} 50%, ${revision} 50%`);
+    assert.ok(events.some((e) => /Baseline \S+ is ready; creating the canary revision/.test(e)));
+    assert.ok(events.some((e) => /the baseline is dropped: canary and baseline at 50% each/.test(e)));
+    assert.deepEqual(cloud.serving("europe-west1"), { [revision]: 100 });
+    assert.equal(api().canary, undefined);
+  });
+
+  it("with --baseline: a baseline that never becomes ready is rolled back before the canary is created", async () => {
+    cloud.scenario = { newRevision: { "europe-west1": "fails" } };
+    const d = deps();
+    const report = await runRollout(options({ baseline: true }), d);
+    assert.equal(report.final, "rolled back", report.reason);
+    const baseline = parse(d.pulumi.ups[0]).config["ai-orchestra:services"].api.canary.baseline.revision;
+    assert.match(
+      report.reason ?? "",
+      new RegExp(`^Staging the baseline: pulumi up failed: .*Revision '${baseline}' is not ready`),
+    );
+    assert.equal(d.pulumi.ups.length, 2, "the baseline's apply, then the rollback's");
+    assert.equal(
+      cloud.revision("europe-west1", report.revision ?? ""),
+      undefined,
+      "the canary was never created",
+    );
+    assert.deepEqual(cloud.serving("europe-west1"), { [api().stable.revision]: 100 });
+    assert.equal(api().canary.phase, "rolled-back");
+  });
+
+  it("--baseline refuses, before any change, what it cannot run: a first step above 49%, a running canary without one", async () => {
+    const before = file();
+    const d = deps();
+    const high = await runRollout(options({ baseline: true, steps: [50, 100] }), d);
+    assert.equal(high.final, "refused");
+    assert.match(
+      high.reason ?? "",
+      /cannot have a baseline: canary and baseline at 50% each would take 100% of the traffic/,
+    );
+    assert.equal(file(), before);
+    editStack(dir, "staging", (c) => startCanary(c, "api", IMAGE, { attempt: "0zmkgc" }));
+    const started = file();
+    const running = await runRollout(options({ baseline: true, image: undefined }), d);
+    assert.equal(running.final, "refused");
+    assert.match(running.reason ?? "", /has no baseline, and one is only added when a canary starts/);
+    assert.equal(d.pulumi.ups.length, 0);
+    assert.equal(file(), started, "the refused rollout left the file as the start wrote it");
   });
 
   it("an error-rate regression is rolled back with the reason in numbers, and Cloud Run serves stable", async () => {

@@ -347,14 +347,16 @@ describe("rollout errors in one line", () => {
     assert.equal(pulumiErrorLine(new Error("plain\n  message")), "plain message");
   });
 
-  it("metrics: UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED and network errors are transient; the rest are not", () => {
+  it("metrics: UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, INTERNAL and network errors are transient; the rest are not", () => {
     const grpc = (code: number, text: string) => Object.assign(new Error(text), { code });
     assert.deepEqual(metricsError(grpc(14, "14 UNAVAILABLE: try later")), {
       transient: true,
       reason: "UNAVAILABLE: try later",
+      status: "UNAVAILABLE",
     });
     assert.equal(metricsError(grpc(4, "4 DEADLINE_EXCEEDED: slow")).transient, true);
     assert.equal(metricsError(grpc(8, "8 RESOURCE_EXHAUSTED: quota")).transient, true);
+    assert.equal(metricsError(grpc(13, "13 INTERNAL: oops")).transient, true);
     assert.equal(
       metricsError(Object.assign(new Error("socket hang up"), { code: "ECONNRESET" })).transient,
       true,
@@ -362,6 +364,7 @@ describe("rollout errors in one line", () => {
     assert.deepEqual(metricsError(grpc(7, "7 PERMISSION_DENIED: no")), {
       transient: false,
       reason: "PERMISSION_DENIED: no",
+      status: "PERMISSION_DENIED",
     });
     assert.equal(metricsError(grpc(3, "3 INVALID_ARGUMENT: bad filter")).transient, false);
   });

@@ -23,6 +23,7 @@ describe("orchestra rollout (command line)", () => {
       "--detect",
       "--no-baseline",
       "--expected-requests",
+      "--with-baseline",
     ])
       assert.ok(r.stdout.includes(flag), flag);
     const help = r.stdout.replace(/\s+/g, " ");
@@ -128,6 +129,25 @@ describe("orchestra rollout (command line)", () => {
     assert.match(r.stdout, /canary\.image = ".*worker:v2"\n +must be pinned by digest in prod/);
   });
 
+  it("--dry-run --with-baseline plans the baseline's apply before the canary's, and the steps it runs beside", () => {
+    const p = tempProject();
+    const image = "repo@sha256:" + "1".repeat(64);
+    const r = p.run("rollout", "api", "--stack", "staging", "--image", image, "--with-baseline", "--dry-run");
+    assert.equal(r.status, 0, r.stderr);
+    const out = r.stdout.replace(/\s+/g, " ");
+    assert.match(
+      out,
+      /stage start the canary staged with a baseline .*pulumi up for the baseline, then for the canary/,
+    );
+    assert.match(out, /note Steps 50%, 100% run without the baseline/);
+    const resumed = p.run("rollout", "api", "--stack", "staging", "--resume", "--with-baseline", "--dry-run");
+    assert.equal(resumed.status, 2);
+    assert.match(
+      resumed.stderr,
+      /--resume continues the recorded rollout, baseline or not: leave out --with-baseline/,
+    );
+  });
+
   it("--dry-run shows the steps the guardrail leaves out and those a running canary skips (prod: at 10%, max 80%)", () => {
     const p = tempProject();
     const before = p.read("prod");
@@ -174,13 +194,22 @@ describe("orchestra rollout (command line)", () => {
     }
   });
 
-  it("refuses a second rollout of a stack while the lock is held (exit 2), leaving the file alone", () => {
+  it("refuses a second rollout of a stack while the lock is held (exit 2), leaving the file alone", async () => {
     const p = tempProject();
     const before = p.read("staging");
     const release = acquireLock(p.dir, "staging", "worker");
     let r;
     try {
-      r = p.run("rollout", "api", "--stack", "staging", "--image", "repo@sha256:" + "1".repeat(64));
+      // Not blocking this process: the holder keeps its lock fresh, as a running rollout does. A blocked
+      // holder stops refreshing it, and a child slower than LOCK_STALE_MS (a loaded machine) takes it over.
+      r = await p.runAsync(
+        "rollout",
+        "api",
+        "--stack",
+        "staging",
+        "--image",
+        "repo@sha256:" + "1".repeat(64),
+      );
     } finally {
       release();
     }

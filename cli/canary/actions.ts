@@ -19,6 +19,7 @@ import { formatLiveStatus, readLiveStatus } from "./liveStatus";
 import { notReadyAdvice } from "../../model/canary/liveStatus";
 import { readRevisionReadiness } from "../live/readiness";
 import { attemptId } from "../../model/release/revisionName";
+import { awaitedRevision } from "../../model/release/baseline";
 
 /**
  * Runs one lifecycle operation against a stack file and reports the resulting split, with one next
@@ -53,7 +54,7 @@ export function run(
  */
 export async function start(
   service: string,
-  opts: { image: string; percent?: number; stack: string; live?: boolean },
+  opts: { image: string; percent?: number; baseline?: boolean; stack: string; live?: boolean },
 ): Promise<void> {
   const percent = opts.percent ?? DEFAULT_CANARY_PERCENT;
   const dir = projectDir();
@@ -64,7 +65,9 @@ export async function start(
   run(
     opts.stack,
     service,
-    `canary of ${service} staged; it takes ${percent}% once \`orchestra canary set\` finds it ready`,
+    opts.baseline
+      ? `canary of ${service} staged with a baseline, created first; each takes ${percent}% once \`orchestra canary set\` finds both ready`
+      : `canary of ${service} staged; it takes ${percent}% once \`orchestra canary set\` finds it ready`,
     (c) => {
       const warnings = checkCanaryPercentRule(c, service, percent, percentFix(c));
       if (stablePin(c, service) !== checkedPin)
@@ -72,7 +75,11 @@ export async function start(
           `Pulumi.${opts.stack}.yaml was not changed: its stable settings changed meanwhile. Run the command again.`,
         );
       return {
-        edits: startCanary(c, service, opts.image, { percent, attempt: attemptId(Date.now()) }),
+        edits: startCanary(c, service, opts.image, {
+          percent,
+          attempt: attemptId(Date.now()),
+          ...(opts.baseline ? { baseline: true } : {}),
+        }),
         warnings,
       };
     },
@@ -85,25 +92,34 @@ const percentFix = (c: StackConfig) => `start it with \`--percent ${c.policy.max
  * Moves the canary. A staged one enters the traffic list here, so its revision's readiness is read from
  * Cloud Run first, in every region; nothing is written unless it is ready everywhere.
  */
-export async function set(service: string, percent: number, opts: { stack: string }): Promise<void> {
+export async function set(
+  service: string,
+  percent: number,
+  opts: { stack: string; dropBaseline?: boolean },
+): Promise<void> {
   const config = loadForEdit(projectDir(), opts.stack);
   // A mandatory guardrail refuses before Cloud Run is asked anything (run() checks it again, locked).
   checkCanaryPercentRule(config, service, percent);
   const svc = config.services.find((s) => s.name === service);
+  const options = opts.dropBaseline ? { dropBaseline: true } : {};
+  // A staged baseline that is dropped is never named, so it needs no readiness.
+  const dropsStagedBaseline = opts.dropBaseline && svc?.canary?.baseline?.phase === "staged";
+  const awaited = svc && !dropsStagedBaseline ? awaitedRevision(svc) : undefined;
   let ready: ReadyRevision | undefined;
-  if (svc?.canary?.phase === "staged") {
+  if (svc && awaited) {
+    const what = awaited === svc.canary?.revision ? "canary" : "baseline";
     process.stderr.write(
-      `Reading the readiness of ${svc.canary.revision} from Cloud Run in ${svc.regions.join(", ")}...\n`,
+      `Reading the readiness of ${awaited} from Cloud Run in ${svc.regions.join(", ")}...\n`,
     );
     const readiness = await readRevisionReadiness({
       project: config.project,
       service,
-      revision: svc.canary.revision,
+      revision: awaited,
       regions: svc.regions,
     });
     if (readiness.problems.length > 0) {
       throw new CliError(
-        `The canary revision ${svc.canary.revision} is not known to be ready in every region, so ` +
+        `The ${what} revision ${awaited} is not known to be ready in every region, so ` +
           `Pulumi.${opts.stack}.yaml was not changed:\n` +
           readiness.problems.map((p) => `  ${p}`).join("\n") +
           `\nNext: ${notReadyAdvice(opts.stack, service, readiness).text}`,
@@ -111,10 +127,18 @@ export async function set(service: string, percent: number, opts: { stack: strin
     }
     ready = readiness;
   }
-  run(opts.stack, service, `canary of ${service} set to ${percent}%`, (c) => ({
-    edits: setCanaryPercent(c, service, percent, ready),
-    warnings: checkCanaryPercentRule(c, service, percent),
-  }));
+  const baselineFirst = awaited !== undefined && awaited !== svc?.canary?.revision;
+  run(
+    opts.stack,
+    service,
+    baselineFirst
+      ? `baseline of ${service} ready; the next \`pulumi up\` creates the canary, then \`orchestra canary set ${service} ${percent}\` gives both ${percent}%`
+      : `canary of ${service} set to ${percent}%${opts.dropBaseline && svc?.canary?.baseline ? ", baseline dropped" : ""}`,
+    (c) => ({
+      edits: setCanaryPercent(c, service, percent, ready, options),
+      warnings: checkCanaryPercentRule(c, service, percent),
+    }),
+  );
 }
 
 export function promote(service: string, opts: { stack: string }): void {
@@ -154,6 +178,7 @@ export async function status(opts: { stack?: string; json?: boolean; live?: bool
                 revision: sp.service.canary.revision,
                 percent: sp.service.canary.percent,
                 phase: sp.service.canary.phase,
+                ...(sp.service.canary.baseline ? { baseline: sp.service.canary.baseline } : {}),
               }
             : null,
           traffic: sp.plan?.traffic ?? [],

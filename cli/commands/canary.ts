@@ -26,6 +26,10 @@ export function registerCanary(program: Command): void {
       `share of traffic for the canary, 0 for a dark launch (default ${DEFAULT_CANARY_PERCENT})`,
       percent,
     )
+    .option(
+      "--baseline",
+      "also deploy the stable release afresh at the canary's percent (tag `baseline`), to compare like with like",
+    )
     .addOption(editedStack())
     .option(
       "--live",
@@ -45,6 +49,7 @@ export function registerCanary(program: Command): void {
     .argument("<service>")
     .argument("<percent>", "", percent)
     .description("Move the canary to a new share of traffic (no new revision)")
+    .option("--drop-baseline", "remove the baseline's traffic and tag; the canary is compared with stable")
     .addOption(editedStack())
     .addHelpText(
       "after",
@@ -52,7 +57,9 @@ export function registerCanary(program: Command): void {
         "not ready, so its readiness is first read from the Cloud Run Admin API in every region of the service\n" +
         "(Application Default Credentials with run.services.get and run.revisions.list, e.g. roles/run.viewer;\n" +
         `${CLOUD_RUN_ENDPOINT_ENV}=http://HOST:PORT for an emulator). Unless it is ready everywhere, nothing is\n` +
-        "written and the error names each region with Cloud Run's reason and the next step.",
+        "written and the error names each region with Cloud Run's reason and the next step. With a baseline,\n" +
+        "the baseline is created first: the first `set` finds it ready and lets the next `pulumi up` create the\n" +
+        "canary; the second finds the canary ready and gives both the percent.",
     )
     .action(async (service, p, opts) => actions.set(service, p, opts));
 

@@ -91,15 +91,19 @@ function defineRollout(program: Command) {
         "--image <ref>",
         "the new release, REPOSITORY@sha256:DIGEST (default: continue the current canary)",
       )
+      .option(
+        "--with-baseline",
+        "start the canary with a baseline: the stable release deployed afresh at the canary's percent, judged against it",
+      )
       .addOption(parsed("--steps <list>", "canary percents, increasing, ending at 100", steps, "5,25,50,100"))
       .addOption(analysis.interval())
       .addOption(analysis.maxIntervals())
       .addOption(
         parsed(
           "--metrics-lag <duration>",
-          "how far behind Cloud Monitoring points may arrive",
+          "how far behind Cloud Monitoring points may arrive (a read sooner after its window is incomplete)",
           duration,
-          "2m",
+          "4m",
         ),
       )
       .addOption(
@@ -147,6 +151,8 @@ function defineRollout(program: Command) {
           "Cloud Run itself, smoke-tests the canary, bakes, then judges canary against stable (or a baseline) from\n" +
           "Cloud Monitoring, per region. No step goes above the stack's policy.maxCanaryPercent, and a running canary\n" +
           "is never lowered. After the last step the canary is promoted; any failure rolls back (stable 100%).\n" +
+          "With --with-baseline, the stable release is first deployed afresh as a baseline (tag baseline) and serves\n" +
+          "at the canary's percent beside it, up to 49%; --no-baseline judges against stable even so.\n" +
           "Pulumi.<stack>.yaml takes a state only once it was applied. The report (--report .json/.md, and\n" +
           "$GITHUB_STEP_SUMMARY in Actions) is written at every end; `orchestra rollout judge` replays its data.\n" +
           "Exit codes: 0 promoted, 1 rolled back or interrupted, 2 refused before any change (usage, preflight,\n" +

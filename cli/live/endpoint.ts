@@ -1,4 +1,5 @@
 import { PassThroughClient } from "google-auth-library";
+import type { grpc } from "google-gax";
 import type { CloudRunClientOptions } from "./cloudRunAdmin";
 import { CliError } from "../output";
 
@@ -32,6 +33,54 @@ export function cloudRunClientOptions(
     apiEndpoint: url.hostname,
     port: Number(url.port || 80),
     protocol: "http",
+    authClient: new PassThroughClient(),
+  };
+}
+
+/** Env var naming a local Cloud Monitoring emulator, `HOST:PORT` or `http://HOST:PORT` (gRPC, no TLS). */
+export const MONITORING_ENDPOINT_ENV = "ORCHESTRA_MONITORING_ENDPOINT";
+
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
+
+/** What `MetricServiceClient` needs to talk to an emulator: its address and no TLS, so no credentials. */
+// A type, not an interface, so that it fits the client's options with their index signature.
+export type MonitoringClientOptions = {
+  readonly apiEndpoint: string;
+  readonly port: number;
+  readonly sslCreds: ReturnType<typeof grpc.credentials.createInsecure>;
+  /** No credentials to look for (not even on a metadata server): the emulator takes none. */
+  readonly authClient: PassThroughClient;
+};
+
+/**
+ * Client options from the environment: Google's endpoint with Application Default Credentials, or an
+ * emulator at `ORCHESTRA_MONITORING_ENDPOINT`. Plain-text gRPC is allowed only on this machine: sending
+ * a project's queries unencrypted anywhere else would be a leak, so any other host is refused.
+ */
+export function monitoringClientOptions(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): MonitoringClientOptions | undefined {
+  const raw = env[MONITORING_ENDPOINT_ENV];
+  if (!raw) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw.includes("://") ? raw : `http://${raw}`);
+  } catch {
+    throw new CliError(
+      `${MONITORING_ENDPOINT_ENV}="${raw}" is not an address; set it to 127.0.0.1:PORT or unset it.`,
+    );
+  }
+  if (url.protocol !== "http:" || !url.port || !LOOPBACK.has(url.hostname) || url.pathname !== "/")
+    throw new CliError(
+      `${MONITORING_ENDPOINT_ENV} must name an emulator on this machine, 127.0.0.1:PORT or localhost:PORT ` +
+        `(got ${raw}): it is spoken to without TLS. Unset it to use Google's API.`,
+    );
+  return {
+    apiEndpoint: url.hostname.replace(/^\[(.*)\]$/, "$1"),
+    port: Number(url.port),
+    // Loaded here, not at the top: the commands that import this file without an emulator never need gax.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    sslCreds: (require("google-gax") as typeof import("google-gax")).grpc.credentials.createInsecure(),
     authClient: new PassThroughClient(),
   };
 }

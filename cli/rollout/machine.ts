@@ -5,6 +5,7 @@ import {
   startCanary,
   type ReadyRevision,
 } from "../../model/canary/lifecycle";
+import { awaitedRevision, baselinePercentProblem } from "../../model/release/baseline";
 import { attemptId } from "../../model/release/revisionName";
 import { servicePlan } from "../../model/release/servicePlan";
 import type { ServiceConfig, StackConfig } from "../../model/types";
@@ -31,6 +32,8 @@ export interface RolloutOptions {
   readonly stack: string;
   readonly service: string;
   readonly image?: string;
+  /** Start the new canary with a baseline (model/release/baseline.ts); a running canary keeps what it has. */
+  readonly baseline?: boolean;
   /** The requested steps; the guardrail and a running canary's percent may leave some out (planSteps). */
   readonly steps: readonly number[];
   readonly intervalMs: number;
@@ -362,6 +365,7 @@ class Rollout {
       lastVerified: -1,
       startedAt: this.report.startedAt,
       ...(target.attempt ? { attempt: target.attempt } : {}),
+      ...(target.baseline ? { baseline: true } : {}),
     };
   }
 
@@ -464,46 +468,63 @@ class Rollout {
     const o = this.o;
     let ready: ReadyRevision | undefined;
     let canary = active(this.wsConfig().svc);
+    // Whether the work folder holds a state not yet applied (a new start), or one the project already has.
+    let unapplied = false;
     if (!canary) {
       // A new canary, or a resumed start: staged, so `up` creates its revision without giving it traffic.
       const attempt = this.state.attempt ?? attemptId(this.deps.clock.now());
       editStack(this.ws!.path, o.stack, (c) =>
-        startCanary(c, o.service, this.state.image, { percent: this.state.steps[0], attempt }),
+        startCanary(c, o.service, this.state.image, {
+          percent: this.state.steps[0],
+          attempt,
+          ...(this.state.baseline ? { baseline: true } : {}),
+        }),
       );
       canary = active(this.wsConfig().svc)!;
-      this.report.revision = canary.revision;
       this.log(
-        `Canary ${this.state.image} staged for ${o.service} on ${o.stack} as revision ${canary.revision}.`,
+        `Canary ${this.state.image} staged for ${o.service} on ${o.stack} as revision ${canary.revision}` +
+          (canary.baseline
+            ? `, after a baseline (the stable release deployed afresh) as revision ${canary.baseline.revision}.`
+            : "."),
       );
+      unapplied = true;
+    }
+    this.report.revision = canary.revision;
+    if (canary.phase === "staged") {
+      // Staged (now, on a resume, or by hand): each revision the template creates is proven ready before
+      // anything names it. With a baseline that is two applies: the baseline's, then the canary's.
       const record: PhaseRecord = { startedAt: this.iso(), applies: [] };
       this.report.staging = record;
-      const expected = this.expected("staged");
-      const applied = await this.applyPhase(record, expected);
-      this.checkAbort();
-      if (applied.failure) return this.rollback(`Staging the canary: ${applied.failure}`);
-      const live = await this.waitLive(expected, `revision ${canary.revision}`);
-      record.regions = live.regions;
-      record.verification = live.summary;
-      if (live.outcome !== "ok")
-        return this.rollback(`The canary revision ${canary.revision} did not become ready: ${live.summary}`);
+      for (;;) {
+        const awaited = awaitedRevision(this.wsConfig().svc)!;
+        const what = awaited === canary.revision ? "canary" : "baseline";
+        const expected = this.expected("staged");
+        if (unapplied) {
+          const applied = await this.applyPhase(record, expected);
+          this.checkAbort();
+          if (applied.failure) return this.rollback(`Staging the ${what}: ${applied.failure}`);
+        }
+        const live = await this.waitLive(expected, `revision ${awaited}`);
+        record.regions = live.regions;
+        record.verification = live.summary;
+        if (live.outcome !== "ok")
+          return this.rollback(
+            unapplied
+              ? `The ${what} revision ${awaited} did not become ready: ${live.summary}`
+              : `The staged ${what} revision ${awaited} is not ready: ${live.summary}`,
+          );
+        ready = { revision: awaited, readyIn: live.regions.map((r) => r.region) };
+        if (unapplied) {
+          this.ws!.commit();
+          this.log(`  ready: ${live.summary}`);
+        }
+        if (what === "canary") break;
+        // The baseline is ready: the template moves on to the canary, which the next apply creates.
+        editStack(this.ws!.path, o.stack, (c) => setCanaryPercent(c, o.service, this.state.steps[0], ready));
+        this.log(`Baseline ${awaited} is ready; creating the canary revision ${canary.revision}.`);
+        unapplied = true;
+      }
       record.finishedAt = this.iso();
-      ready = { revision: canary.revision, readyIn: live.regions.map((r) => r.region) };
-      this.ws!.commit();
-      this.log(`  ready: ${live.summary}`);
-    } else if (canary.phase === "staged") {
-      // Staged before (a resumed rollout, or a canary started by hand): proven ready before it gets traffic.
-      this.report.revision = canary.revision;
-      const record: PhaseRecord = { startedAt: this.iso(), applies: [] };
-      this.report.staging = record;
-      const live = await this.waitLive(this.expected("staged"), `revision ${canary.revision}`);
-      record.regions = live.regions;
-      record.verification = live.summary;
-      if (live.outcome !== "ok")
-        return this.rollback(`The staged canary revision ${canary.revision} is not ready: ${live.summary}`);
-      record.finishedAt = this.iso();
-      ready = { revision: canary.revision, readyIn: live.regions.map((r) => r.region) };
-    } else {
-      this.report.revision = canary.revision;
     }
     const revision = canary.revision;
 
@@ -521,7 +542,13 @@ class Rollout {
       };
       this.report.records.push(record);
       this.log(`Step ${i + 1}/${steps.length}: canary at ${percent}%.`);
-      editStack(this.ws!.path, o.stack, (c) => setCanaryPercent(c, o.service, percent, ready));
+      // Canary and baseline at P% each leave stable 100 - 2P: above 49% the baseline goes, and the canary
+      // is compared with stable from there.
+      const drop = this.wsConfig().svc.canary?.baseline ? baselinePercentProblem(percent) : undefined;
+      if (drop) this.log(`  the baseline is dropped: ${drop}; from here the canary is compared with stable.`);
+      editStack(this.ws!.path, o.stack, (c) =>
+        setCanaryPercent(c, o.service, percent, ready, drop ? { dropBaseline: true } : {}),
+      );
       const expected = this.expected("serving");
       const applied = await this.applyPhase(record, expected);
       this.checkAbort();

@@ -41,11 +41,17 @@ export function parseOptions(dir: string, service: string, f: RolloutFlags): Rol
   } catch (e) {
     throw new CliError((e as Error).message, 2);
   }
+  if (f.withBaseline && f.resume)
+    throw new CliError(
+      "--resume continues the recorded rollout, baseline or not: leave out --with-baseline.",
+      2,
+    );
   return {
     dir,
     stack: f.stack,
     service,
     image: f.image,
+    ...(f.withBaseline ? { baseline: true } : {}),
     steps: f.steps,
     intervalMs: f.interval,
     metricsLagMs: f.metricsLag,
@@ -112,10 +118,8 @@ export function processRuntime(): RolloutRuntime {
     pulumi: async () =>
       new (require("./automation") as typeof import("./automation")).AutomationPulumiDriver(process.env),
     intervals: async (project) =>
-      new (require("./pooledIntervals") as typeof import("./pooledIntervals")).PooledIntervalSource(
-        new (require("./cloudMonitoring") as typeof import("./cloudMonitoring")).CloudMonitoringSource(
-          project,
-        ),
+      new (require("./cloudMonitoring") as typeof import("./cloudMonitoring")).CloudMonitoringIntervalSource(
+        project,
       ),
     live: async (project) =>
       new (require("../live/liveCloudRun") as typeof import("../live/liveCloudRun")).AdminApiLiveCloudRun(
@@ -225,7 +229,13 @@ function dryRun(
   lines.push(
     "  preflight pulumi CLI, login, stack, secrets provider; Cloud Run readable in " + svc.regions.join(", "),
   );
-  if (!continuing)
+  if (!continuing && o.baseline)
+    lines.push(
+      `  stage     start the canary staged with a baseline (stable deployed afresh, tag baseline): pulumi up ` +
+        `for the baseline, then for the canary, waiting up to ${formatDuration(o.readyTimeoutMs)} each for its ` +
+        "revision to be ready in every region; no traffic until both are",
+    );
+  else if (!continuing)
     lines.push(
       `  stage     start the canary staged (no traffic), pulumi up, wait up to ${formatDuration(o.readyTimeoutMs)} ` +
         "for its revision to be ready in every region",

@@ -20,6 +20,8 @@ export interface RolloutState {
   readonly startedAt: string;
   /** The attempt id of a canary this rollout starts, so that a resumed start names the same revision. */
   readonly attempt?: string;
+  /** Whether the canary this rollout starts has a baseline (`--with-baseline`), so a resumed start has it too. */
+  readonly baseline?: boolean;
   /**
    * A rollback decided and not yet confirmed live: the stack file is written only once it is, so a
    * kill during its apply leaves this for --resume to apply again.

@@ -1,6 +1,7 @@
 /** Parsing of --steps and --interval, the rollout's defaults, and the steps a stack allows. */
 import ms from "ms";
 import { canaryPercentViolation } from "../../model/policy";
+import { MAX_PERCENT_WITH_BASELINE } from "../../model/release/baseline";
 
 export const DEFAULT_STEPS = [5, 25, 50, 100] as const;
 export const DEFAULT_INTERVAL_MS = 10 * 60_000;
@@ -80,6 +81,8 @@ export function planSteps(
     readonly stack: string;
     readonly maxCanaryPercent: number;
     readonly current?: number;
+    /** Whether the canary has (or starts with) a baseline. */
+    readonly baseline?: boolean;
   },
 ): StepPlan {
   const allowed = (percent: number) =>
@@ -111,6 +114,13 @@ export function planSteps(
     notes.push(
       `Step${belowCurrent.length > 1 ? "s" : ""} ${list(belowCurrent)} skipped: the canary already serves ` +
         `${current}%, and the rollout never lowers it.`,
+    );
+  const withoutBaseline = o.baseline ? steps.filter((p) => p > MAX_PERCENT_WITH_BASELINE) : [];
+  if (withoutBaseline.length > 0)
+    notes.push(
+      `Step${withoutBaseline.length > 1 ? "s" : ""} ${list(withoutBaseline)} run without the baseline: canary and ` +
+        `baseline would leave stable nothing above ${MAX_PERCENT_WITH_BASELINE}%, so the baseline is dropped at ` +
+        `${withoutBaseline[0]}% and the canary is compared with stable from there.`,
     );
   if (steps.length === 0) {
     if (current === undefined)

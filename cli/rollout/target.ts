@@ -24,6 +24,8 @@ export interface RolloutTarget {
   readonly image: string;
   /** Set when the rollout starts a new canary of the image (its revision's attempt id). */
   readonly attempt?: string;
+  /** The new canary starts with a baseline (model/release/baseline.ts). */
+  readonly baseline: boolean;
   /** The running canary the rollout continues, when it does not start one. */
   readonly continues?: CanaryRelease;
   readonly steps: readonly number[];
@@ -44,7 +46,13 @@ export const activeCanary = (s: ServiceConfig | undefined): CanaryRelease | unde
 export function rolloutTarget(
   dir: string,
   config: StackConfig,
-  o: { readonly service: string; readonly image?: string; readonly steps: readonly number[] },
+  o: {
+    readonly service: string;
+    readonly image?: string;
+    readonly steps: readonly number[];
+    /** Start the new canary with a baseline (`--with-baseline`). */
+    readonly baseline?: boolean;
+  },
   now: number,
 ): RolloutTarget {
   const svc = config.services.find((s) => s.name === o.service);
@@ -58,9 +66,13 @@ export function rolloutTarget(
         `Service "${o.service}" already has a canary (${cur.image}); promote or roll it back before rolling out ${o.image}.`,
       );
     attempt = attemptId(now);
-    refuseInvalidStart(dir, config, o.service, o.image, attempt);
     image = o.image;
   } else if (cur) {
+    if (o.baseline && !cur.baseline)
+      throw new RolloutRefusal(
+        `The running canary of "${o.service}" has no baseline, and one is only added when a canary starts: ` +
+          "continue without --with-baseline, or roll it back and roll out its image again with --with-baseline.",
+      );
     image = cur.image;
   } else {
     throw new RolloutRefusal(
@@ -75,11 +87,17 @@ export function rolloutTarget(
     stack: config.stack,
     maxCanaryPercent: config.policy.maxCanaryPercent,
     current: continues?.phase === "serving" ? continues.percent : undefined,
+    baseline: attempt ? Boolean(o.baseline) : cur?.baseline !== undefined,
   });
   if (!steps.ok) throw new RolloutRefusal(steps.reason);
+  const baseline = Boolean(attempt && o.baseline);
+  // The start's own refusals (a baseline at the first step's percent, say), before anything is changed.
+  if (attempt)
+    refuseInvalidStart(dir, config, o.service, image, { attempt, percent: steps.steps[0], baseline });
   return {
     svc,
     image,
+    baseline,
     ...(attempt ? { attempt } : {}),
     ...(continues ? { continues } : {}),
     steps: steps.steps,
@@ -96,11 +114,15 @@ function refuseInvalidStart(
   config: StackConfig,
   service: string,
   image: string,
-  attempt: string,
+  start: { readonly attempt: string; readonly percent: number; readonly baseline: boolean },
 ): void {
   let edits;
   try {
-    edits = startCanary(config, service, image, { attempt });
+    edits = startCanary(config, service, image, {
+      attempt: start.attempt,
+      percent: start.percent,
+      ...(start.baseline ? { baseline: true } : {}),
+    });
   } catch (e) {
     if (e instanceof CanaryRuleError) throw new RolloutRefusal(e.message);
     throw e;

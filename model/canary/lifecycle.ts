@@ -1,5 +1,11 @@
 import { PROJECT, type StackConfig } from "../types";
 import type { Edit } from "./edits";
+import {
+  awaitedRevision,
+  baselineNameProblem,
+  baselinePercentProblem,
+  MAX_PERCENT_WITH_BASELINE,
+} from "../release/baseline";
 import { stableRevision } from "../release/desiredState";
 import { attemptRevisionName } from "../release/revisionName";
 import { runtimeEmail } from "../release/servicePlan";
@@ -68,12 +74,16 @@ export interface StartOptions {
   readonly percent?: number;
   /** A suffix unique to this attempt (`attemptId(Date.now())`), so its revision name was never used. */
   readonly attempt: string;
+  /** Also deploy the stable release afresh as a baseline at the canary's percent (BaselineRelease). */
+  readonly baseline?: boolean;
 }
 
 /**
  * Starts a canary, staged: the template carries the new release, so the next `up` creates its
  * revision, but the traffic list does not name it until it is known to be ready (`setCanaryPercent`).
- * The stable revision is pinned, so that a rollback can revert to its exact name and spec.
+ * The stable revision is pinned, so that a rollback can revert to its exact name and spec. With a
+ * baseline, the template first carries the baseline (stable's spec, a fresh name), and moves on to the
+ * canary once the baseline is known to be ready: one revision per `up`, each created before it is named.
  */
 export function startCanary(config: StackConfig, name: string, image: string, options: StartOptions): Edit[] {
   const service = findService(config, name);
@@ -105,11 +115,36 @@ export function startCanary(config: StackConfig, name: string, image: string, op
       `Revision ${revision} was already used by the rolled-back canary; start again with another attempt id.`,
     );
   }
+  let baseline: { revision: string; phase: "staged" } | undefined;
+  if (options.baseline) {
+    const problem = baselineNameProblem(name) ?? baselinePercentProblem(percent);
+    if (problem) {
+      throw new CanaryRuleError(
+        `Service "${name}" cannot have a baseline: ${problem}. ` +
+          (baselineNameProblem(name)
+            ? "Start the canary without --baseline: it is compared with stable."
+            : `Start it at ${MAX_PERCENT_WITH_BASELINE}% or less, or without --baseline.`),
+      );
+    }
+    // Stable's exact spec under a name never used, so Cloud Run creates a fresh revision of it.
+    const fresh = attemptRevisionName(
+      name,
+      revisionTemplate(service, service.stable.image, email),
+      options.attempt,
+    );
+    if (fresh === stable || fresh === canary?.baseline?.revision) {
+      throw new CanaryRuleError(
+        `Revision ${fresh} is already ${fresh === stable ? "the stable revision" : "the rolled-back canary's baseline"}, ` +
+          "so it would not be a fresh deployment; start again with another attempt id.",
+      );
+    }
+    baseline = { revision: fresh, phase: "staged" };
+  }
   const edits: Edit[] = [
     {
       op: "set",
       path: servicePath(name, "canary"),
-      value: { image, revision, percent, phase: "staged" },
+      value: { image, revision, percent, phase: "staged", ...(baseline ? { baseline } : {}) },
       after: "stable",
     },
   ];
@@ -140,16 +175,24 @@ export interface ReadyRevision {
 const describePhase = (c: { phase: string; percent: number }) =>
   c.phase === "serving" ? `at ${c.percent}%` : c.phase === "staged" ? "staged, no traffic yet" : c.phase;
 
+export interface SetOptions {
+  /** Remove the baseline: its traffic and tag go, and the canary is compared with stable from here. */
+  readonly dropBaseline?: boolean;
+}
+
 /**
  * Moves the canary to `percent`: a traffic-only change, no new revision. A staged canary first enters
  * the traffic list here, which Cloud Run refuses unless its revision is ready, so `ready` must show it
- * ready in every region of the service.
+ * ready in every region of the service. With a staged baseline, that is the baseline's readiness, and
+ * this step only marks it ready: the canary is created by the next `up` and enters the list at the next
+ * call.
  */
 export function setCanaryPercent(
   config: StackConfig,
   name: string,
   percent: number,
   ready?: ReadyRevision,
+  options: SetOptions = {},
 ): Edit[] {
   const service = findService(config, name);
   checkPercent(percent);
@@ -166,20 +209,41 @@ export function setCanaryPercent(
         "(it gets a revision name never used, so Cloud Run creates it afresh).",
     );
   }
-  const edits: Edit[] = [{ op: "set", path: servicePath(name, "canary", "percent"), value: percent }];
+  const edits: Edit[] = [];
+  let baseline = canary.baseline;
+  if (baseline && options.dropBaseline) {
+    edits.push({ op: "delete", path: servicePath(name, "canary", "baseline") });
+    baseline = undefined;
+  }
+  const tooHigh = baseline ? baselinePercentProblem(percent) : undefined;
+  if (tooHigh) {
+    throw new CanaryRuleError(
+      `The canary of "${name}" has a baseline, and ${tooHigh}. Set ${MAX_PERCENT_WITH_BASELINE}% or less, or drop ` +
+        `the baseline and compare with stable from here: \`orchestra canary set ${name} ${percent} --drop-baseline --stack ${config.stack}\`.`,
+    );
+  }
+  edits.push({ op: "set", path: servicePath(name, "canary", "percent"), value: percent });
   if (canary.phase === "staged") {
+    // A dropped baseline that was still staged was never named: the template simply moves on to the canary.
+    if (canary.baseline?.phase === "staged" && !baseline) return edits;
+    const awaited = awaitedRevision(service)!;
+    const what = awaited === canary.revision ? "canary" : "baseline";
     const missing = service.regions.filter(
-      (r) => !ready || ready.revision !== canary.revision || !ready.readyIn.includes(r),
+      (r) => !ready || ready.revision !== awaited || !ready.readyIn.includes(r),
     );
     if (missing.length > 0) {
       throw new CanaryRuleError(
-        `The canary revision ${canary.revision} of "${name}" is not known to be ready in ${missing.join(", ")}, ` +
+        `The ${what} revision ${awaited} of "${name}" is not known to be ready in ${missing.join(", ")}, ` +
           "and Cloud Run refuses a traffic list naming a revision that is not ready. " +
           `Run \`pulumi up --refresh -s ${config.stack}\` to create it (a plain retry after a failed update may not call Cloud Run), then try again: the command reads readiness from Cloud Run. ` +
           `If it never becomes ready, \`orchestra canary rollback ${name} --stack ${config.stack}\`.`,
       );
     }
-    edits.push({ op: "set", path: servicePath(name, "canary", "phase"), value: "serving" });
+    edits.push(
+      what === "baseline"
+        ? { op: "set", path: servicePath(name, "canary", "baseline", "phase"), value: "ready" }
+        : { op: "set", path: servicePath(name, "canary", "phase"), value: "serving" },
+    );
   }
   return edits;
 }

@@ -12,6 +12,7 @@ import {
   type RevisionReadiness,
   type RevisionStatus,
 } from "../live";
+import { awaitedRevision } from "../release/baseline";
 import type { ReleasePlan } from "../release/traffic";
 import type { ServiceConfig } from "../types";
 import { describeSplit, regionAgreement, splitKey, type LiveTarget } from "./regions";
@@ -66,7 +67,10 @@ export interface RegionPresent {
   readonly asked: readonly LiveTarget[];
   /** Absent when the file's split is not known offline (a stable release built at deploy time). */
   readonly file?: FileComparison;
-  /** The canary revision of the file, while it is staged or serving. */
+  /**
+   * The canary revision of the file, while it is staged or serving; while a baseline is staged before
+   * it, the baseline's (the revision the release waits on).
+   */
   readonly canary?: RevisionStatus & { readonly revision: string };
 }
 
@@ -152,6 +156,10 @@ function regionStatus(read: LiveRegionRead, input: LiveStatusInput): RegionStatu
   const asked = resolve(state.traffic, state);
   const plan = input.plan;
   const canary = input.service.canary;
+  const watched =
+    canary && canary.phase !== "rolled-back"
+      ? (awaitedRevision(input.service) ?? canary.revision)
+      : undefined;
   return {
     region: read.region,
     read: "ok",
@@ -186,9 +194,7 @@ function regionStatus(read: LiveRegionRead, input: LiveStatusInput): RegionStatu
           },
         }
       : {}),
-    ...(canary && canary.phase !== "rolled-back"
-      ? { canary: { revision: canary.revision, ...revisionStatus(state, canary.revision) } }
-      : {}),
+    ...(watched ? { canary: { revision: watched, ...revisionStatus(state, watched) } } : {}),
   };
 }
 
@@ -227,7 +233,7 @@ function advise(
     return rollbackAdvice(
       stack,
       name,
-      canary.revision,
+      canaryFailed[0].canary?.revision ?? canary.revision,
       canaryFailed.map((r) => r.region),
       why,
     );
@@ -281,19 +287,23 @@ function advise(
         `\`orchestra canary start ${name} --image REPOSITORY@sha256:DIGEST --stack ${stack}\`.`,
     };
   }
+  const awaited = awaitedRevision(service) ?? canary.revision;
   const unsettled = present.filter((r) => r.canary && r.canary.state !== "ready");
   if (unsettled.length > 0) {
     return {
       kind: "wait",
-      text: `wait and ${rerun}: revision ${canary.revision} is not ready yet in ${list(unsettled.map((r) => r.region))}.`,
+      text: `wait and ${rerun}: revision ${awaited} is not ready yet in ${list(unsettled.map((r) => r.region))}.`,
     };
   }
   if (canary.phase === "staged") {
+    const baselineFirst = awaited !== canary.revision;
     return {
       kind: "set",
       text:
-        `\`orchestra canary set ${name} ${canary.percent} --stack ${stack}\`, then ${up}: revision ` +
-        `${canary.revision} is ready in ${list(present.map((r) => r.region))} and serves no traffic yet.`,
+        `\`orchestra canary set ${name} ${canary.percent} --stack ${stack}\`, then ${up}: ` +
+        (baselineFirst
+          ? `the baseline revision ${awaited} is ready in ${list(present.map((r) => r.region))}; the next \`up\` creates the canary, and \`canary set\` once more gives both traffic.`
+          : `revision ${canary.revision} is ready in ${list(present.map((r) => r.region))} and serves no traffic yet.`),
     };
   }
   return {

@@ -11,9 +11,9 @@ export interface PinProblem {
 }
 
 /**
- * While a canary is staged or serving, both revisions it involves must be reproducible exactly: stable,
- * because a rollback reverts the template to its exact name and spec; the canary, because its revision
- * already exists. Revisions are immutable, so a setting edited mid-canary (memory, env, ...) would ask Cloud Run
+ * While a canary is staged or serving, every revision it involves must be reproducible exactly: stable,
+ * because a rollback reverts the template to its exact name and spec; the canary and the baseline,
+ * because their revisions already exist (and the baseline must stay stable's exact spec). Revisions are immutable, so a setting edited mid-canary (memory, env, ...) would ask Cloud Run
  * for a different spec under an existing name (a 409), or move stable to a revision never deployed.
  * `email` is the runtime identity, part of every template.
  */
@@ -64,6 +64,27 @@ export function pinProblems(svc: ServiceConfig, email: string): PinProblem[] {
         `was built from other settings than the service has now (they would make ${attemptRevisionName(svc.name, canaryTemplate, "<attempt>")}): ` +
         "a setting changed while the canary runs (or an upgrade of this program changed the revision template), " +
         "and its revision already exists with the old ones.\n" +
+        finish,
+    });
+  }
+  const baseline = canary.baseline;
+  if (baseline && !baseline.revision.startsWith(`${svc.name}-`)) {
+    problems.push({
+      path: ["canary", "baseline", "revision"],
+      value: baseline.revision,
+      message: `must start with the service name \`${svc.name}-\`.\nFix: start canaries with \`orchestra canary start --baseline\`, which names the revision.`,
+    });
+  } else if (
+    baseline &&
+    canary.phase !== "rolled-back" &&
+    !builtFrom(baseline.revision, svc.name, stableTemplate)
+  ) {
+    problems.push({
+      path: ["canary", "baseline", "revision"],
+      value: baseline.revision,
+      message:
+        `was built from other settings than the stable release has now (they would make ${attemptRevisionName(svc.name, stableTemplate, "<attempt>")}): ` +
+        "a baseline is the stable release deployed afresh, so a setting changed while the canary runs would make it another release.\n" +
         finish,
     });
   }

@@ -100,12 +100,15 @@ export const imageDigest: ResourceRule = {
 export const canaryPercent: ResourceRule = {
   id: "canary-percent",
   kind: "resource",
-  description: "A canary takes at most the stack's `policy.maxCanaryPercent`; beyond that, promote it.",
+  description:
+    "A canary takes at most the stack's `policy.maxCanaryPercent`; beyond that, promote it. Beside a baseline, stable keeps serving.",
   types: [CLOUD_RUN_SERVICE],
   check(r, ctx) {
     const traffics = known(r.props, "traffics") ?? [];
     if (!Array.isArray(traffics)) return [];
     const name = serviceName(r.props, r.name);
+    const baseline = traffics.findIndex((_, i) => known(traffics, `${i}.tag`) === "baseline");
+    const baselinePercent = baseline < 0 ? undefined : known(traffics, `${baseline}.percent`);
     return traffics.flatMap((_, i) => {
       if (known(traffics, `${i}.tag`) !== "canary") return [];
       const percent = known(traffics, `${i}.percent`) ?? 0;
@@ -115,6 +118,7 @@ export const canaryPercent: ResourceRule = {
         stack: ctx.stack,
         percent,
         maxCanaryPercent: ctx.maxCanaryPercent,
+        ...(typeof baselinePercent === "number" ? { baselinePercent } : {}),
       });
       return violation ? [violation] : [];
     });

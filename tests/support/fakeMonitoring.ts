@@ -1,0 +1,154 @@
+import * as path from "node:path";
+import * as grpc from "@grpc/grpc-js";
+import * as protoLoader from "@grpc/proto-loader";
+import type { Distribution } from "../../model/judgment/input";
+
+/**
+ * A local stand-in for Cloud Monitoring's MetricService over gRPC on 127.0.0.1, loaded from the
+ * client's own `metric_service.proto`, answering ListTimeSeries as Monitoring does after an
+ * ALIGN_DELTA + REDUCE_SUM aggregation: one point per series. It keeps every request it received, and
+ * answers only the series its filter selects (metric type, and each `resource.labels.X = "v"` term,
+ * OR-ed terms of one label as a set), so a wrong filter reads wrong data.
+ *
+ * `fail(...)` answers the next calls with gRPC errors; `executionErrors` go into every response;
+ * `pageSize` splits answers into pages linked by `nextPageToken`.
+ */
+
+const PROTOS = path.dirname(require.resolve("@google-cloud/monitoring/build/protos/protos.json"));
+// google-gax ships the common protos (google/api, google/rpc...) beside its build.
+const COMMON_PROTOS = path.join(path.dirname(require.resolve("google-gax")), "..", "protos");
+
+type Json = Record<string, unknown>;
+
+/** One series as Monitoring would return it, grouped by location and revision (and class, for counts). */
+export type FakeSeries =
+  | {
+      readonly metric: "request_count";
+      readonly service: string;
+      readonly region: string;
+      readonly revision: string;
+      readonly responseClass: string;
+      readonly value: number;
+    }
+  | {
+      readonly metric: "request_latencies";
+      readonly service: string;
+      readonly region: string;
+      readonly revision: string;
+      readonly value: Distribution;
+    };
+
+export interface ReceivedRequest {
+  readonly name: string;
+  readonly filter: string;
+  readonly interval: { readonly startTime: { seconds: string }; readonly endTime: { seconds: string } };
+  readonly aggregation: {
+    readonly alignmentPeriod: { seconds: string };
+    readonly perSeriesAligner: string;
+    readonly crossSeriesReducer: string;
+    readonly groupByFields: string[];
+  };
+  readonly pageToken?: string;
+}
+
+/** Whether a series passes the filter's equality terms (`metric.type`, `resource.labels.*`). */
+function selects(filter: string, s: FakeSeries): boolean {
+  const wanted = new Map<string, Set<string>>();
+  for (const m of filter.matchAll(/([a-z_.]+) = ("(?:[^"\\]|\\.)*")/g)) {
+    const set = wanted.get(m[1]) ?? new Set<string>();
+    set.add(JSON.parse(m[2]) as string);
+    wanted.set(m[1], set);
+  }
+  const has: Record<string, string> = {
+    "metric.type": `run.googleapis.com/${s.metric}`,
+    "resource.type": "cloud_run_revision",
+    "resource.labels.service_name": s.service,
+    "resource.labels.revision_name": s.revision,
+    "resource.labels.location": s.region,
+  };
+  return [...wanted].every(([label, values]) => has[label] !== undefined && values.has(has[label]));
+}
+
+function seriesJson(s: FakeSeries, interval: Json): Json {
+  return {
+    metric: {
+      type: `run.googleapis.com/${s.metric}`,
+      labels: s.metric === "request_count" ? { response_code_class: s.responseClass } : {},
+    },
+    resource: {
+      type: "cloud_run_revision",
+      labels: { project_id: "proj-test", location: s.region, revision_name: s.revision },
+    },
+    metricKind: "DELTA",
+    valueType: s.metric === "request_count" ? "INT64" : "DISTRIBUTION",
+    points: [
+      {
+        interval,
+        value:
+          s.metric === "request_count"
+            ? { int64Value: String(s.value) }
+            : { distributionValue: { ...s.value, count: String(s.value.count) } },
+      },
+    ],
+  };
+}
+
+export class FakeMonitoring {
+  readonly requests: ReceivedRequest[] = [];
+  series: FakeSeries[] = [];
+  executionErrors: { code: number; message: string }[] = [];
+  pageSize = 0;
+  private failures: { code: grpc.status; details: string }[] = [];
+  private server?: grpc.Server;
+
+  /** The next `count` calls answer `code`. */
+  fail(code: grpc.status, details: string, count = 1): void {
+    for (let i = 0; i < count; i++) this.failures.push({ code, details });
+  }
+
+  /** Starts on a free port; returns the address to put in ORCHESTRA_MONITORING_ENDPOINT. */
+  async start(): Promise<string> {
+    const definition = protoLoader.loadSync("google/monitoring/v3/metric_service.proto", {
+      includeDirs: [PROTOS, COMMON_PROTOS],
+      longs: String,
+      enums: String,
+      oneofs: true,
+    });
+    const loaded = grpc.loadPackageDefinition(definition) as unknown as {
+      google: { monitoring: { v3: { MetricService: { service: grpc.ServiceDefinition } } } };
+    };
+    const server = new grpc.Server();
+    server.addService(loaded.google.monitoring.v3.MetricService.service, {
+      ListTimeSeries: (
+        call: grpc.ServerUnaryCall<ReceivedRequest, Json>,
+        callback: grpc.sendUnaryData<Json>,
+      ) => this.listTimeSeries(call.request, callback),
+    });
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) =>
+        e ? reject(e) : resolve(p),
+      ),
+    );
+    this.server = server;
+    return `127.0.0.1:${port}`;
+  }
+
+  stop(): Promise<void> {
+    return new Promise((resolve) => (this.server ? this.server.tryShutdown(() => resolve()) : resolve()));
+  }
+
+  private listTimeSeries(request: ReceivedRequest, callback: grpc.sendUnaryData<Json>): void {
+    this.requests.push(request);
+    const failure = this.failures.shift();
+    if (failure) return callback({ code: failure.code, details: failure.details });
+    const interval = { startTime: request.interval.startTime, endTime: request.interval.endTime };
+    const all = this.series.filter((s) => selects(request.filter, s)).map((s) => seriesJson(s, interval));
+    const from = Number(request.pageToken || 0);
+    const to = this.pageSize > 0 ? from + this.pageSize : all.length;
+    callback(null, {
+      timeSeries: all.slice(from, to),
+      nextPageToken: to < all.length ? String(to) : "",
+      executionErrors: this.executionErrors,
+    });
+  }
+}

@@ -131,7 +131,7 @@ describe("orchestra rollout (command line)", () => {
 
   it("--dry-run --with-baseline plans the baseline's apply before the canary's, and the steps it runs beside", () => {
     const p = tempProject();
-    const image = "repo@sha256:" + "1".repeat(64);
+    const image = `${STAGING_API}@sha256:${"1".repeat(64)}`;
     const r = p.run("rollout", "api", "--stack", "staging", "--image", image, "--with-baseline", "--dry-run");
     assert.equal(r.status, 0, r.stderr);
     const out = r.stdout.replace(/\s+/g, " ");

@@ -72,6 +72,25 @@ export function renderDocument(doc: Document, original: string): string {
 export function keepLayout(text: string, original: string): string {
   const bom = original.startsWith("\uFEFF") ? "\uFEFF" : "";
   const crlf = /^[^\n]*\r\n/.test(original);
-  const body = text.replace(/^\uFEFF/, "").replace(/\r\n/g, "\n");
+  const body = keepTrailingSpace(text.replace(/^\uFEFF/, "").replace(/\r\n/g, "\n"), original);
   return bom + (crlf ? body.replace(/\n/g, "\r\n") : body);
+}
+
+/**
+ * The yaml library drops whitespace at the end of a line (after a comment, say). When the edit kept the
+ * file's lines one for one (a value changed in place), each line keeps the whitespace it ended with.
+ */
+function keepTrailingSpace(text: string, original: string): string {
+  const before = original
+    .replace(/^\uFEFF/, "")
+    .replace(/\r\n/g, "\n")
+    .split("\n");
+  const after = text.split("\n");
+  if (before.length !== after.length) return text;
+  return after
+    .map((line, i) => {
+      const space = /[ \t]+$/.exec(before[i])?.[0];
+      return space && !/[ \t]$/.test(line) ? line + space : line;
+    })
+    .join("\n");
 }

@@ -193,7 +193,7 @@ describe("stack file edits", function () {
             );
           },
         ),
-        { numRuns: 40 },
+        { numRuns: 200 },
       );
     });
   });

@@ -5,7 +5,7 @@ import {
   startCanary,
   type ReadyRevision,
 } from "../../model/canary/lifecycle";
-import { awaitedRevision, baselinePercentProblem } from "../../model/release/baseline";
+import { awaitedRevision, BASELINE_TAG, baselinePercentProblem } from "../../model/release/baseline";
 import { attemptId } from "../../model/release/revisionName";
 import { servicePlan } from "../../model/release/servicePlan";
 import type { ServiceConfig, StackConfig } from "../../model/types";
@@ -615,7 +615,7 @@ class Rollout {
     const traffic = servicePlan(config, svc).plan?.traffic ?? [];
     const stable = traffic.find((t) => t.tag === "stable")?.revision;
     // A baseline revision (the stable release deployed fresh beside the canary) serves under this tag.
-    const baseline = traffic.find((t) => (t.tag as string) === "baseline")?.revision;
+    const baseline = traffic.find((t) => t.tag === BASELINE_TAG)?.revision;
     const revision = record.revision!;
     let judgment = startStep(
       { budget: this.state.judgment ?? startRollout(settings).budget },

@@ -1,4 +1,5 @@
 import type * as gcp from "@pulumi/gcp";
+import * as monitoring from "@pulumi/gcp/monitoring";
 import * as pulumi from "@pulumi/pulumi";
 import type { AlertRoute } from "../../model/monitoring";
 import type { PolicySpec } from "./policies";
@@ -24,5 +25,25 @@ export function alertPolicyArgs(
     alertStrategy: p.alertStrategy,
     notificationChannels: p.route.apply((r) => pulumi.all(channels?.[r] ?? [])),
     userLabels: { ...labels },
+  };
+}
+
+/**
+ * Declares a component's alert policies as `${name}-${key}` under `parent`, and records each policy's
+ * resource name by key in `into`.
+ */
+export function policyDeclarer(
+  parent: pulumi.Resource,
+  name: string,
+  target: { project: string; channels?: RouteChannels; labels: Readonly<Record<string, string>> },
+  into: Record<string, pulumi.Output<string>>,
+): (spec: PolicySpec | pulumi.Output<PolicySpec>, key: string) => void {
+  return (spec, key) => {
+    const policy = new monitoring.AlertPolicy(
+      `${name}-${key}`,
+      alertPolicyArgs(spec, target.project, target.channels, target.labels),
+      { parent },
+    );
+    into[key] = policy.name;
   };
 }

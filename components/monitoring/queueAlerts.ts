@@ -1,7 +1,7 @@
 import * as monitoring from "@pulumi/gcp/monitoring";
 import * as pulumi from "@pulumi/pulumi";
 import type { ServiceMonitoring } from "../../model/monitoring";
-import { alertPolicyArgs, type RouteChannels } from "./alertPolicyArgs";
+import { policyDeclarer, type RouteChannels } from "./alertPolicyArgs";
 import { burnRatePolicies, type PolicyContext, type PolicySpec } from "./policies";
 import { jobsSlo, queuePolicies } from "./queuePolicies";
 
@@ -42,14 +42,12 @@ export class QueueAlerts extends pulumi.ComponentResource {
       ...(args.monitoring.runbookUrl ? { runbookUrl: args.monitoring.runbookUrl } : {}),
     };
     this.policies = {};
-    const declare = (spec: PolicySpec | pulumi.Output<PolicySpec>, key: string) => {
-      const policy = new monitoring.AlertPolicy(
-        `${name}-${key}`,
-        alertPolicyArgs(spec, args.project, args.channels, labels),
-        { parent: this },
-      );
-      this.policies[key] = policy.name;
-    };
+    const declare = policyDeclarer(
+      this,
+      name,
+      { project: args.project, ...(args.channels ? { channels: args.channels } : {}), labels },
+      this.policies,
+    );
     const queue = {
       topic: args.topic,
       subscription: args.subscription,

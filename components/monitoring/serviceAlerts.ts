@@ -12,7 +12,7 @@ import {
   type PolicyContext,
   type PolicySpec,
 } from "./policies";
-import { alertPolicyArgs, type RouteChannels } from "./alertPolicyArgs";
+import { policyDeclarer, type RouteChannels } from "./alertPolicyArgs";
 import { serviceSlos, type SloSpec } from "./slos";
 import { uptimeCheckTarget } from "./uptime";
 
@@ -73,14 +73,12 @@ export class ServiceAlerts extends pulumi.ComponentResource {
       ...(args.monitoring.runbookUrl ? { runbookUrl: args.monitoring.runbookUrl } : {}),
     };
     this.policies = {};
-    const declare = (spec: PolicySpec | pulumi.Output<PolicySpec>, key: string) => {
-      const policy = new monitoring.AlertPolicy(
-        `${name}-${key}`,
-        alertPolicyArgs(spec, args.project, args.channels, labels),
-        { parent: this },
-      );
-      this.policies[key] = policy.name;
-    };
+    const declare = policyDeclarer(
+      this,
+      name,
+      { project: args.project, ...(args.channels ? { channels: args.channels } : {}), labels },
+      this.policies,
+    );
 
     declare(errorRatioPolicy(ctx, alerts.errorRatio), "error-ratio");
     declare(latencyPolicy(ctx, alerts.latency), "latency");

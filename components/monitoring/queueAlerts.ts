@@ -1,8 +1,8 @@
 import * as monitoring from "@pulumi/gcp/monitoring";
 import * as pulumi from "@pulumi/pulumi";
 import type { ServiceMonitoring } from "../../model/monitoring";
-import { policyDeclarer, type RouteChannels } from "./alertPolicyArgs";
-import { burnRatePolicies, type PolicyContext, type PolicySpec } from "./policies";
+import { declareSlo, policyDeclarer, type RouteChannels } from "./alertPolicyArgs";
+import type { PolicyContext } from "./policies";
 import { jobsSlo, queuePolicies } from "./queuePolicies";
 
 export interface QueueAlertsArgs {
@@ -67,33 +67,13 @@ export class QueueAlerts extends pulumi.ComponentResource {
       { parent: this },
     );
     const s = jobsSlo(args.service, args.topic, args.subscription, slo.jobs);
-    const objective = new monitoring.Slo(
-      `${name}-slo-jobs`,
-      {
-        project: args.project,
-        service: monitored.serviceId,
-        sloId: s.sloId,
-        displayName: s.displayName,
-        goal: s.goal,
-        rollingPeriodDays: s.rollingPeriodDays,
-        requestBasedSli: s.requestBasedSli,
-        userLabels: labels,
-      },
-      { parent: this },
+    const sloName = declareSlo(
+      this,
+      name,
+      { project: args.project, serviceId: monitored.serviceId, spec: s, labels, ctx, alerts },
+      declare,
     );
-    for (const tier of ["fast", "medium", "slow"] as const)
-      declare(
-        objective.name.apply(
-          (sloName) =>
-            burnRatePolicies(
-              ctx,
-              { kind: "jobs", name: sloName, goal: s.goal, periodDays: s.rollingPeriodDays },
-              alerts,
-            ).find((p) => p.key.endsWith(`-${tier}`)) as PolicySpec,
-        ),
-        `jobs-burn-${tier}`,
-      );
-    this.slo = { goal: s.goal, name: objective.name };
+    this.slo = { goal: s.goal, name: sloName };
     this.registerOutputs({ slo: this.slo, policies: this.policies });
   }
 }

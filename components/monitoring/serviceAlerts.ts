@@ -3,16 +3,14 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ServiceMonitoring } from "../../model/monitoring";
 import type { TrafficTarget } from "../../model/release/traffic";
 import {
-  burnRatePolicies,
   canaryPolicy,
   errorRatioPolicy,
   latencyPolicy,
   saturationPolicy,
   uptimePolicy,
   type PolicyContext,
-  type PolicySpec,
 } from "./policies";
-import { policyDeclarer, type RouteChannels } from "./alertPolicyArgs";
+import { declareSlo, policyDeclarer, type RouteChannels } from "./alertPolicyArgs";
 import { serviceSlos, type SloSpec } from "./slos";
 import { uptimeCheckTarget } from "./uptime";
 
@@ -140,36 +138,16 @@ export class ServiceAlerts extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    this.slos = serviceSlos(args.service, slo).map((s) => {
-      const objective = new monitoring.Slo(
-        `${name}-slo-${s.kind}`,
-        {
-          project: args.project,
-          service: monitored.serviceId,
-          sloId: s.sloId,
-          displayName: s.displayName,
-          goal: s.goal,
-          rollingPeriodDays: s.rollingPeriodDays,
-          requestBasedSli: s.requestBasedSli,
-          userLabels: labels,
-        },
-        { parent: this },
-      );
-      for (const tier of ["fast", "medium", "slow"] as const) {
-        declare(
-          objective.name.apply(
-            (sloName) =>
-              burnRatePolicies(
-                ctx,
-                { kind: s.kind, name: sloName, goal: s.goal, periodDays: s.rollingPeriodDays },
-                alerts,
-              ).find((p) => p.key.endsWith(`-${tier}`)) as PolicySpec,
-          ),
-          `${s.kind}-burn-${tier}`,
-        );
-      }
-      return { kind: s.kind, goal: s.goal, name: objective.name };
-    });
+    this.slos = serviceSlos(args.service, slo).map((s) => ({
+      kind: s.kind,
+      goal: s.goal,
+      name: declareSlo(
+        this,
+        name,
+        { project: args.project, serviceId: monitored.serviceId, spec: s, labels, ctx, alerts },
+        declare,
+      ),
+    }));
 
     this.registerOutputs({ slos: this.slos, policies: this.policies, uptimeCheckId: this.uptimeCheckId });
   }

@@ -78,7 +78,8 @@ export function keepLayout(text: string, original: string): string {
 
 /**
  * The yaml library drops whitespace at the end of a line (after a comment, say). When the edit kept the
- * file's lines one for one (a value changed in place), each line keeps the whitespace it ended with.
+ * file's lines one for one (a value changed in place), a line keeps the whitespace it ended with if it
+ * is the same line: equal but for that whitespace, or ending in the same comment.
  */
 function keepTrailingSpace(text: string, original: string): string {
   const before = original
@@ -87,10 +88,13 @@ function keepTrailingSpace(text: string, original: string): string {
     .split("\n");
   const after = text.split("\n");
   if (before.length !== after.length) return text;
+  const comment = (line: string) => / #.*$/.exec(line.trimEnd())?.[0];
   return after
     .map((line, i) => {
       const space = /[ \t]+$/.exec(before[i])?.[0];
-      return space && !/[ \t]$/.test(line) ? line + space : line;
+      if (!space || /[ \t]$/.test(line)) return line;
+      const sameComment = comment(line) !== undefined && comment(line) === comment(before[i]);
+      return line === before[i].trimEnd() || sameComment ? line + space : line;
     })
     .join("\n");
 }

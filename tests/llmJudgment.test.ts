@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { Distribution, LlmSide, RegionSides, ScenarioInput, Side } from "../model/judgment/input";
+import type { LlmSide, RegionSides, ScenarioInput, Side } from "../model/judgment/input";
 import {
   comparisons,
   judgeLook,
@@ -15,46 +15,10 @@ import {
 import { JUDGMENT_DEFAULTS, type JudgmentSettings } from "../model/judgment/settings";
 import { isProviderError, latencySource, TOKEN_BUCKETS, TTFT_BUCKETS } from "../model/llm";
 import { describeRun } from "./support/cliHarness";
+import { lognormal } from "./support/llmData";
 import { runInProcess } from "./support/inProcessCli";
 
 /** The rollout judges a service's model calls: tokens per call, provider errors, and time to first token. */
-
-/** A seeded generator (mulberry32): the same data on every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** `n` log-normal values (median `median`, log-sd `sigma`) as a Distribution on an exponential layout. */
-function lognormal(
-  n: number,
-  median: number,
-  sigma: number,
-  layout: { numFiniteBuckets: number; growthFactor: number; scale: number },
-  seed: number,
-): Distribution {
-  const next = random(seed);
-  const counts = Array<number>(layout.numFiniteBuckets + 2).fill(0);
-  for (let i = 0; i < n; i++) {
-    const z = Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
-    const x = median * Math.exp(sigma * z);
-    const k =
-      x < layout.scale
-        ? 0
-        : Math.min(
-            layout.numFiniteBuckets + 1,
-            1 + Math.floor(Math.log(x / layout.scale) / Math.log(layout.growthFactor)),
-          );
-    counts[k]++;
-  }
-  return { count: n, bucketOptions: { exponentialBuckets: { ...layout } }, bucketCounts: counts };
-}
 
 const LATENCY = { numFiniteBuckets: 40, growthFactor: 1.4, scale: 1 };
 

@@ -406,6 +406,57 @@ describe("orchestra rollout command: report files, step summary, progress, signa
     assert.equal(api().stable.image, IMAGE);
   });
 
+  it("kill -9 while the baseline is staged leaves the file byte for byte; --resume stages the same baseline, then the canary", async () => {
+    const original = fs.readFileSync(stackFile(), "utf8");
+    const r = await child(
+      { flags: rolloutFlags({ image: IMAGE, withBaseline: true }), hangAtUp: 1, ignoreCancel: true },
+      once("up 1\n", "SIGKILL"),
+    );
+    assert.equal(r.signal, "SIGKILL");
+    assert.equal(fs.readFileSync(stackFile(), "utf8"), original);
+    const state = readState(dir, "staging", "api");
+    assert.equal(state?.lastVerified, -1);
+    assert.equal(state?.baseline, true);
+
+    const s = standIn();
+    assert.equal(await runRolloutCommand("api", rolloutFlags({ resume: true }), s.runtime), 0, s.stdout.text);
+    // The baseline's apply first, under the same attempt, then the canary's beside it.
+    assert.match(
+      s.pulumi.ups[0],
+      new RegExp(`baseline:\\n\\s+revision: api-\\w+-${state?.attempt}\\n\\s+phase: staged`),
+    );
+    assert.match(s.pulumi.ups[1], /phase: ready/);
+    assert.match(s.stdout.text, /Baseline api-\S+ is ready; creating the canary revision/);
+    assert.equal(api().stable.image, IMAGE);
+    assert.equal(api().canary, undefined);
+  });
+
+  it("kill -9 while the canary is staged beside a ready baseline: --resume keeps the baseline and creates the canary", async () => {
+    const r = await child(
+      { flags: rolloutFlags({ image: IMAGE, withBaseline: true }), hangAtUp: 2, ignoreCancel: true },
+      once("up 2\n", "SIGKILL"),
+    );
+    assert.equal(r.signal, "SIGKILL");
+    // The baseline's apply was verified and committed; the canary's was not.
+    const baseline = api().canary.baseline;
+    assert.equal(baseline.phase, "staged");
+    assert.equal(api().canary.phase, "staged");
+
+    const s = standIn();
+    assert.equal(await runRolloutCommand("api", rolloutFlags({ resume: true }), s.runtime), 0, s.stdout.text);
+    // No second baseline: the resumed run checks the live one and applies only the canary's template.
+    assert.match(
+      s.stdout.text,
+      new RegExp(`Baseline ${baseline.revision} is ready; creating the canary revision`),
+    );
+    assert.match(
+      s.pulumi.ups[0],
+      new RegExp(`baseline:\\n\\s+revision: ${baseline.revision}\\n\\s+phase: ready`),
+    );
+    assert.ok(s.pulumi.ups.every((u) => !/baseline:\n\s+revision: \S+\n\s+phase: staged/.test(u)));
+    assert.equal(api().stable.image, IMAGE);
+  });
+
   it("kill -9 while a rollback is applied leaves the last applied state in the file; --resume applies the rollback", async () => {
     cloud.scenario = { wrongPercent: { region: "europe-west1", percent: 0 } }; // step 1 is never live: rollback, the 3rd up
     const r = await child(

@@ -374,6 +374,16 @@ describe("orchestra rollout command: report files, step summary, progress, signa
     assert.equal(api().canary.image, IMAGE);
     assert.equal(readState(dir, "staging", "api")?.lastVerified, 1);
 
+    // The dry run reads the same state the run resumes from, and changes nothing.
+    const before = fs.readFileSync(stackFile(), "utf8");
+    const d = standIn();
+    assert.equal(await runRolloutCommand("api", rolloutFlags({ resume: true, dryRun: true }), d.runtime), 0);
+    assert.match(d.stdout.text, /resume {4}Resuming api on staging after step 2 of 4\./);
+    assert.match(d.stdout.text, /steps {5}50%, 100% left of 5%, 25%, 50%, 100%, then promote/);
+    assert.match(d.stdout.text, /budget {4}false-rollback budget spent so far: \S+ of 0\.01/);
+    assert.deepEqual(d.pulumi.ups, []);
+    assert.equal(fs.readFileSync(stackFile(), "utf8"), before);
+
     const s = standIn();
     assert.equal(await runRolloutCommand("api", rolloutFlags({ resume: true }), s.runtime), 0, s.stdout.text);
     assert.deepEqual(
@@ -466,6 +476,15 @@ describe("orchestra rollout command: report files, step summary, progress, signa
     assert.equal(r.signal, "SIGKILL");
     assert.equal(api().canary.phase, "staged", "the file never claims the rollback before it is applied");
     assert.match(readState(dir, "staging", "api")?.rollback?.reason ?? "", /^Step 5%: verification failed\./);
+    // A new rollout, dry or not, is refused until the recorded rollback is applied; --resume's plan says so.
+    const d = standIn();
+    assert.equal(await runRolloutCommand("api", rolloutFlags({ dryRun: true }), d.runtime), 2);
+    assert.match(
+      d.stdout.text,
+      /refused +A rollback of api on staging is recorded and not confirmed applied/,
+    );
+    assert.equal(await runRolloutCommand("api", rolloutFlags({ resume: true, dryRun: true }), d.runtime), 0);
+    assert.match(d.stdout.text, /rollback  apply the recorded rollback \(Step 5%: verification failed\./);
     const s = standIn();
     assert.equal(await runRolloutCommand("api", rolloutFlags({ resume: true }), s.runtime), 1, s.stdout.text);
     assert.equal(readReport().final, "rolled back");
@@ -482,5 +501,8 @@ describe("orchestra rollout command: report files, step summary, progress, signa
       readReport().reason ?? "",
       /^Nothing to resume: no rollout of api on staging was interrupted\.$/,
     );
+    const d = standIn();
+    assert.equal(await runRolloutCommand("api", rolloutFlags({ resume: true, dryRun: true }), d.runtime), 2);
+    assert.match(d.stdout.text, /refused +Nothing to resume: no rollout of api on staging was interrupted\./);
   });
 });

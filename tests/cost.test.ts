@@ -38,6 +38,7 @@ import {
   runCli,
   type CliResult,
 } from "./support/cliHarness";
+import { docBlock, readDoc } from "./support/docs";
 import {
   baseConfig,
   REPO,
@@ -106,6 +107,19 @@ describe("cost: the price table", () => {
     for (const mode of ["instance", "request", "idle"] as const)
       for (const k of ["cpu", "memory"] as const)
         assert.ok(CLOUD_RUN.tier2[mode][k].usd >= CLOUD_RUN.tier1[mode][k].usd, `${mode} ${k}`);
+  });
+
+  it("docs/cost.md shows the table's Cloud Run prices", () => {
+    const page = readDoc("docs/cost.md");
+    const row = (label: string) => page.split("\n").find((l) => l.startsWith(`| ${label}`)) ?? "";
+    const pair = (p: { cpu: Price; memory: Price }) => `$${p.cpu.usd} / $${p.memory.usd}`;
+    for (const [label, mode] of [
+      ["instance-based", "instance"],
+      ["request-based", "request"],
+      ["idle min instance", "idle"],
+    ] as const)
+      for (const tier of ["tier1", "tier2"] as const)
+        assert.ok(row(label).includes(pair(CLOUD_RUN[tier][mode])), `${label} ${tier}: ${row(label)}`);
   });
 
   it("every region a committed stack runs in has a tier", () => {
@@ -371,6 +385,10 @@ describe("cost: the pull-request comment", () => {
     assert.ok(md.indexOf("#### Traffic") < md.indexOf("#### Monthly cost"));
     assert.ok(md.indexOf("#### Monthly cost") < md.indexOf("#### Resources"));
     assert.match(md, /list prices of 2026-11-30, 730 hours a month/);
+    // docs/cost.md shows this very section.
+    const shown = docBlock("#### Monthly cost", "markdown");
+    assert.ok(shown, "docs/cost.md shows the cost section");
+    assert.ok(md.includes(shown.trim()), `docs/cost.md's example is not what the diff prints:\n${md}`);
   });
 
   it("one line when the change moves no always-on cost (a canary step)", async () => {

@@ -349,26 +349,30 @@ describe("cost: config and render agree", () => {
 });
 
 describe("cost: the pull-request comment", () => {
-  const prodFlat = () => readStackConfig(ROOT, "prod").flat;
-  const withApi = (flat: Record<string, string>, api: Record<string, unknown>) => {
-    const services = JSON.parse(flat["ai-orchestra:services"]) as Record<string, Record<string, unknown>>;
-    return {
-      ...flat,
-      "ai-orchestra:services": JSON.stringify({ ...services, api: { ...services.api, ...api } }),
+  /** Prod as committed, and prod rendered with `edit` applied to the api service's settings. */
+  async function prodWithApi(edit: (api: Record<string, unknown>) => Record<string, unknown>) {
+    const file = readStackConfig(ROOT, "prod");
+    const services = JSON.parse(file.flat["ai-orchestra:services"]) as Record<
+      string,
+      Record<string, unknown>
+    >;
+    const flat = {
+      ...file.flat,
+      "ai-orchestra:services": JSON.stringify({
+        ...services,
+        api: { ...services.api, ...edit(services.api) },
+      }),
     };
-  };
+    const before = await renderRepoStack("prod");
+    const after = await renderWithConfig("prod", flat, file.secretKeys);
+    return { before, after, cost: costDiff(before, after) };
+  }
   const header = { stack: "prod", base: "main", baseCommit: "abc1234567", newStack: false };
 
   it("shows the monthly change per service when min instances grow", async () => {
-    const before = await renderRepoStack("prod");
-    const flat = prodFlat();
-    const api = (JSON.parse(flat["ai-orchestra:services"]) as Record<string, Record<string, unknown>>).api;
-    const after = await renderWithConfig(
-      "prod",
-      withApi(flat, { scaling: { ...(api.scaling as object), minInstances: 3 } }),
-      readStackConfig(ROOT, "prod").secretKeys,
-    );
-    const cost = costDiff(before, after);
+    const { before, after, cost } = await prodWithApi((api) => ({
+      scaling: { ...(api.scaling as object), minInstances: 3 },
+    }));
     // api: one more instance in each of its two regions: (2 vCPU + 1 GiB) x 2,628,000 s x $0.0000025
     // = $19.71 a region, $39.42 in all: $78.84 -> $118.26; the stack $138.37 -> $177.79.
     assert.deepEqual(
@@ -392,15 +396,9 @@ describe("cost: the pull-request comment", () => {
   });
 
   it("one line when the change moves no always-on cost (a canary step)", async () => {
-    const before = await renderRepoStack("prod");
-    const flat = prodFlat();
-    const api = (JSON.parse(flat["ai-orchestra:services"]) as Record<string, Record<string, unknown>>).api;
-    const after = await renderWithConfig(
-      "prod",
-      withApi(flat, { canary: { ...(api.canary as object), percent: 25 } }),
-      readStackConfig(ROOT, "prod").secretKeys,
-    );
-    const cost = costDiff(before, after);
+    const { before, after, cost } = await prodWithApi((api) => ({
+      canary: { ...(api.canary as object), percent: 25 },
+    }));
     assert.deepEqual(cost.changes, []);
     const md = formatDiffMarkdown(diffStacks(before, after), header, cost);
     assert.match(md, /#### Monthly cost\n\nNo change in the always-on baseline \(\$138\.37 a month\)\./);

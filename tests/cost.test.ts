@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import fc from "fast-check";
 import { costDiff } from "../cli/diff/cost";
-import { formatDiffMarkdown } from "../cli/diff/format";
+import { formatDiffMarkdown, formatDiffText } from "../cli/diff/format";
 import { diffStacks } from "../cli/diff/stackDiff";
 import { declaredStack } from "../cli/cost/run";
 import { listStacks, readStackConfig } from "../render/stackFile";
@@ -386,6 +386,8 @@ describe("cost: the pull-request comment", () => {
     );
     assert.match(md, /\| api \| \$78\.84 \| \$118\.26 \| \*\*\+\$39\.42\*\* \|/);
     assert.match(md, /\| total \| \$138\.37 \| \$177\.79 \| \*\*\+\$39\.42\*\* \|/);
+    const text = formatDiffText(diffStacks(before, after), header, cost);
+    assert.match(text, /Monthly cost \(always-on baseline\)\n {2}api: \$78\.84 → \$118\.26 \(\+\$39\.42\)/);
     assert.ok(md.indexOf("#### Traffic") < md.indexOf("#### Monthly cost"));
     assert.ok(md.indexOf("#### Monthly cost") < md.indexOf("#### Resources"));
     assert.match(md, /list prices of 2026-11-30, 730 hours a month/);

@@ -49,7 +49,7 @@ export interface DiffHeader {
 }
 
 /** Terminal text: traffic first, then added, removed and changed resources with their inputs. */
-export function formatDiffText(d: StackDiff, h: DiffHeader): string {
+export function formatDiffText(d: StackDiff, h: DiffHeader, cost?: CostDiff): string {
   const lines = [color.bold(`Stack ${h.stack}: ${h.base} (${h.baseCommit}) → working tree`)];
   if (h.newStack) lines.push(`Pulumi.${h.stack}.yaml does not exist at ${h.base}: everything is new.`);
   if (!hasChanges(d)) {
@@ -65,6 +65,14 @@ export function formatDiffText(d: StackDiff, h: DiffHeader): string {
   for (const t of d.traffic) {
     lines.push(`  ${t.service}: ${splitText(t.before)}  →  ${color.cyan(splitText(t.after))}`);
     for (const moved of revisionsMoved(t.before, t.after)) lines.push(`    ${moved}`);
+  }
+  if (cost) {
+    lines.push("", color.bold("Monthly cost (always-on baseline)"));
+    if (cost.changes.length === 0) lines.push(`  no change (${usd(cost.after.totalUsd)})`);
+    for (const x of cost.changes)
+      lines.push(
+        `  ${x.item}: ${usd(x.beforeUsd)} → ${usd(x.afterUsd)} (${signedUsd(x.afterUsd - x.beforeUsd)})`,
+      );
   }
   if (d.added.length) {
     lines.push("", color.bold(`Added (${d.added.length})`));

@@ -67,5 +67,8 @@ export async function runDiff(opts: DiffOptions): Promise<void> {
   const header = { stack: opts.stack, base, baseCommit: commit.slice(0, 10), newStack: !before.rendered };
   const cost = costDiff(before.rendered, now);
   if (opts.json) printJson({ ...header, baseCommit: commit, ...d, cost: costJson(cost) });
-  else process.stdout.write(opts.markdown ? formatDiffMarkdown(d, header, cost) : formatDiffText(d, header));
+  else
+    process.stdout.write(
+      opts.markdown ? formatDiffMarkdown(d, header, cost) : formatDiffText(d, header, cost),
+    );
 }

@@ -58,7 +58,7 @@ export function costDocument(stack: string, e: Estimate) {
   };
 }
 
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+const plural = (n: number, word: string, words = `${word}s`) => `${n} ${n === 1 ? word : words}`;
 const tierText = (r: RegionCost) => (r.tier ? r.tier.replace("tier", "tier ") : "?");
 
 /** The terminal table: a line per service and region, then the balancer, Cloud Armor and the total. */
@@ -89,7 +89,7 @@ export function formatCost(stack: string, e: Estimate): string {
       "Cloud Armor",
       "global",
       "",
-      `${plural(e.armor.policies, "policy").replace("policys", "policies")}, ${plural(e.armor.rules, "rule")}`,
+      `${plural(e.armor.policies, "policy", "policies")}, ${plural(e.armor.rules, "rule")}`,
       "",
       "",
       usd(e.armor.monthlyUsd),

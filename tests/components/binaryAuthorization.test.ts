@@ -1,8 +1,6 @@
 import { strict as assert } from "node:assert";
 import { BinaryAuthorization } from "../../components/supplychain/binaryAuthorization";
-import { DeliveryIdentity } from "../../components/identity/deliveryIdentity";
 import { BINARY_AUTHORIZATION_DEFAULTS } from "../../model/supplyChain";
-import type { CicdConfig } from "../../model/types";
 import { buildComponent, promiseOf } from "../support/components";
 
 const SETTINGS = { enabled: true, ...BINARY_AUTHORIZATION_DEFAULTS };
@@ -73,60 +71,5 @@ describe("BinaryAuthorization (built alone)", () => {
     assert.equal(b.byName("binauthz-note").inputs.name, "prod-release");
     assert.equal(b.byName("binauthz-key-ring").inputs.location, "europe-west1");
     assert.equal(await promiseOf(b.value.note), "projects/proj-test/notes/prod-release");
-  });
-});
-
-describe("DeliveryIdentity with attestation", () => {
-  const cicd: CicdConfig = {
-    owner: "orchestra-org",
-    ownerId: 1000,
-    infraRepository: { name: "infra", id: 2000 },
-    defaultBranch: "main",
-    appId: 3000,
-    ownsRepositorySettings: false,
-    reviewers: { teams: [], users: [] },
-    applications: {},
-    registry: { repository: "orchestra", keepVersions: 10, deleteUntaggedAfterDays: 7 },
-    secretNames: [],
-    manageDeliveryAppKey: false,
-  };
-  const build = (attestation?: { note: string; cryptoKey: string }) =>
-    buildComponent(
-      () =>
-        new DeliveryIdentity("delivery", {
-          project: "proj-test",
-          stack: "prod",
-          cicd,
-          ...(attestation ? { attestation } : {}),
-        }),
-    );
-
-  it("the deployer may attach to the note, sign with the key and write occurrences; without it, none of that", async () => {
-    const member = "serviceAccount:github-deployer@proj-test.iam.gserviceaccount.com";
-    const b = await build({ note: "projects/proj-test/notes/release-verified", cryptoKey: KEY });
-    assert.deepEqual(b.byName("delivery-attester-note").inputs, {
-      project: "proj-test",
-      note: "projects/proj-test/notes/release-verified",
-      role: "roles/containeranalysis.notes.attacher",
-      member,
-    });
-    assert.deepEqual(b.byName("delivery-attester-key").inputs, {
-      cryptoKeyId: KEY,
-      role: "roles/cloudkms.signerVerifier",
-      member,
-    });
-    const roles = b.ofType("gcp:projects/iAMMember:IAMMember").map((r) => r.inputs.role as string);
-    assert.ok(roles.includes("roles/containeranalysis.occurrences.editor"));
-    assert.ok(roles.includes("roles/binaryauthorization.policyEditor"));
-
-    const without = await build();
-    const types = without.resources.map((r) => r.type);
-    assert.ok(!types.includes("gcp:containeranalysis/noteIamMember:NoteIamMember"));
-    assert.ok(!types.includes("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember"));
-    assert.ok(
-      !without
-        .ofType("gcp:projects/iAMMember:IAMMember")
-        .some((r) => String(r.inputs.role).includes("binaryauthorization")),
-    );
   });
 });

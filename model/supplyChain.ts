@@ -114,14 +114,16 @@ export const ATTESTER_GRANTS: readonly AttesterGrant[] = [
 ];
 
 /**
- * The log filter of a deploy that used break-glass: Cloud Run writes every break-glass deploy, whatever
- * the policy says, to the revision's system-event audit log.
+ * The log filter of a deploy that used break-glass: Cloud Run writes an audit entry for the revision,
+ * whatever the policy says, whose status message names break-glass (the filter public alerting modules
+ * use; the revision's system-event log is where Cloud Run writes Binary Authorization events).
  */
-export function breakglassLogFilter(project: string): string {
+export function breakglassLogFilter(): string {
   return [
     'resource.type="cloud_run_revision"',
-    `logName="projects/${project}/logs/cloudaudit.googleapis.com%2Fsystem_event"`,
-    '"breakglass"',
+    'protoPayload.@type="type.googleapis.com/google.cloud.audit.AuditLog"',
+    'protoPayload.serviceName="run.googleapis.com"',
+    'protoPayload.status.message:"breakglass"',
   ].join(" AND ");
 }
 

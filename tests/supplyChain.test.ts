@@ -70,11 +70,11 @@ describe("supply chain: decisions", () => {
     });
   });
 
-  it("the break-glass filter reads the revisions' system-event audit log of the project", () => {
-    const filter = breakglassLogFilter("p-prod");
+  it("the break-glass filter reads Cloud Run's audit entries of revisions whose status names break-glass", () => {
+    const filter = breakglassLogFilter();
     assert.match(filter, /resource\.type="cloud_run_revision"/);
-    assert.match(filter, /logName="projects\/p-prod\/logs\/cloudaudit\.googleapis\.com%2Fsystem_event"/);
-    assert.match(filter, /"breakglass"/);
+    assert.match(filter, /protoPayload\.serviceName="run\.googleapis\.com"/);
+    assert.match(filter, /protoPayload\.status\.message:"breakglass"/);
   });
 
   it("the gaps: what a service or repository lacks", () => {
@@ -88,10 +88,10 @@ describe("supply chain: decisions", () => {
   });
 
   it("the break-glass alert pages, limits its notifications, and is within Monitoring's limits", () => {
-    const policy = breakglassPolicy({ project: "p-prod", stack: "prod", autoCloseSeconds: 1800 });
+    const policy = breakglassPolicy({ stack: "prod", autoCloseSeconds: 1800 });
     assert.equal(policy.route, "page");
     assert.equal(policy.severity, "CRITICAL");
-    assert.deepEqual(policy.conditions[0].conditionMatchedLog, { filter: breakglassLogFilter("p-prod") });
+    assert.deepEqual(policy.conditions[0].conditionMatchedLog, { filter: breakglassLogFilter() });
     assert.deepEqual(checkAlertPolicy(policy), []);
     // Monitoring refuses a log-match policy without a notification rate limit.
     assert.deepEqual(checkAlertPolicy({ ...policy, alertStrategy: { autoClose: "1800s" } }), [

@@ -5,11 +5,10 @@ import { alertPolicyArgs, type RouteChannels } from "./alertPolicyArgs";
 import { spec, type PolicySpec } from "./policies";
 
 /**
- * Pages on every deploy that used break-glass: Cloud Run logs each one to the revision's system-event
- * audit log, whether or not the image would have passed. At most one notification per five minutes.
+ * Pages on every deploy that used break-glass: Cloud Run writes an audit entry for each one, whether or
+ * not the image would have passed. At most one notification per five minutes.
  */
 export function breakglassPolicy(a: {
-  readonly project: string;
   readonly stack: string;
   readonly autoCloseSeconds: number;
   readonly runbookUrl?: string;
@@ -27,7 +26,7 @@ export function breakglassPolicy(a: {
     [
       {
         displayName: "a Cloud Run revision was deployed with a break-glass justification",
-        conditionMatchedLog: { filter: breakglassLogFilter(a.project) },
+        conditionMatchedLog: { filter: breakglassLogFilter() },
       },
     ],
     {

@@ -1,6 +1,7 @@
 import { strict as assert } from "node:assert";
 import { BinaryAuthorization } from "../../components/supplychain/binaryAuthorization";
-import { BINARY_AUTHORIZATION_DEFAULTS } from "../../model/supplyChain";
+import { BreakglassAlert } from "../../components/monitoring/breakglassAlert";
+import { BINARY_AUTHORIZATION_DEFAULTS, breakglassLogFilter } from "../../model/supplyChain";
 import { buildComponent, promiseOf } from "../support/components";
 
 const SETTINGS = { enabled: true, ...BINARY_AUTHORIZATION_DEFAULTS };
@@ -71,5 +72,36 @@ describe("BinaryAuthorization (built alone)", () => {
     assert.equal(b.byName("binauthz-note").inputs.name, "prod-release");
     assert.equal(b.byName("binauthz-key-ring").inputs.location, "europe-west1");
     assert.equal(await promiseOf(b.value.note), "projects/proj-test/notes/prod-release");
+  });
+});
+
+describe("BreakglassAlert (built alone)", () => {
+  it("one log-match policy that notifies the page route's channels only, rate-limited", async () => {
+    const b = await buildComponent(
+      () =>
+        new BreakglassAlert("breakglass", {
+          project: "proj-test",
+          stack: "prod",
+          channels: {
+            page: ["projects/proj-test/notificationChannels/1"],
+            ticket: ["projects/proj-test/notificationChannels/2"],
+          },
+          autoCloseSeconds: 1800,
+          labels: { team: "orchestra" },
+        }),
+    );
+    assert.deepEqual(
+      b.resources.map((r) => [r.type, r.name, r.parent]),
+      [
+        ["ai-orchestra:monitoring:BreakglassAlert", "breakglass", undefined],
+        ["gcp:monitoring/alertPolicy:AlertPolicy", "breakglass-policy", "breakglass"],
+      ],
+    );
+    const policy = b.byName("breakglass-policy").inputs;
+    assert.deepEqual(policy.notificationChannels, ["projects/proj-test/notificationChannels/1"]);
+    assert.equal(policy.severity, "CRITICAL");
+    assert.equal(policy.conditions[0].conditionMatchedLog.filter, breakglassLogFilter());
+    assert.deepEqual(policy.alertStrategy, { autoClose: "1800s", notificationRateLimit: { period: "300s" } });
+    assert.deepEqual(policy.userLabels, { team: "orchestra" });
   });
 });

@@ -1,6 +1,7 @@
 import { loadStackConfig } from "./config/load";
 import {
   balancerOutputs,
+  declareAdmission,
   declareBalancer,
   declareDelivery,
   declareMonitoring,
@@ -15,13 +16,15 @@ import {
 // Validate everything first: a bad config stops here, before any resource is declared.
 const config = loadStackConfig();
 
-// One record per service, keyed by name, feeds every module after it. The registry comes first (the
-// services wait for it), the balancer and the queues after the Cloud Run services they point at.
+// One record per service, keyed by name, feeds every module after it. The registry and Binary
+// Authorization come first (the services wait for them), the balancer and the queues after the Cloud
+// Run services they point at.
 const registry = declareRegistry(config);
-const services = declareServices(config, registry);
+const admission = declareAdmission(config);
+const services = declareServices(config, registry, admission?.policy);
 const balancer = declareBalancer(config, services);
 declareQueues(config, services);
-const cicd = declareDelivery(config, services, registry);
+const cicd = declareDelivery(config, services, registry, admission);
 const monitoring = declareMonitoring(config, services);
 
 // The stack outputs. A stack without a balancer, or without CI/CD, exports no such output: an undefined

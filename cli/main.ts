@@ -7,6 +7,7 @@ import { registerAuth } from "./commands/auth";
 import { registerCanary } from "./commands/canary";
 import { registerCicd } from "./commands/cicd";
 import { registerCompletion } from "./commands/completion";
+import { registerCost } from "./commands/cost";
 import { registerDiff } from "./commands/diff";
 import { registerDoctor } from "./commands/doctor";
 import { registerHistory } from "./commands/history";
@@ -56,6 +57,7 @@ export function buildProgram(): Command {
     registerAuth,
     registerPlan,
     registerDiff,
+    registerCost,
     registerPreview,
     registerUp,
     registerCanary,

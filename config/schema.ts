@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { llmSchema, toLlmSpend } from "./llm";
+import { binaryAuthorizationSchema, toBinaryAuthorization } from "./supplyChain";
 import { llmLogMetrics } from "../model/llm";
 import type { MonitoringConfig } from "../model/monitoring";
 import { cicdRules, cicdSchema, githubSecretsSchema, toCicdConfig } from "./cicd";
@@ -113,6 +114,7 @@ export const projectSchema = (environment: Environment) =>
     policy: policySchema(environment).prefault({}),
     loadBalancer: loadBalancerSchema.optional(),
     llm: llmSchema.optional(),
+    binaryAuthorization: binaryAuthorizationSchema.optional(),
     [SLACK_TOKEN_KEY]: secret(
       "Bot token of the Slack app that posts alerts to the Slack channels under monitoring.channels.",
     ),
@@ -194,6 +196,19 @@ function buildStackSchema(environment: Environment) {
       if (clean("cicd") && clean("githubSecrets") && clean("deliveryAppPrivateKey"))
         cicdRules(own, broken, ctx);
       if (clean("loadBalancer")) balancerRules(own, ctx);
+      // Cloud Run refuses a break-glass justification on a service that does not use Binary Authorization.
+      if (clean("binaryAuthorization") && !own.binaryAuthorization?.enabled)
+        for (const [name, s] of Object.entries(own.services))
+          if (s.breakglassJustification !== undefined)
+            report(
+              ctx,
+              [PROJECT, "services", name, "breakglassJustification"],
+              fix(
+                "is only allowed while the stack requires Binary Authorization (`ai-orchestra:binaryAuthorization.enabled: true`): there is no check to bypass.",
+                "remove it.",
+              ),
+              s.breakglassJustification,
+            );
       if (parsedAt(ctx, PROJECT, "monitoring")) {
         monitoringRules(own, ctx);
         // A service's LLM metrics are named for it: a hand-written metric may not take one of the names.
@@ -236,6 +251,9 @@ function buildStackSchema(environment: Environment) {
         policy: own.policy,
         ...(loadBalancer ? { loadBalancer } : {}),
         ...(own.llm ? { llm: toLlmSpend(own.llm) } : {}),
+        ...(own.binaryAuthorization
+          ? { binaryAuthorization: toBinaryAuthorization(own.binaryAuthorization) }
+          : {}),
       };
     });
 }

@@ -434,6 +434,19 @@ const serviceShape = (environment: Environment) =>
       .describe(
         "The service logs its model calls (docs/llm.md): `{streams}`; their tokens, calls and provider errors are measured per revision.",
       ),
+    breakglassJustification: z
+      .string({ error: fix("must be the reason for bypassing Binary Authorization.", "quote a sentence.") })
+      .trim()
+      .min(10, {
+        error: fix(
+          "must say why Binary Authorization is bypassed, in at least 10 characters.",
+          "e.g. `'incident INC-123: hotfix image not yet attested'`.",
+        ),
+      })
+      .optional()
+      .describe(
+        "Break-glass: deploy this service without Binary Authorization's check, for this reason; the deploy pages the on-call. Remove it in the next change (docs/supply-chain.md).",
+      ),
   });
 
 export type ParsedService = z.output<ReturnType<typeof serviceShape>>;
@@ -791,6 +804,7 @@ export function toServiceConfig(
     })),
     publishes: [...new Set(s.publishes)],
     ...(s.llm ? { llm: { streams: s.llm.streams } } : {}),
+    ...(s.breakglassJustification ? { breakglassJustification: s.breakglassJustification } : {}),
   };
 }
 

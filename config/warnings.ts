@@ -26,6 +26,12 @@ export function warningsOf(config: StackConfig): string[] {
       );
     }
   }
+  for (const service of config.services) {
+    if (service.breakglassJustification)
+      warnings.push(
+        `ai-orchestra:services.${service.name}.breakglassJustification is set: every deploy of ${service.name} bypasses Binary Authorization and pages the on-call until it is removed.`,
+      );
+  }
   if (config.environment === "prod" && !config.monitoring.channels.some((c) => c.receives.includes("page"))) {
     warnings.push(
       "ai-orchestra:monitoring.channels has no channel receiving `page`: prod alerts that page reach no one.",

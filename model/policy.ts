@@ -13,6 +13,8 @@ export const RULE_IDS = [
   "secret-config",
   "push-subscriptions",
   "topic-publishers",
+  "binary-authorization",
+  "registry-scanning",
 ] as const;
 
 export type RuleId = (typeof RULE_IDS)[number];

@@ -1,6 +1,7 @@
 /** The typed, validated stack configuration that every component reads. */
 
 import type { LlmSpend, ServiceLlm } from "./llm";
+import type { BinaryAuthorizationConfig } from "./supplyChain";
 import type { LoadBalancerConfig } from "./loadBalancer";
 import type { MonitoringConfig } from "./monitoring";
 import type { PolicyConfig } from "./policy";
@@ -122,6 +123,8 @@ export interface ServiceConfig {
   readonly publishes: readonly string[];
   /** The service logs its model calls (docs/llm.md): their metrics, charts and, when it streams, time to first token. */
   readonly llm?: ServiceLlm;
+  /** Break-glass: the reason this service's deploys bypass Binary Authorization's check, while set. */
+  readonly breakglassJustification?: string;
 }
 
 /** A GitHub repository by name and by the numeric id that OIDC tokens carry. */
@@ -192,4 +195,6 @@ export interface StackConfig {
   readonly loadBalancer?: LoadBalancerConfig;
   /** Model prices, the daily spend alert and the billing budget; absent when `ai-orchestra:llm` is not set. */
   readonly llm?: LlmSpend;
+  /** Binary Authorization for the stack's Cloud Run services; absent when `ai-orchestra:binaryAuthorization` is not set. */
+  readonly binaryAuthorization?: BinaryAuthorizationConfig;
 }

@@ -71,6 +71,13 @@ export class OfflineMocks implements pulumi.runtime.Mocks {
         state.address = `203.0.113.${Number(BigInt(offlineId(args.name)) % 254n) + 1}`;
         break;
       }
+      case "gcp:kms/keyRing:KeyRing":
+        return {
+          id: `projects/${String(inputs.project)}/locations/${String(inputs.location)}/keyRings/${String(inputs.name)}`,
+          state,
+        };
+      case "gcp:kms/cryptoKey:CryptoKey":
+        return { id: `${String(inputs.keyRing)}/cryptoKeys/${String(inputs.name)}`, state };
       case "docker:index/image:Image": {
         const repo = String(inputs.imageName).replace(/:[^/:]+$/, "");
         state.repoDigest = `${repo}@${fakeDigest(String(inputs.imageName))}`;
@@ -87,6 +94,20 @@ export class OfflineMocks implements pulumi.runtime.Mocks {
         return { ...inputs, number: OFFLINE_PROJECT_NUMBER, projectId: inputs.projectId };
       case "gcp:organizations/getClientConfig:getClientConfig":
         return { accessToken: "offline-access-token", project: "offline", region: "offline" };
+      case "gcp:kms/getKMSCryptoKeyVersion:getKMSCryptoKeyVersion": {
+        // The key's public half; a placeholder offline, never a real key.
+        const name = `${String(inputs.cryptoKey)}/cryptoKeyVersions/${String(inputs.version ?? 1)}`;
+        const algorithm = "EC_SIGN_P256_SHA256";
+        const pem =
+          "-----BEGIN PUBLIC KEY-----\n(offline render: read from Cloud KMS)\n-----END PUBLIC KEY-----\n";
+        return {
+          ...inputs,
+          id: `//cloudkms.googleapis.com/v1/${name}`,
+          name,
+          algorithm,
+          publicKeys: [{ algorithm, pem }],
+        };
+      }
       default:
         return inputs;
     }

@@ -210,6 +210,12 @@ function areas(): { title: string; intro: string; prefix: string; rows: Row[] }[
       prefix: `${PROJECT}:loadBalancer.`,
       rows: sub("loadBalancer"),
     },
+    {
+      title: "Binary Authorization",
+      intro: "Under `ai-orchestra:binaryAuthorization` ([supply chain](supply-chain.md)).",
+      prefix: `${PROJECT}:binaryAuthorization.`,
+      rows: sub("binaryAuthorization"),
+    },
   ];
 }
 

@@ -36,6 +36,7 @@ export function infraWorkflowInput(dir: string = ROOT): InfraWorkflowInput {
       name: s.stack,
       protected: s.environment === "prod",
       perfTarget: s.environment === "prod" ? "canaryUrl" : "url",
+      attest: s.binaryAuthorization?.enabled ?? false,
     }));
   return { defaultBranch: owner?.cicd?.defaultBranch ?? DEFAULT_BRANCH, stacks: targets };
 }

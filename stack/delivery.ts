@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { GithubDelivery } from "../components/github/delivery";
+import type { BinaryAuthorization } from "../components/supplychain/binaryAuthorization";
 import { DeliveryIdentity } from "../components/identity/deliveryIdentity";
 import { ImageRegistry } from "../components/registry/imageRegistry";
 import { planQueues } from "../model/queue";
@@ -35,6 +36,7 @@ export function declareDelivery(
   config: StackConfig,
   services: StackServices,
   registry: ImageRegistry | undefined,
+  admission?: BinaryAuthorization,
 ): StackDelivery | undefined {
   const cicd = config.cicd;
   if (!cicd || !registry) return undefined;
@@ -47,6 +49,8 @@ export function declareDelivery(
     balancer: config.loadBalancer !== undefined,
     queues: planQueues(config.services).topics.length > 0,
     imageRepositories: Object.fromEntries([...services].map(([name, s]) => [name, s.config.repository])),
+    // The prod deploy job attests images for Binary Authorization before `pulumi up`.
+    ...(admission ? { attestation: { note: admission.note, cryptoKey: admission.cryptoKey } } : {}),
   });
   // Secret config stays secret: read as secret Outputs, never as plain values.
   const secretConfig = new pulumi.Config();

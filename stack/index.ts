@@ -9,3 +9,4 @@ export {
 export { balancerOutputs, deliveryOutputs, endpointOutputs, observabilityOutputs } from "./outputs";
 export { declareQueues } from "./queues";
 export { declareServices, type StackService, type StackServices } from "./services";
+export { declareAdmission } from "./supplyChain";

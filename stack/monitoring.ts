@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { serviceLabels } from "../components/cloudrun/labels";
 import {
+  BreakglassAlert,
   LogMetrics,
   ModelSpend,
   NotificationChannels,
@@ -101,6 +102,16 @@ export function declareMonitoring(config: StackConfig, services: StackServices):
       },
       { dependsOn: [logMetrics] },
     );
+
+  // Binary Authorization's break-glass pages whatever the environment: it bypasses the supply-chain checks.
+  if (config.binaryAuthorization?.enabled)
+    new BreakglassAlert("breakglass", {
+      project: config.project,
+      stack: config.stack,
+      channels: channels.byRoute,
+      autoCloseSeconds: monitoring.autoCloseSeconds,
+      labels: config.labels,
+    });
 
   return { overview, services: observed };
 }

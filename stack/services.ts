@@ -19,8 +19,16 @@ export interface StackService {
 /** The stack's services by name, in config order (the order they are declared in). */
 export type StackServices = ReadonlyMap<string, StackService>;
 
-/** Declares each service's Cloud Run services, after the registry its images come from. */
-export function declareServices(config: StackConfig, registry?: pulumi.Resource): StackServices {
+/**
+ * Declares each service's Cloud Run services, after the registry its images come from and the Binary
+ * Authorization policy they require.
+ */
+export function declareServices(
+  config: StackConfig,
+  registry?: pulumi.Resource,
+  admission?: pulumi.Resource,
+): StackServices {
+  const dependsOn = [registry, admission].filter((r): r is pulumi.Resource => r !== undefined);
   return new Map(
     config.services.map((service): [string, StackService] => {
       const balanced = config.loadBalancer?.services.find((b) => b.name === service.name);
@@ -35,9 +43,10 @@ export function declareServices(config: StackConfig, registry?: pulumi.Resource)
           stack: config.stack,
           environment: config.environment,
           labels: config.labels,
+          binaryAuthorization: config.binaryAuthorization?.enabled ?? false,
           ...(pushedViaBalancer ? { customAudiences: [balancedUrl(balanced)] } : {}),
         },
-        registry ? { dependsOn: [registry] } : undefined,
+        dependsOn.length > 0 ? { dependsOn } : undefined,
       );
       return [
         service.name,

@@ -565,6 +565,12 @@ describe("orchestra tools (end to end)", function () {
       assert.match(r.stdout, /^### orchestra diff: stack `prod`/);
       assert.match(r.stdout, /\| api \| stable 90% \/ canary 10% \| \*\*stable 75% \/ canary 25%\*\* \|/);
       assert.match(r.stdout, /`traffics\[1\]\.percent`: `10` → `25`/);
+      // A canary step moves no always-on cost: the cost section is one line, before the resources.
+      assert.match(
+        r.stdout,
+        /#### Monthly cost\n\nNo change in the always-on baseline \(\$[\d,]+\.\d\d a month\)\./,
+      );
+      assert.ok(r.stdout.indexOf("#### Monthly cost") < r.stdout.indexOf("#### Resources"));
     });
 
     it("--json for an unchanged stack, and the temporary worktrees are gone", () => {
@@ -573,6 +579,9 @@ describe("orchestra tools (end to end)", function () {
       assert.equal(out.stack, "dev");
       assert.deepEqual([out.traffic, out.added, out.removed, out.changed], [[], [], [], []]);
       assert.ok(out.unchanged > 0);
+      assert.deepEqual(out.cost.changes, []);
+      assert.equal(out.cost.beforeUsd, out.cost.afterUsd);
+      assert.equal(out.cost.complete, true);
       assert.equal(worktreesAfter.trim().split("\n").length, 1, worktreesAfter);
     });
 

@@ -144,6 +144,24 @@ describe("keyless CI/CD (stack files under mocks)", () => {
           ["delivery-deployer-compute-securityadmin", "roles/compute.securityAdmin", DEPLOYER],
           // Prod declares Pub/Sub topics.
           ["delivery-deployer-pubsub-admin", "roles/pubsub.admin", DEPLOYER],
+          // Prod requires Binary Authorization: the deployer manages it and attests images.
+          ["delivery-deployer-cloudkms-admin", "roles/cloudkms.admin", DEPLOYER],
+          ["delivery-deployer-containeranalysis-admin", "roles/containeranalysis.admin", DEPLOYER],
+          [
+            "delivery-deployer-binaryauthorization-attestorsadmin",
+            "roles/binaryauthorization.attestorsAdmin",
+            DEPLOYER,
+          ],
+          [
+            "delivery-deployer-binaryauthorization-policyeditor",
+            "roles/binaryauthorization.policyEditor",
+            DEPLOYER,
+          ],
+          [
+            "delivery-deployer-containeranalysis-occurrences-editor",
+            "roles/containeranalysis.occurrences.editor",
+            DEPLOYER,
+          ],
           [
             "delivery-deployer-project-iam-admin",
             "roles/resourcemanager.projectIamAdmin",
@@ -152,7 +170,7 @@ describe("keyless CI/CD (stack files under mocks)", () => {
               title: "only-pipeline-roles",
               description: "The deployer may grant or revoke only the CI/CD roles this program declares.",
               expression:
-                "api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', []).hasOnly(['roles/artifactregistry.admin', 'roles/compute.loadBalancerAdmin', 'roles/compute.securityAdmin', 'roles/iam.securityReviewer', 'roles/iam.serviceAccountAdmin', 'roles/iam.serviceAccountUser', 'roles/iam.workloadIdentityPoolAdmin', 'roles/logging.configWriter', 'roles/monitoring.editor', 'roles/pubsub.admin', 'roles/run.admin', 'roles/secretmanager.admin', 'roles/viewer'])",
+                "api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', []).hasOnly(['roles/artifactregistry.admin', 'roles/binaryauthorization.attestorsAdmin', 'roles/binaryauthorization.policyEditor', 'roles/cloudkms.admin', 'roles/compute.loadBalancerAdmin', 'roles/compute.securityAdmin', 'roles/containeranalysis.admin', 'roles/containeranalysis.occurrences.editor', 'roles/iam.securityReviewer', 'roles/iam.serviceAccountAdmin', 'roles/iam.serviceAccountUser', 'roles/iam.workloadIdentityPoolAdmin', 'roles/logging.configWriter', 'roles/monitoring.editor', 'roles/pubsub.admin', 'roles/run.admin', 'roles/secretmanager.admin', 'roles/viewer'])",
             },
           ],
           ["delivery-previewer-viewer", "roles/viewer", PREVIEWER],
@@ -164,12 +182,26 @@ describe("keyless CI/CD (stack files under mocks)", () => {
     });
 
     it("leaves the state bucket and its key to bootstrap (no refresh needs getIamPolicy there); the pusher only pushes", () => {
-      for (const stack of Object.values(stacks))
-        for (const type of [
-          "gcp:storage/bucketIAMMember:BucketIAMMember",
-          "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember",
-        ])
-          assert.deepEqual(bindings(stack, type), [], type);
+      for (const stack of Object.values(stacks)) {
+        assert.deepEqual(bindings(stack, "gcp:storage/bucketIAMMember:BucketIAMMember"), []);
+        // The only key binding is prod's signer on the Binary Authorization attestor's key.
+        assert.deepEqual(
+          ofType(stack, "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember").map((b) => [
+            b.inputs.cryptoKeyId,
+            b.inputs.role,
+            b.inputs.member,
+          ]),
+          stack === stacks.prod
+            ? [
+                [
+                  "projects/ai-orchestra-prod/locations/global/keyRings/binauthz/cryptoKeys/attestor",
+                  "roles/cloudkms.signerVerifier",
+                  DEPLOYER,
+                ],
+              ]
+            : [],
+        );
+      }
       const pushers = ofType(
         stacks.prod,
         "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember",

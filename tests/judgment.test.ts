@@ -247,6 +247,33 @@ describe("judgeLook", () => {
     );
   });
 
+  it("a rare 5xx the step cannot catch is not waited for: the pass rules out what the step could detect", () => {
+    // 5% step, 1,000 canary requests a look, a 0.1% 5xx ratio on both sides, counts as expected.
+    const run = (perLook: number) => {
+      let state = stepOf(5, [25, 50, 100]);
+      const stable = perLook * 19;
+      for (let i = 1; i <= 6; i++) {
+        const r = look(state, {
+          canary: side(perLook, perLook / 1000, perLook / 50),
+          stable: side(stable, stable / 1000, stable / 50),
+        });
+        const errors = r.verdicts.find((v) => v.test === "errors")!;
+        if (r.decision !== "wait") return { r, detect: errors.values.detect ?? NaN };
+        state = r.state;
+      }
+      throw new Error("no decision in six looks");
+    };
+    const quiet = run(1000);
+    assert.equal(quiet.r.decision, "advance");
+    assert.ok(quiet.r.look < 6, `advanced at look ${quiet.r.look}`);
+    assert.ok(quiet.detect > 2.5 && quiet.detect < 4, `ruled out x${quiet.detect}`);
+    assert.match(quiet.r.reason, /every regression the judgment must catch is ruled out/);
+    // With ten times the traffic x2 is within reach, and x2 is what a pass rules out.
+    const busy = run(10_000);
+    assert.equal(busy.r.decision, "advance");
+    assert.equal(busy.detect, 2);
+  });
+
   it("a regression within the margin is never a rollback, however much traffic", () => {
     // x1.15 at a 2% 5xx ratio with 10 million canary requests: inside the 1.25 margin.
     const r = look(stepOf(50, [100]), {

@@ -374,6 +374,16 @@ describe("orchestra rollout command: report files, step summary, progress, signa
     assert.equal(api().canary.image, IMAGE);
     assert.equal(readState(dir, "staging", "api")?.lastVerified, 1);
 
+    // The dry run reads the same state the run resumes from, and changes nothing.
+    const before = fs.readFileSync(stackFile(), "utf8");
+    const d = standIn();
+    assert.equal(await runRolloutCommand("api", rolloutFlags({ resume: true, dryRun: true }), d.runtime), 0);
+    assert.match(d.stdout.text, /resume {4}Resuming api on staging after step 2 of 4\./);
+    assert.match(d.stdout.text, /steps {5}50%, 100% left of 5%, 25%, 50%, 100%, then promote/);
+    assert.match(d.stdout.text, /budget {4}false-rollback budget spent so far: \S+ of 0\.01/);
+    assert.deepEqual(d.pulumi.ups, []);
+    assert.equal(fs.readFileSync(stackFile(), "utf8"), before);
+
     const s = standIn();
     assert.equal(await runRolloutCommand("api", rolloutFlags({ resume: true }), s.runtime), 0, s.stdout.text);
     assert.deepEqual(
@@ -406,6 +416,57 @@ describe("orchestra rollout command: report files, step summary, progress, signa
     assert.equal(api().stable.image, IMAGE);
   });
 
+  it("kill -9 while the baseline is staged leaves the file byte for byte; --resume stages the same baseline, then the canary", async () => {
+    const original = fs.readFileSync(stackFile(), "utf8");
+    const r = await child(
+      { flags: rolloutFlags({ image: IMAGE, withBaseline: true }), hangAtUp: 1, ignoreCancel: true },
+      once("up 1\n", "SIGKILL"),
+    );
+    assert.equal(r.signal, "SIGKILL");
+    assert.equal(fs.readFileSync(stackFile(), "utf8"), original);
+    const state = readState(dir, "staging", "api");
+    assert.equal(state?.lastVerified, -1);
+    assert.equal(state?.baseline, true);
+
+    const s = standIn();
+    assert.equal(await runRolloutCommand("api", rolloutFlags({ resume: true }), s.runtime), 0, s.stdout.text);
+    // The baseline's apply first, under the same attempt, then the canary's beside it.
+    assert.match(
+      s.pulumi.ups[0],
+      new RegExp(`baseline:\\n\\s+revision: api-\\w+-${state?.attempt}\\n\\s+phase: staged`),
+    );
+    assert.match(s.pulumi.ups[1], /phase: ready/);
+    assert.match(s.stdout.text, /Baseline api-\S+ is ready; creating the canary revision/);
+    assert.equal(api().stable.image, IMAGE);
+    assert.equal(api().canary, undefined);
+  });
+
+  it("kill -9 while the canary is staged beside a ready baseline: --resume keeps the baseline and creates the canary", async () => {
+    const r = await child(
+      { flags: rolloutFlags({ image: IMAGE, withBaseline: true }), hangAtUp: 2, ignoreCancel: true },
+      once("up 2\n", "SIGKILL"),
+    );
+    assert.equal(r.signal, "SIGKILL");
+    // The baseline's apply was verified and committed; the canary's was not.
+    const baseline = api().canary.baseline;
+    assert.equal(baseline.phase, "staged");
+    assert.equal(api().canary.phase, "staged");
+
+    const s = standIn();
+    assert.equal(await runRolloutCommand("api", rolloutFlags({ resume: true }), s.runtime), 0, s.stdout.text);
+    // No second baseline: the resumed run checks the live one and applies only the canary's template.
+    assert.match(
+      s.stdout.text,
+      new RegExp(`Baseline ${baseline.revision} is ready; creating the canary revision`),
+    );
+    assert.match(
+      s.pulumi.ups[0],
+      new RegExp(`baseline:\\n\\s+revision: ${baseline.revision}\\n\\s+phase: ready`),
+    );
+    assert.ok(s.pulumi.ups.every((u) => !/baseline:\n\s+revision: \S+\n\s+phase: staged/.test(u)));
+    assert.equal(api().stable.image, IMAGE);
+  });
+
   it("kill -9 while a rollback is applied leaves the last applied state in the file; --resume applies the rollback", async () => {
     cloud.scenario = { wrongPercent: { region: "europe-west1", percent: 0 } }; // step 1 is never live: rollback, the 3rd up
     const r = await child(
@@ -415,6 +476,15 @@ describe("orchestra rollout command: report files, step summary, progress, signa
     assert.equal(r.signal, "SIGKILL");
     assert.equal(api().canary.phase, "staged", "the file never claims the rollback before it is applied");
     assert.match(readState(dir, "staging", "api")?.rollback?.reason ?? "", /^Step 5%: verification failed\./);
+    // A new rollout, dry or not, is refused until the recorded rollback is applied; --resume's plan says so.
+    const d = standIn();
+    assert.equal(await runRolloutCommand("api", rolloutFlags({ dryRun: true }), d.runtime), 2);
+    assert.match(
+      d.stdout.text,
+      /refused +A rollback of api on staging is recorded and not confirmed applied/,
+    );
+    assert.equal(await runRolloutCommand("api", rolloutFlags({ resume: true, dryRun: true }), d.runtime), 0);
+    assert.match(d.stdout.text, /rollback  apply the recorded rollback \(Step 5%: verification failed\./);
     const s = standIn();
     assert.equal(await runRolloutCommand("api", rolloutFlags({ resume: true }), s.runtime), 1, s.stdout.text);
     assert.equal(readReport().final, "rolled back");
@@ -431,5 +501,8 @@ describe("orchestra rollout command: report files, step summary, progress, signa
       readReport().reason ?? "",
       /^Nothing to resume: no rollout of api on staging was interrupted\.$/,
     );
+    const d = standIn();
+    assert.equal(await runRolloutCommand("api", rolloutFlags({ resume: true, dryRun: true }), d.runtime), 2);
+    assert.match(d.stdout.text, /refused +Nothing to resume: no rollout of api on staging was interrupted\./);
   });
 });

@@ -86,8 +86,12 @@ describe("generated workflows", () => {
             assert.equal(job.permissions["id-token"] === "write", authenticates(job), `${id}: id-token`);
             for (const [scope, level] of Object.entries(job.permissions)) {
               if (level === "write") {
+                // Attestations only where a job attests build provenance.
+                const attests = job.steps.some((s) => s.uses === action("attestProvenance"));
                 assert.ok(
-                  ["id-token", "pull-requests", "issues"].includes(scope),
+                  ["id-token", "pull-requests", "issues", ...(attests ? ["attestations"] : [])].includes(
+                    scope,
+                  ),
                   `${id} writes ${scope}, which no job needs`,
                 );
               }
@@ -190,6 +194,65 @@ describe("generated workflows", () => {
       assert.ok(
         release.steps.some((s) => s.run?.includes('npx orchestra canary start "$SERVICE" --image "$IMAGE"')),
       );
+    });
+  });
+
+  describe("supply chain", () => {
+    it("publish attests build provenance of the pushed digest, stored in the registry too", () => {
+      const publish = apps[".github/workflows/ci.yml"].jobs.publish;
+      assert.deepEqual(publish.permissions, { contents: "read", "id-token": "write", attestations: "write" });
+      const ids = publish.steps.map((s) => s.id ?? s.name);
+      const attest = publish.steps.find((s) => s.uses === action("attestProvenance"));
+      assert.deepEqual(attest?.with, {
+        "subject-name": "${{ vars.IMAGE_REPOSITORY }}",
+        "subject-digest": "${{ steps.push.outputs.digest }}",
+        "push-to-registry": true,
+      });
+      assert.ok(ids.indexOf("attest") > ids.indexOf("push"), "attests after the push");
+      assert.equal(publish.outputs?.attestation, "${{ steps.attest.outputs.attestation-url }}");
+    });
+
+    it("the release pull request links the attestation (CI) or says how to verify it (by hand)", () => {
+      const body = (w: Workflow) => {
+        const step = w.jobs.release.steps.find((s) => s.run?.includes("gh pr create"));
+        return { env: step?.env ?? {}, run: step?.run ?? "" };
+      };
+      const ci = body(apps[".github/workflows/ci.yml"]);
+      assert.equal(ci.env.ATTESTATION, "${{ needs.publish.outputs.attestation }}");
+      assert.match(ci.run, /--body "[^"]*Build provenance: \$\{provenance\}/);
+      const manual = body(apps[".github/workflows/release.yml"]);
+      assert.equal(manual.env.ATTESTATION, "");
+      assert.match(manual.run, /gh attestation verify oci:\/\/\$\{IMAGE\} --owner \$\{OWNER\}/);
+    });
+
+    it("prod's deploy attests before up: provenance, then the vulnerability gate, then the signature", () => {
+      const deploy = infra[".github/workflows/deploy.yml"];
+      for (const [id, job] of jobsOf(deploy).filter(([id]) => id.startsWith("up-"))) {
+        const names = job.steps.map((s) => s.name);
+        const attest = job.steps.findIndex((s) => s.name.startsWith("Attest the stack's images"));
+        if (id !== "up-prod") {
+          assert.equal(attest, -1, `${id} attests nothing`);
+          continue;
+        }
+        assert.ok(attest >= 0 && attest < names.indexOf("pulumi up (prod)"), "attests before up");
+        assert.ok(authenticates(job) && names.indexOf("Authenticate to Google Cloud") < attest);
+        const run = job.steps[attest].run ?? "";
+        const at = (text: string) => {
+          const i = run.indexOf(text);
+          assert.ok(i >= 0, `runs ${text}`);
+          return i;
+        };
+        assert.ok(
+          at('gh attestation verify "oci://$image" --owner "$OWNER"') <
+            at("npx orchestra image check --stack"),
+        );
+        assert.ok(
+          at('npx orchestra image check --stack "$STACK" --image "$image"') <
+            at("gcloud container binauthz attestations sign-and-create"),
+        );
+        assert.match(run, /--keyversion="\$key_version"/);
+        assert.equal(job.steps[attest].env?.STACK, "prod");
+      }
     });
   });
 

@@ -14,7 +14,7 @@ export function registerDiff(program: Command): void {
       "commit to compare with (default: the merge-base with the default branch, else HEAD)",
     )
     .option("--markdown", "print a pull-request comment in markdown")
-    .addOption(jsonOption("{stack, base, baseCommit, traffic, added, removed, changed, unchanged}"))
+    .addOption(jsonOption("{stack, base, baseCommit, traffic, added, removed, changed, unchanged, cost}"))
     .addHelpText(
       "after",
       "\nThe base is rendered by its own program (checked out in a temporary git worktree, removed afterwards),\n" +

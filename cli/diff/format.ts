@@ -1,5 +1,7 @@
+import { signedUsd, usd } from "../../model/cost/estimate";
 import { abbreviateDigests } from "../../model/imageRef";
 import { color } from "../output";
+import type { CostDiff } from "./cost";
 import {
   hasChanges,
   splitText,
@@ -47,7 +49,7 @@ export interface DiffHeader {
 }
 
 /** Terminal text: traffic first, then added, removed and changed resources with their inputs. */
-export function formatDiffText(d: StackDiff, h: DiffHeader): string {
+export function formatDiffText(d: StackDiff, h: DiffHeader, cost?: CostDiff): string {
   const lines = [color.bold(`Stack ${h.stack}: ${h.base} (${h.baseCommit}) → working tree`)];
   if (h.newStack) lines.push(`Pulumi.${h.stack}.yaml does not exist at ${h.base}: everything is new.`);
   if (!hasChanges(d)) {
@@ -63,6 +65,14 @@ export function formatDiffText(d: StackDiff, h: DiffHeader): string {
   for (const t of d.traffic) {
     lines.push(`  ${t.service}: ${splitText(t.before)}  →  ${color.cyan(splitText(t.after))}`);
     for (const moved of revisionsMoved(t.before, t.after)) lines.push(`    ${moved}`);
+  }
+  if (cost) {
+    lines.push("", color.bold("Monthly cost (always-on baseline)"));
+    if (cost.changes.length === 0) lines.push(`  no change (${usd(cost.after.totalUsd)})`);
+    for (const x of cost.changes)
+      lines.push(
+        `  ${x.item}: ${usd(x.beforeUsd)} → ${usd(x.afterUsd)} (${signedUsd(x.afterUsd - x.beforeUsd)})`,
+      );
   }
   if (d.added.length) {
     lines.push("", color.bold(`Added (${d.added.length})`));
@@ -86,8 +96,38 @@ export function formatDiffText(d: StackDiff, h: DiffHeader): string {
 const code = (s: string) => `\`${s.replace(/`/g, "'")}\``;
 const cell = (s: string) => s.replace(/\|/g, "\\|");
 
+/**
+ * The monthly cost of the change: a row per service (then the balancer and Cloud Armor) whose
+ * always-on baseline moves, and the total; one line when nothing moves.
+ */
+export function costMarkdown(c: CostDiff, stack: string): string[] {
+  const before = c.before?.totalUsd ?? 0;
+  const after = c.after.totalUsd;
+  const incomplete = !c.after.complete || !(c.before?.complete ?? true);
+  const out = ["#### Monthly cost", ""];
+  if (c.changes.length === 0) out.push(`No change in the always-on baseline (${usd(after)} a month).`, "");
+  else {
+    out.push("| service | before | after | change |", "| --- | --- | --- | --- |");
+    for (const x of c.changes)
+      out.push(
+        `| ${cell(x.item)} | ${usd(x.beforeUsd)} | ${usd(x.afterUsd)} | **${signedUsd(x.afterUsd - x.beforeUsd)}** |`,
+      );
+    out.push(`| total | ${usd(before)} | ${usd(after)} | **${signedUsd(after - before)}** |`, "");
+  }
+  if (incomplete)
+    out.push(
+      "⚠️ A region has no price in the table: its services count as $0 here (`orchestra cost` names it).",
+      "",
+    );
+  out.push(
+    `<sub>Always-on baseline only (min instances, forwarding rules, Cloud Armor), list prices of ${c.after.priceTableDate}, ${c.after.hoursPerMonth} hours a month; traffic-driven cost is not estimated. Details: \`orchestra cost --stack ${stack}\`.</sub>`,
+    "",
+  );
+  return out;
+}
+
 /** A pull-request comment in GitHub-flavoured markdown. */
-export function formatDiffMarkdown(d: StackDiff, h: DiffHeader): string {
+export function formatDiffMarkdown(d: StackDiff, h: DiffHeader, cost?: CostDiff): string {
   const out = [
     `### orchestra diff: stack \`${h.stack}\``,
     "",
@@ -112,6 +152,7 @@ export function formatDiffMarkdown(d: StackDiff, h: DiffHeader): string {
       out.push(`| ${cell(t.service)} | ${cell(splitText(t.before))} | **${cell(splitText(t.after))}** |`);
     out.push("");
   }
+  if (cost) out.push(...costMarkdown(cost, h.stack));
   const summary = `${d.added.length} added, ${d.removed.length} removed, ${d.changed.length} changed, ${d.unchanged} unchanged`;
   out.push(`#### Resources (${summary})`, "");
   for (const r of d.added) out.push(`- ➕ ${code(r.name)} (${code(r.type)})`);

@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
+import { costDiff, costJson } from "./cost";
 import { formatDiffMarkdown, formatDiffText } from "./format";
 import { defaultBase, mergeBaseCommit, renderAtCommit, stackFileAtCommit } from "./renderAtRef";
 import { diffStacks, secretChanges } from "./stackDiff";
@@ -64,6 +65,10 @@ export async function runDiff(opts: DiffOptions): Promise<void> {
   );
   const d = diffStacks(before.rendered, now, secrets);
   const header = { stack: opts.stack, base, baseCommit: commit.slice(0, 10), newStack: !before.rendered };
-  if (opts.json) printJson({ ...header, baseCommit: commit, ...d });
-  else process.stdout.write(opts.markdown ? formatDiffMarkdown(d, header) : formatDiffText(d, header));
+  const cost = costDiff(before.rendered, now);
+  if (opts.json) printJson({ ...header, baseCommit: commit, ...d, cost: costJson(cost) });
+  else
+    process.stdout.write(
+      opts.markdown ? formatDiffMarkdown(d, header, cost) : formatDiffText(d, header, cost),
+    );
 }

@@ -21,9 +21,9 @@ import { formatProblem, livePreflight, type PreflightProblem } from "./preflight
 import { clause, oneLine, pulumiErrorLine } from "./pulumiErrors";
 import { endpointOf, smokeTargets, type ServiceEndpoint } from "./endpoints";
 import { smokeSkipReason } from "../../model/queue";
-import { acquireLock, clearState, LockHeldError, readState, writeState, type RolloutState } from "./state";
+import { acquireLock, clearState, LockHeldError, writeState, type RolloutState } from "./state";
 import { formatDuration } from "./steps";
-import { activeCanary as active, rolloutTarget, RolloutRefusal } from "./target";
+import { activeCanary as active, recordedRollout, rolloutTarget, RolloutRefusal } from "./target";
 import { checkLive, expectedState, type ExpectedState, type LiveCheck, type RegionCheck } from "./verify";
 import { WorkDir } from "./workDir";
 
@@ -301,25 +301,18 @@ class Rollout {
     if (!svc) throw new Refused(`Stack "${o.stack}" has no service "${o.service}".`);
     this.regions = svc.regions;
     rolloutSettings(config, o.service, o); // settings that cannot be judged with refuse here, before any change
-    const previous = readState(o.dir, o.stack, o.service);
-    if (o.resume) {
-      if (!previous)
-        throw new Refused(`Nothing to resume: no rollout of ${o.service} on ${o.stack} was interrupted.`);
-      this.state = previous;
-      this.report.requestedSteps = [...previous.steps];
-      this.log(
-        previous.rollback
-          ? `Resuming ${o.service} on ${o.stack}: the recorded rollback was not confirmed applied; applying it.`
-          : previous.lastVerified < 0
-            ? `Resuming ${o.service} on ${o.stack} from the start: no step was verified yet.`
-            : `Resuming ${o.service} on ${o.stack} after step ${previous.lastVerified + 1} of ${previous.steps.length}.`,
-      );
+    let recorded;
+    try {
+      recorded = recordedRollout(o.dir, o);
+    } catch (e) {
+      if (e instanceof RolloutRefusal) throw new Refused(e.message);
+      throw e;
+    }
+    if (recorded.state) {
+      this.state = recorded.state;
+      this.report.requestedSteps = [...recorded.state.steps];
+      this.log(recorded.says!);
     } else {
-      if (previous?.rollback)
-        throw new Refused(
-          `A rollback of ${o.service} on ${o.stack} is recorded and not confirmed applied (${previous.rollback.reason}). ` +
-            `Apply it first: \`${this.resumeCommand()}\`.`,
-        );
       this.state = this.plan(config);
     }
     this.report.image = this.state.image;

@@ -30,7 +30,8 @@ import type { JudgmentSettings } from "../../model/judgment/settings";
 import { reportMarkdown } from "./report";
 import { writeAtomic } from "./state";
 import { formatDuration } from "./steps";
-import { reportPathProblem, rolloutTarget, RolloutRefusal } from "./target";
+import { recordedRollout, reportPathProblem, rolloutTarget, RolloutRefusal } from "./target";
+import type { RolloutState } from "./state";
 
 /** The flags, already parsed by commander (cli/commands/options.ts), as the rollout takes them. */
 export function parseOptions(dir: string, service: string, f: RolloutFlags): RolloutOptions {
@@ -220,16 +221,23 @@ function dryRun(
 ): number {
   const head = c.bold(`Rollout plan for ${service} on ${o.stack} (dry run: nothing is changed or read)`);
   let target;
+  let recorded;
   try {
-    target = rolloutTarget(o.dir, config, o, now);
+    recorded = recordedRollout(o.dir, o);
+    target = recorded.state ? undefined : rolloutTarget(o.dir, config, o, now);
   } catch (e) {
     if (!(e instanceof RolloutRefusal)) throw e;
     out.write(`${[head, c.red(`  refused   ${e.message.replace(/\n/g, "\n            ")}`)].join("\n")}\n`);
     return EXIT_CODES.refused;
   }
-  const { svc, image, continues: cur } = target;
-  const continuing = cur !== undefined;
   const s = rolloutSettings(config, service, o);
+  if (recorded.state) {
+    out.write(resumePlan(head, recorded.state, recorded.says!, s.budget));
+    return 0;
+  }
+  const plan = target!;
+  const { svc, image, continues: cur } = plan;
+  const continuing = cur !== undefined;
   const lines = [head];
   lines.push(`  image     ${image}`);
   lines.push(
@@ -251,13 +259,13 @@ function dryRun(
       `  continue  the running canary (${cur.phase === "serving" ? `at ${cur.percent}%` : "staged"})`,
     );
   lines.push(
-    ...target.steps.map(
+    ...plan.steps.map(
       (p, i) =>
         `  step ${i + 1}   ${p}%: set percent, pulumi up, verify live${smokeSkipReason(svc) ? "" : ` + smoke ${svc.healthCheckPath ?? "/"}`}, ` +
         `bake ${formatDuration(o.intervalMs)} x up to ${o.maxIntervals}, analyse`,
     ),
   );
-  for (const n of target.notes) lines.push(c.yellow(`  note      ${n}`));
+  for (const n of plan.notes) lines.push(c.yellow(`  note      ${n}`));
   const unreachable = smokeSkipReason(svc);
   if (unreachable) lines.push(c.yellow(`  note      no smoke check: ${unreachable}`));
   lines.push(`  then      promote ${image} to stable`);
@@ -276,14 +284,32 @@ function dryRun(
               : "model calls not judged (--no-llm)"),
         ]
       : []),
-    `  detects   at ${expectedRequests} canary requests per interval at ${target.steps[0]}%, the smallest 5xx regression each step rolls back ` +
+    `  detects   at ${expectedRequests} canary requests per interval at ${plan.steps[0]}%, the smallest 5xx regression each step rolls back ` +
       "(at a 0.1% / 2% stable 5xx ratio): " +
-      detectableSteps(target.steps, expectedRequests, s, svc.llm !== undefined),
+      detectableSteps(plan.steps, expectedRequests, s, svc.llm !== undefined),
     `  metrics   ${o.maxFailedReads} failed reads in a row (after retries) roll back`,
     "",
   );
   out.write(lines.join("\n"));
   return 0;
+}
+
+/** The plan of `--resume --dry-run`: what the recorded rollout has left, from its state alone. */
+function resumePlan(head: string, state: RolloutState, says: string, budget: number): string {
+  const left = state.steps.slice(state.lastVerified + 1);
+  const spent = state.judgment
+    ? `${state.judgment.spent.toPrecision(2)} of ${state.judgment.total}`
+    : `none of ${budget}`;
+  return [
+    head,
+    `  resume    ${says}`,
+    `  image     ${state.image}`,
+    state.rollback
+      ? `  rollback  apply the recorded rollback (${state.rollback.reason}), verify it live, then stop`
+      : `  steps     ${left.map((p) => `${p}%`).join(", ")} left of ${state.steps.map((p) => `${p}%`).join(", ")}, then promote`,
+    `  budget    false-rollback budget spent so far: ${spent}; the resumed run spends only what is left`,
+    "",
+  ].join("\n");
 }
 
 /**

@@ -9,6 +9,7 @@ import { gcpConfigKeys } from "../../config/gcpKeys";
 import { validateStackConfig } from "../../config/validate";
 import { flattenStackConfig, readProjectFile, stackFilePath } from "../../render/stackFile";
 import { applyToDocument } from "../yamlEdits";
+import { readState, type RolloutState } from "./state";
 import { planSteps } from "./steps";
 
 /**
@@ -165,4 +166,35 @@ export function reportPathProblem(base: string): string | undefined {
     if (fs.existsSync(`${base}${ext}`) && fs.statSync(`${base}${ext}`).isDirectory())
       return `--report ${base}: ${base}${ext} is a folder. Fix: give another path.`;
   return undefined;
+}
+
+/**
+ * What the rollout state recorded for `service` means for this run, decided for the run and `--dry-run`
+ * alike: `--resume` continues the recorded rollout (none recorded is a refusal); a new rollout is
+ * refused while a recorded rollback is not confirmed applied. `says` is the line the run starts with.
+ */
+export function recordedRollout(
+  dir: string,
+  o: { readonly stack: string; readonly service: string; readonly resume: boolean },
+): { readonly state?: RolloutState; readonly says?: string } {
+  const previous = readState(dir, o.stack, o.service);
+  const resume = `orchestra rollout ${o.service} --stack ${o.stack} --resume`;
+  if (!o.resume) {
+    if (previous?.rollback)
+      throw new RolloutRefusal(
+        `A rollback of ${o.service} on ${o.stack} is recorded and not confirmed applied (${previous.rollback.reason}). ` +
+          `Apply it first: \`${resume}\`.`,
+      );
+    return {};
+  }
+  if (!previous)
+    throw new RolloutRefusal(`Nothing to resume: no rollout of ${o.service} on ${o.stack} was interrupted.`);
+  return {
+    state: previous,
+    says: previous.rollback
+      ? `Resuming ${o.service} on ${o.stack}: the recorded rollback was not confirmed applied; applying it.`
+      : previous.lastVerified < 0
+        ? `Resuming ${o.service} on ${o.stack} from the start: no step was verified yet.`
+        : `Resuming ${o.service} on ${o.stack} after step ${previous.lastVerified + 1} of ${previous.steps.length}.`,
+  };
 }

@@ -10,6 +10,7 @@ import { serviceLabels } from "./labels";
 import { buildLocalImage } from "./localImage";
 import { desiredState } from "../../model/release/desiredState";
 import { serviceScaling } from "../../model/release/template";
+import { serviceBinaryAuthorization } from "../../model/supplyChain";
 import { primaryRegion, regionalResourceName } from "./regions";
 import type { LiveTraffic } from "../../model/endpoints";
 import type { TrafficTarget } from "../../model/release/traffic";
@@ -33,6 +34,11 @@ export interface CanaryServiceArgs {
    * balancer when Pub/Sub pushes there. Default: none.
    */
   readonly customAudiences?: readonly string[];
+  /**
+   * Require the project's Binary Authorization policy (with the service's break-glass justification, while
+   * it has one). Default: false.
+   */
+  readonly binaryAuthorization?: boolean;
   /** Stack-wide labels; `managed-by`, `pulumi-stack`, `environment` and `service` are added. Default: none. */
   readonly labels?: Readonly<Record<string, string>>;
 }
@@ -110,6 +116,11 @@ export class CanaryService extends pulumi.ComponentResource {
       })),
     );
 
+    // A service-level field, outside the template: turning it on changes no revision name.
+    const binaryAuthorization = serviceBinaryAuthorization(
+      args.binaryAuthorization ?? false,
+      svc.breakglassJustification,
+    );
     const regions: Record<string, RegionalService> = {};
     for (const region of svc.regions) {
       const base = regionalResourceName(name, region, args.region);
@@ -127,6 +138,7 @@ export class CanaryService extends pulumi.ComponentResource {
           template,
           traffics,
           ...(args.customAudiences?.length ? { customAudiences: [...args.customAudiences] } : {}),
+          ...(binaryAuthorization ? { binaryAuthorization } : {}),
         },
         { parent: this, dependsOn: [this.identity, ...pull] },
       );

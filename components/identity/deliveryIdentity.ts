@@ -1,10 +1,13 @@
 import * as artifactregistry from "@pulumi/gcp/artifactregistry";
+import * as containeranalysis from "@pulumi/gcp/containeranalysis";
 import * as iam from "@pulumi/gcp/iam";
+import * as kms from "@pulumi/gcp/kms";
 import * as projects from "@pulumi/gcp/projects";
 import * as serviceaccount from "@pulumi/gcp/serviceaccount";
 import type * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { artifactRepository } from "../../model/imageRef";
+import { ATTESTER_GRANTS } from "../../model/supplyChain";
 import { DEPLOYER_ACCOUNT_ID, PREVIEWER_ACCOUNT_ID } from "../../model/stateAccess";
 import type { CicdConfig } from "../../model/types";
 import {
@@ -39,6 +42,17 @@ export interface DeliveryIdentityArgs {
   readonly balancer?: boolean;
   /** The stack declares Pub/Sub topics: the deployer also manages Pub/Sub. Default: false. */
   readonly queues?: boolean;
+  /**
+   * The stack requires Binary Authorization: the deployer manages the attestor and its key, and attests
+   * images before it deploys them (`containeranalysis.notes.attacher` on the note, `cloudkms.signerVerifier`
+   * on the key, occurrences at project level). Default: none.
+   */
+  readonly attestation?: {
+    /** `projects/P/notes/ID`. */
+    readonly note: pulumi.Input<string>;
+    /** The signing key's id, `projects/P/locations/L/keyRings/R/cryptoKeys/K`. */
+    readonly cryptoKey: pulumi.Input<string>;
+  };
 }
 
 /**
@@ -148,9 +162,15 @@ export class DeliveryIdentity extends pulumi.ComponentResource {
 
     const deployer = account("deployer", DEPLOYER_ACCOUNT_ID, "GitHub deployer");
     impersonation("deployer-wif", deployer, DEPLOY_ATTRIBUTE, cicd.infraRepository.id);
-    const roles = { balancer: args.balancer ?? false, queues: args.queues ?? false };
+    const roles = {
+      balancer: args.balancer ?? false,
+      queues: args.queues ?? false,
+      binaryAuthorization: args.attestation !== undefined,
+    };
     for (const g of deployerRoles(roles)) projectRole(`deployer-${short(g.role)}`, deployer, g.role);
     projectRole("deployer-project-iam-admin", deployer, PROJECT_IAM_ADMIN, projectIamAdminCondition(roles));
+
+    if (args.attestation) this.grantAttester(name, deployer, project, args.attestation);
 
     const previewer = account("previewer", PREVIEWER_ACCOUNT_ID, "GitHub previewer (read-only)");
     impersonation("previewer-wif", previewer, PREVIEW_ATTRIBUTE, cicd.infraRepository.id);
@@ -190,5 +210,28 @@ export class DeliveryIdentity extends pulumi.ComponentResource {
       previewerEmail: this.previewerEmail,
       pusherEmail: this.pusherEmail,
     });
+  }
+  /** The attester's grants on the note and the key; its project role comes with the deployer's. */
+  private grantAttester(
+    name: string,
+    attester: serviceaccount.Account,
+    project: string,
+    on: NonNullable<DeliveryIdentityArgs["attestation"]>,
+  ): void {
+    const member = pulumi.interpolate`serviceAccount:${attester.email}`;
+    for (const g of ATTESTER_GRANTS) {
+      if (g.on === "note")
+        new containeranalysis.NoteIamMember(
+          `${name}-attester-note`,
+          { project, note: on.note, role: g.role, member },
+          { parent: this },
+        );
+      else if (g.on === "key")
+        new kms.CryptoKeyIAMMember(
+          `${name}-attester-key`,
+          { cryptoKeyId: on.cryptoKey, role: g.role, member },
+          { parent: this },
+        );
+    }
   }
 }

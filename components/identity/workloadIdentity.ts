@@ -1,3 +1,5 @@
+import { ATTESTER_GRANTS } from "../../model/supplyChain";
+
 /**
  * The decisions behind keyless deploys from GitHub Actions: which OIDC tokens the Workload Identity
  * provider accepts, how their claims map to attributes, and which service account may be impersonated
@@ -141,18 +143,30 @@ export const QUEUE_DEPLOYER_ROLES: readonly RoleGrant[] = [
   },
 ];
 
+/** Added to the deployer's roles in a stack with Binary Authorization. */
+export const BINARY_AUTHORIZATION_DEPLOYER_ROLES: readonly RoleGrant[] = [
+  { role: "roles/cloudkms.admin", why: "the attestor's key ring and signing key, and who may sign with it" },
+  { role: "roles/containeranalysis.admin", why: "the attestor's note and who may attach attestations to it" },
+  { role: "roles/binaryauthorization.attestorsAdmin", why: "the attestor" },
+  { role: "roles/binaryauthorization.policyEditor", why: "the project's Binary Authorization policy" },
+  // The deploy job attests images itself (docs/supply-chain.md); the note and key grants are on them.
+  ...ATTESTER_GRANTS.filter((g) => g.on === "project").map((g) => ({ role: g.role, why: g.why })),
+];
+
 /** Which optional parts a stack declares, each needing its own deployer roles. */
 export interface DeployerScope {
   readonly balancer?: boolean;
   readonly queues?: boolean;
+  readonly binaryAuthorization?: boolean;
 }
 
-/** The deployer's project roles: the balancer's and the queues' only where the stack declares them. */
+/** The deployer's project roles: the balancer's, the queues' and Binary Authorization's only where the stack declares them. */
 export function deployerRoles(options: DeployerScope = {}): readonly RoleGrant[] {
   return [
     ...DEPLOYER_ROLES,
     ...(options.balancer ? BALANCER_DEPLOYER_ROLES : []),
     ...(options.queues ? QUEUE_DEPLOYER_ROLES : []),
+    ...(options.binaryAuthorization ? BINARY_AUTHORIZATION_DEPLOYER_ROLES : []),
   ];
 }
 

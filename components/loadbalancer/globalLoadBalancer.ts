@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { balancedUrl, type LoadBalancerConfig } from "../../model/loadBalancer";
 import { labelValue } from "../cloudrun/labels";
 import { armorRules } from "./armorRules";
-import { balancerPlan, type BalancerBackend } from "./plan";
+import { balancerPlan, FORWARDING_RULES, type BalancerBackend } from "./plan";
 import { CANARY_HEADER, urlMapRouting, type Release } from "./routing";
 
 export interface GlobalLoadBalancerArgs {
@@ -153,8 +153,8 @@ export class GlobalLoadBalancer extends pulumi.ComponentResource {
         },
         child,
       );
-    forward("https", "443", httpsProxy.id);
-    forward("http", "80", httpProxy.id);
+    forward("https", FORWARDING_RULES.https, httpsProxy.id);
+    forward("http", FORWARDING_RULES.http, httpProxy.id);
 
     this.ipAddress = address.address;
     this.urls = Object.fromEntries(plan.services.map((s) => [s.name, balancedUrl(s)]));

@@ -2,6 +2,9 @@ import type { LoadBalancerConfig } from "../../model/loadBalancer";
 import { shortName } from "./names";
 import type { Release, RoutedService } from "./routing";
 
+/** The balancer's forwarding rules by role, and their port: HTTPS, and HTTP that redirects to it. */
+export const FORWARDING_RULES = { https: "443", http: "80" } as const;
+
 /** A service behind the balancer, where it runs, and whether it has a canary tag to route to. */
 export interface BalancerBackend {
   readonly service: string;

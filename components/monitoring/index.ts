@@ -5,3 +5,4 @@ export { OverviewDashboard, type OverviewDashboardArgs } from "./overviewDashboa
 export { LogMetrics, type LogMetricsArgs } from "./logMetrics";
 export { QueueAlerts, type QueueAlertsArgs } from "./queueAlerts";
 export { ModelSpend, type ModelSpendArgs } from "./modelSpend";
+export { BreakglassAlert, type BreakglassAlertArgs } from "./breakglassAlert";

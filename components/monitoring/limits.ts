@@ -27,11 +27,12 @@ interface PolicyInputs {
     conditionAbsent?: { duration?: string };
     conditionPrometheusQueryLanguage?: { query?: string; duration?: string; evaluationInterval?: string };
     conditionMonitoringQueryLanguage?: unknown;
+    conditionMatchedLog?: { filter?: string };
   }[];
   combiner?: string;
   severity?: string;
   documentation?: { content?: string; mimeType?: string };
-  alertStrategy?: { autoClose?: string };
+  alertStrategy?: { autoClose?: string; notificationRateLimit?: { period?: string } };
 }
 
 /** Every limit the policy breaks; empty when the API would accept it. Takes plain (resolved) inputs. */
@@ -84,7 +85,16 @@ export function checkAlertPolicy(policy: object): string[] {
         problems.push(`${where}: duration ${String(q.duration)} is not a multiple of 60s`);
       if (!q.query) problems.push(`${where}: has no query`);
     }
-    if (!t && !a && !q) problems.push(`${where}: has no threshold, absence or PromQL condition`);
+    const l = c.conditionMatchedLog;
+    if (l) {
+      if (!l.filter) problems.push(`${where}: has no log filter`);
+      // A log-match policy has exactly one condition and must limit how often it notifies.
+      if (conditions.length !== 1) problems.push(`${where}: a log-match condition must be the only one`);
+      if (seconds(p.alertStrategy?.notificationRateLimit?.period) === undefined)
+        problems.push(`${where}: a log-match policy needs alertStrategy.notificationRateLimit.period`);
+    }
+    if (!t && !a && !q && !l)
+      problems.push(`${where}: has no threshold, absence, PromQL or log-match condition`);
   });
   if (!["CRITICAL", "ERROR", "WARNING"].includes(String(p.severity)))
     problems.push(`severity ${String(p.severity)} is not CRITICAL, ERROR or WARNING`);

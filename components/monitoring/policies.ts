@@ -27,7 +27,7 @@ export interface PolicySpec {
   readonly route: AlertRoute;
   readonly severity: "CRITICAL" | "WARNING";
   readonly documentation: { content: string; mimeType: "text/markdown"; subject: string };
-  readonly alertStrategy: { autoClose: string };
+  readonly alertStrategy: { autoClose: string; notificationRateLimit?: { period: string } };
 }
 
 export interface PolicyContext {

@@ -15,7 +15,10 @@ export interface ImageRegistryArgs {
   readonly labels?: Readonly<Record<string, string>>;
 }
 
-/** The Docker repository images are pushed to, with cleanup policies so it does not grow forever. */
+/**
+ * The Docker repository images are pushed to, with cleanup policies so it does not grow forever, and
+ * vulnerability scanning of every pushed image.
+ */
 export class ImageRegistry extends pulumi.ComponentResource {
   /** `REGION-docker.pkg.dev/PROJECT/REPOSITORY`, the prefix of every image in it. */
   public readonly url: string;
@@ -35,6 +38,9 @@ export class ImageRegistry extends pulumi.ComponentResource {
         dockerConfig: { immutableTags: args.immutableTags ?? true },
         cleanupPolicies: cleanupPolicies(args.cleanup),
         cleanupPolicyDryRun: false,
+        // Scans every pushed image while the project has the Container Scanning API enabled; the
+        // vulnerability gate reads the findings.
+        vulnerabilityScanningConfig: { enablementConfig: "INHERITED" },
         labels: { ...(args.labels ?? {}) },
       },
       { parent: this },

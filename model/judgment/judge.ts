@@ -169,9 +169,12 @@ export function levels(
   const before = ((look - 1) / s.maxIntervals) ** 2;
   const lookAlpha = step.allowance * ((final ? 1 : (look / s.maxIntervals) ** 2) - before);
   const r = Math.max(1, regions);
+  const lastAlpha = step.allowance * (1 - ((s.maxIntervals - 1) / s.maxIntervals) ** 2);
   return {
     look: lookAlpha,
     fail: (lookAlpha * (1 - GUARD_SHARE)) / (tests * r),
+    lastFail: (lastAlpha * (1 - GUARD_SHARE)) / (tests * r),
+    reach: final ? 1 : s.maxIntervals / look,
     guard: (lookAlpha * (step.percent < 100 ? GUARD_SHARE : 1)) / (2 * r),
     pass: s.passRisk / s.maxIntervals,
   };
@@ -234,6 +237,10 @@ export interface Levels {
   readonly look: number;
   /** Each comparison's significance level for a rollback. */
   readonly fail: number;
+  /** The same at the step's last look, which sees the most data. */
+  readonly lastFail: number;
+  /** How much more data the step's last look will have seen than this one (the steps' traffic is steady). */
+  readonly reach: number;
   /** Each guard's. */
   readonly guard: number;
   /** Each pass test's level: the step's pass risk over its looks. */
@@ -249,9 +256,12 @@ function countVerdict(
   r: { x: number; n: number; name: string },
   perInterval: readonly number[] | undefined,
   margin: number,
-  detect: number,
+  wanted: number,
   lv: Levels,
 ): Verdict {
+  // Only rates of rare events are widened: above-p95 is 5% of the reference by construction, and its
+  // wanted ratio was chosen knowing that.
+  const detect = test === "slow" ? wanted : passTarget(c, r, margin, wanted, lv);
   const failP = perInterval
     ? meanAbove(perInterval, Math.log(margin))
     : rateAbove(c.x, c.n, r.x, r.n, margin);
@@ -268,14 +278,23 @@ function countVerdict(
     outcome === "fail"
       ? `more than x${margin} the ${r.name}'s (p = ${p(failP)} < ${p(lv.fail)}).`
       : outcome === "pass"
-        ? `a rise to x${detect} is ruled out (p = ${p(passP)} < ${p(lv.pass)}).`
-        : `neither above x${margin} (p = ${p(failP)}) nor ruled out at x${detect} (p = ${p(passP)}) yet.`;
+        ? `a rise to x${round(detect)}${detect > wanted ? ", the least this step's traffic can detect," : ""} is ruled out (p = ${p(passP)} < ${p(lv.pass)}).`
+        : `neither above x${margin} (p = ${p(failP)}) nor ruled out at x${round(detect)} (p = ${p(passP)}) yet.`;
   return {
     region,
     test,
     outcome,
     explanation: `${head}; ${tail}`,
-    values: { canary: c.x, canaryRequests: c.n, reference: r.x, referenceRequests: r.n, ratio, failP, passP },
+    values: {
+      canary: c.x,
+      canaryRequests: c.n,
+      reference: r.x,
+      referenceRequests: r.n,
+      ratio,
+      detect,
+      failP,
+      passP,
+    },
   };
 }
 
@@ -449,6 +468,26 @@ function llmVerdicts(
     ),
   );
   return verdicts;
+}
+
+const round = (x: number) => Number(x.toPrecision(3));
+
+/**
+ * The rise a pass must rule out: the wanted one, or, when the step's traffic could not detect that
+ * even at its last look (a rare 5xx at a low percent), the smallest rise it could. Waiting for evidence against a regression the step
+ * cannot catch buys nothing: the step would end on its last look all the same, and the later steps,
+ * with more traffic, judge it. The counts so far are projected to the last look at the same rates.
+ */
+function passTarget(
+  c: { x: number; n: number },
+  r: { x: number; n: number },
+  margin: number,
+  wanted: number,
+  lv: Levels,
+): number {
+  const at = (k: number) => Math.round(k * lv.reach);
+  const reachable = detectableRatio(at(c.n), at(r.x), at(r.n), margin, lv.lastFail);
+  return Number.isFinite(reachable) ? Math.max(wanted, reachable) : wanted;
 }
 
 const logRatio = (xc: number, nc: number, xr: number, nr: number) =>

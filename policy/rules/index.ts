@@ -2,6 +2,7 @@ import { canaryPercent, deletionProtection, imageDigest, minInstances, publicInv
 import { balancerIngress } from "./loadBalancer";
 import { serviceObservability } from "./observability";
 import { pushSubscriptions, topicPublishers } from "./queues";
+import { binaryAuthorization, registryScanning } from "./supplyChain";
 import { noPlaintextSecrets, noServiceAccountKeys, pinnedActions, secretConfig } from "./security";
 import type { Rule } from "./types";
 
@@ -24,4 +25,6 @@ export const RULES: readonly Rule[] = [
   secretConfig,
   pushSubscriptions,
   topicPublishers,
+  binaryAuthorization,
+  registryScanning,
 ];

@@ -157,3 +157,38 @@ describe("DeliveryIdentity (built alone)", () => {
     assert.equal(bare.value.pusherEmail, undefined);
   });
 });
+
+const KEY = "projects/proj-test/locations/global/keyRings/binauthz/cryptoKeys/attestor";
+
+describe("DeliveryIdentity with attestation (built alone)", () => {
+  it("the deployer may attach to the note, sign with the key and write occurrences; without it, none of that", async () => {
+    const member = "serviceAccount:github-deployer@proj-test.iam.gserviceaccount.com";
+    const b = await build({
+      attestation: { note: "projects/proj-test/notes/release-verified", cryptoKey: KEY },
+    });
+    assert.deepEqual(b.byName("delivery-attester-note").inputs, {
+      project: "proj-test",
+      note: "projects/proj-test/notes/release-verified",
+      role: "roles/containeranalysis.notes.attacher",
+      member,
+    });
+    assert.deepEqual(b.byName("delivery-attester-key").inputs, {
+      cryptoKeyId: KEY,
+      role: "roles/cloudkms.signerVerifier",
+      member,
+    });
+    const roles = b.ofType("gcp:projects/iAMMember:IAMMember").map((r) => r.inputs.role as string);
+    assert.ok(roles.includes("roles/containeranalysis.occurrences.editor"));
+    assert.ok(roles.includes("roles/binaryauthorization.policyEditor"));
+
+    const without = await build();
+    const types = without.resources.map((r) => r.type);
+    assert.ok(!types.includes("gcp:containeranalysis/noteIamMember:NoteIamMember"));
+    assert.ok(!types.includes("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember"));
+    assert.ok(
+      !without
+        .ofType("gcp:projects/iAMMember:IAMMember")
+        .some((r) => String(r.inputs.role).includes("binaryauthorization")),
+    );
+  });
+});

@@ -17,7 +17,7 @@ function build(overrides: Partial<ImageRegistryArgs> = {}): Promise<Built<ImageR
 }
 
 describe("ImageRegistry (built alone)", () => {
-  it("one Docker repository under the component, with immutable tags by default and its cleanup policies", async () => {
+  it("one Docker repository under the component, with immutable tags by default, its cleanup policies and scanning", async () => {
     const b = await build();
     assert.deepEqual(
       b.resources.map((r) => [r.type, r.name, r.parent]),
@@ -42,6 +42,7 @@ describe("ImageRegistry (built alone)", () => {
         { id: "keep-recent", action: "KEEP", mostRecentVersions: { keepCount: 10 } },
       ],
       cleanupPolicyDryRun: false,
+      vulnerabilityScanningConfig: { enablementConfig: "INHERITED" },
       labels: { team: "orchestra" },
     });
   });

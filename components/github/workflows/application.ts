@@ -78,10 +78,14 @@ export function applicationCiWorkflow(input: ApplicationWorkflowInput): Workflow
         needs: ["lint", "test", "build"],
         if: onDefault,
         "runs-on": "ubuntu-latest",
-        permissions: { contents: "read", "id-token": "write" },
+        // attestations: write stores the provenance on GitHub; id-token: write also signs it (Sigstore).
+        permissions: { contents: "read", "id-token": "write", attestations: "write" },
         concurrency: { group: `publish-${input.service}`, "cancel-in-progress": false },
         "timeout-minutes": 30,
-        outputs: { image: "${{ vars.IMAGE_REPOSITORY }}@${{ steps.push.outputs.digest }}" },
+        outputs: {
+          image: "${{ vars.IMAGE_REPOSITORY }}@${{ steps.push.outputs.digest }}",
+          attestation: "${{ steps.attest.outputs.attestation-url }}",
+        },
         steps: [
           checkout(),
           gcpAuth("${{ vars.WIF_PROVIDER }}", "${{ vars.PUSHER_SA }}", true),
@@ -108,13 +112,33 @@ export function applicationCiWorkflow(input: ApplicationWorkflowInput): Workflow
             },
           },
           {
+            // SLSA build provenance of the pushed digest (for a multi-platform image, its index), signed
+            // keylessly, stored on GitHub and beside the image in the registry.
+            name: "Attest build provenance",
+            id: "attest",
+            uses: action("attestProvenance"),
+            with: {
+              "subject-name": "${{ vars.IMAGE_REPOSITORY }}",
+              "subject-digest": "${{ steps.push.outputs.digest }}",
+              "push-to-registry": true,
+            },
+          },
+          {
             name: "Summary",
-            env: { IMAGE: "${{ vars.IMAGE_REPOSITORY }}@${{ steps.push.outputs.digest }}" },
-            run: 'echo "Pushed \\`$IMAGE\\`" >> "$GITHUB_STEP_SUMMARY"',
+            env: {
+              IMAGE: "${{ vars.IMAGE_REPOSITORY }}@${{ steps.push.outputs.digest }}",
+              ATTESTATION: "${{ steps.attest.outputs.attestation-url }}",
+            },
+            run: 'echo "Pushed \\`$IMAGE\\`, provenance: $ATTESTATION" >> "$GITHUB_STEP_SUMMARY"',
           },
         ],
       },
-      release: releaseJob(input, "${{ needs.publish.outputs.image }}", ["publish"]),
+      release: releaseJob(
+        input,
+        "${{ needs.publish.outputs.image }}",
+        ["publish"],
+        "${{ needs.publish.outputs.attestation }}",
+      ),
     },
   };
 }
@@ -144,7 +168,12 @@ export function applicationReleaseWorkflow(input: ApplicationWorkflowInput): Wor
  * digest. It authenticates as the GitHub App with a token limited to that repository, contents and
  * pull requests; reviewing and merging the pull request is the deployment.
  */
-function releaseJob(input: ApplicationWorkflowInput, image: string, needs?: readonly string[]): Job {
+function releaseJob(
+  input: ApplicationWorkflowInput,
+  image: string,
+  needs?: readonly string[],
+  attestation?: string,
+): Job {
   const env = { IMAGE: image, SERVICE: input.service, STACK: input.releaseStack };
   const steps: Step[] = [
     appToken(input.infraRepository, { contents: "write", "pull-requests": "write" }),
@@ -171,6 +200,9 @@ function releaseJob(input: ApplicationWorkflowInput, image: string, needs?: read
         GH_TOKEN: "${{ steps.app-token.outputs.token }}",
         APP_SLUG: "${{ steps.app-token.outputs.app-slug }}",
         SOURCE: "${{ github.server_url }}/${{ github.repository }}/commit/${{ github.sha }}",
+        OWNER: "${{ github.repository_owner }}",
+        // Published by CI: the attestation's page; released by hand: how to check it.
+        ATTESTATION: attestation ?? "",
       },
       run: [
         "set -euo pipefail",
@@ -181,10 +213,11 @@ function releaseJob(input: ApplicationWorkflowInput, image: string, needs?: read
         'git switch -c "$branch"',
         'git commit -am "${SERVICE}: canary of ${IMAGE##*/}"',
         'git push --force-with-lease origin "$branch"',
+        'provenance="${ATTESTATION:-run \\`gh attestation verify oci://${IMAGE} --owner ${OWNER}\\`}"',
         "gh pr create --base " +
           input.infraDefaultBranch +
           ' --head "$branch" --title "${SERVICE}: start a canary in ${STACK}"' +
-          ' --body "Starts a canary of \\`${IMAGE}\\` (built from ${SOURCE}). Merging deploys it."',
+          ' --body "Starts a canary of \\`${IMAGE}\\` (built from ${SOURCE}). Build provenance: ${provenance}. Merging deploys it."',
       ].join("\n"),
     },
   ];

@@ -9,6 +9,11 @@ export interface StackTarget {
   readonly protected: boolean;
   /** The k6 test after `up` hits the canary tag URL (prod) rather than the service URL. */
   readonly perfTarget: "url" | "canaryUrl";
+  /**
+   * The stack requires Binary Authorization: before `up`, its job attests every image the stack file
+   * names that is not attested yet, once its provenance and the vulnerability gate pass. Default: false.
+   */
+  readonly attest?: boolean;
 }
 
 export interface InfraWorkflowInput {
@@ -207,6 +212,7 @@ export function deployWorkflow(input: InfraWorkflowInput): Workflow {
         npmCi,
         gcpAuth(v("WIF_PROVIDER", stack.name), v("DEPLOYER_SA", stack.name)),
         appToken(),
+        ...(stack.attest ? [attestStep(stack.name)] : []),
         pulumiStep(stack.name, "up", "${{ steps.app-token.outputs.token }}", {}, "up"),
         {
           name: "Load test target",
@@ -265,6 +271,42 @@ export function deployWorkflow(input: InfraWorkflowInput): Workflow {
     // Deploys queue, never cancel each other: a half-applied `up` is worse than a late one.
     concurrency: { group: "deploy", "cancel-in-progress": false },
     jobs,
+  };
+}
+
+/**
+ * Attests, for Binary Authorization, every image the stack file runs that has no attestation yet, after
+ * (a) its build provenance verifies against this organisation's workflows and (b) the vulnerability gate
+ * passes; then signs its digest with the attestor's KMS key. Runs in the stack's protected environment
+ * as the deployer, before `up`: an image that fails either check stops the deploy. An image attested
+ * once is not checked again, so a finding published later does not block unrelated deploys of a
+ * running release (the gate runs again when a new canary starts).
+ */
+export function attestStep(stack: string): Step {
+  return {
+    name: `Attest the stack's images for Binary Authorization (${stack})`,
+    env: {
+      STACK: stack,
+      OWNER: "${{ github.repository_owner }}",
+      // The App's token reads the application repositories' attestations.
+      GH_TOKEN: "${{ steps.app-token.outputs.token }}",
+    },
+    run: [
+      "set -euo pipefail",
+      'targets="$(node --require tsx/cjs scripts/attestation-targets.ts "$STACK")"',
+      'attestor="$(echo "$targets" | jq -r \'.attestor\')"',
+      'key_version="$(echo "$targets" | jq -r \'.keyVersion\')"',
+      "for image in $(echo \"$targets\" | jq -r '.images[]'); do",
+      '  if [ -n "$(gcloud container binauthz attestations list --attestor="$attestor" --artifact-url="$image" --format="value(name)")" ]; then',
+      '    echo "$image: attested already"; continue',
+      "  fi",
+      '  gcloud auth configure-docker "${image%%/*}" --quiet',
+      '  gh attestation verify "oci://$image" --owner "$OWNER"',
+      '  npx orchestra image check --stack "$STACK" --image "$image"',
+      '  gcloud container binauthz attestations sign-and-create --artifact-url="$image" --attestor="$attestor" --keyversion="$key_version"',
+      '  echo "Attested \\`$image\\`" >> "$GITHUB_STEP_SUMMARY"',
+      "done",
+    ].join("\n"),
   };
 }
 

@@ -79,6 +79,14 @@ export const ACTIONS = {
     sha: "db07bd9765aac508ef18982e52ab937fe633a065",
     verified: true,
   },
+  // Pinned with `# v4.1.0` in several unrelated public workflows, pin tables and an action-lock report
+  // (a lightweight tag); a Dependabot bump from v3.2.0 (96278af6) names the same commit.
+  attestProvenance: {
+    repo: "actions/attest-build-provenance",
+    version: "v4.1.0",
+    sha: "a2bbfa25375fe432b6a289bc6b6cd05ecd0c4c32",
+    verified: true,
+  },
 } as const satisfies Record<string, { repo: string; version: string; sha: string; verified: boolean }>;
 
 export type ActionKey = keyof typeof ACTIONS;

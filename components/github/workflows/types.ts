@@ -5,6 +5,7 @@ export type PermissionLevel = "read" | "write" | "none";
 export type Permissions = Readonly<Partial<Record<PermissionScope, PermissionLevel>>>;
 export type PermissionScope =
   | "actions"
+  | "attestations"
   | "checks"
   | "contents"
   | "deployments"

@@ -13,6 +13,7 @@ import {
 } from "../cli/rollout/cloudMonitoring";
 import { llmMetricNames, TTFT_BUCKETS } from "../model/llm";
 import { MetricsReadError } from "../cli/rollout/metricsRead";
+import { parseJudgeInput } from "../cli/rollout/judgeInput";
 import type { Clock, IntervalQuery } from "../cli/rollout/ports";
 import { FakeMonitoring, type FakeSeries } from "./support/fakeMonitoring";
 
@@ -200,6 +201,9 @@ describe("rollout metric reads: Cloud Monitoring's real client against a local M
     assert.equal(eu.stable.requests["2xx"], 50);
     assert.equal("baseline" in eu, false, "no baseline side when no baseline revision is named");
     assert.deepEqual(read.interval.regions["us-central1"].stable.requests, zero);
+    // Recorded in a report, the empty side replays: `rollout judge` reads it as a valid distribution.
+    const replay = { scenarios: [{ name: "empty", steps: [{ percent: 5, intervals: [read.interval] }] }] };
+    assert.doesNotThrow(() => parseJudgeInput(JSON.stringify(replay), "report"));
   });
 
   it("execution_errors in a response make the read incomplete, with Monitoring's words", async () => {

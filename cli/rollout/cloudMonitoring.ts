@@ -155,10 +155,13 @@ function addDistributions(a: Distribution, b: Distribution): Distribution {
 }
 
 const ZERO_COUNTS: ResponseCounts = { "2xx": 0, "3xx": 0, "4xx": 0, "5xx": 0 };
-/** No requests: no layout to keep, so the smallest explicit one (a single bucket) stands in. */
+/**
+ * No requests: no layout to keep, so the smallest valid explicit one (one edge) stands in; a layout
+ * without an edge is no layout, and a replay of the report would refuse it.
+ */
 const EMPTY_LATENCIES: Distribution = {
   count: 0,
-  bucketOptions: { explicitBuckets: { bounds: [] } },
+  bucketOptions: { explicitBuckets: { bounds: [0] } },
   bucketCounts: [],
 };
 

@@ -428,11 +428,13 @@ const serviceShape = (environment: Environment) =>
         streams: z
           .boolean({ error: "must be true or false." })
           .default(false)
-          .describe("The service streams model output: time to first token is measured and charted."),
+          .describe(
+            "The service streams model output: time to first token is measured, and its latency SLO, latency alert and the rollout's latency judgment read it instead of request latency.",
+          ),
       })
       .optional()
       .describe(
-        "The service logs its model calls (docs/llm.md): `{streams}`; their tokens, calls and provider errors are measured per revision.",
+        "The service logs its model calls (docs/llm.md): `{streams}`; their tokens, calls and provider errors are measured per revision and judged by the rollout.",
       ),
     breakglassJustification: z
       .string({ error: fix("must be the reason for bypassing Binary Authorization.", "quote a sentence.") })

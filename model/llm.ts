@@ -68,9 +68,9 @@ export interface LlmSpend {
 }
 
 /** Tokens: 1 to about 1M in 20 doubling buckets. */
-const TOKEN_BUCKETS: ExponentialBuckets = { numFiniteBuckets: 20, growthFactor: 2, scale: 1 };
+export const TOKEN_BUCKETS: ExponentialBuckets = { numFiniteBuckets: 20, growthFactor: 2, scale: 1 };
 /** Time to first token: 10 ms to about 5 minutes in 26 buckets growing by 1.5. */
-const TTFT_BUCKETS: ExponentialBuckets = { numFiniteBuckets: 26, growthFactor: 1.5, scale: 0.01 };
+export const TTFT_BUCKETS: ExponentialBuckets = { numFiniteBuckets: 26, growthFactor: 1.5, scale: 0.01 };
 
 /** The names of a service's LLM metrics, `<service>_llm_<what>`. */
 export function llmMetricNames(service: string) {
@@ -148,4 +148,38 @@ export function dailySpendUsd(
       86_400) /
     1e6
   );
+}
+
+/**
+ * The provider statuses that count as a provider error: a 5xx, or a 429 (rate limited). Users feel
+ * both as failures; the dashboards, the rollout's reader and its judgment share this one pattern.
+ */
+export const PROVIDER_ERROR_STATUS = "5[0-9][0-9]|429";
+const providerError = new RegExp(`^(?:${PROVIDER_ERROR_STATUS})$`);
+
+/** Whether a provider status (the `status` label of `<service>_llm_calls`) is a provider error. */
+export function isProviderError(status: string): boolean {
+  return providerError.test(status);
+}
+
+/**
+ * What a service's latency SLO, latency alert and the rollout's latency judgment measure. A service
+ * that streams model output answers its users with the first token, while Cloud Run's request latency
+ * measures the whole stream: its latency is the time to first token, from its log-based metric (in
+ * seconds). Any other service: Cloud Run's request latency (in milliseconds).
+ */
+export type LatencySource =
+  | { readonly kind: "request" }
+  | {
+      readonly kind: "timeToFirstToken";
+      /** The log-based metric's name, `<service>_llm_time_to_first_token`. */
+      readonly metric: string;
+      /** The metric's values are seconds: a threshold in ms times this is in the metric's unit. */
+      readonly perMs: number;
+    };
+
+export function latencySource(service: { readonly name: string; readonly llm?: ServiceLlm }): LatencySource {
+  return service.llm?.streams
+    ? { kind: "timeToFirstToken", metric: llmMetricNames(service.name).timeToFirstToken, perMs: 1 / 1000 }
+    : { kind: "request" };
 }

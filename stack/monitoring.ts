@@ -10,7 +10,7 @@ import {
   ServiceAlerts,
   ServiceDashboard,
 } from "../components/monitoring";
-import { llmLogMetrics } from "../model/llm";
+import { latencySource, llmLogMetrics } from "../model/llm";
 import { planQueues } from "../model/queue";
 import type { ServiceConfig, StackConfig } from "../model/types";
 import type { StackService, StackServices } from "./services";
@@ -56,13 +56,7 @@ export function declareMonitoring(config: StackConfig, services: StackServices):
   // The services' own LLM metrics get their own charts (by revision, by model), not the generic ones.
   const llmNames = new Set(llmServices.flatMap((s) => llmLogMetrics(s.name, s.llm!).map((m) => m.name)));
   const isLlmMetric = (name: string) => llmNames.has(name);
-  const observed = new Map(
-    [...services].map(([name, s]): [string, ObservedService] => [
-      name,
-      observe(config, s, channels, isLlmMetric),
-    ]),
-  );
-
+  // Declared first: a streaming service's latency alert and SLO read its time-to-first-token metric.
   const logMetrics = new LogMetrics("log-metrics", {
     metrics: monitoring.logMetrics,
     project: config.project,
@@ -71,6 +65,12 @@ export function declareMonitoring(config: StackConfig, services: StackServices):
     autoCloseSeconds: monitoring.autoCloseSeconds,
     labels: config.labels,
   });
+  const observed = new Map(
+    [...services].map(([name, s]): [string, ObservedService] => [
+      name,
+      observe(config, s, channels, isLlmMetric, logMetrics),
+    ]),
+  );
 
   const overview = new OverviewDashboard("overview", {
     project: config.project,
@@ -122,28 +122,34 @@ function observe(
   s: StackService,
   channels: NotificationChannels,
   isLlmMetric: (name: string) => boolean,
+  logMetrics: LogMetrics,
 ): ObservedService {
   const { config: service, run } = s;
   const monitoring = config.monitoring;
   const settings = monitoring.services[service.name];
-  const alerts = new ServiceAlerts(`${service.name}-alerts`, {
-    service: service.name,
-    project: config.project,
-    region: run.primaryRegion,
-    regions: service.regions,
-    stack: config.stack,
-    monitoring: settings,
-    maxInstances: service.scaling.maxInstances,
-    ...(service.healthCheckPath ? { healthCheckPath: service.healthCheckPath } : {}),
-    publiclyReachable: publiclyReachable(service, s.balancedUrl !== undefined),
-    // Behind the balancer the run.app URL refuses outside requests: the uptime check goes through it.
-    url: s.balancedUrl ?? run.url,
-    split: run.split,
-    hasCanary: service.canary !== undefined,
-    channels: channels.byRoute,
-    autoCloseSeconds: monitoring.autoCloseSeconds,
-    labels: serviceLabels(config.labels, config.stack, config.environment, service.name),
-  });
+  const alerts = new ServiceAlerts(
+    `${service.name}-alerts`,
+    {
+      service: service.name,
+      project: config.project,
+      region: run.primaryRegion,
+      regions: service.regions,
+      stack: config.stack,
+      monitoring: settings,
+      maxInstances: service.scaling.maxInstances,
+      ...(service.healthCheckPath ? { healthCheckPath: service.healthCheckPath } : {}),
+      publiclyReachable: publiclyReachable(service, s.balancedUrl !== undefined),
+      // Behind the balancer the run.app URL refuses outside requests: the uptime check goes through it.
+      url: s.balancedUrl ?? run.url,
+      split: run.split,
+      hasCanary: service.canary !== undefined,
+      channels: channels.byRoute,
+      autoCloseSeconds: monitoring.autoCloseSeconds,
+      labels: serviceLabels(config.labels, config.stack, config.environment, service.name),
+      ...(service.llm ? { llm: service.llm } : {}),
+    },
+    latencySource(service).kind === "request" ? {} : { dependsOn: [logMetrics] },
+  );
   const subscriptions = planQueues([service]).subscriptions;
   const queues = new Map(
     subscriptions.map((q): [string, QueueAlerts] => [

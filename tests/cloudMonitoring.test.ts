@@ -7,10 +7,13 @@ import {
   alignWindow,
   CloudMonitoringIntervalSource,
   LATE_POINTS_MS,
+  llmSeriesFilter,
   responseClass,
   seriesFilter,
 } from "../cli/rollout/cloudMonitoring";
+import { llmMetricNames, TTFT_BUCKETS } from "../model/llm";
 import { MetricsReadError } from "../cli/rollout/metricsRead";
+import { parseJudgeInput } from "../cli/rollout/judgeInput";
 import type { Clock, IntervalQuery } from "../cli/rollout/ports";
 import { FakeMonitoring, type FakeSeries } from "./support/fakeMonitoring";
 
@@ -198,6 +201,9 @@ describe("rollout metric reads: Cloud Monitoring's real client against a local M
     assert.equal(eu.stable.requests["2xx"], 50);
     assert.equal("baseline" in eu, false, "no baseline side when no baseline revision is named");
     assert.deepEqual(read.interval.regions["us-central1"].stable.requests, zero);
+    // Recorded in a report, the empty side replays: `rollout judge` reads it as a valid distribution.
+    const replay = { scenarios: [{ name: "empty", steps: [{ percent: 5, intervals: [read.interval] }] }] };
+    assert.doesNotThrow(() => parseJudgeInput(JSON.stringify(replay), "report"));
   });
 
   it("execution_errors in a response make the read incomplete, with Monitoring's words", async () => {
@@ -282,6 +288,111 @@ describe("rollout metric reads: Cloud Monitoring's real client against a local M
       /INVALID_ARGUMENT: .*Fix: check that `gcp:project` \(proj-test\)/,
     );
     assert.equal(fake.requests.length, 1);
+  });
+
+  it("for a service that logs model calls, reads calls by provider status, output tokens and time to first token per region and revision", async () => {
+    const names = llmMetricNames(SERVICE);
+    const calls = (
+      region: string,
+      revision: string,
+      status: string,
+      value: number,
+    ): Extract<FakeSeries, { metric: "log" }> => ({
+      metric: "log",
+      name: names.calls,
+      service: SERVICE,
+      region,
+      revision,
+      labels: { status },
+      value,
+    });
+    const logged = (name: string, region: string, revision: string, value: Distribution): FakeSeries => ({
+      metric: "log",
+      name,
+      service: SERVICE,
+      region,
+      revision,
+      value,
+    });
+    fake.series = [
+      count("europe-west1", REVISIONS.canary, "2xx", 100),
+      count("europe-west1", REVISIONS.stable, "2xx", 900),
+      calls("europe-west1", REVISIONS.canary, "200", 90),
+      calls("europe-west1", REVISIONS.canary, "429", 6),
+      calls("europe-west1", REVISIONS.canary, "503", 4),
+      calls("europe-west1", REVISIONS.canary, "400", 3),
+      calls("europe-west1", REVISIONS.stable, "200", 880),
+      calls("europe-west1", REVISIONS.stable, "500", 9),
+      calls("us-central1", REVISIONS.canary, "200", 40),
+      logged(names.outputTokens, "europe-west1", REVISIONS.canary, exponential),
+      logged(names.outputTokens, "europe-west1", REVISIONS.stable, linear),
+      logged(names.timeToFirstToken, "europe-west1", REVISIONS.canary, explicit),
+      // Another service's model calls: the filter must leave them out.
+      { ...calls("europe-west1", "web-1", "500", 1000), service: "web", name: llmMetricNames("web").calls },
+    ];
+    const streaming = await source().read({ ...query, llm: { streams: true } });
+    assert.deepEqual(streaming.incomplete, []);
+    assert.ok("regions" in streaming.interval);
+    const eu = streaming.interval.regions["europe-west1"];
+    const us = streaming.interval.regions["us-central1"];
+    assert.deepEqual(
+      { calls: eu.canary.llm?.calls, providerErrors: eu.canary.llm?.providerErrors },
+      { calls: 103, providerErrors: 10 },
+      "429 and 5xx are provider errors; a 400 is a call, not a provider error",
+    );
+    assert.deepEqual(eu.canary.llm?.outputTokens, exponential);
+    assert.deepEqual(eu.canary.llm?.timeToFirstToken, explicit);
+    assert.deepEqual([eu.stable.llm?.calls, eu.stable.llm?.providerErrors], [889, 9]);
+    assert.deepEqual(eu.stable.llm?.outputTokens, linear);
+    // No series: no calls, an empty distribution in the metric's own layout (a replay reads it as valid).
+    assert.deepEqual(eu.stable.llm?.timeToFirstToken, {
+      count: 0,
+      bucketOptions: { exponentialBuckets: TTFT_BUCKETS },
+      bucketCounts: [],
+    });
+    assert.deepEqual([us.canary.llm?.calls, us.canary.llm?.outputTokens?.count], [40, 0]);
+    assert.deepEqual(eu.baseline?.llm?.calls, 0);
+
+    // Two Cloud Run metrics, then the three log-based ones, each in one call over every region and revision.
+    assert.deepEqual(
+      fake.requests.map((r) => r.filter.match(/metric\.type = "([^"]+)"/)?.[1]),
+      [
+        "run.googleapis.com/request_count",
+        "run.googleapis.com/request_latencies",
+        `logging.googleapis.com/user/${names.calls}`,
+        `logging.googleapis.com/user/${names.outputTokens}`,
+        `logging.googleapis.com/user/${names.timeToFirstToken}`,
+      ],
+    );
+    const [, , callsRequest, tokensRequest] = fake.requests;
+    assert.equal(
+      callsRequest.filter,
+      llmSeriesFilter(names.calls, SERVICE, Object.values(REVISIONS), REGIONS),
+    );
+    assert.match(callsRequest.filter, /resource\.labels\.revision_name = "api-c0ffee-00abcd" OR /);
+    assert.deepEqual(callsRequest.aggregation.groupByFields, [
+      "resource.labels.location",
+      "resource.labels.revision_name",
+      "metric.labels.status",
+    ]);
+    assert.deepEqual(tokensRequest.aggregation.groupByFields, [
+      "resource.labels.location",
+      "resource.labels.revision_name",
+    ]);
+    assert.equal(tokensRequest.aggregation.perSeriesAligner, "ALIGN_DELTA");
+
+    // Not streaming: no time to first token is read or reported.
+    fake.requests.length = 0;
+    const plain = await source().read({ ...query, llm: { streams: false } });
+    assert.equal(fake.requests.length, 4);
+    assert.ok("regions" in plain.interval);
+    assert.equal(plain.interval.regions["europe-west1"].canary.llm?.timeToFirstToken, undefined);
+    // A service without `llm`: two calls, no llm object.
+    fake.requests.length = 0;
+    const none = await source().read(query);
+    assert.equal(fake.requests.length, 2);
+    assert.ok("regions" in none.interval);
+    assert.equal(none.interval.regions["europe-west1"].canary.llm, undefined);
   });
 
   it("a window read before its late points can have arrived is marked incomplete", async () => {

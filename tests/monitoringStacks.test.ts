@@ -1,5 +1,7 @@
 import { strict as assert } from "node:assert";
 import { PUBSUB_METRICS, RUN_METRICS, UPTIME_CHECK_PASSED } from "../components/monitoring/filters";
+import { latencySource, llmMetricNames } from "../model/llm";
+import type { ServiceMonitoring } from "../model/monitoring";
 import { planQueues } from "../model/queue";
 import { checkAlertPolicy, checkSlo, checkUptimeCheck } from "../components/monitoring/limits";
 import type { RenderedStack } from "../render/renderStack";
@@ -167,6 +169,33 @@ describe("monitoring of every stack file", () => {
         for (const text of texts)
           for (const m of text.matchAll(/select_slo_\w+\(\\?"([^"\\]+)\\?"/g))
             assert.ok(declared.has(m[1]), m[1]);
+      });
+
+      it("a streaming service's latency alert and SLO read its time to first token (in seconds); others request latency", () => {
+        const cfg = validate(stack, readStackConfig(ROOT, stack).flat);
+        assert.ok(cfg.ok);
+        for (const s of cfg.config.services) {
+          const alert = r.resources.find((x) => x.name === `${s.name}-alerts-latency`)!;
+          const slo = r.resources.find((x) => x.name === `${s.name}-alerts-slo-latency`)!;
+          const threshold = (alert.inputs.conditions as Json[])[0].conditionThreshold;
+          const cut = (slo.inputs.requestBasedSli as Json).distributionCut;
+          const source = latencySource(s);
+          const settings: ServiceMonitoring = cfg.config.monitoring.services[s.name];
+          const metric =
+            source.kind === "request"
+              ? RUN_METRICS.requestLatencies
+              : `logging.googleapis.com/user/${llmMetricNames(s.name).timeToFirstToken}`;
+          const perMs = source.kind === "request" ? 1 : 0.001;
+          assert.equal(source.kind === "timeToFirstToken", s.llm?.streams === true, s.name);
+          for (const filter of [threshold.filter, cut.distributionFilter])
+            assert.ok(String(filter).startsWith(`metric.type="${metric}" AND `), `${s.name}: ${filter}`);
+          assert.equal(threshold.thresholdValue, settings.alerts.latency.thresholdMs * perMs, s.name);
+          assert.equal(cut.range.max, settings.slo.latency.thresholdMs * perMs, s.name);
+          assert.ok(
+            !s.llm?.streams || logMetrics.includes(llmMetricNames(s.name).timeToFirstToken),
+            `${s.name} declares the metric its latency reads`,
+          );
+        }
       });
 
       it("has a canary policy exactly for the services with a canary", () => {

@@ -1,13 +1,15 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parse } from "yaml";
+import { parse, parseDocument } from "yaml";
 import { promoteCanary, startCanary } from "../model/canary/lifecycle";
 import { rolloutSettings, runRollout, type RolloutDeps, type RolloutOptions } from "../cli/rollout/machine";
 import { judgeScenario } from "../model/judgment/judge";
-import type { ScenarioInput } from "../model/judgment/input";
+import { intervalRegions, type ScenarioInput, type Side } from "../model/judgment/input";
+import { TOKEN_BUCKETS, TTFT_BUCKETS } from "../model/llm";
+import { lognormal } from "./support/llmData";
 import { REPO_ROOT } from "./support/cliHarness";
-import { smokeCheck, type UpRequest } from "../cli/rollout/ports";
+import { smokeCheck, type IntervalQuery, type UpRequest } from "../cli/rollout/ports";
 import type { PreflightProblem } from "../cli/rollout/preflight";
 import { reportMarkdown } from "../cli/rollout/report";
 import { acquireLock, LOCK_STALE_MS, LockHeldError, readState } from "../cli/rollout/state";
@@ -569,6 +571,71 @@ describe("orchestra rollout (end to end: stand-in Pulumi and Cloud Run, HTTP smo
       report.records[0].failedReads[0].reason,
       /^PERMISSION_DENIED: Permission monitoring\.timeSeries\.list denied \(1 attempt\)$/,
     );
+  });
+
+  it("a logging, streaming service's model calls are read, judged and recorded: 30% more tokens per call rolls back", async () => {
+    // The staging api, declared to log its model calls and stream.
+    const stackFile = path.join(dir, "Pulumi.staging.yaml");
+    const doc = parseDocument(fs.readFileSync(stackFile, "utf8"));
+    doc.setIn(["config", "ai-orchestra:services", "api", "llm"], doc.createNode({ streams: true }));
+    fs.writeFileSync(stackFile, doc.toString());
+    const d = deps();
+    const queries: IntervalQuery[] = [];
+    const source = d.intervals;
+    let seedOf = 1;
+    const calls = (side: Side, tokens: number): Side => ({
+      ...side,
+      llm: {
+        calls: side.latencies.count,
+        providerErrors: Math.round(side.latencies.count * 0.01),
+        outputTokens: lognormal(side.latencies.count, tokens, 0.6, TOKEN_BUCKETS, seedOf++),
+        timeToFirstToken: lognormal(side.latencies.count, 0.4, 0.4, TTFT_BUCKETS, seedOf++),
+      },
+    });
+    const intervals = {
+      read: async (q: IntervalQuery) => {
+        queries.push(q);
+        const read = await source.read(q);
+        const regions = intervalRegions(read.interval);
+        return {
+          ...read,
+          interval: {
+            regions: Object.fromEntries(
+              Object.entries(regions).map(([region, sides]) => [
+                region,
+                {
+                  canary: calls(sides.canary, 390),
+                  stable: calls(sides.stable, 300),
+                  ...(sides.baseline ? { baseline: calls(sides.baseline, 300) } : {}),
+                },
+              ]),
+            ),
+          },
+        };
+      },
+    };
+    const report = await runRollout(options(), { ...d, intervals });
+    assert.equal(report.final, "rolled back", report.reason);
+    assert.match(report.reason ?? "", /Output tokens per model call: canary p50 \d+ tokens/);
+    assert.ok(queries.length > 0 && queries.every((q) => q.llm?.streams === true));
+    // The report records each look's model calls, and replays to the same decision.
+    const recorded = JSON.parse(JSON.stringify(report)) as typeof report;
+    const judged = recorded.records.filter((r) => r.analyses.length > 0);
+    const first = intervalRegions(judged[0].analyses[0].interval)["europe-west1"];
+    assert.ok(first.canary.llm?.outputTokens && first.canary.llm.timeToFirstToken);
+    const replayed = judgeScenario(
+      {
+        name: "replay",
+        steps: judged.map((r) => ({ percent: r.percent, intervals: r.analyses.map((a) => a.interval) })),
+      },
+      rolloutSettings(loadValidStack(dir, "staging").config, "api", options()),
+    );
+    assert.equal(replayed.decision, "rollback");
+    assert.deepEqual(
+      [replayed.step, replayed.interval],
+      [judged.at(-1)!.percent, judged.at(-1)!.analyses.length],
+    );
+    assert.match(reportMarkdown(report), /\| europe-west1 \| tokens \| fail \| Output tokens per model call/);
   });
 
   it("a failed look between good ones only delays the step", async () => {

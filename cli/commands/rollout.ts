@@ -8,7 +8,7 @@ import * as judge from "../rollout/judgeCommand";
 
 const d = JUDGMENT_DEFAULTS;
 const ratios = (r: Record<string, number>) =>
-  `5xx=${r.errors},4xx=${r.clientErrors},slow=${r.slow},latency=${r.latency}`;
+  `5xx=${r.errors},4xx=${r.clientErrors},slow=${r.slow},latency=${r.latency},tokens=${r.tokens},provider=${r.providerErrors}`;
 
 /**
  * The analysis flags, declared once: `orchestra rollout` judges with them and `orchestra rollout judge`
@@ -57,6 +57,11 @@ const analysis = {
     ).argParser(usage(parseRatios)),
   baseline: () =>
     new Option("--no-baseline", "compare the canary with stable even when a baseline revision serves"),
+  llm: () =>
+    new Option(
+      "--no-llm",
+      "do not judge model calls (output tokens per call, provider errors) of a service that logs them",
+    ),
   variance: () =>
     parsed(
       "--variance <kind>",
@@ -128,6 +133,7 @@ function defineRollout(program: Command) {
       .addOption(analysis.margins())
       .addOption(analysis.detect())
       .addOption(analysis.baseline())
+      .addOption(analysis.llm())
       .addOption(analysis.variance())
       .addOption(analysis.maxErrorRatio("the service's errorRatio alert"))
       .addOption(analysis.maxP95("the service's latency alert"))
@@ -183,6 +189,7 @@ function defineJudge(rollout: ReturnType<typeof defineRollout>) {
     .addOption(analysis.margins())
     .addOption(analysis.detect())
     .addOption(analysis.baseline())
+    .addOption(analysis.llm())
     .addOption(analysis.variance())
     .addOption(analysis.maxErrorRatio(String(d.guards.maxErrorRatio)))
     .addOption(analysis.maxP95(String(d.guards.maxP95Ms)))

@@ -2,10 +2,19 @@ import { MetricServiceClient, protos } from "@google-cloud/monitoring";
 import type {
   BucketOptions,
   Distribution,
+  LlmSide,
   RegionSides,
   ResponseCounts,
   Side,
 } from "../../model/judgment/input";
+import {
+  isProviderError,
+  llmMetricNames,
+  TOKEN_BUCKETS,
+  TTFT_BUCKETS,
+  type ServiceLlm,
+} from "../../model/llm";
+import { logMetricType } from "../../components/monitoring/filters";
 import { canonicalJson } from "../../model/release/revisionName";
 import { monitoringClientOptions } from "../live/endpoint";
 import { DEFAULT_METRICS_RETRY, retryTransient, type MetricsRetry } from "./metricsRead";
@@ -54,8 +63,31 @@ export function seriesFilter(
   revisions: readonly string[],
   regions: readonly string[],
 ): string {
+  return revisionsFilter(`run.googleapis.com/${metric}`, service, revisions, regions);
+}
+
+/**
+ * The filter for one of a service's model call metrics (a log-based metric, model/llm.ts): its series
+ * are written against the log entries' `cloud_run_revision` resource, so they carry the same revision
+ * and location labels as Cloud Run's own metrics.
+ */
+export function llmSeriesFilter(
+  metric: string,
+  service: string,
+  revisions: readonly string[],
+  regions: readonly string[],
+): string {
+  return revisionsFilter(logMetricType(metric), service, revisions, regions);
+}
+
+function revisionsFilter(
+  metricType: string,
+  service: string,
+  revisions: readonly string[],
+  regions: readonly string[],
+): string {
   return [
-    `metric.type = "run.googleapis.com/${metric}"`,
+    `metric.type = ${JSON.stringify(metricType)}`,
     `resource.type = "cloud_run_revision"`,
     `resource.labels.service_name = ${JSON.stringify(service)}`,
     anyOf("resource.labels.revision_name", revisions),
@@ -123,12 +155,93 @@ function addDistributions(a: Distribution, b: Distribution): Distribution {
 }
 
 const ZERO_COUNTS: ResponseCounts = { "2xx": 0, "3xx": 0, "4xx": 0, "5xx": 0 };
-/** No requests: no layout to keep, so the smallest explicit one (a single bucket) stands in. */
+/**
+ * No requests: no layout to keep, so the smallest valid explicit one (one edge) stands in; a layout
+ * without an edge is no layout, and a replay of the report would refuse it.
+ */
 const EMPTY_LATENCIES: Distribution = {
   count: 0,
-  bucketOptions: { explicitBuckets: { bounds: [] } },
+  bucketOptions: { explicitBuckets: { bounds: [0] } },
   bucketCounts: [],
 };
+
+/** Where a series belongs: its region and the role of its revision; undefined for another revision. */
+type Locate = (s: TimeSeries) => { region: string; role: Role } | undefined;
+const key = (region: string, role: Role) => `${region}\n${role}`;
+
+/** One distribution per region and role: a series' points added up, one bucket layout kept. */
+function foldDistributions(
+  series: readonly TimeSeries[],
+  where: Locate,
+  what: string,
+  notes: string[],
+): Map<string, Distribution> {
+  const distributions = new Map<string, Distribution>();
+  for (const s of series) {
+    const at = where(s);
+    if (!at) continue;
+    const k = key(at.region, at.role);
+    for (const p of s.points ?? []) {
+      const raw = p.value?.distributionValue;
+      const d = raw ? distributionJson(raw) : undefined;
+      if (!d) {
+        notes.push(`the ${at.role} revision's ${what} in ${at.region} came without buckets; left out`);
+        continue;
+      }
+      const sum = distributions.get(k);
+      if (!sum) distributions.set(k, d);
+      else if (canonicalJson(sum.bucketOptions) === canonicalJson(d.bucketOptions))
+        distributions.set(k, addDistributions(sum, d));
+      else notes.push(`the ${at.role} revision's ${what} in ${at.region} changed bucket layout; one kept`);
+    }
+  }
+  return distributions;
+}
+
+/** A service's model call series for one look: calls by provider status, output tokens, time to first token. */
+export interface LlmSeries {
+  readonly llm: ServiceLlm;
+  readonly calls: readonly TimeSeries[];
+  readonly outputTokens: readonly TimeSeries[];
+  readonly timeToFirstToken: readonly TimeSeries[];
+}
+
+/** No calls: the metric's own layout with no counts, so a replay reads it as a valid, empty distribution. */
+const noCalls = (layout: typeof TOKEN_BUCKETS): Distribution => ({
+  count: 0,
+  bucketOptions: { exponentialBuckets: { ...layout } },
+  bucketCounts: [],
+});
+
+/**
+ * Each region and role's model calls: calls and provider errors (model/llm.ts isProviderError on the
+ * `status` label), output tokens per call and, for a streaming service, time to first token. A
+ * revision without series made no calls in the window.
+ */
+function foldLlm(llm: LlmSeries, where: Locate, notes: string[]): (region: string, role: Role) => LlmSide {
+  const calls = new Map<string, { calls: number; providerErrors: number }>();
+  for (const s of llm.calls) {
+    const at = where(s);
+    if (!at) continue;
+    const k = key(at.region, at.role);
+    const n = (s.points ?? []).reduce((total, p) => total + num(p.value?.int64Value), 0);
+    const sum = calls.get(k) ?? { calls: 0, providerErrors: 0 };
+    calls.set(k, {
+      calls: sum.calls + n,
+      providerErrors: sum.providerErrors + (isProviderError(s.metric?.labels?.status ?? "") ? n : 0),
+    });
+  }
+  const tokens = foldDistributions(llm.outputTokens, where, "output tokens", notes);
+  const ttft = foldDistributions(llm.timeToFirstToken, where, "times to first token", notes);
+  return (region, role) => {
+    const k = key(region, role);
+    return {
+      ...(calls.get(k) ?? { calls: 0, providerErrors: 0 }),
+      outputTokens: tokens.get(k) ?? noCalls(TOKEN_BUCKETS),
+      ...(llm.llm.streams ? { timeToFirstToken: ttft.get(k) ?? noCalls(TTFT_BUCKETS) } : {}),
+    };
+  };
+}
 
 /**
  * Folds the two metrics' series (grouped by location and revision, one point each) into each region's
@@ -139,6 +252,7 @@ export function foldSeries(
   query: IntervalQuery,
   counts: readonly TimeSeries[],
   latencies: readonly TimeSeries[],
+  llm?: LlmSeries,
 ): { regions: Record<string, RegionSides>; notes: string[] } {
   const roles = new Map<string, Role>();
   for (const role of ["canary", "stable", "baseline"] as const) {
@@ -146,12 +260,11 @@ export function foldSeries(
     if (revision !== undefined) roles.set(revision, role);
   }
   const notes: string[] = [];
-  const where = (s: TimeSeries) => {
+  const where: Locate = (s) => {
     const region = s.resource?.labels?.location ?? "";
     const role = roles.get(s.resource?.labels?.revision_name ?? "");
     return role && query.regions.includes(region) ? { region, role } : undefined;
   };
-  const key = (region: string, role: Role) => `${region}\n${role}`;
 
   const requests = new Map<string, Record<keyof ResponseCounts, number>>();
   for (const s of counts) {
@@ -166,31 +279,15 @@ export function foldSeries(
     requests.set(k, sums);
   }
 
-  const distributions = new Map<string, Distribution>();
-  for (const s of latencies) {
-    const at = where(s);
-    if (!at) continue;
-    const k = key(at.region, at.role);
-    for (const p of s.points ?? []) {
-      const raw = p.value?.distributionValue;
-      const d = raw ? distributionJson(raw) : undefined;
-      if (!d) {
-        notes.push(`the ${at.role} revision's latencies in ${at.region} came without buckets; left out`);
-        continue;
-      }
-      const sum = distributions.get(k);
-      if (!sum) distributions.set(k, d);
-      else if (canonicalJson(sum.bucketOptions) === canonicalJson(d.bucketOptions))
-        distributions.set(k, addDistributions(sum, d));
-      else notes.push(`the ${at.role} revision's latencies in ${at.region} changed bucket layout; one kept`);
-    }
-  }
+  const distributions = foldDistributions(latencies, where, "latencies", notes);
 
+  const llmOf = llm ? foldLlm(llm, where, notes) : undefined;
   const regions: Record<string, RegionSides> = {};
   for (const region of query.regions) {
     const side = (role: Role): Side => ({
       requests: requests.get(key(region, role)) ?? ZERO_COUNTS,
       latencies: distributions.get(key(region, role)) ?? EMPTY_LATENCIES,
+      ...(llmOf ? { llm: llmOf(region, role) } : {}),
     });
     regions[region] = {
       canary: side("canary"),
@@ -232,7 +329,9 @@ export interface IntervalSourceOptions {
  * The rollout's reads: for each of Cloud Run's two request metrics, one ListTimeSeries call (paged)
  * covering every region and named revision, grouped by location and revision, summed by Monitoring over
  * the aligned window (ALIGN_DELTA then REDUCE_SUM, one alignment period the window's length) so each
- * series is one point. Latency distributions pass through with whatever bucket layout they have.
+ * series is one point. Latency distributions pass through with whatever bucket layout they have. For a
+ * service that logs its model calls, the same for its calls (by provider status), output tokens and,
+ * when it streams, time to first token.
  */
 export class CloudMonitoringIntervalSource implements IntervalSource {
   private readonly client: MetricServiceClient;
@@ -252,10 +351,10 @@ export class CloudMonitoringIntervalSource implements IntervalSource {
       throw new Error(`Each side needs its own revision: ${JSON.stringify(query.revisions)}`);
     if (query.regions.length === 0) throw new Error(`No region to read for ${query.service}.`);
     const window = alignWindow(query.start, query.end);
-    const list = (metric: "request_count" | "request_latencies", groupBy: string[]) =>
+    const list = (metric: string, filter: string, groupBy: string[]) =>
       this.list(metric, {
         name: `projects/${this.project}`,
-        filter: seriesFilter(metric, query.service, named, query.regions),
+        filter,
         interval: {
           startTime: { seconds: window.start.getTime() / 1000 },
           endTime: { seconds: window.end.getTime() / 1000 },
@@ -268,10 +367,30 @@ export class CloudMonitoringIntervalSource implements IntervalSource {
         },
         view: "FULL",
       });
-    const counts = await list("request_count", ["metric.labels.response_code_class"]);
-    const latencies = await list("request_latencies", []);
-    const folded = foldSeries(query, counts.series, latencies.series);
-    const incomplete = [...counts.notes, ...latencies.notes, ...folded.notes];
+    const run = (metric: "request_count" | "request_latencies", groupBy: string[]) =>
+      list(metric, seriesFilter(metric, query.service, named, query.regions), groupBy);
+    const counts = await run("request_count", ["metric.labels.response_code_class"]);
+    const latencies = await run("request_latencies", []);
+    const reads = [counts, latencies];
+    let llm: LlmSeries | undefined;
+    if (query.llm) {
+      // The service's model calls, from its log-based metrics, by the same region and revision.
+      const names = llmMetricNames(query.service);
+      const logged = (metric: string, groupBy: string[]) =>
+        list(metric, llmSeriesFilter(metric, query.service, named, query.regions), groupBy);
+      const calls = await logged(names.calls, ["metric.labels.status"]);
+      const outputTokens = await logged(names.outputTokens, []);
+      const ttft = query.llm.streams ? await logged(names.timeToFirstToken, []) : undefined;
+      reads.push(calls, outputTokens, ...(ttft ? [ttft] : []));
+      llm = {
+        llm: query.llm,
+        calls: calls.series,
+        outputTokens: outputTokens.series,
+        timeToFirstToken: ttft?.series ?? [],
+      };
+    }
+    const folded = foldSeries(query, counts.series, latencies.series, llm);
+    const incomplete = [...reads.flatMap((r) => r.notes), ...folded.notes];
     const age = this.clock.now() - window.end.getTime();
     if (age < LATE_POINTS_MS)
       incomplete.push(

@@ -37,9 +37,23 @@ const distribution = z
     }
   });
 
+/** A service's model calls (docs/llm.md): optional, and only a service that logs them has it. */
+const llm = z
+  .strictObject({
+    calls: count,
+    providerErrors: count,
+    outputTokens: distribution.optional(),
+    timeToFirstToken: distribution.optional(),
+  })
+  .refine((l) => l.providerErrors <= l.calls, {
+    message: "providerErrors cannot exceed calls",
+    path: ["providerErrors"],
+  });
+
 const side = z.strictObject({
   requests: z.strictObject({ "2xx": count, "3xx": count, "4xx": count, "5xx": count }),
   latencies: distribution,
+  llm: llm.optional(),
 });
 const regionSides = z.strictObject({ canary: side, stable: side, baseline: side.optional() });
 const interval = z.union([

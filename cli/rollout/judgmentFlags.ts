@@ -6,6 +6,8 @@ export const RATIO_METRICS = {
   "4xx": "clientErrors",
   slow: "slow",
   latency: "latency",
+  tokens: "tokens",
+  provider: "providerErrors",
 } as const;
 type RatioMetric = keyof typeof RATIO_METRICS;
 export type Ratios = Partial<Record<(typeof RATIO_METRICS)[RatioMetric], number>>;
@@ -54,6 +56,8 @@ export interface JudgmentFlags {
   readonly detect?: Ratios;
   readonly baseline: boolean;
   readonly variance: JudgmentSettings["variance"];
+  /** Judge model calls where the data has them; default on. */
+  readonly llm?: boolean;
   readonly maxErrorRatio?: number;
   readonly maxP95?: number;
 }
@@ -76,6 +80,7 @@ export function judgmentSettings(
     detect: { ...JUDGMENT_DEFAULTS.detect, ...f.detect },
     baseline: f.baseline,
     variance: f.variance,
+    llm: f.llm ?? JUDGMENT_DEFAULTS.llm,
     guards: { maxErrorRatio: f.maxErrorRatio ?? guards.maxErrorRatio, maxP95Ms: f.maxP95 ?? guards.maxP95Ms },
   };
   const problems = settingsProblems(s);

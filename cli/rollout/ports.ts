@@ -1,3 +1,4 @@
+import type { ServiceLlm } from "../../model/llm";
 import type { LiveServiceRead } from "../../model/live";
 import type { Interval } from "../../model/judgment/input";
 import type { PreflightReport } from "./preflight";
@@ -84,6 +85,8 @@ export interface IntervalQuery {
   readonly revisions: { readonly canary: string; readonly stable?: string; readonly baseline?: string };
   readonly start: Date;
   readonly end: Date;
+  /** The service logs its model calls: they are read too, per region and revision. */
+  readonly llm?: ServiceLlm;
 }
 
 export interface IntervalRead {

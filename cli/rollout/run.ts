@@ -68,6 +68,7 @@ export function parseOptions(dir: string, service: string, f: RolloutFlags): Rol
       detect: f.detect,
       baseline: f.baseline,
       variance: f.variance,
+      llm: f.llm,
       maxErrorRatio: f.maxErrorRatio,
       maxP95: f.maxP95,
     },
@@ -193,9 +194,14 @@ export async function rollout(service: string, flags: RolloutFlags): Promise<voi
 }
 
 /** "5%: x3.1 / x1.6, 25%: ..." : what each step can detect at two base 5xx ratios. */
-function detectableSteps(steps: readonly number[], canaryPerInterval: number, s: JudgmentSettings): string {
-  const low = detectable5xx(steps, canaryPerInterval, 0.001, s);
-  const high = detectable5xx(steps, canaryPerInterval, 0.02, s);
+function detectableSteps(
+  steps: readonly number[],
+  canaryPerInterval: number,
+  s: JudgmentSettings,
+  llm: boolean,
+): string {
+  const low = detectable5xx(steps, canaryPerInterval, 0.001, s, llm);
+  const high = detectable5xx(steps, canaryPerInterval, 0.02, s, llm);
   const x = (r: number) => (Number.isFinite(r) ? `x${r.toFixed(1)}` : "none");
   return low.map((l, i) => `${l.percent}%: ${x(l.ratio)} / ${x(high[i].ratio)}`).join(", ");
 }
@@ -269,9 +275,18 @@ function dryRun(
       `for the whole rollout; margins 5xx x${s.margins.errors}, 4xx x${s.margins.clientErrors}, ` +
       `above p95 x${s.margins.slow}, median x${s.margins.latency}; a pass rules out 5xx x${s.detect.errors}, ` +
       `4xx x${s.detect.clientErrors}, above p95 x${s.detect.slow}, above median x${s.detect.latency}`,
+    ...(svc.llm
+      ? [
+          `  model     ${svc.llm.streams ? "latency is time to first token (the service streams); " : ""}` +
+            (s.llm
+              ? `output tokens per call: median margin x${s.margins.tokens}, a pass rules out x${s.detect.tokens} above median; ` +
+                `provider errors (5xx and 429): margin x${s.margins.providerErrors}, a pass rules out x${s.detect.providerErrors}`
+              : "model calls not judged (--no-llm)"),
+        ]
+      : []),
     `  detects   at ${expectedRequests} canary requests per interval at ${plan.steps[0]}%, the smallest 5xx regression each step rolls back ` +
       "(at a 0.1% / 2% stable 5xx ratio): " +
-      detectableSteps(plan.steps, expectedRequests, s),
+      detectableSteps(plan.steps, expectedRequests, s, svc.llm !== undefined),
     `  metrics   ${o.maxFailedReads} failed reads in a row (after retries) roll back`,
     "",
   );

@@ -1,3 +1,5 @@
+import { PROVIDER_ERROR_STATUS, type LatencySource } from "../../model/llm";
+
 /**
  * Cloud Monitoring filters for Cloud Run. Every metric and resource type named here is a real one
  * (run.googleapis.com metrics on the `cloud_run_revision` resource); tests check the list.
@@ -49,6 +51,17 @@ export function runFilter(metric: string, services: string | readonly string[], 
   ].join(" AND ");
 }
 
+/**
+ * The distribution a service's latency SLO and alert read (model/llm.ts latencySource): Cloud Run's
+ * request latencies, or a streaming service's time to first token, logged on the same revisions.
+ */
+export function latencyFilter(service: string, source: LatencySource): string {
+  return runFilter(
+    source.kind === "request" ? RUN_METRICS.requestLatencies : logMetricType(source.metric),
+    service,
+  );
+}
+
 /** Responses Cloud Run counts as server errors. */
 export const SERVER_ERRORS = 'metric.label."response_code_class"="5xx"';
 
@@ -94,4 +107,4 @@ export function subscriptionFilter(metric: string, subscription: string, ...extr
 export const BY_MODEL = 'metric.label."model"';
 export const BY_PROVIDER_STATUS = 'metric.label."status"';
 /** Model calls the provider answered with a 5xx or a 429 (rate limited): what users feel as errors. */
-export const PROVIDER_ERRORS = `${BY_PROVIDER_STATUS}=monitoring.regex.full_match("5[0-9][0-9]|429")`;
+export const PROVIDER_ERRORS = `${BY_PROVIDER_STATUS}=monitoring.regex.full_match(${quote(PROVIDER_ERROR_STATUS)})`;

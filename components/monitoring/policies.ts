@@ -1,9 +1,11 @@
 import type * as gcp from "@pulumi/gcp";
 import { ROUTE_SEVERITY, type AlertDefaults, type AlertRoute } from "../../model/monitoring";
 import type { LogMetricConfig } from "../../model/monitoring";
+import type { LatencySource } from "../../model/llm";
 import { BURN_RATE_TIERS, burnRateFilter, burnRateThreshold, formatWindow } from "./burnRate";
 import {
   BY_SERVICE,
+  latencyFilter,
   logMetricFilter,
   perRegion,
   RUN_METRICS,
@@ -120,18 +122,27 @@ export function errorRatioPolicy(ctx: PolicyContext, a: AlertDefaults["errorRati
   );
 }
 
-/** A latency percentile of the whole service above the threshold. */
-export function latencyPolicy(ctx: PolicyContext, a: AlertDefaults["latency"]): PolicySpec {
+/**
+ * A latency percentile of the whole service above the threshold; for a streaming service, its time to
+ * first token (the whole request lasts as long as the stream).
+ */
+export function latencyPolicy(
+  ctx: PolicyContext,
+  a: AlertDefaults["latency"],
+  source: LatencySource = { kind: "request" },
+): PolicySpec {
+  const ttft = source.kind === "timeToFirstToken";
+  const what = ttft ? "time to first token" : "latency";
   return spec(
     ctx,
     "latency",
-    `p${a.percentile} latency`,
+    `p${a.percentile} ${what}`,
     a.notify,
     [
       {
-        displayName: `p${a.percentile} latency above ${a.thresholdMs} ms`,
+        displayName: `p${a.percentile} ${what} above ${a.thresholdMs} ms`,
         conditionThreshold: {
-          filter: runFilter(RUN_METRICS.requestLatencies, ctx.service),
+          filter: latencyFilter(ctx.service, source),
           aggregations: [
             {
               alignmentPeriod: "60s",
@@ -141,14 +152,17 @@ export function latencyPolicy(ctx: PolicyContext, a: AlertDefaults["latency"]): 
             },
           ],
           comparison: "COMPARISON_GT",
-          thresholdValue: a.thresholdMs,
+          // In the metric's unit: ms for request latency, seconds for time to first token.
+          thresholdValue: ttft ? a.thresholdMs * source.perMs : a.thresholdMs,
           duration: seconds(a.durationSeconds),
           trigger: { count: 1 },
         },
       },
     ],
     {
-      means: `\`${ctx.service}\`'s p${a.percentile} request latency stayed above ${a.thresholdMs} ms for ${a.durationSeconds / 60} minutes.${regionNote(ctx)}`,
+      means: ttft
+        ? `\`${ctx.service}\`'s p${a.percentile} time to first token (from its model call logs) stayed above ${a.thresholdMs} ms for ${a.durationSeconds / 60} minutes.${regionNote(ctx)}`
+        : `\`${ctx.service}\`'s p${a.percentile} request latency stayed above ${a.thresholdMs} ms for ${a.durationSeconds / 60} minutes.${regionNote(ctx)}`,
       steps: [
         "Open the service dashboard: is one revision slower, are instances at the maximum, is CPU saturated?",
         "Slow dependencies show in traces (Cloud Trace) and in the service's logs.",

@@ -1,5 +1,6 @@
 import * as monitoring from "@pulumi/gcp/monitoring";
 import * as pulumi from "@pulumi/pulumi";
+import { latencySource, type ServiceLlm } from "../../model/llm";
 import type { ServiceMonitoring } from "../../model/monitoring";
 import type { TrafficTarget } from "../../model/release/traffic";
 import {
@@ -45,11 +46,17 @@ export interface ServiceAlertsArgs {
   readonly autoCloseSeconds: number;
   /** User labels on every policy, SLO and check. Default: none. */
   readonly labels?: Readonly<Record<string, string>>;
+  /**
+   * The service logs its model calls; when it streams, its latency alert and SLO measure time to first
+   * token instead of request latency. Default: it does not.
+   */
+  readonly llm?: ServiceLlm;
 }
 
 /**
  * A service's alerting: 5xx ratio, latency, saturation, uptime of the health path, canary worse than
- * stable, and availability and latency SLOs with multiwindow, multi-burn-rate alerts.
+ * stable, and availability and latency SLOs with multiwindow, multi-burn-rate alerts. A streaming
+ * service's latency alert and SLO read its time to first token (model/llm.ts latencySource).
  */
 export class ServiceAlerts extends pulumi.ComponentResource {
   /** SLO resource names, `projects/P/services/S/serviceLevelObjectives/O`, by kind. */
@@ -63,6 +70,7 @@ export class ServiceAlerts extends pulumi.ComponentResource {
     super("ai-orchestra:monitoring:ServiceAlerts", name, {}, opts);
     const { alerts, slo } = args.monitoring;
     const labels = { ...args.labels };
+    const latency = latencySource({ name: args.service, ...(args.llm ? { llm: args.llm } : {}) });
     const ctx: PolicyContext = {
       service: args.service,
       stack: args.stack,
@@ -79,7 +87,7 @@ export class ServiceAlerts extends pulumi.ComponentResource {
     );
 
     declare(errorRatioPolicy(ctx, alerts.errorRatio), "error-ratio");
-    declare(latencyPolicy(ctx, alerts.latency), "latency");
+    declare(latencyPolicy(ctx, alerts.latency, latency), "latency");
     declare(saturationPolicy(ctx, args.maxInstances, alerts.saturation), "saturation");
 
     if (args.hasCanary) {
@@ -138,7 +146,7 @@ export class ServiceAlerts extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    this.slos = serviceSlos(args.service, slo).map((s) => ({
+    this.slos = serviceSlos(args.service, slo, latency).map((s) => ({
       kind: s.kind,
       goal: s.goal,
       name: declareSlo(

@@ -1,5 +1,6 @@
+import type { LatencySource } from "../../model/llm";
 import type { SloDefaults } from "../../model/monitoring";
-import { RUN_METRICS, runFilter, SERVER_ERRORS } from "./filters";
+import { latencyFilter, RUN_METRICS, runFilter, SERVER_ERRORS } from "./filters";
 
 /** An SLO as plain data, in the shape of gcp.monitoring.Slo's inputs (without service and project). */
 export interface SloSpec {
@@ -15,8 +16,16 @@ export interface SloSpec {
 
 const pct = (r: number) => `${Math.round(r * 10000) / 100}%`;
 
-/** Availability: the share of requests that did not end in 5xx. Latency: the share served within the threshold. */
-export function serviceSlos(service: string, slo: SloDefaults): SloSpec[] {
+/**
+ * Availability: the share of requests that did not end in 5xx. Latency: the share served within the
+ * threshold, or for a streaming service the share of model calls whose first token came within it.
+ */
+export function serviceSlos(
+  service: string,
+  slo: SloDefaults,
+  latency: LatencySource = { kind: "request" },
+): SloSpec[] {
+  const ttft = latency.kind === "timeToFirstToken";
   const total = runFilter(RUN_METRICS.requestCount, service);
   return [
     {
@@ -35,13 +44,16 @@ export function serviceSlos(service: string, slo: SloDefaults): SloSpec[] {
     {
       kind: "latency",
       sloId: `${service}-latency`,
-      displayName: `${service}: ${pct(slo.latency.goal)} of requests within ${slo.latency.thresholdMs} ms over ${slo.latency.rollingPeriodDays} days`,
+      displayName: ttft
+        ? `${service}: ${pct(slo.latency.goal)} of model calls with a first token within ${slo.latency.thresholdMs} ms over ${slo.latency.rollingPeriodDays} days`
+        : `${service}: ${pct(slo.latency.goal)} of requests within ${slo.latency.thresholdMs} ms over ${slo.latency.rollingPeriodDays} days`,
       goal: slo.latency.goal,
       rollingPeriodDays: slo.latency.rollingPeriodDays,
       requestBasedSli: {
         distributionCut: {
-          distributionFilter: runFilter(RUN_METRICS.requestLatencies, service),
-          range: { max: slo.latency.thresholdMs },
+          distributionFilter: latencyFilter(service, latency),
+          // In the metric's unit: ms for request latency, seconds for time to first token.
+          range: { max: ttft ? slo.latency.thresholdMs * latency.perMs : slo.latency.thresholdMs },
         },
       },
     },

@@ -131,3 +131,8 @@ export function countPossiblyAbove(b: Buckets, x: number): number {
   for (let i = 0; i < b.counts.length; i++) if (upperEdge(b, i) > x) n += b.counts[i];
   return n;
 }
+
+/** The same histogram in another unit: every edge times `factor` (seconds to ms: 1000). */
+export function scaleBuckets(b: Buckets, factor: number): Buckets {
+  return { bounds: b.bounds.map((x) => x * factor), counts: b.counts };
+}

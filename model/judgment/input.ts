@@ -29,10 +29,29 @@ export interface ResponseCounts {
   readonly "5xx": number;
 }
 
+/**
+ * A revision's model calls in one interval, from its service's call logs (docs/llm.md): only a service
+ * that declares `llm` has them.
+ */
+export interface LlmSide {
+  readonly calls: number;
+  /** Calls the provider answered with a 5xx or a 429 (model/llm.ts isProviderError). */
+  readonly providerErrors: number;
+  /** Output tokens per call. */
+  readonly outputTokens?: Distribution;
+  /**
+   * Seconds from a model request to its first streamed token, as the log-based metric records it. A
+   * service that streams has it, and its latency tests read it instead of `latencies`.
+   */
+  readonly timeToFirstToken?: Distribution;
+}
+
 /** What one revision served in one interval (that interval's own data, not a running total). */
 export interface Side {
   readonly requests: ResponseCounts;
   readonly latencies: Distribution;
+  /** Its model calls, for a service that logs them; optional, and without it nothing LLM is judged. */
+  readonly llm?: LlmSide;
 }
 
 /** One region's sides in one interval. `baseline` only when a baseline revision is deployed. */

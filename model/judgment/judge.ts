@@ -5,11 +5,20 @@ import {
   countPossiblyAbove,
   quantile,
   quantileEdge,
+  scaleBuckets,
   toBuckets,
   total,
   type Buckets,
 } from "./distribution";
-import { intervalRegions, type Interval, type RegionSides, type ScenarioInput, type Side } from "./input";
+import {
+  intervalRegions,
+  type Distribution,
+  type Interval,
+  type LlmSide,
+  type RegionSides,
+  type ScenarioInput,
+  type Side,
+} from "./input";
 import type { JudgmentSettings } from "./settings";
 import {
   detectableRatio,
@@ -36,6 +45,18 @@ interface SideSum {
   readonly errors: number;
   readonly clientErrors: number;
   readonly latency?: Buckets;
+  /** Its model calls, when the data has them. */
+  readonly llm?: LlmSum;
+}
+
+interface LlmSum {
+  readonly calls: number;
+  readonly providerErrors: number;
+  readonly tokens?: Buckets;
+  /** Time to first token, in ms like request latency. */
+  readonly ttft?: Buckets;
+  /** The data carried time to first token: the service streams, and its latency is that. */
+  readonly streams: boolean;
 }
 
 interface RegionSum {
@@ -61,7 +82,16 @@ export interface JudgeState {
 }
 
 export type TestName =
-  "traffic" | "sampleRatio" | "errors" | "clientErrors" | "slow" | "latency" | "errorGuard" | "p95Guard";
+  | "traffic"
+  | "sampleRatio"
+  | "errors"
+  | "clientErrors"
+  | "slow"
+  | "latency"
+  | "errorGuard"
+  | "p95Guard"
+  | "tokens"
+  | "providerErrors";
 
 /** fail: a regression beyond the margin (for sampleRatio: the split does not match); pass: evidence
  * the detectable regression is absent; open: neither yet. */
@@ -100,6 +130,12 @@ export const startRollout = (s: Pick<JudgmentSettings, "budget">): JudgeState =>
  */
 const GUARDS_ONLY_STEP_WEIGHT = 0.25;
 const GUARD_SHARE = 0.1;
+/** Comparisons per region in a look: 5xx, 4xx, slow and latency; model calls add tokens and provider errors. */
+const COMPARISONS = 4;
+const LLM_COMPARISONS = 2;
+
+/** The comparisons one region runs in a look, with model calls judged or not. */
+export const comparisons = (llm: boolean): number => COMPARISONS + (llm ? LLM_COMPARISONS : 0);
 const stepWeight = (percent: number) => (percent < 100 ? 1 : GUARDS_ONLY_STEP_WEIGHT);
 
 /**
@@ -120,7 +156,7 @@ export function startStep(state: JudgeState, percent: number, later: readonly nu
 /**
  * The levels of one look. A step spends (look / maxIntervals)^2 of its allowance by each look, so later
  * looks, which see the most data, test at the loosest levels; its last look spends whatever it has
- * left. Within the look, Bonferroni over the tests and regions.
+ * left. Within the look, Bonferroni over the tests (`tests` comparisons per region) and regions.
  */
 export function levels(
   step: Pick<StepState, "allowance" | "percent">,
@@ -128,6 +164,7 @@ export function levels(
   final: boolean,
   regions: number,
   s: Pick<JudgmentSettings, "maxIntervals" | "passRisk">,
+  tests: number = COMPARISONS,
 ): Levels {
   const before = ((look - 1) / s.maxIntervals) ** 2;
   const lookAlpha = step.allowance * ((final ? 1 : (look / s.maxIntervals) ** 2) - before);
@@ -135,8 +172,8 @@ export function levels(
   const lastAlpha = step.allowance * (1 - ((s.maxIntervals - 1) / s.maxIntervals) ** 2);
   return {
     look: lookAlpha,
-    fail: (lookAlpha * (1 - GUARD_SHARE)) / (4 * r),
-    lastFail: (lastAlpha * (1 - GUARD_SHARE)) / (4 * r),
+    fail: (lookAlpha * (1 - GUARD_SHARE)) / (tests * r),
+    lastFail: (lastAlpha * (1 - GUARD_SHARE)) / (tests * r),
     reach: final ? 1 : s.maxIntervals / look,
     guard: (lookAlpha * (step.percent < 100 ? GUARD_SHARE : 1)) / (2 * r),
     pass: s.passRisk / s.maxIntervals,
@@ -145,15 +182,44 @@ export function levels(
 
 const EMPTY: SideSum = { requests: 0, errors: 0, clientErrors: 0 };
 
+/** Time to first token is logged in seconds; the latency tests and guards speak ms. */
+const MS_PER_S = 1000;
+
+const bucketsOf = (d: Distribution | undefined, factor = 1): Buckets | undefined =>
+  d && d.count > 0 ? scaleBuckets(toBuckets(d), factor) : undefined;
+
+/** The histogram one side's latency tests read in one interval: time to first token when streaming. */
+function lookLatency(side: Side | undefined, streams: boolean): Buckets | undefined {
+  return streams ? bucketsOf(side?.llm?.timeToFirstToken, MS_PER_S) : bucketsOf(side?.latencies);
+}
+
+function addLlm(sum: LlmSum | undefined, l: LlmSide | undefined): LlmSum | undefined {
+  if (!l) return sum;
+  const prev: LlmSum = sum ?? { calls: 0, providerErrors: 0, streams: false };
+  const tokens = bucketsOf(l.outputTokens);
+  const ttft = bucketsOf(l.timeToFirstToken, MS_PER_S);
+  const sumTokens = tokens ? addBuckets(prev.tokens, tokens) : prev.tokens;
+  const sumTtft = ttft ? addBuckets(prev.ttft, ttft) : prev.ttft;
+  return {
+    calls: prev.calls + l.calls,
+    providerErrors: prev.providerErrors + l.providerErrors,
+    streams: prev.streams || l.timeToFirstToken !== undefined,
+    ...(sumTokens ? { tokens: sumTokens } : {}),
+    ...(sumTtft ? { ttft: sumTtft } : {}),
+  };
+}
+
 function addSide(sum: SideSum, side: Side | undefined): SideSum {
   if (!side) return sum;
   const r = side.requests;
   const latency = side.latencies.count > 0 ? toBuckets(side.latencies) : undefined;
+  const llm = addLlm(sum.llm, side.llm);
   return {
     requests: sum.requests + r["2xx"] + r["3xx"] + r["4xx"] + r["5xx"],
     errors: sum.errors + r["5xx"],
     clientErrors: sum.clientErrors + r["4xx"],
     latency: latency ? addBuckets(sum.latency, latency) : sum.latency,
+    ...(llm ? { llm } : {}),
   };
 }
 
@@ -183,7 +249,7 @@ export interface Levels {
 
 /** A count compared between canary and reference: 5xx, 4xx, or requests above a latency edge. */
 function countVerdict(
-  test: "errors" | "clientErrors" | "slow",
+  test: "errors" | "clientErrors" | "slow" | "providerErrors",
   what: string,
   region: string,
   c: { x: number; n: number },
@@ -232,6 +298,178 @@ function countVerdict(
   };
 }
 
+/**
+ * A distribution compared between canary and reference (latency, time to first token, output tokens
+ * per call): Mann-Whitney gated on the ratio of medians, so a shift smaller than the margin is never a
+ * rollback; a pass is evidence that the share above the reference's median edge did not rise to
+ * `detect` times. `looks` (per-interval variance) replaces both with t-tests over the intervals.
+ */
+function locationVerdict(
+  test: "latency" | "tokens",
+  title: string,
+  worse: string,
+  region: string,
+  name: string,
+  cl: Buckets,
+  rl: Buckets,
+  looks: readonly (readonly [Buckets, Buckets] | undefined)[] | undefined,
+  margin: number,
+  detect: number,
+  lv: Levels,
+  show: (x: number | undefined) => string,
+  keys: readonly [string, string],
+): Verdict {
+  const nc = total(cl);
+  const nr = total(rl);
+  const mw = mannWhitney(cl, rl);
+  const cMed = quantile(cl, 0.5);
+  const rMed = quantile(rl, 0.5);
+  const medRatio = cMed !== undefined && rMed ? cMed / rMed : 1;
+  const edge50 = quantileEdge(rl, 0.5);
+  const defined = <T>(xs: readonly (T | undefined)[]) => xs.filter((x): x is T => x !== undefined);
+  const finite = (xs: readonly (number | undefined)[]) => defined(xs).filter((x) => Number.isFinite(x));
+  const medDiffs =
+    looks &&
+    finite(
+      looks.map((b) => {
+        const mc = b && quantile(b[0], 0.5);
+        const mr = b && quantile(b[1], 0.5);
+        return mc && mr ? Math.log(mc / mr) : undefined;
+      }),
+    );
+  const failP = medDiffs ? meanAbove(medDiffs, Math.log(margin)) : mw.pValue;
+  const fails = failP < lv.fail && (medDiffs !== undefined || medRatio > margin);
+  const above =
+    looks &&
+    finite(
+      looks.map((b) =>
+        b ? logRatio(countFrom(b[0], edge50), total(b[0]), countFrom(b[1], edge50), total(b[1])) : undefined,
+      ),
+    );
+  const passP = above
+    ? meanAbove(
+        above.map((d) => -d),
+        -Math.log(detect),
+      )
+    : rateBelow(countFrom(cl, edge50), nc, countFrom(rl, edge50), nr, detect);
+  const out: Outcome = fails ? "fail" : passP < lv.pass ? "pass" : "open";
+  return {
+    region,
+    test,
+    outcome: out,
+    explanation:
+      `${title}: canary p50 ${show(cMed)}, p95 ${show(quantile(cl, 0.95))} vs ${name} p50 ${show(rMed)}, p95 ${show(quantile(rl, 0.95))}; ` +
+      `Mann-Whitney z = ${mw.z.toFixed(2)}, p = ${p(mw.pValue)}, medians x${medRatio.toFixed(3)}; ` +
+      (out === "fail"
+        ? `${worse} beyond x${margin} (p = ${p(failP)} < ${p(lv.fail)}).`
+        : out === "pass"
+          ? `a x${detect} rise in the share above ${name}'s median edge is ruled out (p = ${p(passP)}).`
+          : failP < lv.fail
+            ? `${worse}, but within the x${margin} margin on the median.`
+            : `no regression shown, none ruled out yet (p = ${p(passP)}).`),
+    values: {
+      z: mw.z,
+      pValue: mw.pValue,
+      medianRatio: medRatio,
+      [keys[0]]: cMed ?? null,
+      [keys[1]]: rMed ?? null,
+      failP,
+      passP,
+    },
+  };
+}
+
+/** The side a region's canary is compared with: the fresh baseline when there is one and it is wanted. */
+function reference(sum: RegionSum, s: JudgmentSettings) {
+  const useBaseline = s.baseline && sum.baseline.requests > 0;
+  return {
+    ref: useBaseline ? sum.baseline : sum.stable,
+    name: useBaseline ? "baseline" : "stable",
+    refOf: (l: RegionSides) => (useBaseline ? l.baseline : l.stable),
+  };
+}
+
+const sidesOf = (sum: RegionSum) => [sum.canary, sum.stable, sum.baseline];
+/** Some side carried time to first token: the service streams. */
+const streaming = (sum: RegionSum) => sidesOf(sum).some((x) => x.llm?.streams);
+/** Model calls are judged in this region: wanted, and the data has them. */
+const judgesLlm = (sum: RegionSum, s: JudgmentSettings) => s.llm && sidesOf(sum).some((x) => x.llm);
+
+const tokensText = (x: number | undefined) => (x === undefined ? "n/a" : `${Math.round(x)} tokens`);
+
+/**
+ * A region's model call comparisons, for a service that logs them: output tokens per call (the
+ * location test latency has) and the provider error ratio (the exact count test 5xx has).
+ */
+function llmVerdicts(
+  region: string,
+  sum: RegionSum,
+  percent: number,
+  s: JudgmentSettings,
+  lv: Levels,
+): Verdict[] {
+  if (percent >= 100 || !judgesLlm(sum, s)) return [];
+  const { ref, name, refOf } = reference(sum, s);
+  const c = sum.canary.llm ?? { calls: 0, providerErrors: 0 };
+  const r = ref.llm ?? { calls: 0, providerErrors: 0 };
+  const looks = s.variance === "interval" ? sum.looks : undefined;
+  const verdicts: Verdict[] = [
+    countVerdict(
+      "providerErrors",
+      "Provider errors (5xx and 429) of model calls",
+      region,
+      { x: c.providerErrors, n: c.calls },
+      { x: r.providerErrors, n: r.calls, name },
+      looks?.flatMap((l) => {
+        const lc = l.canary.llm;
+        const lr = refOf(l)?.llm;
+        return lc && lr && lc.calls > 0 && lr.calls > 0
+          ? [logRatio(lc.providerErrors, lc.calls, lr.providerErrors, lr.calls)]
+          : [];
+      }),
+      s.margins.providerErrors,
+      s.detect.providerErrors,
+      lv,
+    ),
+  ];
+  const ct = sum.canary.llm?.tokens;
+  const rt = ref.llm?.tokens;
+  if (!ct || !rt) {
+    verdicts.push({
+      region,
+      test: "tokens",
+      outcome: "open",
+      explanation: `Output tokens per model call: none logged yet on ${ct ? name : "the canary"}.`,
+      values: {},
+    });
+    return verdicts;
+  }
+  const [cb, rb] = commonBuckets(ct, rt);
+  const lookTokens = (l: RegionSides) => {
+    const a = bucketsOf(l.canary.llm?.outputTokens);
+    const b = bucketsOf(refOf(l)?.llm?.outputTokens);
+    return a && b ? commonBuckets(a, b) : undefined;
+  };
+  verdicts.push(
+    locationVerdict(
+      "tokens",
+      "Output tokens per model call",
+      "more tokens per call",
+      region,
+      name,
+      cb,
+      rb,
+      looks?.map(lookTokens),
+      s.margins.tokens,
+      s.detect.tokens,
+      lv,
+      tokensText,
+      ["canaryMedianTokens", "referenceMedianTokens"],
+    ),
+  );
+  return verdicts;
+}
+
 const round = (x: number) => Number(x.toPrecision(3));
 
 /**
@@ -265,7 +503,10 @@ function regionVerdicts(
 ): Verdict[] {
   const verdicts: Verdict[] = [];
   const c = sum.canary;
-  const cLat = c.latency;
+  // A streaming service's latency is its time to first token (model/llm.ts latencySource).
+  const streams = streaming(sum);
+  const latencyOf = (x: SideSum) => (streams ? x.llm?.ttft : x.latency);
+  const cLat = latencyOf(c);
   const cLatN = cLat ? total(cLat) : 0;
 
   verdicts.push({
@@ -310,7 +551,7 @@ function regionVerdicts(
     test: "p95Guard",
     outcome: lOut,
     explanation:
-      `p95 guard: ${surelyOver} of ${cLatN} canary requests surely above ${g.maxP95Ms} ms (${maybeOver} possibly); ` +
+      `p95 guard${streams ? " (time to first token)" : ""}: ${surelyOver} of ${cLatN} canary ${streams ? "model calls" : "requests"} surely above ${g.maxP95Ms} ms (${maybeOver} possibly); ` +
       (lOut === "fail"
         ? `p95 is above the limit (p = ${p(lFail)}).`
         : lOut === "pass"
@@ -328,10 +569,7 @@ function regionVerdicts(
   if (percent >= 100) return verdicts;
 
   // Like with like: the fresh baseline when there is one and it is wanted, else the warm stable fleet.
-  const useBaseline = s.baseline && sum.baseline.requests > 0;
-  const ref = useBaseline ? sum.baseline : sum.stable;
-  const name = useBaseline ? "baseline" : "stable";
-  const refOf = (l: RegionSides) => (useBaseline ? l.baseline : l.stable);
+  const { ref, name, refOf } = reference(sum, s);
 
   const all = c.requests + sum.stable.requests + sum.baseline.requests;
   const want = percent / 100;
@@ -387,14 +625,14 @@ function regionVerdicts(
     ),
   );
 
-  const rLat = ref.latency;
+  const rLat = latencyOf(ref);
   if (!cLat || !rLat) {
     for (const test of ["slow", "latency"] as const)
       verdicts.push({
         region,
         test,
         outcome: "open",
-        explanation: `${test === "slow" ? "Tail" : "Latency"}: no latencies yet on ${cLat ? name : "the canary"}.`,
+        explanation: `${test === "slow" ? "Tail" : streams ? "Time to first token" : "Latency"}: no ${streams ? "times to first token" : "latencies"} yet on ${cLat ? name : "the canary"}.`,
         values: {},
       });
     return verdicts;
@@ -404,9 +642,9 @@ function regionVerdicts(
   const nr = total(rl);
   const edge95 = quantileEdge(rl, 0.95);
   const lookBuckets = (l: RegionSides) => {
-    const r = refOf(l);
-    if (!r || l.canary.latencies.count === 0 || r.latencies.count === 0) return undefined;
-    return commonBuckets(toBuckets(l.canary.latencies), toBuckets(r.latencies));
+    const cb = lookLatency(l.canary, streams);
+    const rb = lookLatency(refOf(l), streams);
+    return cb && rb ? commonBuckets(cb, rb) : undefined;
   };
   verdicts.push(
     countVerdict(
@@ -427,56 +665,23 @@ function regionVerdicts(
     ),
   );
 
-  const mw = mannWhitney(cl, rl);
-  const cMed = quantile(cl, 0.5);
-  const rMed = quantile(rl, 0.5);
-  const medRatio = cMed !== undefined && rMed ? cMed / rMed : 1;
-  const edge50 = quantileEdge(rl, 0.5);
-  const medDiffs = perLook((l) => {
-    const b = lookBuckets(l);
-    const mc = b && quantile(b[0], 0.5);
-    const mr = b && quantile(b[1], 0.5);
-    return mc && mr ? Math.log(mc / mr) : undefined;
-  });
-  const failP = medDiffs ? meanAbove(medDiffs, Math.log(s.margins.latency)) : mw.pValue;
-  const fails = failP < lv.fail && (medDiffs !== undefined || medRatio > s.margins.latency);
-  const above = perLook((l) => {
-    const b = lookBuckets(l);
-    return b
-      ? logRatio(countFrom(b[0], edge50), total(b[0]), countFrom(b[1], edge50), total(b[1]))
-      : undefined;
-  });
-  const passP = above
-    ? meanAbove(
-        above.map((d) => -d),
-        -Math.log(s.detect.latency),
-      )
-    : rateBelow(countFrom(cl, edge50), nc, countFrom(rl, edge50), nr, s.detect.latency);
-  const out: Outcome = fails ? "fail" : passP < lv.pass ? "pass" : "open";
-  verdicts.push({
-    region,
-    test: "latency",
-    outcome: out,
-    explanation:
-      `Latency: canary p50 ${msOf(cMed)}, p95 ${msOf(quantile(cl, 0.95))} vs ${name} p50 ${msOf(rMed)}, p95 ${msOf(quantile(rl, 0.95))}; ` +
-      `Mann-Whitney z = ${mw.z.toFixed(2)}, p = ${p(mw.pValue)}, medians x${medRatio.toFixed(3)}; ` +
-      (out === "fail"
-        ? `slower beyond x${s.margins.latency} (p = ${p(failP)} < ${p(lv.fail)}).`
-        : out === "pass"
-          ? `a x${s.detect.latency} rise in the share above ${name}'s median edge is ruled out (p = ${p(passP)}).`
-          : failP < lv.fail
-            ? `slower, but within the x${s.margins.latency} margin on the median.`
-            : `no regression shown, none ruled out yet (p = ${p(passP)}).`),
-    values: {
-      z: mw.z,
-      pValue: mw.pValue,
-      medianRatio: medRatio,
-      canaryP50Ms: cMed ?? null,
-      referenceP50Ms: rMed ?? null,
-      failP,
-      passP,
-    },
-  });
+  verdicts.push(
+    locationVerdict(
+      "latency",
+      streams ? "Time to first token" : "Latency",
+      "slower",
+      region,
+      name,
+      cl,
+      rl,
+      interval ? sum.looks.map(lookBuckets) : undefined,
+      s.margins.latency,
+      s.detect.latency,
+      lv,
+      msOf,
+      ["canaryP50Ms", "referenceP50Ms"],
+    ),
+  );
   return verdicts;
 }
 
@@ -511,12 +716,16 @@ export function judgeLook(
     };
   }
   const names = Object.keys(regions).sort();
-  const lv = levels(step, look, final, names.length, s);
+  const llm = names.some((n) => judgesLlm(regions[n], s));
+  const lv = levels(step, look, final, names.length, s, comparisons(llm));
   const next: JudgeState = {
     budget: { total: state.budget.total, spent: state.budget.spent + lv.look },
     step: { ...step, looks: look, regions },
   };
-  const verdicts = names.flatMap((n) => regionVerdicts(n, regions[n], step.percent, s, lv));
+  const verdicts = names.flatMap((n) => [
+    ...regionVerdicts(n, regions[n], step.percent, s, lv),
+    ...llmVerdicts(n, regions[n], step.percent, s, lv),
+  ]);
   const done = (decision: Decision, reason: string): LookResult => ({
     decision,
     reason,
@@ -639,12 +848,14 @@ export function judgeScenario(scenario: ScenarioInput, s: JudgmentSettings): Sce
  * look, had the counts come out as expected: `canaryPerInterval` canary requests per interval at the
  * first step (more at later steps, in proportion to the percent), a reference 5xx ratio of `baseRatio`,
  * one region, and every earlier step having spent its whole allowance (the least budget a step can get).
+ * `llm`: the service logs its model calls, whose comparisons share the budget.
  */
 export function detectable5xx(
   steps: readonly number[],
   canaryPerInterval: number,
   baseRatio: number,
   s: JudgmentSettings,
+  llm = false,
 ): { percent: number; ratio: number }[] {
   const total = (canaryPerInterval * 100) / steps[0];
   let state = startRollout(s);
@@ -656,7 +867,7 @@ export function detectable5xx(
     if (percent >= 100) continue;
     const nc = Math.round((total * percent * s.maxIntervals) / 100);
     const nr = Math.round(total * s.maxIntervals) - nc;
-    const alpha = levels(step, s.maxIntervals, true, 1, s).fail;
+    const alpha = levels(step, s.maxIntervals, true, 1, s, comparisons(llm && s.llm)).fail;
     out.push({
       percent,
       ratio: detectableRatio(nc, Math.round(baseRatio * nr), nr, s.margins.errors, alpha),

@@ -22,6 +22,10 @@ export interface JudgmentSettings {
     readonly slow: number;
     /** The median latency: the rank test rolls back only when the medians differ by more. */
     readonly latency: number;
+    /** The median output tokens per model call, as for latency. */
+    readonly tokens: number;
+    /** The share of model calls the provider answered with a 5xx or a 429. */
+    readonly providerErrors: number;
   };
   /** The regressions a pass must rule out (canary / reference ratios). */
   readonly detect: {
@@ -31,7 +35,15 @@ export interface JudgmentSettings {
     readonly slow: number;
     /** The share of requests above the reference's median bucket edge. */
     readonly latency: number;
+    /** The share of model calls above the reference's median output tokens bucket edge. */
+    readonly tokens: number;
+    readonly providerErrors: number;
   };
+  /**
+   * Judge model calls (tokens per call, provider errors) where the data has them: only services that
+   * declare `llm` log them.
+   */
+  readonly llm: boolean;
   /** Absolute guards on the canary alone, judged from its first request. */
   readonly guards: {
     /** The 5xx ratio the canary must stay at or under. */
@@ -57,8 +69,16 @@ export const JUDGMENT_DEFAULTS: JudgmentSettings = {
   maxIntervals: 6,
   budget: 0.01,
   passRisk: 0.05,
-  margins: { errors: 1.25, clientErrors: 1.25, slow: 1.05, latency: 1.15 },
-  detect: { errors: 2, clientErrors: 2, slow: 1.3, latency: 1.3 },
+  margins: {
+    errors: 1.25,
+    clientErrors: 1.25,
+    slow: 1.05,
+    latency: 1.15,
+    tokens: 1.15,
+    providerErrors: 1.25,
+  },
+  detect: { errors: 2, clientErrors: 2, slow: 1.3, latency: 1.3, tokens: 1.3, providerErrors: 2 },
+  llm: true,
   guards: { maxErrorRatio: 0.05, maxP95Ms: 2000 },
   minRequests: 100,
   baseline: true,

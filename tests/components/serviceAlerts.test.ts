@@ -1,6 +1,11 @@
 import { strict as assert } from "node:assert";
 import { ServiceAlerts, type ServiceAlertsArgs } from "../../components/monitoring";
+import { checkAlertPolicy, checkSlo } from "../../components/monitoring/limits";
 import { buildComponent, promiseOf, serviceMonitoring, type Built } from "../support/components";
+import { checkMessage, monitoringType } from "../support/protoCheck";
+
+const without = (i: Record<string, unknown>, ...keys: string[]) =>
+  Object.fromEntries(Object.entries(i).filter(([k]) => !keys.includes(k)));
 
 const PAGE = "projects/proj-test/notificationChannels/page";
 const TICKET = "projects/proj-test/notificationChannels/ticket";
@@ -161,6 +166,44 @@ describe("ServiceAlerts (built alone)", () => {
     assert.match(
       two.byName("api-alerts-error-ratio").inputs.documentation.content,
       /evaluated per region \(europe-west1, us-central1\)/,
+    );
+  });
+
+  it("a streaming service's latency alert and SLO read its time to first token, in seconds", async () => {
+    const streaming = await build({ llm: { streams: true } });
+    const ttft = 'metric.type="logging.googleapis.com/user/api_llm_time_to_first_token"';
+    const alert = streaming.byName("api-alerts-latency").inputs;
+    const c = alert.conditions[0];
+    assert.equal(
+      c.conditionThreshold.filter,
+      `${ttft} AND resource.type="cloud_run_revision" AND resource.label."service_name"="api"`,
+    );
+    assert.equal(c.conditionThreshold.thresholdValue, 1.5, "1500 ms in the metric's seconds");
+    assert.equal(c.displayName, "p95 time to first token above 1500 ms");
+    assert.match(alert.documentation.content, /p95 time to first token \(from its model call logs\)/);
+    const slo = streaming.byName("api-alerts-slo-latency").inputs;
+    assert.deepEqual(slo.requestBasedSli.distributionCut, {
+      distributionFilter: c.conditionThreshold.filter,
+      range: { max: 1 },
+    });
+    assert.match(slo.displayName, /of model calls with a first token within 1000 ms/);
+    for (const r of [
+      alert,
+      ...streaming.resources.filter((x) => x.name.includes("latency-burn")).map((x) => x.inputs),
+    ]) {
+      assert.deepEqual(checkAlertPolicy(r), []);
+      assert.deepEqual(checkMessage(monitoringType("AlertPolicy"), without(r, "project")), []);
+    }
+    assert.deepEqual(checkSlo(slo), []);
+
+    // Logging model calls without streaming changes nothing: request latency, in ms.
+    const plain = await build({ llm: { streams: false } });
+    const p = plain.byName("api-alerts-latency").inputs.conditions[0].conditionThreshold;
+    assert.match(p.filter, /^metric\.type="run\.googleapis\.com\/request_latencies"/);
+    assert.equal(p.thresholdValue, 1500);
+    assert.equal(
+      plain.byName("api-alerts-slo-latency").inputs.requestBasedSli.distributionCut.range.max,
+      1000,
     );
   });
 });

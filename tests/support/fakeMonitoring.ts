@@ -36,7 +36,22 @@ export type FakeSeries =
       readonly region: string;
       readonly revision: string;
       readonly value: Distribution;
+    }
+  | {
+      /** A log-based metric (`logging.googleapis.com/user/<name>`) on the log entries' Cloud Run revision. */
+      readonly metric: "log";
+      readonly name: string;
+      readonly service: string;
+      readonly region: string;
+      readonly revision: string;
+      /** Its own labels (a counter's `status`, say). */
+      readonly labels?: Readonly<Record<string, string>>;
+      /** A counter's count, or a distribution. */
+      readonly value: number | Distribution;
     };
+
+const metricType = (s: FakeSeries) =>
+  s.metric === "log" ? `logging.googleapis.com/user/${s.name}` : `run.googleapis.com/${s.metric}`;
 
 export interface ReceivedRequest {
   readonly name: string;
@@ -60,7 +75,7 @@ function selects(filter: string, s: FakeSeries): boolean {
     wanted.set(m[1], set);
   }
   const has: Record<string, string> = {
-    "metric.type": `run.googleapis.com/${s.metric}`,
+    "metric.type": metricType(s),
     "resource.type": "cloud_run_revision",
     "resource.labels.service_name": s.service,
     "resource.labels.revision_name": s.revision,
@@ -70,24 +85,30 @@ function selects(filter: string, s: FakeSeries): boolean {
 }
 
 function seriesJson(s: FakeSeries, interval: Json): Json {
+  const value = s.value;
   return {
     metric: {
-      type: `run.googleapis.com/${s.metric}`,
-      labels: s.metric === "request_count" ? { response_code_class: s.responseClass } : {},
+      type: metricType(s),
+      labels:
+        s.metric === "request_count"
+          ? { response_code_class: s.responseClass }
+          : s.metric === "log"
+            ? { ...s.labels }
+            : {},
     },
     resource: {
       type: "cloud_run_revision",
       labels: { project_id: "proj-test", location: s.region, revision_name: s.revision },
     },
     metricKind: "DELTA",
-    valueType: s.metric === "request_count" ? "INT64" : "DISTRIBUTION",
+    valueType: typeof value === "number" ? "INT64" : "DISTRIBUTION",
     points: [
       {
         interval,
         value:
-          s.metric === "request_count"
-            ? { int64Value: String(s.value) }
-            : { distributionValue: { ...s.value, count: String(s.value.count) } },
+          typeof value === "number"
+            ? { int64Value: String(value) }
+            : { distributionValue: { ...value, count: String(value.count) } },
       },
     ],
   };

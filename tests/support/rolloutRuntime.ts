@@ -81,6 +81,7 @@ export function rolloutFlags(extra: Partial<RolloutFlags> = {}): RolloutFlags {
     budget: 0.01,
     passRisk: 0.05,
     baseline: true,
+    llm: true,
     variance: "request",
     expectedRequests: 1000,
     report: "rollout-report",

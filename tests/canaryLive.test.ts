@@ -34,6 +34,7 @@ import {
   type FakeTraffic,
 } from "./support/fakeCloudRunAdmin";
 import { docBlock } from "./support/docs";
+import { runInProcess } from "./support/inProcessCli";
 import { checkMessage } from "./support/protoCheck";
 import { ROOT, validate } from "./support/render";
 
@@ -508,7 +509,7 @@ describe("orchestra canary status --live and canary set, against a fake Cloud Ru
   };
 
   const run = (...args: string[]): Promise<CliResult> =>
-    project.runWith({ env: { ORCHESTRA_CLOUD_RUN_ENDPOINT: fake.url } }, ...args);
+    runInProcess(project.dir, args, { env: { ORCHESTRA_CLOUD_RUN_ENDPOINT: fake.url } });
 
   const expectExit = (r: CliResult, code: number) => {
     assert.equal(r.status, code, describeRun(r));
@@ -723,27 +724,24 @@ describe("orchestra canary status --live and canary set, against a fake Cloud Ru
       project = makeTempProject();
       stagedAndUp({});
       const env = { ...SUGGESTIONS, ORCHESTRA_CLOUD_RUN_ENDPOINT: fake.url };
-      const offline = await project.runWith({ env }, "canary", "status", "--stack", "prod");
+      const offline = await runInProcess(project.dir, ["canary", "status", "--stack", "prod"], { env });
       assert.match(
         offline.stderr,
         /^next: the api canary on prod takes 10%/m,
         "the hint is on without --live",
       );
-      const live = await project.runWith({ env }, "canary", "status", "--stack", "prod", "--live");
+      const live = await runInProcess(project.dir, ["canary", "status", "--stack", "prod", "--live"], {
+        env,
+      });
       assert.doesNotMatch(live.stderr, /^next:/m);
       assert.match(live.stdout, /^ {4}next: /m);
     });
 
     it("refuses a malformed ORCHESTRA_CLOUD_RUN_ENDPOINT before any request", async () => {
       project = makeTempProject();
-      const r = await project.runWith(
-        { env: { ORCHESTRA_CLOUD_RUN_ENDPOINT: "https://127.0.0.1:9" } },
-        "canary",
-        "status",
-        "--stack",
-        "prod",
-        "--live",
-      );
+      const r = await runInProcess(project.dir, ["canary", "status", "--stack", "prod", "--live"], {
+        env: { ORCHESTRA_CLOUD_RUN_ENDPOINT: "https://127.0.0.1:9" },
+      });
       expectExit(r, 1);
       assert.match(
         r.stderr,

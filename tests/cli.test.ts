@@ -13,11 +13,17 @@ import {
   type TempProject,
 } from "./support/cliHarness";
 import { FakeCloudRunAdmin, type DeployOutcome } from "./support/fakeCloudRunAdmin";
+import { runInProcess } from "./support/inProcessCli";
 
 /**
- * End to end: the real `orchestra` process (bin/orchestra.js) against temporary copies of the stack
- * files. Independent runs overlap (runAsync) to keep the suite fast; the canary lifecycle runs in order.
+ * End to end against temporary copies of the stack files. The exit codes of the real `orchestra`
+ * process (bin/orchestra.js) and a large `plan --json` written to a pipe are checked on spawned runs;
+ * the commands' behaviour (help, the canary lifecycle, refusals) runs through the CLI's `main` inside
+ * this process (support/inProcessCli.ts), without a process start-up per run.
  */
+
+/** `orchestra ...args` in `project`, inside this process. */
+const runHere = (project: TempProject, ...args: string[]) => runInProcess(project.dir, args);
 
 const REGISTRY = "europe-west1-docker.pkg.dev";
 const repoOf = (stack: string, service: string) => `${REGISTRY}/ai-orchestra-${stack}/orchestra/${service}`;
@@ -94,7 +100,7 @@ function onlyAddedLines(before: string, after: string): { ok: boolean; added: st
 /** Runs that must not touch any stack file: snapshot, run, compare byte for byte. */
 async function expectUntouched(project: TempProject, args: string[]): Promise<CliResult> {
   const before = STACK_FILES.map((f) => fs.readFileSync(path.join(project.dir, f)));
-  const r = await project.runAsync(...args);
+  const r = await runHere(project, ...args);
   STACK_FILES.forEach((f, i) =>
     assert.ok(
       fs.readFileSync(path.join(project.dir, f)).equals(before[i]),
@@ -141,7 +147,7 @@ async function runLifecycle(): Promise<Steps> {
     };
     const env = { ORCHESTRA_CLOUD_RUN_ENDPOINT: cloudRun.url };
     const run = async (step: string, ...args: string[]) => {
-      steps[step] = { r: await project.runWith({ env }, ...args), file: project.read("staging") };
+      steps[step] = { r: await runInProcess(project.dir, args, { env }), file: project.read("staging") };
     };
     // What `pulumi up` of the file as it is now makes Cloud Run do, ending as `outcome` says.
     const deploy = (outcome: DeployOutcome) => {
@@ -187,17 +193,7 @@ async function runLifecycle(): Promise<Steps> {
 describe("orchestra CLI (end to end)", function () {
   this.timeout(300_000);
 
-  // The lifecycle is sequential, so it starts first and runs alongside the independent runs below.
-  let lifecycle: Promise<Steps>;
-  before(() => {
-    lifecycle = runLifecycle();
-    lifecycle.catch(() => undefined);
-  });
-
-  after(async () => {
-    await lifecycle?.catch(() => undefined);
-    cleanupTempProjects();
-  });
+  after(cleanupTempProjects);
 
   describe("--help", () => {
     const commands = [
@@ -214,7 +210,7 @@ describe("orchestra CLI (end to end)", function () {
 
     before(async () => {
       const project = makeTempProject();
-      results = await Promise.all(commands.map((c) => project.runAsync(...c.args, "--help")));
+      results = await Promise.all(commands.map((c) => runHere(project, ...c.args, "--help")));
     });
 
     commands.forEach(({ args, mentions }, i) => {
@@ -285,10 +281,10 @@ describe("orchestra CLI (end to end)", function () {
       const project = makeTempProject({ program: true, stacks: { dev: withSecret, prod: withSlack } });
       const broken = makeTempProject({ program: true, stacks: { prod: breakProd } });
       [dev, prodJson, configError, unknownStack] = await Promise.all([
-        project.runAsync("plan", "--stack", "dev"),
+        runHere(project, "plan", "--stack", "dev"),
         project.runAsync("plan", "--stack", "prod", "--json"),
         broken.runAsync("plan", "--stack", "prod"),
-        project.runAsync("plan", "--stack", "nope"),
+        runHere(project, "plan", "--stack", "nope"),
       ]);
     });
 
@@ -405,7 +401,7 @@ describe("orchestra CLI (end to end)", function () {
         .services.find((s: Json) => s.name === "api");
 
     before(async () => {
-      steps = await lifecycle;
+      steps = await runLifecycle();
     });
 
     it("canary status without --stack reports all three stacks", () => {
@@ -724,7 +720,7 @@ describe("orchestra CLI (end to end)", function () {
 
     before(async () => {
       const project = makeTempProject();
-      r = await project.runAsync("canary", "set", "api", "30", "--stack", "prod");
+      r = await runHere(project, "canary", "set", "api", "30", "--stack", "prod");
       file = project.read("prod");
     });
 

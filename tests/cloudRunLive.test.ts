@@ -1,10 +1,6 @@
 import { strict as assert } from "node:assert";
-import {
-  callError,
-  readServiceState,
-  type LiveReadRetry,
-  type ReadServiceStateArgs,
-} from "../cli/live/cloudRunAdmin";
+import { callError } from "../cli/live/callError";
+import { readServiceState, type LiveReadRetry, type ReadServiceStateArgs } from "../cli/live/cloudRunAdmin";
 import {
   failedLatestRevision,
   liveHealth,

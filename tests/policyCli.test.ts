@@ -1,6 +1,7 @@
 import { strict as assert } from "node:assert";
 import { describeGuardrails, enforceGuardrails } from "../cli/plan/guardrails";
 import { cleanupTempProjects, describeRun, makeTempProject, type CliResult } from "./support/cliHarness";
+import { runInProcess } from "./support/inProcessCli";
 
 /** `orchestra plan` runs the guardrails on the offline render; `--policy` fails on a mandatory violation. */
 describe("orchestra plan guardrails", function () {
@@ -20,8 +21,8 @@ describe("orchestra plan guardrails", function () {
   before(async () => {
     const bad = makeTempProject({ program: true, stacks: { prod: unprotect } });
     [text, json] = await Promise.all([
-      bad.runAsync("plan", "--stack", "prod", "--policy"),
-      bad.runAsync("plan", "--stack", "prod", "--json"),
+      runInProcess(bad.dir, ["plan", "--stack", "prod", "--policy"]),
+      runInProcess(bad.dir, ["plan", "--stack", "prod", "--json"]),
     ]);
   });
   after(() => cleanupTempProjects());

@@ -381,6 +381,22 @@ describe("orchestra rollout (end to end: stand-in Pulumi and Cloud Run, HTTP smo
     assert.ok(!fs.existsSync(lockDir), "released");
   });
 
+  it("a lock stays its holder's past its first refresh (half the stale time), as a rollout's must", async function () {
+    this.timeout(LOCK_STALE_MS * 3);
+    const warnings: string[] = [];
+    const write = process.stderr.write;
+    process.stderr.write = ((text: string) => warnings.push(text) > 0) as typeof write;
+    const release = acquireLock(dir, "staging", "api");
+    try {
+      await new Promise((resolve) => setTimeout(resolve, LOCK_STALE_MS / 2 + 2000));
+    } finally {
+      process.stderr.write = write;
+    }
+    assert.deepEqual(warnings, [], "the holder was told its lock was lost");
+    release(); // throws "Lock is already released" when proper-lockfile gave the lock up
+    assert.ok(!fs.existsSync(path.join(dir, ".orchestra-rollout", "staging.lock")), "released");
+  });
+
   it("preflight problems refuse before anything is edited, applied or recorded", async () => {
     const before = file();
     const problems: PreflightProblem[] = [

@@ -1,11 +1,15 @@
 import * as assert from "node:assert/strict";
 import { acquireLock } from "../cli/rollout/state";
-import { cleanupTempProjects, makeTempProject as tempProject } from "./support/cliHarness";
+import { cleanupTempProjects, makeTempProject as tempProject, type TempProject } from "./support/cliHarness";
+import { runInProcess } from "./support/inProcessCli";
+
+/** `orchestra ...args` in `p`, inside this process; the lock between processes is checked on a spawned run. */
+const run = (p: TempProject, ...args: string[]) => runInProcess(p.dir, args);
 
 describe("orchestra rollout (command line)", () => {
   after(cleanupTempProjects);
-  it("--help lists every option and the exit codes", () => {
-    const r = tempProject().run("rollout", "--help");
+  it("--help lists every option and the exit codes", async () => {
+    const r = await run(tempProject(), "rollout", "--help");
     assert.equal(r.status, 0);
     for (const flag of [
       "--stack",
@@ -36,10 +40,11 @@ describe("orchestra rollout (command line)", () => {
 
   const STAGING_API = "europe-west1-docker.pkg.dev/ai-orchestra-staging/orchestra/api";
 
-  it("--dry-run prints the plan and changes nothing", () => {
+  it("--dry-run prints the plan and changes nothing", async () => {
     const p = tempProject();
     const before = p.read("staging");
-    const r = p.run(
+    const r = await run(
+      p,
       "rollout",
       "api",
       "--stack",
@@ -62,7 +67,8 @@ describe("orchestra rollout (command line)", () => {
       /detects +at 1000 canary requests per interval at 5%, .*: 5%: x\d+\.\d \/ x\d+\.\d, 25%: .*, 50%: /,
     );
     assert.equal(p.read("staging"), before);
-    const quiet = p.run(
+    const quiet = await run(
+      p,
       "rollout",
       "api",
       "--stack",
@@ -77,19 +83,22 @@ describe("orchestra rollout (command line)", () => {
     assert.ok(ratio(quiet.stdout) > ratio(r.stdout), "less traffic, larger smallest detectable regression");
   });
 
-  it("--dry-run refuses (exit 2, nothing changed) what the run would refuse before it starts", () => {
+  it("--dry-run refuses (exit 2, nothing changed) what the run would refuse before it starts", async () => {
     const p = tempProject();
     const before = { staging: p.read("staging"), prod: p.read("prod") };
     const dry = (stack: string, ...args: string[]) =>
-      p.run("rollout", "api", "--stack", stack, ...args, "--dry-run");
-    const refused = (r: ReturnType<typeof dry>, why: RegExp) => {
+      run(p, "rollout", "api", "--stack", stack, ...args, "--dry-run");
+    const refused = (r: Awaited<ReturnType<typeof dry>>, why: RegExp) => {
       assert.equal(r.status, 2, `${r.stdout}\n${r.stderr}`);
       assert.match(r.stdout + r.stderr, why);
       assert.doesNotMatch(r.stdout, /step 1/);
     };
-    refused(dry("staging"), /refused +Service "api" has no canary to continue: give --image to start one\./);
     refused(
-      dry(
+      await dry("staging"),
+      /refused +Service "api" has no canary to continue: give --image to start one\./,
+    );
+    refused(
+      await dry(
         "staging",
         "--image",
         `europe-west1-docker.pkg.dev/elsewhere/orchestra/api@sha256:${"1".repeat(64)}`,
@@ -98,7 +107,7 @@ describe("orchestra rollout (command line)", () => {
     );
     // Prod has a running canary: the same image continues it, another is refused until it ends.
     refused(
-      dry(
+      await dry(
         "prod",
         "--image",
         `europe-west1-docker.pkg.dev/ai-orchestra-prod/orchestra/api@sha256:${"2".repeat(64)}`,
@@ -107,16 +116,21 @@ describe("orchestra rollout (command line)", () => {
     );
     // The report is the rollout's last write: a folder that cannot be created is found out first.
     refused(
-      dry("prod", "--report", "Pulumi.yaml/reports/r"),
+      await dry("prod", "--report", "Pulumi.yaml/reports/r"),
       /--report .*Pulumi\.yaml\/reports\/r: .*Pulumi\.yaml is a file, so the folder .* cannot be created/,
     );
-    assert.equal(dry("prod", "--report", "new-folder/r").status, 0, "a missing folder is created at the end");
+    assert.equal(
+      (await dry("prod", "--report", "new-folder/r")).status,
+      0,
+      "a missing folder is created at the end",
+    );
     assert.deepEqual({ staging: p.read("staging"), prod: p.read("prod") }, before);
   });
 
-  it("--dry-run refuses a tag where the stack requires a digest (prod)", () => {
+  it("--dry-run refuses a tag where the stack requires a digest (prod)", async () => {
     const p = tempProject();
-    const r = p.run(
+    const r = await run(
+      p,
       "rollout",
       "worker",
       "--stack",
@@ -129,10 +143,20 @@ describe("orchestra rollout (command line)", () => {
     assert.match(r.stdout, /canary\.image = ".*worker:v2"\n +must be pinned by digest in prod/);
   });
 
-  it("--dry-run --with-baseline plans the baseline's apply before the canary's, and the steps it runs beside", () => {
+  it("--dry-run --with-baseline plans the baseline's apply before the canary's, and the steps it runs beside", async () => {
     const p = tempProject();
     const image = `${STAGING_API}@sha256:${"1".repeat(64)}`;
-    const r = p.run("rollout", "api", "--stack", "staging", "--image", image, "--with-baseline", "--dry-run");
+    const r = await run(
+      p,
+      "rollout",
+      "api",
+      "--stack",
+      "staging",
+      "--image",
+      image,
+      "--with-baseline",
+      "--dry-run",
+    );
     assert.equal(r.status, 0, r.stderr);
     const out = r.stdout.replace(/\s+/g, " ");
     assert.match(
@@ -140,7 +164,16 @@ describe("orchestra rollout (command line)", () => {
       /stage start the canary staged with a baseline .*pulumi up for the baseline, then for the canary/,
     );
     assert.match(out, /note Steps 50%, 100% run without the baseline/);
-    const resumed = p.run("rollout", "api", "--stack", "staging", "--resume", "--with-baseline", "--dry-run");
+    const resumed = await run(
+      p,
+      "rollout",
+      "api",
+      "--stack",
+      "staging",
+      "--resume",
+      "--with-baseline",
+      "--dry-run",
+    );
     assert.equal(resumed.status, 2);
     assert.match(
       resumed.stderr,
@@ -148,10 +181,10 @@ describe("orchestra rollout (command line)", () => {
     );
   });
 
-  it("--dry-run shows the steps the guardrail leaves out and those a running canary skips (prod: at 10%, max 80%)", () => {
+  it("--dry-run shows the steps the guardrail leaves out and those a running canary skips (prod: at 10%, max 80%)", async () => {
     const p = tempProject();
     const before = p.read("prod");
-    const r = p.run("rollout", "api", "--stack", "prod", "--dry-run");
+    const r = await run(p, "rollout", "api", "--stack", "prod", "--dry-run");
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /continue +the running canary \(at 10%\)/);
     assert.match(r.stdout, /step 1 +25%: /);
@@ -166,7 +199,7 @@ describe("orchestra rollout (command line)", () => {
       /note +Step 5% skipped: the canary already serves 10%, and the rollout never lowers it\./,
     );
     assert.equal(p.read("prod"), before);
-    const above = p.run("rollout", "api", "--stack", "prod", "--steps", "90,100", "--dry-run");
+    const above = await run(p, "rollout", "api", "--stack", "prod", "--steps", "90,100", "--dry-run");
     assert.equal(above.status, 0, above.stderr);
     assert.match(above.stdout, /step 1 +10%: /);
     assert.match(
@@ -175,17 +208,23 @@ describe("orchestra rollout (command line)", () => {
     );
   });
 
-  it("a malformed --steps or --interval is a usage error (exit 2)", () => {
+  it("a malformed --steps or --interval is a usage error (exit 2)", async () => {
     const p = tempProject();
-    assert.equal(p.run("rollout", "api", "--stack", "staging", "--steps", "50,25", "--dry-run").status, 2);
-    assert.equal(p.run("rollout", "api", "--stack", "staging", "--interval", "10", "--dry-run").status, 2);
+    assert.equal(
+      (await run(p, "rollout", "api", "--stack", "staging", "--steps", "50,25", "--dry-run")).status,
+      2,
+    );
+    assert.equal(
+      (await run(p, "rollout", "api", "--stack", "staging", "--interval", "10", "--dry-run")).status,
+      2,
+    );
     // Parsed by commander, before the stack file is even read: zero, negative and fractional counts too.
     for (const bad of [
       ["--interval", "0s"],
       ["--max-p95", "-3"],
       ["--max-intervals", "1.5"],
     ]) {
-      const r = p.run("rollout", "api", "--stack", "nope", ...bad, "--dry-run");
+      const r = await run(p, "rollout", "api", "--stack", "nope", ...bad, "--dry-run");
       assert.equal(r.status, 2, r.stderr);
       assert.match(
         r.stderr,

@@ -181,7 +181,8 @@ describe("stack file edits", function () {
           }),
           ({ crlf, bom, comment, trailing, percent }) => {
             let lf = original;
-            if (comment !== undefined) lf = lf.replace(/percent: 10 # .*/, `percent: 10 #${comment}`);
+            // A function: a comment holding "$`" or "$&" must not be read as a replacement pattern.
+            if (comment !== undefined) lf = lf.replace(/percent: 10 # .*/, () => `percent: 10 #${comment}`);
             if (trailing !== undefined) lf = `${lf}#${trailing}\n`;
             const layout = (t: string) => (bom ? "\uFEFF" : "") + (crlf ? t.replace(/\n/g, "\r\n") : t);
             project.write("prod", layout(lf));

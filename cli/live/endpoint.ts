@@ -1,4 +1,4 @@
-import { PassThroughClient } from "google-auth-library";
+import type { PassThroughClient } from "google-auth-library";
 import type { grpc } from "google-gax";
 import type { CloudRunClientOptions } from "./cloudRunAdmin";
 import { CliError } from "../output";
@@ -33,7 +33,7 @@ export function cloudRunClientOptions(
     apiEndpoint: url.hostname,
     port: Number(url.port || 80),
     protocol: "http",
-    authClient: new PassThroughClient(),
+    authClient: noCredentials(),
   };
 }
 
@@ -81,6 +81,15 @@ export function monitoringClientOptions(
     // Loaded here, not at the top: the commands that import this file without an emulator never need gax.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     sslCreds: (require("google-gax") as typeof import("google-gax")).grpc.credentials.createInsecure(),
-    authClient: new PassThroughClient(),
+    authClient: noCredentials(),
   };
+}
+
+/**
+ * An auth client that sends no credentials, for an emulator. Loaded on use: only a run against an
+ * emulator needs it, and every command the CLI registers loads this module at start.
+ */
+function noCredentials(): PassThroughClient {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return new (require("google-auth-library") as typeof import("google-auth-library")).PassThroughClient();
 }

@@ -1,5 +1,5 @@
 import type { LiveServiceRead } from "../../model/live";
-import { readServiceState, type CloudRunClientOptions, type LiveReadRetry } from "./cloudRunAdmin";
+import type { CloudRunClientOptions, LiveReadRetry } from "./cloudRunAdmin";
 import { cloudRunClientOptions } from "./endpoint";
 
 /**
@@ -19,6 +19,10 @@ export class AdminApiLiveCloudRun {
   }
 
   read(service: string, regions: readonly string[]): Promise<LiveServiceRead> {
+    // Loaded on use, as the rollout loads its clients: every command is registered at start, and
+    // the Google clients cost a plan most of a second it never uses them for.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { readServiceState } = require("./cloudRunAdmin") as typeof import("./cloudRunAdmin");
     return readServiceState({
       project: this.project,
       service,

@@ -1,4 +1,4 @@
-import { callError } from "../live/cloudRunAdmin";
+import { callError } from "../live/callError";
 import type { Clock, IntervalQuery, IntervalRead, IntervalSource } from "./ports";
 import { oneLine } from "./pulumiErrors";
 

@@ -131,7 +131,11 @@ export function acquireLock(dir: string, stack: string, service: string): () => 
         service,
         since: new Date().toISOString(),
       };
+      // Adding the file changes the folder's mtime, which proper-lockfile compares with the one it set
+      // before each refresh: put it back, or the lock counts as taken over at its first refresh.
+      const { atime, mtime } = fs.statSync(lockDir);
       fs.writeFileSync(ownerFile, `${JSON.stringify(owner)}\n`);
+      fs.utimesSync(lockDir, atime, mtime);
       return release;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "ELOCKED") throw e;

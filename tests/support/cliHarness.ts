@@ -124,6 +124,12 @@ function defaultStateDir(): string {
   return sharedStateDir;
 }
 
+/**
+ * The test process's own environment while an in-process run (inProcessCli.ts) has replaced
+ * process.env with the run's: a process spawned meanwhile starts from this one, not from the run's.
+ */
+export const outsideEnv: { current?: NodeJS.ProcessEnv } = {};
+
 /** Environment that turns the next-step suggestion back on for a run. */
 export const SUGGESTIONS = { ORCHESTRA_NO_SUGGESTIONS: undefined } as const;
 
@@ -133,7 +139,7 @@ export const SUGGESTIONS = { ORCHESTRA_NO_SUGGESTIONS: undefined } as const;
  */
 export function cliEnv(extra: RunOptions["env"] = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
-    ...process.env,
+    ...(outsideEnv.current ?? process.env),
     NO_COLOR: "1",
     ORCHESTRA_STATE_DIR: defaultStateDir(),
     ORCHESTRA_NO_KEYRING: "1",

@@ -1,5 +1,5 @@
 import { stripVTControlCharacters } from "node:util";
-import { cliEnv, type CliResult, type RunOptions } from "./cliHarness";
+import { cliEnv, outsideEnv, type CliResult, type RunOptions } from "./cliHarness";
 
 /**
  * `orchestra ...args` run by the CLI's `main` inside the test process, with what a spawned run
@@ -11,8 +11,8 @@ import { cliEnv, type CliResult, type RunOptions } from "./cliHarness";
  * leaving bin/orchestra.js.
  *
  * The environment, the working folder and process.stdout/stderr belong to the whole process: runs
- * here take turns, and a spawned run must not start while one is under way, since it would copy
- * this run's environment.
+ * here take turns. A spawned run started meanwhile (cliHarness) starts from the test process's own
+ * environment, not this run's.
  */
 
 type Write = typeof process.stdout.write;
@@ -38,6 +38,7 @@ async function runNow(cwd: string, args: readonly string[], options: RunOptions)
   const out: string[] = [];
   const err: string[] = [];
   const restore = [replaceStream(process.stdout, out), replaceStream(process.stderr, err)];
+  outsideEnv.current = savedEnv;
   setEnv(env);
   process.chdir(cwd);
   process.exitCode = undefined;
@@ -55,6 +56,7 @@ async function runNow(cwd: string, args: readonly string[], options: RunOptions)
     process.exitCode = savedExitCode;
     process.chdir(savedCwd);
     setEnv(savedEnv);
+    outsideEnv.current = undefined;
     for (const r of restore) r();
   }
   // cli/output decides on colour once, when it loads, from this process's stdout, which may be a

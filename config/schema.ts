@@ -13,6 +13,7 @@ import {
   toMonitoringConfig,
 } from "./monitoring";
 import { policySchema } from "./policy";
+import { vulnerabilityGateSchema } from "./vulnerabilityGate";
 import {
   queueRules,
   regionList,
@@ -113,6 +114,7 @@ export const projectSchema = (environment: Environment) =>
     policy: policySchema(environment).prefault({}),
     loadBalancer: loadBalancerSchema.optional(),
     llm: llmSchema.optional(),
+    vulnerabilityGate: vulnerabilityGateSchema(environment).prefault({}),
     [SLACK_TOKEN_KEY]: secret(
       "Bot token of the Slack app that posts alerts to the Slack channels under monitoring.channels.",
     ),
@@ -236,6 +238,7 @@ function buildStackSchema(environment: Environment) {
         policy: own.policy,
         ...(loadBalancer ? { loadBalancer } : {}),
         ...(own.llm ? { llm: toLlmSpend(own.llm) } : {}),
+        vulnerabilityGate: own.vulnerabilityGate,
       };
     });
 }

@@ -27,6 +27,7 @@ const UNSET: Readonly<Record<string, string>> = {
   regions: "[]",
   loadBalancer: "{}",
   llm: "{}",
+  vulnerabilityGate: "{}",
 };
 
 /**

@@ -5,6 +5,11 @@ import type { LoadBalancerConfig } from "./loadBalancer";
 import type { MonitoringConfig } from "./monitoring";
 import type { PolicyConfig } from "./policy";
 import type { PushSubscriptionConfig } from "./queue";
+import type {
+  ApprovedDigests,
+  VulnerabilityGate,
+  VulnerabilityOverrideRecord,
+} from "./supplyChain/vulnerabilities";
 
 /** The Pulumi project, and the namespace of its config keys. */
 export const PROJECT = "ai-orchestra";
@@ -76,6 +81,10 @@ export interface CanaryRelease {
   readonly phase: CanaryPhase;
   /** A fresh revision of the stable release to compare the canary with; see BaselineRelease. */
   readonly baseline?: BaselineRelease;
+  /** The digests the vulnerability gate approved, when the image is a multi-platform index. */
+  readonly approvedDigests?: ApprovedDigests;
+  /** Set when the release went out despite blocking findings (`--allow-vulnerable`). */
+  readonly vulnerabilityOverride?: VulnerabilityOverrideRecord;
 }
 
 /**
@@ -192,4 +201,6 @@ export interface StackConfig {
   readonly loadBalancer?: LoadBalancerConfig;
   /** Model prices, the daily spend alert and the billing budget; absent when `ai-orchestra:llm` is not set. */
   readonly llm?: LlmSpend;
+  /** Which findings stop a release (`ai-orchestra:vulnerabilityGate`). */
+  readonly vulnerabilityGate: VulnerabilityGate;
 }

@@ -87,7 +87,7 @@ export function decideGate(
   if (scan.kind === "pending")
     return {
       outcome: "wait",
-      reason: `vulnerability findings are not ready yet (scan ${scan.status})`,
+      reason: `vulnerability findings are not ready yet (scan: ${scan.status})`,
       blocking: [],
     };
   const blocking = findings.filter((f) => blocks(f, gate.severity)).sort(order);

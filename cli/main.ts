@@ -10,6 +10,7 @@ import { registerCompletion } from "./commands/completion";
 import { registerDiff } from "./commands/diff";
 import { registerDoctor } from "./commands/doctor";
 import { registerHistory } from "./commands/history";
+import { registerImage } from "./commands/image";
 import { registerPlan } from "./commands/plan";
 import { registerPreview } from "./commands/preview";
 import { registerRollout } from "./commands/rollout";
@@ -60,6 +61,7 @@ export function buildProgram(): Command {
     registerUp,
     registerCanary,
     registerRollout,
+    registerImage,
     registerCicd,
     registerHistory,
     registerCompletion,

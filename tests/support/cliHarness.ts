@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { PROGRAM_ENTRIES } from "../../render/programFiles";
+import { cleanScannerEnv } from "./cleanScanner";
 
 /**
  * End-to-end helpers: run the real `orchestra` process against throwaway copies of the stack files.
@@ -140,6 +141,8 @@ export function cliEnv(extra: RunOptions["env"] = {}): NodeJS.ProcessEnv {
     // The next-step hint reads git and every stack file after each command; the tests that check it
     // turn it back on with SUGGESTIONS.
     ORCHESTRA_NO_SUGGESTIONS: "1",
+    // The vulnerability gate of `canary start` and `rollout` reads a scanner that finds nothing.
+    ...cleanScannerEnv(),
   };
   for (const key of ["FORCE_COLOR", "GITHUB_TOKEN", "GH_TOKEN", "GITHUB_API_URL", "GITHUB_ACTIONS"])
     delete env[key];

@@ -2,6 +2,8 @@ import { createHash } from "node:crypto";
 import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
+import type { GateSources } from "../../cli/supplyChain/gate";
+import { parseImageRef } from "../../model/imageRef";
 import { serve } from "./localServer";
 
 /**
@@ -215,4 +217,20 @@ export class FakeRegistry {
   stop(): Promise<void> {
     return this.server?.close() ?? Promise.resolve();
   }
+}
+
+/**
+ * Gate sources for tests about something else: every image resolves to itself (a single-platform
+ * image) and its scan finished with no findings, so the gate passes.
+ */
+export function cleanScanSources(): GateSources {
+  return {
+    resolve: async (ref) => {
+      const parsed = parseImageRef(ref);
+      if (!parsed?.digest) throw new Error(`the stand-in registry resolves digests only, not ${ref}`);
+      return { repository: parsed.repository, digests: { linuxAmd64: parsed.digest } };
+    },
+    scans: () => ({ read: async (url) => ({ resourceUrl: url, scan: { kind: "finished" }, findings: [] }) }),
+    clock: { now: () => 0, sleep: async () => undefined },
+  };
 }

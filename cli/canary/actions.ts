@@ -13,7 +13,7 @@ import { servicePlan } from "../../model/release/servicePlan";
 import type { StackConfig } from "../../model/types";
 import { listStacks, StackFileError } from "../../render/stackFile";
 import { CliError, color, errColor, projectDir } from "../output";
-import { type Decision, editStack, loadForEdit, loadValidStack } from "../stackEditor";
+import { checkEdits, type Decision, editStack, loadForEdit, loadValidStack } from "../stackEditor";
 import { describeService, splitLine } from "../trafficView";
 import { formatLiveStatus, readLiveStatus } from "./liveStatus";
 import { notReadyAdvice } from "../../model/canary/liveStatus";
@@ -71,8 +71,9 @@ export async function start(
   checkCanaryPercentRule(config, service, percent, percentFix(config));
   const attempt = attemptId(Date.now());
   const startOptions = { percent, attempt, ...(opts.baseline ? { baseline: true } : {}) };
-  // The start's own refusals (another canary, the stable image...) come before anything is read.
-  startCanary(config, service, opts.image, startOptions);
+  // The start's own refusals (another canary, the stable image, an image the stack would not accept)
+  // come before anything is read.
+  checkEdits(dir, opts.stack, startCanary(config, service, opts.image, startOptions));
   await checkStablePin(dir, config, service, Boolean(opts.live));
   const checkedPin = stablePin(config, service);
   const gate = await runGate(config, opts.image, sources, {

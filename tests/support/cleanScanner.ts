@@ -14,11 +14,12 @@ import { FakeContainerAnalysis, FakeRegistry } from "./fakeScanner";
  * started it.
  */
 
+let portsFile: string | undefined;
 let started: Record<string, string> | undefined;
 
-/** The environment that points the CLI's gate at the clean scanner, started on first use. */
-export function cleanScannerEnv(): Record<string, string> {
-  if (started) return started;
+/** Starts the clean scanner's process once; returns the file its addresses will be written to. */
+function spawnOnce(): string {
+  if (portsFile) return portsFile;
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "orchestra-scanner-")), "ports.json");
   const child = spawn(
     process.execPath,
@@ -26,14 +27,38 @@ export function cleanScannerEnv(): Record<string, string> {
     { detached: true, stdio: "ignore" },
   );
   child.unref();
+  portsFile = file;
+  return file;
+}
+
+const read = (file: string) =>
+  (started = JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, string>);
+
+/**
+ * Waits for the clean scanner without blocking this process: the runs that do not block it (spawned
+ * asynchronously, or in this process) wait here, so that timers of their own (a lock kept fresh) run.
+ */
+export async function cleanScannerReady(): Promise<void> {
+  const file = spawnOnce();
+  const until = Date.now() + 60_000;
+  while (!started && !fs.existsSync(file)) {
+    if (Date.now() > until) throw new Error("the clean scanner did not start within 60 s");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  if (!started) read(file);
+}
+
+/** The environment that points the CLI's gate at the clean scanner, started (and waited for) on first use. */
+export function cleanScannerEnv(): Record<string, string> {
+  if (started) return started;
+  const file = spawnOnce();
   const until = Date.now() + 60_000;
   const pause = new Int32Array(new SharedArrayBuffer(4));
   while (!fs.existsSync(file)) {
     if (Date.now() > until) throw new Error("the clean scanner did not start within 60 s");
     Atomics.wait(pause, 0, 0, 50);
   }
-  started = JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, string>;
-  return started;
+  return read(file);
 }
 
 async function serveClean(file: string, parent: number): Promise<void> {

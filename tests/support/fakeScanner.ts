@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto";
 import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
 import type { GateSources } from "../../cli/supplyChain/gate";
 import { parseImageRef } from "../../model/imageRef";
 import { serve } from "./localServer";
+import { serveGrpc, stopGrpc } from "./grpcFake";
 
 /**
  * Local stand-ins for what the vulnerability gate reads: Container Analysis's Grafeas v1 service over
@@ -22,7 +22,6 @@ const GRAFEAS_PROTOS = path.join(
   "build",
   "protos",
 );
-const COMMON_PROTOS = path.join(path.dirname(require.resolve("google-gax")), "..", "protos");
 
 type Json = Record<string, unknown>;
 
@@ -87,31 +86,23 @@ export class FakeContainerAnalysis {
 
   /** Starts on a free port; returns the address for ORCHESTRA_CONTAINER_ANALYSIS_ENDPOINT. */
   async start(): Promise<string> {
-    const definition = protoLoader.loadSync("grafeas/v1/grafeas.proto", {
-      includeDirs: [GRAFEAS_PROTOS, COMMON_PROTOS],
-      longs: String,
-      enums: String,
-      oneofs: true,
-    });
-    const loaded = grpc.loadPackageDefinition(definition) as unknown as {
-      grafeas: { v1: { Grafeas: { service: grpc.ServiceDefinition } } };
-    };
-    const server = new grpc.Server();
-    server.addService(loaded.grafeas.v1.Grafeas.service, {
-      ListOccurrences: (call: grpc.ServerUnaryCall<ListRequest, Json>, callback: grpc.sendUnaryData<Json>) =>
-        this.list(call.request, callback),
-    });
-    const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) =>
-        e ? reject(e) : resolve(p),
-      ),
+    const { address, server } = await serveGrpc(
+      "grafeas/v1/grafeas.proto",
+      [GRAFEAS_PROTOS],
+      "grafeas.v1.Grafeas",
+      {
+        ListOccurrences: (
+          call: grpc.ServerUnaryCall<ListRequest, Json>,
+          callback: grpc.sendUnaryData<Json>,
+        ) => this.list(call.request, callback),
+      },
     );
     this.server = server;
-    return `127.0.0.1:${port}`;
+    return address;
   }
 
   stop(): Promise<void> {
-    return new Promise((resolve) => (this.server ? this.server.tryShutdown(() => resolve()) : resolve()));
+    return stopGrpc(this.server);
   }
 
   private list(request: ListRequest, callback: grpc.sendUnaryData<Json>): void {

@@ -11,6 +11,7 @@ import { registerCost } from "./commands/cost";
 import { registerDiff } from "./commands/diff";
 import { registerDoctor } from "./commands/doctor";
 import { registerHistory } from "./commands/history";
+import { registerImage } from "./commands/image";
 import { registerPlan } from "./commands/plan";
 import { registerPreview } from "./commands/preview";
 import { registerRollout } from "./commands/rollout";
@@ -62,6 +63,7 @@ export function buildProgram(): Command {
     registerUp,
     registerCanary,
     registerRollout,
+    registerImage,
     registerCicd,
     registerHistory,
     registerCompletion,

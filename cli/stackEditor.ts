@@ -95,6 +95,17 @@ export function editStack(dir: string, stack: string, decide: (config: StackConf
   });
 }
 
+/**
+ * Refuses, as `editStack` would, edits that would make the stack invalid, without writing or locking:
+ * for a check before slow work (a network read) that must not be wasted on an edit bound to fail.
+ */
+export function checkEdits(dir: string, stack: string, edits: readonly Edit[]): void {
+  const file = editableStackFile(dir, stack);
+  const doc: Document = parseDocument(fs.readFileSync(file, "utf8"));
+  applyToDocument(doc, edits);
+  validEdited(dir, stack, file, doc, "it would make the stack invalid");
+}
+
 /** The config of an edited document; a change that makes it invalid is refused, saying `why`. */
 export function validEdited(
   dir: string,

@@ -14,6 +14,7 @@ import {
   toMonitoringConfig,
 } from "./monitoring";
 import { policySchema } from "./policy";
+import { vulnerabilityGateSchema } from "./vulnerabilityGate";
 import {
   queueRules,
   regionList,
@@ -115,6 +116,7 @@ export const projectSchema = (environment: Environment) =>
     loadBalancer: loadBalancerSchema.optional(),
     llm: llmSchema.optional(),
     binaryAuthorization: binaryAuthorizationSchema.optional(),
+    vulnerabilityGate: vulnerabilityGateSchema(environment).prefault({}),
     [SLACK_TOKEN_KEY]: secret(
       "Bot token of the Slack app that posts alerts to the Slack channels under monitoring.channels.",
     ),
@@ -254,6 +256,7 @@ function buildStackSchema(environment: Environment) {
         ...(own.binaryAuthorization
           ? { binaryAuthorization: toBinaryAuthorization(own.binaryAuthorization) }
           : {}),
+        vulnerabilityGate: own.vulnerabilityGate,
       };
     });
 }

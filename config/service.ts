@@ -132,6 +132,57 @@ const baseline = z.strictObject(
   },
 );
 
+const sha256 = z.string({ error: "must be a digest `sha256:...`." }).regex(/^sha256:[a-f0-9]{64}$/, {
+  error: fix("must be a digest `sha256:` and 64 hex digits.", "let `orchestra canary start` record it."),
+});
+
+const approvedDigests = z
+  .strictObject(
+    {
+      index: sha256
+        .optional()
+        .describe("The multi-platform image index the reference names, when it names one."),
+      linuxAmd64: sha256.describe(
+        "The linux/amd64 image Cloud Run runs: the digest the gate read findings for.",
+      ),
+    },
+    { error: fix("must be `{index?, linuxAmd64}`.", "let `orchestra canary start` record it.") },
+  )
+  .describe(
+    "The digests the vulnerability gate approved, written by `orchestra canary start` and `rollout` when the image is a multi-platform index: `{index, linuxAmd64}`.",
+  );
+
+const vulnerabilityOverride = z
+  .strictObject(
+    {
+      reason: z
+        .string({ error: "must be the reason given with `--allow-vulnerable`." })
+        .trim()
+        .min(1, { error: fix("must not be empty.", "give the reason the release may go out anyway.") })
+        .describe("Why the release went out despite its findings."),
+      findings: z
+        .array(z.string({ error: "must be a vulnerability id." }), {
+          error: "must list the vulnerability ids the override accepted.",
+        })
+        .describe("The ids of the blocking findings the override accepted."),
+      approvedAt: z
+        .string({ error: "must be an ISO 8601 time." })
+        .refine((t) => !Number.isNaN(Date.parse(t)), {
+          error: fix("must be an ISO 8601 time.", "let `orchestra canary start` record it."),
+        })
+        .describe("When the override was given (ISO 8601)."),
+    },
+    {
+      error: fix(
+        "must be `{reason, findings, approvedAt}`.",
+        "give `--allow-vulnerable REASON` to `orchestra canary start`, which records it.",
+      ),
+    },
+  )
+  .describe(
+    "A release let through the vulnerability gate despite blocking findings (`--allow-vulnerable REASON`): `{reason, findings, approvedAt}`. Removed with the canary.",
+  );
+
 const canary = z.strictObject({
   image: imageString,
   revision: revisionString.describe(
@@ -155,6 +206,8 @@ const canary = z.strictObject({
     .describe(
       "Optional: the stable release deployed afresh, served at the canary's percent under the tag `baseline` and compared with the canary instead of stable: `{revision, phase}`.",
     ),
+  approvedDigests: approvedDigests.optional(),
+  vulnerabilityOverride: vulnerabilityOverride.optional(),
 });
 
 const int = (what: string, lo: number, hi: number, howTo: string) =>
@@ -775,6 +828,8 @@ export function toServiceConfig(
             ...(canary.baseline
               ? { baseline: { revision: canary.baseline.revision, phase: canary.baseline.phase } }
               : {}),
+            ...(canary.approvedDigests ? { approvedDigests: canary.approvedDigests } : {}),
+            ...(canary.vulnerabilityOverride ? { vulnerabilityOverride: canary.vulnerabilityOverride } : {}),
           },
         }
       : {}),

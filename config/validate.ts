@@ -28,6 +28,7 @@ const UNSET: Readonly<Record<string, string>> = {
   loadBalancer: "{}",
   llm: "{}",
   binaryAuthorization: "{}",
+  vulnerabilityGate: "{}",
 };
 
 /**

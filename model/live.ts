@@ -43,6 +43,8 @@ export interface LiveRevision {
   readonly message?: string;
   /** RFC 3339, as the API gives it. */
   readonly createTime?: string;
+  /** The image its (first) container runs, as Cloud Run reports it: `REPOSITORY@sha256:...`. */
+  readonly image?: string;
 }
 
 /** The service does not exist in this region: a state, not an error. */

@@ -6,6 +6,11 @@ import type { LoadBalancerConfig } from "./loadBalancer";
 import type { MonitoringConfig } from "./monitoring";
 import type { PolicyConfig } from "./policy";
 import type { PushSubscriptionConfig } from "./queue";
+import type {
+  ApprovedDigests,
+  VulnerabilityGate,
+  VulnerabilityOverrideRecord,
+} from "./supplyChain/vulnerabilities";
 
 /** The Pulumi project, and the namespace of its config keys. */
 export const PROJECT = "ai-orchestra";
@@ -77,6 +82,10 @@ export interface CanaryRelease {
   readonly phase: CanaryPhase;
   /** A fresh revision of the stable release to compare the canary with; see BaselineRelease. */
   readonly baseline?: BaselineRelease;
+  /** The digests the vulnerability gate approved, when the image is a multi-platform index. */
+  readonly approvedDigests?: ApprovedDigests;
+  /** Set when the release went out despite blocking findings (`--allow-vulnerable`). */
+  readonly vulnerabilityOverride?: VulnerabilityOverrideRecord;
 }
 
 /**
@@ -197,4 +206,6 @@ export interface StackConfig {
   readonly llm?: LlmSpend;
   /** Binary Authorization for the stack's Cloud Run services; absent when `ai-orchestra:binaryAuthorization` is not set. */
   readonly binaryAuthorization?: BinaryAuthorizationConfig;
+  /** Which findings stop a release (`ai-orchestra:vulnerabilityGate`). */
+  readonly vulnerabilityGate: VulnerabilityGate;
 }

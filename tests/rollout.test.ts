@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { cleanScanSources } from "./support/fakeScanner";
 import { parse, parseDocument } from "yaml";
 import { promoteCanary, startCanary } from "../model/canary/lifecycle";
 import { rolloutSettings, runRollout, type RolloutDeps, type RolloutOptions } from "../cli/rollout/machine";
@@ -139,6 +140,7 @@ describe("orchestra rollout (end to end: stand-in Pulumi and Cloud Run, HTTP smo
       pulumi,
       intervals: new HttpIntervalSource(metrics.url),
       live: cloud,
+      gate: cleanScanSources(),
       clock: new FakeClock(),
       smoke: (url: string, headers?: Readonly<Record<string, string>>) => smokeCheck(url, headers, 2, 2000),
       progress: (e: { kind: string; message?: string }) => {

@@ -1,4 +1,5 @@
 import * as assert from "node:assert/strict";
+import { cleanScannerEnv } from "./support/cleanScanner";
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -337,6 +338,7 @@ describe("rollout work folder and the Automation API driver (stub pulumi CLI)", 
       ORCHESTRA_STATE_DIR: state,
       ORCHESTRA_CLOUD_RUN_ENDPOINT: fake.url,
       PULUMI_CONFIG_PASSPHRASE: "test",
+      ...cleanScannerEnv(),
       ...extra,
     });
 

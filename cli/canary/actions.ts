@@ -13,13 +13,14 @@ import { servicePlan } from "../../model/release/servicePlan";
 import type { StackConfig } from "../../model/types";
 import { listStacks, StackFileError } from "../../render/stackFile";
 import { CliError, color, errColor, projectDir } from "../output";
-import { type Decision, editStack, loadForEdit, loadValidStack } from "../stackEditor";
+import { checkEdits, type Decision, editStack, loadForEdit, loadValidStack } from "../stackEditor";
 import { describeService, splitLine } from "../trafficView";
 import { formatLiveStatus, readLiveStatus } from "./liveStatus";
 import { notReadyAdvice } from "../../model/canary/liveStatus";
 import { readRevisionReadiness } from "../live/readiness";
 import { attemptId } from "../../model/release/revisionName";
 import { awaitedRevision } from "../../model/release/baseline";
+import { acceptGate, gateSources, runGate, type GateSources } from "../supplyChain/gate";
 
 /**
  * Runs one lifecycle operation against a stack file and reports the resulting split, with one next
@@ -54,14 +55,34 @@ export function run(
  */
 export async function start(
   service: string,
-  opts: { image: string; percent?: number; baseline?: boolean; stack: string; live?: boolean },
+  opts: {
+    image: string;
+    percent?: number;
+    baseline?: boolean;
+    stack: string;
+    live?: boolean;
+    allowVulnerable?: string;
+  },
+  sources: GateSources = gateSources(),
 ): Promise<void> {
   const percent = opts.percent ?? DEFAULT_CANARY_PERCENT;
   const dir = projectDir();
   const config = loadForEdit(dir, opts.stack);
   checkCanaryPercentRule(config, service, percent, percentFix(config));
+  const attempt = attemptId(Date.now());
+  const startOptions = { percent, attempt, ...(opts.baseline ? { baseline: true } : {}) };
+  // The start's own refusals (another canary, the stable image, an image the stack would not accept)
+  // come before anything is read.
+  checkEdits(dir, opts.stack, startCanary(config, service, opts.image, startOptions));
   await checkStablePin(dir, config, service, Boolean(opts.live));
   const checkedPin = stablePin(config, service);
+  const gate = await runGate(config, opts.image, sources, {
+    ...(opts.allowVulnerable ? { override: opts.allowVulnerable } : {}),
+    progress: (line) => process.stderr.write(`${line}\n`),
+  });
+  const approval = acceptGate(gate, `Pulumi.${opts.stack}.yaml was not changed`, (line) =>
+    process.stderr.write(`${errColor.yellow("warning:")} ${line}\n`),
+  );
   run(
     opts.stack,
     service,
@@ -74,14 +95,7 @@ export async function start(
         throw new StackFileError(
           `Pulumi.${opts.stack}.yaml was not changed: its stable settings changed meanwhile. Run the command again.`,
         );
-      return {
-        edits: startCanary(c, service, opts.image, {
-          percent,
-          attempt: attemptId(Date.now()),
-          ...(opts.baseline ? { baseline: true } : {}),
-        }),
-        warnings,
-      };
+      return { edits: startCanary(c, service, opts.image, { ...startOptions, ...approval }), warnings };
     },
   );
 }

@@ -109,6 +109,8 @@ function presentDetails(r: RegionPresent): [string, string][] {
       missing: color.yellow("not created yet"),
     }[r.canary.state];
     rows.push(["canary:", `${r.canary.revision} ${text}${why ? `: ${why}` : ""}`]);
+    if (r.canary.imageProblem)
+      rows.push(["image:", color.red(`${r.canary.revision}: ${r.canary.imageProblem}`)]);
   }
   return rows;
 }

@@ -1,5 +1,5 @@
 import type { Command } from "@commander-js/extra-typings";
-import { jsonOption, percent, requiredStackOption, stackOption } from "./options";
+import { allowVulnerableOption, jsonOption, percent, requiredStackOption, stackOption } from "./options";
 import * as actions from "../canary/actions";
 import { DEFAULT_CANARY_PERCENT } from "../../model/canary/lifecycle";
 import { CLOUD_RUN_ENDPOINT_ENV } from "../live/endpoint";
@@ -35,9 +35,13 @@ export function registerCanary(program: Command): void {
       "--live",
       "check the stable pin against what Cloud Run serves, instead of against the last commit",
     )
+    .addOption(allowVulnerableOption())
     .addHelpText(
       "after",
-      "\nStable is pinned to the revision its settings give, which must be the one deployed: the command\n" +
+      "\nThe image first passes the stack's vulnerability gate (ai-orchestra:vulnerabilityGate,\n" +
+        "docs/vulnerability-gate.md): its linux/amd64 image's findings are read from Container Analysis, waited for\n" +
+        "while not ready, and fixable ones at or above the stack's severity refuse it (prod) or are printed (elsewhere).\n" +
+        "\nStable is pinned to the revision its settings give, which must be the one deployed: the command\n" +
         "refuses when those settings differ from the last commit's (an uncommitted change was never deployed),\n" +
         "or, with --live, from what Cloud Run serves as stable in every region (Application Default Credentials\n" +
         `with roles/run.viewer; ${CLOUD_RUN_ENDPOINT_ENV}=http://HOST:PORT for an emulator).`,

@@ -68,3 +68,18 @@ export const duration = usage(parseDuration);
 
 /** 5,25,50,100 → [5, 25, 50, 100]. */
 export const steps = usage(parseSteps);
+
+/** `--allow-vulnerable <reason>`: let blocking findings through; the reason must say why. */
+export const allowVulnerableOption = () =>
+  new Option(
+    "--allow-vulnerable <reason>",
+    "release despite fixable findings at or above the stack's severity; the reason and the findings are recorded beside the canary",
+  ).argParser(
+    usage((text) => {
+      if (text.trim() === "")
+        throw new Error(
+          'Give the reason the image may go out despite its findings, e.g. "no exploit path: the CVE is in an unused codec".',
+        );
+      return text.trim();
+    }),
+  );

@@ -2,7 +2,16 @@ import { Option, type Command } from "@commander-js/extra-typings";
 import { JUDGMENT_DEFAULTS } from "../../model/judgment/settings";
 import { parseProbability, parseRatios, parseVariance } from "../rollout/judgmentFlags";
 import { DEFAULT_MAX_FAILED_READS, DEFAULT_MAX_INTERVALS, DEFAULT_READY_TIMEOUT } from "../rollout/steps";
-import { duration, jsonOption, parsed, positiveNumber, stackOption, steps, usage } from "./options";
+import {
+  allowVulnerableOption,
+  duration,
+  jsonOption,
+  parsed,
+  positiveNumber,
+  stackOption,
+  steps,
+  usage,
+} from "./options";
 import * as run from "../rollout/run";
 import * as judge from "../rollout/judgeCommand";
 
@@ -96,6 +105,7 @@ function defineRollout(program: Command) {
         "--image <ref>",
         "the new release, REPOSITORY@sha256:DIGEST (default: continue the current canary)",
       )
+      .addOption(allowVulnerableOption())
       .option(
         "--with-baseline",
         "start the canary with a baseline: the stable release deployed afresh at the canary's percent, judged against it",
@@ -150,7 +160,8 @@ function defineRollout(program: Command) {
       )
       .addHelpText(
         "after",
-        "\nChecks first (nothing is changed if one fails): the Pulumi CLI, its login, the stack, the secrets provider,\n" +
+        "\nChecks first (nothing is changed if one fails): a new --image passes the stack's vulnerability gate\n" +
+          "(docs/vulnerability-gate.md; --dry-run runs it too), then the Pulumi CLI, its login, the stack, the secrets provider,\n" +
           "and that Cloud Run's Admin API can be read in every region. A new --image is started staged (its revision\n" +
           "created, no traffic) and applied; once Cloud Run reports it ready in every region, each step sets the canary\n" +
           "percent, runs `pulumi up` (Automation API, in a temporary copy of the project), verifies the split from\n" +

@@ -167,6 +167,7 @@ function toRevision(r: v2.IRevision): LiveRevision {
   const reason = settled && !failed ? undefined : (cause?.reason ?? ready?.reason);
   const message = settled && !failed ? undefined : cause?.message;
   const createTime = timestamp(r.createTime);
+  const image = r.containers?.[0]?.image || undefined;
   return {
     name: shortName(r.name) ?? "",
     ready: settled ? !failed : undefined,
@@ -175,6 +176,7 @@ function toRevision(r: v2.IRevision): LiveRevision {
     ...(reason ? { reason } : {}),
     ...(message ? { message } : {}),
     ...(createTime ? { createTime } : {}),
+    ...(image ? { image } : {}),
   };
 }
 

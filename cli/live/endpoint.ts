@@ -42,6 +42,31 @@ export const MONITORING_ENDPOINT_ENV = "ORCHESTRA_MONITORING_ENDPOINT";
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
 
+/**
+ * The emulator address an env var names, `HOST:PORT` or `http://HOST:PORT` on this machine; undefined
+ * when it is unset. Emulators are spoken to without TLS or credentials,
+ * so any other host is refused: sending a project's queries unencrypted anywhere else would be a leak.
+ */
+export function loopbackUrl(
+  name: string,
+  env: Readonly<Record<string, string | undefined>>,
+): URL | undefined {
+  const raw = env[name];
+  if (!raw) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw.includes("://") ? raw : `http://${raw}`);
+  } catch {
+    throw new CliError(`${name}="${raw}" is not an address; set it to 127.0.0.1:PORT or unset it.`);
+  }
+  if (url.protocol !== "http:" || !url.port || !LOOPBACK.has(url.hostname) || url.pathname !== "/")
+    throw new CliError(
+      `${name} must name an emulator on this machine, 127.0.0.1:PORT or localhost:PORT ` +
+        `(got ${raw}): it is spoken to without TLS. Unset it to use Google's API.`,
+    );
+  return url;
+}
+
 /** What `MetricServiceClient` needs to talk to an emulator: its address and no TLS, so no credentials. */
 // A type, not an interface, so that it fits the client's options with their index signature.
 export type MonitoringClientOptions = {
@@ -60,21 +85,8 @@ export type MonitoringClientOptions = {
 export function monitoringClientOptions(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): MonitoringClientOptions | undefined {
-  const raw = env[MONITORING_ENDPOINT_ENV];
-  if (!raw) return undefined;
-  let url: URL;
-  try {
-    url = new URL(raw.includes("://") ? raw : `http://${raw}`);
-  } catch {
-    throw new CliError(
-      `${MONITORING_ENDPOINT_ENV}="${raw}" is not an address; set it to 127.0.0.1:PORT or unset it.`,
-    );
-  }
-  if (url.protocol !== "http:" || !url.port || !LOOPBACK.has(url.hostname) || url.pathname !== "/")
-    throw new CliError(
-      `${MONITORING_ENDPOINT_ENV} must name an emulator on this machine, 127.0.0.1:PORT or localhost:PORT ` +
-        `(got ${raw}): it is spoken to without TLS. Unset it to use Google's API.`,
-    );
+  const url = loopbackUrl(MONITORING_ENDPOINT_ENV, env);
+  if (!url) return undefined;
   return {
     apiEndpoint: url.hostname.replace(/^\[(.*)\]$/, "$1"),
     port: Number(url.port),

@@ -26,6 +26,8 @@ import { formatDuration } from "./steps";
 import { activeCanary as active, recordedRollout, rolloutTarget, RolloutRefusal } from "./target";
 import { checkLive, expectedState, type ExpectedState, type LiveCheck, type RegionCheck } from "./verify";
 import { WorkDir } from "./workDir";
+import { acceptGate, runGate, type GateSources } from "../supplyChain/gate";
+import { CliError } from "../output";
 
 export interface RolloutOptions {
   readonly dir: string;
@@ -53,6 +55,8 @@ export interface RolloutOptions {
    * guards not given come from the service's monitoring config.
    */
   readonly analysis?: Partial<Omit<JudgmentFlags, "maxIntervals">>;
+  /** `--allow-vulnerable`: the reason a new image may go out despite blocking findings. */
+  readonly allowVulnerable?: string;
   readonly signal?: AbortSignal;
 }
 
@@ -68,6 +72,8 @@ export interface RolloutDeps {
   readonly smoke: (url: string, headers?: Readonly<Record<string, string>>) => Promise<string | undefined>;
   /** Progress events, for the terminal or CI log. */
   readonly progress: (event: ProgressEvent) => void;
+  /** Where the vulnerability gate reads a new image's digests and findings. */
+  readonly gate: GateSources;
 }
 
 export type ProgressEvent =
@@ -317,6 +323,9 @@ class Rollout {
     }
     this.report.image = this.state.image;
     this.report.steps = [...this.state.steps];
+    // A new canary's image passes the vulnerability gate before anything is checked or changed; what
+    // it approved is kept in the state, so that a resumed start records the same.
+    if (!o.resume && this.state.attempt) this.state = { ...this.state, approval: await this.gate(config) };
 
     const pulumi = await this.deps.pulumi.preflight({
       stack: o.stack,
@@ -336,6 +345,25 @@ class Rollout {
       throw new Refused(`Preflight failed, nothing was changed: ${formatProblem(problems[0])}`, problems);
     this.log(`Preflight: ${this.report.preflight.notes.join("; ")}.`);
     if (!o.resume) writeState(o.dir, this.state);
+  }
+
+  /** The gate on the new image: a refusal (or findings not ready) is a Refused; a warning is logged. */
+  private async gate(config: StackConfig): Promise<RolloutState["approval"]> {
+    try {
+      const result = await runGate(config, this.state.image, this.deps.gate, {
+        ...(this.o.allowVulnerable ? { override: this.o.allowVulnerable } : {}),
+        progress: (line) => this.log(line),
+      });
+      return acceptGate(
+        result,
+        "nothing was changed",
+        (line) => this.log(`warning: ${line}`),
+        () => this.deps.clock.now(),
+      );
+    } catch (e) {
+      if (e instanceof CliError) throw new Refused(e.message);
+      throw e;
+    }
   }
 
   /** A new rollout: start a canary of --image, or continue the running one; the steps the stack allows. */
@@ -472,6 +500,7 @@ class Rollout {
           percent: this.state.steps[0],
           attempt,
           ...(this.state.baseline ? { baseline: true } : {}),
+          ...this.state.approval,
         }),
       );
       canary = active(this.wsConfig().svc)!;

@@ -32,6 +32,14 @@ import { writeAtomic } from "./state";
 import { formatDuration } from "./steps";
 import { recordedRollout, reportPathProblem, rolloutTarget, RolloutRefusal } from "./target";
 import type { RolloutState } from "./state";
+import {
+  acceptGate,
+  findingLines,
+  gateSources,
+  runGate,
+  type GateResult,
+  type GateSources,
+} from "../supplyChain/gate";
 
 /** The flags, already parsed by commander (cli/commands/options.ts), as the rollout takes them. */
 export function parseOptions(dir: string, service: string, f: RolloutFlags): RolloutOptions {
@@ -53,6 +61,7 @@ export function parseOptions(dir: string, service: string, f: RolloutFlags): Rol
     service,
     image: f.image,
     ...(f.withBaseline ? { baseline: true } : {}),
+    ...(f.allowVulnerable ? { allowVulnerable: f.allowVulnerable } : {}),
     steps: f.steps,
     intervalMs: f.interval,
     metricsLagMs: f.metricsLag,
@@ -100,6 +109,8 @@ export interface RolloutRuntime {
   readonly pulumi: () => Promise<PulumiDriver>;
   readonly intervals: (project: string) => Promise<IntervalSource>;
   readonly live: (project: string) => Promise<LiveCloudRun>;
+  /** Where the vulnerability gate reads (a dry run reads it too). */
+  readonly gate: GateSources;
   readonly clock: Clock;
   readonly smoke: RolloutDeps["smoke"];
   readonly stdout: OutputStream;
@@ -129,6 +140,7 @@ export function processRuntime(): RolloutRuntime {
         process.env,
       ),
     /* eslint-enable @typescript-eslint/no-require-imports */
+    gate: gateSources(process.env),
     clock: systemClock,
     smoke: (url, headers) => smokeCheck(url, headers),
     stdout: process.stdout,
@@ -207,28 +219,47 @@ function detectableSteps(
 }
 
 /**
- * The plan of `--dry-run`: offline, from the stack file alone. What to roll out is decided as the run
- * decides it (rolloutTarget), so it refuses what the run would refuse before its preflight.
+ * The plan of `--dry-run`: from the stack file, and for a new image its vulnerability findings. What
+ * to roll out is decided as the run decides it (rolloutTarget, then the gate), so it refuses what the
+ * run would refuse before its preflight.
  */
-function dryRun(
+async function dryRun(
   service: string,
   o: RolloutOptions,
   expectedRequests: number,
   config: StackConfig,
-  now: number,
-  out: OutputStream,
+  rt: RolloutRuntime,
   c: ReturnType<typeof pc.createColors>,
-): number {
-  const head = c.bold(`Rollout plan for ${service} on ${o.stack} (dry run: nothing is changed or read)`);
+): Promise<number> {
+  const out = rt.stdout;
+  const head = c.bold(
+    `Rollout plan for ${service} on ${o.stack} (dry run: nothing is changed; only a new image's findings are read)`,
+  );
+  const refuse = (message: string) => {
+    out.write(`${[head, c.red(`  refused   ${message.replace(/\n/g, "\n            ")}`)].join("\n")}\n`);
+    return EXIT_CODES.refused;
+  };
   let target;
   let recorded;
   try {
     recorded = recordedRollout(o.dir, o);
-    target = recorded.state ? undefined : rolloutTarget(o.dir, config, o, now);
+    target = recorded.state ? undefined : rolloutTarget(o.dir, config, o, rt.clock.now());
   } catch (e) {
     if (!(e instanceof RolloutRefusal)) throw e;
-    out.write(`${[head, c.red(`  refused   ${e.message.replace(/\n/g, "\n            ")}`)].join("\n")}\n`);
-    return EXIT_CODES.refused;
+    return refuse(e.message);
+  }
+  let gate: GateResult | undefined;
+  if (target?.attempt) {
+    gate = await runGate(config, target.image, rt.gate, {
+      ...(o.allowVulnerable ? { override: o.allowVulnerable } : {}),
+      progress: (line) => rt.stderr.write(`${line}\n`),
+    });
+    try {
+      acceptGate(gate, "the run would change nothing", () => undefined);
+    } catch (e) {
+      if (!(e instanceof CliError)) throw e;
+      return refuse(e.message);
+    }
   }
   const s = rolloutSettings(config, service, o);
   if (recorded.state) {
@@ -240,6 +271,12 @@ function dryRun(
   const continuing = cur !== undefined;
   const lines = [head];
   lines.push(`  image     ${image}`);
+  if (gate)
+    lines.push(
+      ...[`  gate      ${gate.outcome}: ${gate.reason}`, ...findingLines(gate)].map((l) =>
+        gate.outcome === "warn" ? c.yellow(l) : l,
+      ),
+    );
   lines.push(
     "  preflight pulumi CLI, login, stack, secrets provider; Cloud Run readable in " + svc.regions.join(", "),
   );
@@ -333,7 +370,7 @@ export async function runRolloutCommand(
     const { config } = loadValidStack(rt.dir, o.stack);
     if (!config.services.some((s) => s.name === service))
       throw new CliError(`Stack "${o.stack}" has no service "${service}".`, 2);
-    return dryRun(service, o, flags.expectedRequests, config, rt.clock.now(), rt.stdout, c);
+    return dryRun(service, o, flags.expectedRequests, config, rt, c);
   }
 
   const controller = new AbortController();
@@ -413,6 +450,7 @@ async function deps(rt: RolloutRuntime, o: RolloutOptions, tty: boolean): Promis
     intervals: await rt.intervals(config.project),
     live: await rt.live(config.project),
     clock: rt.clock,
+    gate: rt.gate,
     smoke: rt.smoke,
     progress: progressPrinter(rt.stdout, tty, rt.clock),
   };

@@ -4,6 +4,7 @@ import * as path from "node:path";
 import lockfile from "proper-lockfile";
 import { sync as writeFileAtomicSync } from "write-file-atomic";
 import type { BudgetState } from "../../model/judgment/judge";
+import type { ApprovedDigests, VulnerabilityOverrideRecord } from "../../model/supplyChain/vulnerabilities";
 
 /** Where a rollout keeps its lock, resume state and reports: beside the stack files, git-ignored. */
 export const stateDir = (dir: string) => path.join(dir, ".orchestra-rollout");
@@ -22,6 +23,11 @@ export interface RolloutState {
   readonly attempt?: string;
   /** Whether the canary this rollout starts has a baseline (`--with-baseline`), so a resumed start has it too. */
   readonly baseline?: boolean;
+  /** What the vulnerability gate approved for the image this rollout starts, recorded beside the canary. */
+  readonly approval?: {
+    readonly approvedDigests?: ApprovedDigests;
+    readonly vulnerabilityOverride?: VulnerabilityOverrideRecord;
+  };
   /**
    * A rollback decided and not yet confirmed live: the stack file is written only once it is, so a
    * kill during its apply leaves this for --resume to apply again.

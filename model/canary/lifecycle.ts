@@ -11,6 +11,7 @@ import { attemptRevisionName } from "../release/revisionName";
 import { runtimeEmail } from "../release/servicePlan";
 import { revisionTemplate } from "../release/template";
 import { canaryPercentViolation } from "../policy";
+import type { ApprovedDigests, VulnerabilityOverrideRecord } from "../supplyChain/vulnerabilities";
 
 /** A canary operation the rules forbid; the stack file is left as it was. */
 export class CanaryRuleError extends Error {}
@@ -76,6 +77,10 @@ export interface StartOptions {
   readonly attempt: string;
   /** Also deploy the stable release afresh as a baseline at the canary's percent (BaselineRelease). */
   readonly baseline?: boolean;
+  /** The digests the vulnerability gate approved, when the image is a multi-platform index. */
+  readonly approvedDigests?: ApprovedDigests;
+  /** The override that let blocking findings through (`--allow-vulnerable`). */
+  readonly vulnerabilityOverride?: VulnerabilityOverrideRecord;
 }
 
 /**
@@ -144,7 +149,15 @@ export function startCanary(config: StackConfig, name: string, image: string, op
     {
       op: "set",
       path: servicePath(name, "canary"),
-      value: { image, revision, percent, phase: "staged", ...(baseline ? { baseline } : {}) },
+      value: {
+        image,
+        revision,
+        percent,
+        phase: "staged",
+        ...(baseline ? { baseline } : {}),
+        ...(options.approvedDigests ? { approvedDigests: options.approvedDigests } : {}),
+        ...(options.vulnerabilityOverride ? { vulnerabilityOverride: options.vulnerabilityOverride } : {}),
+      },
       after: "stable",
     },
   ];
@@ -275,12 +288,18 @@ export function promoteCanary(config: StackConfig, name: string): Edit[] {
 /**
  * Sends all traffic back to stable and reverts the template to the exact stable revision, which Cloud
  * Run accepts whether or not the canary ever became ready; works offline. The canary stays in the file
- * as a record. Returns no edits when it is already rolled back.
+ * as a record, without its vulnerability override. Returns no edits when it is already rolled back.
  */
 export function rollbackCanary(config: StackConfig, name: string): Edit[] {
   const service = findService(config, name);
   if (!service.canary)
     throw new CanaryRuleError(`Service "${name}" has no canary to roll back; stable already serves 100%.`);
   if (service.canary.phase === "rolled-back") return [];
-  return [{ op: "set", path: servicePath(name, "canary", "phase"), value: "rolled-back" }];
+  return [
+    { op: "set", path: servicePath(name, "canary", "phase"), value: "rolled-back" },
+    // The override let that release through; a new attempt passes the gate again.
+    ...(service.canary.vulnerabilityOverride
+      ? [{ op: "delete" as const, path: servicePath(name, "canary", "vulnerabilityOverride") }]
+      : []),
+  ];
 }

@@ -14,7 +14,9 @@ import {
 } from "../live";
 import { awaitedRevision } from "../release/baseline";
 import type { ReleasePlan } from "../release/traffic";
-import type { ServiceConfig } from "../types";
+import type { CanaryRelease, ServiceConfig } from "../types";
+import { parseImageRef } from "../imageRef";
+import { runningImageProblem } from "../supplyChain/digests";
 import { describeSplit, regionAgreement, splitKey, type LiveTarget } from "./regions";
 
 /**
@@ -71,7 +73,11 @@ export interface RegionPresent {
    * The canary revision of the file, while it is staged or serving; while a baseline is staged before
    * it, the baseline's (the revision the release waits on).
    */
-  readonly canary?: RevisionStatus & { readonly revision: string };
+  readonly canary?: RevisionStatus & {
+    readonly revision: string;
+    /** Set when the canary revision runs another image than the one the gate approved. */
+    readonly imageProblem?: string;
+  };
 }
 
 export type RegionStatus = RegionUnread | RegionAbsent | RegionPresent;
@@ -125,6 +131,25 @@ export interface LiveStatusInput {
 }
 
 /** Compares each region's live state with the stack file and decides the one next step. */
+/**
+ * Whether the canary revision runs the image the gate approved: the canary's digest, or either digest
+ * recorded in `approvedDigests` for a multi-platform index. Only for the canary's own revision (not a
+ * baseline), once Cloud Run reports its image.
+ */
+function canaryImageProblem(
+  state: LiveServicePresent,
+  watched: string,
+  canary: CanaryRelease | undefined,
+): { imageProblem?: string } {
+  if (!canary || watched !== canary.revision) return {};
+  const image = state.revisions.find((r) => r.name === watched)?.image;
+  const digest = parseImageRef(canary.image)?.digest;
+  const approved = canary.approvedDigests ?? (digest ? { linuxAmd64: digest } : undefined);
+  if (!image || !approved) return {};
+  const problem = runningImageProblem(approved, image);
+  return problem ? { imageProblem: problem } : {};
+}
+
 export function liveServiceStatus(input: LiveStatusInput): ServiceLiveStatus {
   const regions = input.reads.map((read) => regionStatus(read, input));
   const present = regions.filter((r): r is RegionPresent => r.read === "ok" && r.exists);
@@ -135,7 +160,7 @@ export function liveServiceStatus(input: LiveStatusInput): ServiceLiveStatus {
   const ok =
     regions.every((r) => r.read === "ok") &&
     agreement.problems.length === 0 &&
-    present.every((r) => r.health !== "failed");
+    present.every((r) => r.health !== "failed" && !r.canary?.imageProblem);
   return {
     service: input.service.name,
     regions,
@@ -194,7 +219,15 @@ function regionStatus(read: LiveRegionRead, input: LiveStatusInput): RegionStatu
           },
         }
       : {}),
-    ...(watched ? { canary: { revision: watched, ...revisionStatus(state, watched) } } : {}),
+    ...(watched
+      ? {
+          canary: {
+            revision: watched,
+            ...revisionStatus(state, watched),
+            ...canaryImageProblem(state, watched, canary),
+          },
+        }
+      : {}),
   };
 }
 

@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { PROGRAM_ENTRIES } from "../../render/programFiles";
+import { cleanScannerEnv, cleanScannerReady } from "./cleanScanner";
 
 /**
  * End-to-end helpers: run the real `orchestra` process against throwaway copies of the stack files.
@@ -146,6 +147,8 @@ export function cliEnv(extra: RunOptions["env"] = {}): NodeJS.ProcessEnv {
     // The next-step hint reads git and every stack file after each command; the tests that check it
     // turn it back on with SUGGESTIONS.
     ORCHESTRA_NO_SUGGESTIONS: "1",
+    // The vulnerability gate of `canary start` and `rollout` reads a scanner that finds nothing.
+    ...cleanScannerEnv(),
   };
   for (const key of ["FORCE_COLOR", "GITHUB_TOKEN", "GH_TOKEN", "GITHUB_API_URL", "GITHUB_ACTIONS"])
     delete env[key];
@@ -192,29 +195,30 @@ export function runCliAsync(
   args: readonly string[],
   options: RunOptions = {},
 ): Promise<CliResult> {
-  return slot(
-    () =>
-      new Promise<CliResult>((resolve, reject) => {
-        const child = spawn(process.execPath, [CLI, ...args], {
-          cwd,
-          env: cliEnv(options.env),
-          timeout: TIMEOUT_MS,
-        });
-        child.stdin.end(options.input ?? "");
-        const out: Buffer[] = [];
-        const err: Buffer[] = [];
-        child.stdout.on("data", (b: Buffer) => out.push(b));
-        child.stderr.on("data", (b: Buffer) => err.push(b));
-        child.on("error", reject);
-        child.on("close", (status) =>
-          resolve({
-            status,
-            stdout: Buffer.concat(out).toString("utf8"),
-            stderr: Buffer.concat(err).toString("utf8"),
-          }),
-        );
-      }),
-  );
+  return slot(async () => {
+    // The clean scanner is waited for without blocking: a test may hold timers (a lock kept fresh).
+    await cleanScannerReady();
+    return new Promise<CliResult>((resolve, reject) => {
+      const child = spawn(process.execPath, [CLI, ...args], {
+        cwd,
+        env: cliEnv(options.env),
+        timeout: TIMEOUT_MS,
+      });
+      child.stdin.end(options.input ?? "");
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      child.stdout.on("data", (b: Buffer) => out.push(b));
+      child.stderr.on("data", (b: Buffer) => err.push(b));
+      child.on("error", reject);
+      child.on("close", (status) =>
+        resolve({
+          status,
+          stdout: Buffer.concat(out).toString("utf8"),
+          stderr: Buffer.concat(err).toString("utf8"),
+        }),
+      );
+    });
+  });
 }
 
 /** A readable summary of a run, for assertion messages. */

@@ -48,6 +48,8 @@ interface FakeRevision {
   readonly name: string;
   readonly createTime: string;
   outcome: DeployOutcome;
+  /** The image it runs; a fixed one of its own when the test does not care. */
+  readonly image?: string;
 }
 
 interface FakeService {
@@ -136,7 +138,7 @@ export class FakeCloudRunAdmin {
     project: string,
     region: string,
     service: string,
-    update: { revision: string; traffic: FakeTraffic[]; outcome: DeployOutcome },
+    update: { revision: string; traffic: FakeTraffic[]; outcome: DeployOutcome; image?: string },
   ): this {
     const key = `${project}/${region}/${service}`;
     const s: FakeService = this.services.get(key) ?? {
@@ -163,6 +165,7 @@ export class FakeCloudRunAdmin {
         name: update.revision,
         createTime: new Date(this.clock).toISOString(),
         outcome: update.outcome,
+        ...(update.image ? { image: update.image } : {}),
       });
     }
     s.generation++;
@@ -402,7 +405,7 @@ function serviceJson(name: string, region: string, service: string, s: FakeServi
   };
 }
 
-function revisionJson(serviceName: string, service: string, s: FakeService, r: FakeRevision): Json {
+function revisionJson(serviceName: string, _service: string, s: FakeService, r: FakeRevision): Json {
   const pending = r.outcome === "pending";
   const failed = r.outcome === "fails";
   const ready = failed
@@ -428,7 +431,8 @@ function revisionJson(serviceName: string, service: string, s: FakeService, r: F
     createTime: r.createTime,
     launchStage: "GA",
     service: serviceName,
-    containers: [{ image: `europe-docker.pkg.dev/p/apps/${service}@sha256:${"0".repeat(64)}` }],
+    // Without an image of its own, a container with no image reported: the live check has nothing to compare.
+    containers: [r.image ? { image: r.image } : {}],
     reconciling: pending,
     conditions: [
       ready,

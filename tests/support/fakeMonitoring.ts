@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
 import type { Distribution } from "../../model/judgment/input";
+import { serveGrpc, stopGrpc } from "./grpcFake";
 
 /**
  * A local stand-in for Cloud Monitoring's MetricService over gRPC on 127.0.0.1, loaded from the
@@ -15,8 +15,6 @@ import type { Distribution } from "../../model/judgment/input";
  */
 
 const PROTOS = path.dirname(require.resolve("@google-cloud/monitoring/build/protos/protos.json"));
-// google-gax ships the common protos (google/api, google/rpc...) beside its build.
-const COMMON_PROTOS = path.join(path.dirname(require.resolve("google-gax")), "..", "protos");
 
 type Json = Record<string, unknown>;
 
@@ -129,33 +127,23 @@ export class FakeMonitoring {
 
   /** Starts on a free port; returns the address to put in ORCHESTRA_MONITORING_ENDPOINT. */
   async start(): Promise<string> {
-    const definition = protoLoader.loadSync("google/monitoring/v3/metric_service.proto", {
-      includeDirs: [PROTOS, COMMON_PROTOS],
-      longs: String,
-      enums: String,
-      oneofs: true,
-    });
-    const loaded = grpc.loadPackageDefinition(definition) as unknown as {
-      google: { monitoring: { v3: { MetricService: { service: grpc.ServiceDefinition } } } };
-    };
-    const server = new grpc.Server();
-    server.addService(loaded.google.monitoring.v3.MetricService.service, {
-      ListTimeSeries: (
-        call: grpc.ServerUnaryCall<ReceivedRequest, Json>,
-        callback: grpc.sendUnaryData<Json>,
-      ) => this.listTimeSeries(call.request, callback),
-    });
-    const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) =>
-        e ? reject(e) : resolve(p),
-      ),
+    const { address, server } = await serveGrpc(
+      "google/monitoring/v3/metric_service.proto",
+      [PROTOS],
+      "google.monitoring.v3.MetricService",
+      {
+        ListTimeSeries: (
+          call: grpc.ServerUnaryCall<ReceivedRequest, Json>,
+          callback: grpc.sendUnaryData<Json>,
+        ) => this.listTimeSeries(call.request, callback),
+      },
     );
     this.server = server;
-    return `127.0.0.1:${port}`;
+    return address;
   }
 
   stop(): Promise<void> {
-    return new Promise((resolve) => (this.server ? this.server.tryShutdown(() => resolve()) : resolve()));
+    return stopGrpc(this.server);
   }
 
   private listTimeSeries(request: ReceivedRequest, callback: grpc.sendUnaryData<Json>): void {

@@ -1,5 +1,6 @@
 import { stripVTControlCharacters } from "node:util";
 import { cliEnv, outsideEnv, type CliResult, type RunOptions } from "./cliHarness";
+import { cleanScannerReady } from "./cleanScanner";
 
 /**
  * `orchestra ...args` run by the CLI's `main` inside the test process, with what a spawned run
@@ -31,6 +32,7 @@ export function runInProcess(
 }
 
 async function runNow(cwd: string, args: readonly string[], options: RunOptions): Promise<CliResult> {
+  await cleanScannerReady();
   const env = cliEnv(options.env);
   const savedEnv = { ...process.env };
   const savedCwd = process.cwd();

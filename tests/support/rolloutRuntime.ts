@@ -5,6 +5,8 @@ import { smokeCheck, type UpRequest } from "../../cli/rollout/ports";
 import type { PreflightProblem } from "../../cli/rollout/preflight";
 import type { OutputStream, RolloutRuntime } from "../../cli/rollout/run";
 import { StandInCloudRun } from "./rolloutCloud";
+import { cleanScanSources } from "./fakeScanner";
+import type { GateSources } from "../../cli/supplyChain/gate";
 import { FakeClock, FakePulumi, HttpIntervalSource } from "./rolloutHarness";
 import { standInOutputs, type StandInUrls } from "./rolloutOutputs";
 
@@ -29,6 +31,8 @@ export interface StandInOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly onUp?: (n: number, request: UpRequest) => void | Promise<void>;
   readonly problems?: readonly PreflightProblem[];
+  /** Where the vulnerability gate reads; default: every image clean. */
+  readonly gate?: GateSources;
 }
 
 /** Where a test project's stand-in Cloud Run keeps its state: beside the project, not in it. */
@@ -56,6 +60,7 @@ export function standInRuntime(o: StandInOptions) {
     pulumi: async () => pulumi,
     intervals: async () => new HttpIntervalSource(o.metricsUrl),
     live: async () => cloud,
+    gate: o.gate ?? cleanScanSources(),
     clock: new FakeClock(),
     smoke: (url, headers) => smokeCheck(url, headers, 2, 2000),
     stdout,

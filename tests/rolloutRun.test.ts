@@ -187,7 +187,7 @@ describe("orchestra rollout command: report files, step summary, progress, signa
     assert.ok(out.includes("\nStep 2/2: canary at 100%.\n"));
     assert.match(
       out,
-      /^Preflight: Pulumi CLI v3\.248\.0 \(stand-in\); Cloud Run read in europe-west1 .*\.\n/,
+      /^Resolving \S+ in its registry\.\.\.\nPreflight: Pulumi CLI v3\.248\.0 \(stand-in\); Cloud Run read in europe-west1 .*\.\n/,
     );
     assert.match(out, /\nCanary \S+ staged for api on staging as revision api-\w+-\w+\.\n/);
     assert.doesNotMatch(out, /^\d{4}-\d\d-\d\dT/m);

@@ -43,9 +43,17 @@ export async function resolveImage(
   const base = local ? `http://${local.host}` : `https://${host}`;
   const headers: Record<string, string> = { Accept: ACCEPT };
   if (!local) {
-    const token = await new GoogleAuth({
-      scopes: ["https://www.googleapis.com/auth/cloud-platform"],
-    }).getAccessToken();
+    let token;
+    try {
+      token = await new GoogleAuth({
+        scopes: ["https://www.googleapis.com/auth/cloud-platform"],
+      }).getAccessToken();
+    } catch (e) {
+      throw new CliError(
+        `Cannot read ${ref} from its registry: no Google credentials (${(e as Error).message.split(". ")[0]}). ` +
+          "Fix: sign in with `gcloud auth application-default login`, or set GOOGLE_APPLICATION_CREDENTIALS; nothing was changed.",
+      );
+    }
     headers.Authorization = `Basic ${Buffer.from(`oauth2accesstoken:${token ?? ""}`).toString("base64")}`;
   }
   const url = `${base}/v2/${name}/manifests/${reference}`;

@@ -69,6 +69,33 @@ const rolledBack: ExpectedState = {
 };
 
 describe("rollout live verification (checkLive)", () => {
+  it("fails a region whose canary revision runs another image than the approved one", () => {
+    const digest = (c: string) => `sha256:${c.repeat(64)}`;
+    const repo = "europe-west1-docker.pkg.dev/p/r/api";
+    const release = {
+      image: `${repo}@${digest("a")}`,
+      revision: CANARY,
+      percent: 5,
+      phase: "serving" as const,
+    };
+    const runs = (image: string) =>
+      region("eu", { [STABLE]: 95, [CANARY]: 5 }, { revisions: [rev(CANARY, { image }), rev(STABLE)] });
+    const expected = { ...serving(5), canaryRelease: release };
+    assert.equal(checkLive(read(runs(`${repo}@${digest("a")}`)), expected).outcome, "ok");
+    const other = checkLive(read(runs(`${repo}@${digest("b")}`)), expected);
+    assert.equal(other.outcome, "failed");
+    assert.match(
+      other.summary,
+      new RegExp(`eu: revision ${CANARY}: it runs ${digest("b")}, which is not the approved image`),
+    );
+    // A multi-platform index: Cloud Run may report either approved digest.
+    const indexed = { ...release, approvedDigests: { index: digest("a"), linuxAmd64: digest("c") } };
+    assert.equal(
+      checkLive(read(runs(`${repo}@${digest("c")}`)), { ...serving(5), canaryRelease: indexed }).outcome,
+      "ok",
+    );
+  });
+
   it("ok when every region has the revision ready, latest ready, settled, and serves the split", () => {
     const r = checkLive(
       read(region("eu", { [STABLE]: 75, [CANARY]: 25 }), region("us", { [STABLE]: 75, [CANARY]: 25 })),

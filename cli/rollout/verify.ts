@@ -9,7 +9,9 @@ import {
   type LiveServiceRead,
   type LiveTrafficStatus,
 } from "../../model/live";
+import { canaryImageProblem } from "../../model/canary/liveStatus";
 import type { ServicePlan } from "../../model/release/servicePlan";
+import type { CanaryRelease } from "../../model/types";
 import { clause } from "./pulumiErrors";
 
 /** What the stack file asks of every region of a service, from its release plan. */
@@ -22,6 +24,8 @@ export interface ExpectedState {
   readonly traffic: readonly { readonly revision: string; readonly percent: number }[];
   /** The canary's revision, for the canary's share in each region's line. */
   readonly canary?: string;
+  /** The canary as the stack file records it: the image its revision must run. */
+  readonly canaryRelease?: CanaryRelease;
 }
 
 /** What the plan of a service (after an edit) expects of Cloud Run; undefined when it has no plan. */
@@ -32,7 +36,7 @@ export function expectedState(sp: ServicePlan, kind: ExpectedState["kind"]): Exp
     kind,
     templateRevision: sp.plan.templateRevision,
     traffic: sp.plan.traffic.map((t) => ({ revision: t.revision, percent: t.percent })),
-    ...(canary ? { canary } : {}),
+    ...(canary ? { canary, canaryRelease: sp.service.canary } : {}),
   };
 }
 
@@ -108,6 +112,9 @@ function checkRegion(read: LiveRegionRead, e: ExpectedState): RegionCheck {
       outcome: "pending",
       detail: `revision ${e.templateRevision} is not ready yet${template.reason ? ` (${template.reason})` : ""}; ${serves}`,
     };
+  const { imageProblem } = e.canary ? canaryImageProblem(s, e.canary, e.canaryRelease) : {};
+  if (imageProblem)
+    return { ...base, outcome: "failed", detail: `revision ${e.canary}: ${imageProblem}; ${serves}` };
   if (s.reconciling)
     return { ...base, outcome: "pending", detail: `Cloud Run is still reconciling; ${serves}` };
   if (s.terminalCondition?.state === "failed") {

@@ -130,13 +130,13 @@ export interface LiveStatusInput {
   readonly reads: readonly LiveRegionRead[];
 }
 
-/** Compares each region's live state with the stack file and decides the one next step. */
 /**
  * Whether the canary revision runs the image the gate approved: the canary's digest, or either digest
  * recorded in `approvedDigests` for a multi-platform index. Only for the canary's own revision (not a
- * baseline), once Cloud Run reports its image.
+ * baseline), once Cloud Run reports its image. Shared by `canary status --live` and the rollout's
+ * verification.
  */
-function canaryImageProblem(
+export function canaryImageProblem(
   state: LiveServicePresent,
   watched: string,
   canary: CanaryRelease | undefined,
@@ -150,6 +150,7 @@ function canaryImageProblem(
   return problem ? { imageProblem: problem } : {};
 }
 
+/** Compares each region's live state with the stack file and decides the one next step. */
 export function liveServiceStatus(input: LiveStatusInput): ServiceLiveStatus {
   const regions = input.reads.map((read) => regionStatus(read, input));
   const present = regions.filter((r): r is RegionPresent => r.read === "ok" && r.exists);

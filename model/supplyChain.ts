@@ -114,16 +114,23 @@ export const ATTESTER_GRANTS: readonly AttesterGrant[] = [
 ];
 
 /**
- * The log filter of a deploy that used break-glass: Cloud Run writes an audit entry for the revision,
- * whatever the policy says, whose status message names break-glass (the filter public alerting modules
- * use; the revision's system-event log is where Cloud Run writes Binary Authorization events).
+ * The log filter of a deploy that used break-glass: a Cloud Run Admin Activity audit entry whose request
+ * carries a justification (the v2 API's `binaryAuthorization.breakglassJustification`, which the program
+ * sets; the v1 annotation `gcloud run services update --breakglass` sets), or whose status names
+ * break-glass. Not checked against a real entry: Google documents that break-glass deploys are audited,
+ * not the entry's shape, so the filter matches each of the places it can be.
  */
 export function breakglassLogFilter(): string {
   return [
-    'resource.type="cloud_run_revision"',
     'protoPayload.@type="type.googleapis.com/google.cloud.audit.AuditLog"',
     'protoPayload.serviceName="run.googleapis.com"',
-    'protoPayload.status.message:"breakglass"',
+    "(" +
+      [
+        "protoPayload.request.service.binaryAuthorization.breakglassJustification:*",
+        'protoPayload.request.metadata.annotations."run.googleapis.com/binary-authorization-breakglass":*',
+        'protoPayload.status.message:"breakglass"',
+      ].join(" OR ") +
+      ")",
   ].join(" AND ");
 }
 

@@ -70,11 +70,17 @@ describe("supply chain: decisions", () => {
     });
   });
 
-  it("the break-glass filter reads Cloud Run's audit entries of revisions whose status names break-glass", () => {
+  it("the break-glass filter reads Cloud Run's audit entries that carry a justification or name break-glass", () => {
     const filter = breakglassLogFilter();
-    assert.match(filter, /resource\.type="cloud_run_revision"/);
-    assert.match(filter, /protoPayload\.serviceName="run\.googleapis\.com"/);
-    assert.match(filter, /protoPayload\.status\.message:"breakglass"/);
+    assert.match(filter, /^protoPayload\.@type="type\.googleapis\.com\/google\.cloud\.audit\.AuditLog" AND /);
+    assert.match(filter, / AND protoPayload\.serviceName="run\.googleapis\.com" AND \(/);
+    // Any one of the three places is enough.
+    const alternatives = /\((.*)\)$/.exec(filter)![1].split(" OR ");
+    assert.deepEqual(alternatives, [
+      "protoPayload.request.service.binaryAuthorization.breakglassJustification:*",
+      'protoPayload.request.metadata.annotations."run.googleapis.com/binary-authorization-breakglass":*',
+      'protoPayload.status.message:"breakglass"',
+    ]);
   });
 
   it("the gaps: what a service or repository lacks", () => {

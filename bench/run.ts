@@ -112,7 +112,7 @@ function previews(times: number, stack: string): { runs: PreviewTimes[]; load: [
   for (let i = 0; i < times; i++) {
     const { stdout } = timed(
       process.execPath,
-      ["--require", "tsx/cjs", harness, "preview", "--stack", stack],
+      ["--require", "@swc-node/register", harness, "preview", "--stack", stack],
       ROOT,
       process.env,
     );

@@ -12,8 +12,7 @@ export class CallSitesShapeError extends Error {}
 /**
  * Stops the Pulumi SDK from recording, for every resource, the call stack it was declared from. The
  * SDK captures a stack of unlimited depth per resource and parses it line by line, for the source
- * positions it sends the engine; with Node's source maps on (tsx turns them on) each frame is mapped
- * too. An offline render never reads them, and it was the largest of the SDK's per-resource costs
+ * positions it sends the engine; with source maps on each frame is mapped too. An offline render never reads them, and it was the largest of the SDK's per-resource costs
  * (about 140 ms of a cold prod render's 960 ms of CPU). Returns the function that puts it back.
  *
  * `Resource.callsites` is private to the SDK, so this checks that it still exists and answers with

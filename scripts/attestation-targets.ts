@@ -2,7 +2,7 @@
  * Prints what the deploy workflow attests for Binary Authorization in a stack, as JSON:
  * `{"attestor": "projects/P/attestors/ID", "keyVersion": "projects/P/locations/.../cryptoKeyVersions/1",
  *   "images": ["REPOSITORY@sha256:...", ...]}`; `{"images": []}` when the stack does not require it.
- *   node --require tsx/cjs scripts/attestation-targets.ts STACK
+ *   node --require @swc-node/register scripts/attestation-targets.ts STACK
  */
 import { validateStackConfig } from "../config/validate";
 import { attestorNames, imagesToAttest } from "../model/supplyChain";
@@ -29,7 +29,7 @@ export function attestationTargets(
 if (require.main === module) {
   const stack = process.argv[2];
   if (!stack) {
-    process.stderr.write("usage: node --require tsx/cjs scripts/attestation-targets.ts STACK\n");
+    process.stderr.write("usage: node --require @swc-node/register scripts/attestation-targets.ts STACK\n");
     process.exit(2);
   }
   try {

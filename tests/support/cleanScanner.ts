@@ -23,7 +23,7 @@ function spawnOnce(): string {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "orchestra-scanner-")), "ports.json");
   const child = spawn(
     process.execPath,
-    ["--require", require.resolve("tsx/cjs"), __filename, file, String(process.pid)],
+    ["--require", require.resolve("@swc-node/register"), __filename, file, String(process.pid)],
     { detached: true, stdio: "ignore" },
   );
   child.unref();

@@ -6,7 +6,7 @@ import { cleanScannerReady } from "./cleanScanner";
  * `orchestra ...args` run by the CLI's `main` inside the test process, with what a spawned run
  * (cliHarness) has: its environment, the project as working folder, stdout and stderr that are not
  * a terminal, and the exit code `main` returns. A spawned run spends most of a second of CPU loading
- * the CLI through tsx before the command starts; here the modules load once per test process.
+ * the CLI through @swc-node/register before the command starts; here the modules load once per test process.
  *
  * What only a process has stays with spawned runs: stdin (`input` is refused here) and the exit code
  * leaving bin/orchestra.js.

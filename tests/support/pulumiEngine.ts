@@ -717,7 +717,7 @@ export async function analyzePreview(
 }
 
 /**
- * `node --require tsx/cjs tests/support/pulumiEngine.ts preview --stack NAME`: one preview as the CLI
+ * `node --require @swc-node/register tests/support/pulumiEngine.ts preview --stack NAME`: one preview as the CLI
  * runs it, for `npm run bench`. Runs the program, then starts the policy pack and asks it AnalyzeStack
  * with the resources the program registered, and prints the times as JSON: the program's process from
  * spawn to exit, and the pack's from spawn to its port and to its first answered AnalyzeStack.

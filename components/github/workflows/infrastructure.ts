@@ -293,7 +293,7 @@ export function attestStep(stack: string): Step {
     },
     run: [
       "set -euo pipefail",
-      'targets="$(node --require tsx/cjs scripts/attestation-targets.ts "$STACK")"',
+      'targets="$(node --require @swc-node/register scripts/attestation-targets.ts "$STACK")"',
       'attestor="$(echo "$targets" | jq -r \'.attestor\')"',
       'key_version="$(echo "$targets" | jq -r \'.keyVersion\')"',
       "for image in $(echo \"$targets\" | jq -r '.images[]'); do",

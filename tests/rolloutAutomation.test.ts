@@ -145,10 +145,14 @@ describe("rollout work folder and the Automation API driver (stub pulumi CLI)", 
         `const m = require(${JSON.stringify(path.join(w.path, "model", "canary", "lifecycle"))});` +
         `const keys = Object.keys(require.cache);` +
         `console.log(JSON.stringify({ fn: typeof m.setCanaryPercent, mirrored: keys.filter((k) => k.startsWith(${JSON.stringify(w.path)})).length, real: keys.filter((k) => k.startsWith(${JSON.stringify(path.join(REPO_ROOT, "model"))})).length }));`;
-      const r = spawnSync(process.execPath, ["--require", require.resolve("@swc-node/register"), "-e", script], {
-        cwd: w.path,
-        encoding: "utf8",
-      });
+      const r = spawnSync(
+        process.execPath,
+        ["--require", require.resolve("@swc-node/register"), "-e", script],
+        {
+          cwd: w.path,
+          encoding: "utf8",
+        },
+      );
       assert.equal(r.status, 0, r.stderr);
       const seen = JSON.parse(r.stdout) as { fn: string; mirrored: number; real: number };
       assert.equal(seen.fn, "function");

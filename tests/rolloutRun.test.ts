@@ -305,7 +305,11 @@ describe("orchestra rollout command: report files, step summary, progress, signa
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "orchestra-rollout-child-"));
     const p = spawn(
       process.execPath,
-      ["--require", require.resolve("@swc-node/register"), path.join(__dirname, "support", "rolloutChild.ts")],
+      [
+        "--require",
+        require.resolve("@swc-node/register"),
+        path.join(__dirname, "support", "rolloutChild.ts"),
+      ],
       {
         cwd: dir,
         env: {

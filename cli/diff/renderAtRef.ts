@@ -46,7 +46,13 @@ function renderInChild(projectDir: string, stack: string): Promise<RenderedStack
     const child = spawn(
       process.execPath,
       // The CLI's own loader (see bin/orchestra.js), resolved here: the checkout may have none.
-      ["--require", require.resolve("@swc-node/register"), path.join(__dirname, "renderChild.ts"), projectDir, stack],
+      [
+        "--require",
+        require.resolve("@swc-node/register"),
+        path.join(__dirname, "renderChild.ts"),
+        projectDir,
+        stack,
+      ],
       {
         cwd: projectDir,
         stdio: ["ignore", "pipe", "pipe"],

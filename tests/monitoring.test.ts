@@ -221,6 +221,23 @@ describe("monitoring decisions (pure)", () => {
       logMetrics: [],
     };
 
+    it("draws the latency alert's threshold where the alert reads: time to first token for a streaming service", () => {
+      type Tile = { widget: { title: string; xyChart?: { thresholds?: { value: number }[] } } };
+      const thresholds = (llm?: { streams: boolean }) => {
+        const d = serviceDashboard({ ...spec, ...(llm ? { llm } : {}) }) as {
+          mosaicLayout: { tiles: Tile[] };
+        };
+        const find = (title: RegExp) =>
+          d.mosaicLayout.tiles
+            .find((t) => title.test(t.widget.title))
+            ?.widget.xyChart?.thresholds?.map((x) => x.value);
+        return { latency: find(/^Latency p50/), ttft: find(/^Time to first token/) };
+      };
+      assert.deepEqual(thresholds(), { latency: [2000], ttft: undefined });
+      assert.deepEqual(thresholds({ streams: false }), { latency: [2000], ttft: undefined });
+      assert.deepEqual(thresholds({ streams: true }), { latency: undefined, ttft: [2] });
+    });
+
     it("splits every service chart by revision and lays tiles within 48 columns", () => {
       const d = serviceDashboard(spec) as { mosaicLayout: { tiles: Record<string, any>[] } }; // eslint-disable-line @typescript-eslint/no-explicit-any
       const tiles = d.mosaicLayout.tiles;

@@ -307,7 +307,7 @@ async function dryRun(
   if (unreachable) lines.push(c.yellow(`  note      no smoke check: ${unreachable}`));
   lines.push(`  then      promote ${image} to stable`);
   lines.push(
-    `  guards    5xx ratio <= ${s.guards.maxErrorRatio}, p95 <= ${s.guards.maxP95Ms} ms, exact binomial tests from the first request`,
+    `  guards    5xx ratio <= ${s.guards.maxErrorRatio}, ${svc.llm?.streams ? "time to first token " : ""}p95 <= ${s.guards.maxP95Ms} ms, exact binomial tests from the first request`,
     `  judgment  per region, canary vs ${s.baseline ? "baseline when one serves, else stable" : "stable"}; false-rollback budget ${s.budget} ` +
       `for the whole rollout; margins 5xx x${s.margins.errors}, 4xx x${s.margins.clientErrors}, ` +
       `above p95 x${s.margins.slow}, median x${s.margins.latency}; a pass rules out 5xx x${s.detect.errors}, ` +

@@ -176,6 +176,8 @@ function llmServiceCharts(
   byRevision: string[],
   legend: string,
   by: string,
+  /** The latency alert's threshold: a streaming service's alert reads time to first token. */
+  thresholdMs: number,
 ): Json[] {
   const names = llmMetricNames(service);
   const f = (metric: string, ...extra: string[]) =>
@@ -213,6 +215,7 @@ function llmServiceCharts(
               ),
             ],
             "s",
+            thresholdMs / 1000,
           ),
         ]
       : []),
@@ -339,7 +342,8 @@ export function serviceDashboard(s: ServiceDashboardSpec): Json {
         ),
       ),
       "ms",
-      s.latency.thresholdMs,
+      // A streaming service's latency alert reads time to first token: its threshold is drawn there.
+      s.llm?.streams ? undefined : s.latency.thresholdMs,
     ),
     xyChart(
       "Instances (active / idle)",
@@ -413,7 +417,9 @@ export function serviceDashboard(s: ServiceDashboardSpec): Json {
       { widgets: alertCharts, width: HALF, height: 8 },
       { widgets: (s.queues ?? []).flatMap(queueCharts), width: HALF, height: CHART_HEIGHT },
       {
-        widgets: s.llm ? llmServiceCharts(s.service, s.llm.streams, byRevision, REVISION_LEGEND, by) : [],
+        widgets: s.llm
+          ? llmServiceCharts(s.service, s.llm.streams, byRevision, REVISION_LEGEND, by, s.latency.thresholdMs)
+          : [],
         width: HALF,
         height: CHART_HEIGHT,
       },

@@ -101,9 +101,28 @@ export function editStack(dir: string, stack: string, decide: (config: StackConf
  */
 export function checkEdits(dir: string, stack: string, edits: readonly Edit[]): void {
   const file = editableStackFile(dir, stack);
+  const result = validateWithEdits(dir, stack, file, edits);
+  if (!result.ok)
+    throw new StackFileError(
+      `${path.basename(file)} was not changed: it would make the stack invalid.\n${formatIssues(stack, result.issues)}`,
+    );
+}
+
+/** The stack as `edits` would leave `file`, validated as the program validates it; nothing is written. */
+export function validateWithEdits(dir: string, stack: string, file: string, edits: readonly Edit[]) {
   const doc: Document = parseDocument(fs.readFileSync(file, "utf8"));
   applyToDocument(doc, edits);
-  validEdited(dir, stack, file, doc, "it would make the stack invalid");
+  return validateDocument(dir, stack, file, doc);
+}
+
+function validateDocument(dir: string, stack: string, file: string, doc: Document) {
+  const flat = flattenStackConfig(
+    readProjectFile(dir),
+    stack,
+    file,
+    (doc.toJS() as { config?: unknown })?.config,
+  ).flat;
+  return validateStackConfig(stack, flat, { gcpKeys: gcpConfigKeys });
 }
 
 /** The config of an edited document; a change that makes it invalid is refused, saying `why`. */
@@ -114,13 +133,7 @@ export function validEdited(
   doc: Document,
   why: string,
 ): StackConfig {
-  const flat = flattenStackConfig(
-    readProjectFile(dir),
-    stack,
-    file,
-    (doc.toJS() as { config?: unknown })?.config,
-  ).flat;
-  const result = validateStackConfig(stack, flat, { gcpKeys: gcpConfigKeys });
+  const result = validateDocument(dir, stack, file, doc);
   if (!result.ok)
     throw new StackFileError(
       `${path.basename(file)} was not changed: ${why}.\n${formatIssues(stack, result.issues)}`,

@@ -1,7 +1,7 @@
 import { armorRules } from "../../components/loadbalancer/armorRules";
 import { FORWARDING_RULES } from "../../components/loadbalancer/plan";
 import { declaredServices, type DeclaredStack } from "../../model/cost/declared";
-import { ASSUMPTIONS, estimate, usd, type Estimate, type RegionCost } from "../../model/cost/estimate";
+import { ASSUMPTIONS, cents, estimate, usd, type Estimate, type RegionCost } from "../../model/cost/estimate";
 import type { StackConfig } from "../../model/types";
 import { color, printJson, projectDir, table } from "../output";
 import { loadValidStack } from "../stackEditor";
@@ -23,7 +23,7 @@ export function declaredStack(config: StackConfig): DeclaredStack {
   };
 }
 
-const cents = (n: number | undefined) => (n === undefined ? null : Math.round(n * 100) / 100);
+const centsOrNull = (n: number | undefined) => (n === undefined ? null : cents(n));
 
 /** The `--json` document (docs/cli.md#orchestra-cost): amounts in USD, rounded to cents. */
 export function costDocument(stack: string, e: Estimate) {
@@ -34,9 +34,9 @@ export function costDocument(stack: string, e: Estimate) {
     instances: r.instances,
     cpu: r.cpu,
     memoryGiB: r.memoryGiB,
-    cpuUsd: cents(r.cpuUsd),
-    memoryUsd: cents(r.memoryUsd),
-    monthlyUsd: cents(r.monthlyUsd),
+    cpuUsd: centsOrNull(r.cpuUsd),
+    memoryUsd: centsOrNull(r.memoryUsd),
+    monthlyUsd: centsOrNull(r.monthlyUsd),
     ...(r.unpriced ? { unpriced: r.unpriced } : {}),
   });
   return {

@@ -1,5 +1,5 @@
 import { declaredFromResources } from "../../model/cost/declared";
-import { costChanges, estimate, type CostChange, type Estimate } from "../../model/cost/estimate";
+import { cents, costChanges, estimate, type CostChange, type Estimate } from "../../model/cost/estimate";
 import type { RenderedStack } from "../../render/renderStack";
 
 /** The always-on baseline of both sides of a diff, and what moves between them. */
@@ -17,8 +17,6 @@ export function costDiff(before: RenderedStack | undefined, after: RenderedStack
   const a = estimate(declaredFromResources(after.resources));
   return { ...(b ? { before: b } : {}), after: a, changes: costChanges(b, a) };
 }
-
-const cents = (n: number) => Math.round(n * 100) / 100;
 
 /** The `cost` member of `orchestra diff --json`: totals and the lines that move, in USD a month. */
 export function costJson(c: CostDiff) {

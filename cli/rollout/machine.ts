@@ -23,7 +23,13 @@ import { endpointOf, smokeTargets, type ServiceEndpoint } from "./endpoints";
 import { smokeSkipReason } from "../../model/queue";
 import { acquireLock, clearState, LockHeldError, writeState, type RolloutState } from "./state";
 import { formatDuration } from "./steps";
-import { activeCanary as active, recordedRollout, rolloutTarget, RolloutRefusal } from "./target";
+import {
+  activeCanary as active,
+  recordedRollout,
+  resumeCommand,
+  rolloutTarget,
+  RolloutRefusal,
+} from "./target";
 import { checkLive, expectedState, type ExpectedState, type LiveCheck, type RegionCheck } from "./verify";
 import { WorkDir } from "./workDir";
 import { acceptGate, runGate, type GateSources } from "../supplyChain/gate";
@@ -251,7 +257,7 @@ class Rollout {
     return this.report;
   }
 
-  private resumeCommand = () => `orchestra rollout ${this.o.service} --stack ${this.o.stack} --resume`;
+  private resumeCommand = () => resumeCommand(this.o);
 
   async run(): Promise<RolloutReport> {
     let release: () => void;

@@ -1,14 +1,11 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseDocument } from "yaml";
 import { CanaryRuleError, startCanary } from "../../model/canary/lifecycle";
 import { attemptId } from "../../model/release/revisionName";
 import type { CanaryRelease, ServiceConfig, StackConfig } from "../../model/types";
 import { formatIssues } from "../../config/errors";
-import { gcpConfigKeys } from "../../config/gcpKeys";
-import { validateStackConfig } from "../../config/validate";
-import { flattenStackConfig, readProjectFile, stackFilePath } from "../../render/stackFile";
-import { applyToDocument } from "../yamlEdits";
+import { stackFilePath } from "../../render/stackFile";
+import { validateWithEdits } from "../stackEditor";
 import { readState, type RolloutState } from "./state";
 import { planSteps } from "./steps";
 
@@ -129,15 +126,7 @@ function refuseInvalidStart(
     throw e;
   }
   const file = stackFilePath(dir, config.stack);
-  const doc = parseDocument(fs.readFileSync(file, "utf8"));
-  applyToDocument(doc, edits);
-  const flat = flattenStackConfig(
-    readProjectFile(dir),
-    config.stack,
-    file,
-    (doc.toJS() as { config?: unknown })?.config,
-  ).flat;
-  const result = validateStackConfig(config.stack, flat, { gcpKeys: gcpConfigKeys });
+  const result = validateWithEdits(dir, config.stack, file, edits);
   if (!result.ok)
     throw new RolloutRefusal(
       `${image} cannot be rolled out on ${config.stack}: ${path.basename(file)} would not accept it.\n` +
@@ -168,6 +157,10 @@ export function reportPathProblem(base: string): string | undefined {
   return undefined;
 }
 
+/** The command that continues an interrupted rollout of the service. */
+export const resumeCommand = (o: { readonly stack: string; readonly service: string }) =>
+  `orchestra rollout ${o.service} --stack ${o.stack} --resume`;
+
 /**
  * What the rollout state recorded for `service` means for this run, decided for the run and `--dry-run`
  * alike: `--resume` continues the recorded rollout (none recorded is a refusal); a new rollout is
@@ -178,7 +171,7 @@ export function recordedRollout(
   o: { readonly stack: string; readonly service: string; readonly resume: boolean },
 ): { readonly state?: RolloutState; readonly says?: string } {
   const previous = readState(dir, o.stack, o.service);
-  const resume = `orchestra rollout ${o.service} --stack ${o.stack} --resume`;
+  const resume = resumeCommand(o);
   if (!o.resume) {
     if (previous?.rollback)
       throw new RolloutRefusal(

@@ -167,6 +167,9 @@ export function costChanges(before: Estimate | undefined, after: Estimate): Cost
 }
 
 /** `$1,234.56`; `-$3.20` below zero. */
+/** An amount rounded to cents, as the JSON documents give them. */
+export const cents = (amount: number) => Math.round(amount * 100) / 100;
+
 export function usd(amount: number): string {
   const text = Math.abs(amount).toLocaleString("en-US", {
     minimumFractionDigits: 2,

@@ -299,7 +299,7 @@ describe("orchestra rollout command: report files, step summary, progress, signa
 
   /** Runs the rollout in a child process (tests/support/rolloutChild.ts); `at` sees its stderr. */
   function child(
-    config: { flags: RolloutFlags; hangAtUp?: number; ignoreCancel?: boolean },
+    config: { flags: RolloutFlags; hangAtUp?: number; ignoreCancel?: boolean; amd64?: string },
     at: (stderr: string, kill: (signal: NodeJS.Signals) => void) => void,
   ): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "orchestra-rollout-child-"));
@@ -416,6 +416,28 @@ describe("orchestra rollout command: report files, step summary, progress, signa
     assert.match(
       s.pulumi.ups[0],
       new RegExp(`revision: api-\\w+-${state?.attempt}\\n\\s+percent: 5\\n\\s+phase: staged`),
+    );
+    assert.equal(api().stable.image, IMAGE);
+  });
+
+  it("kill -9 after the gate approved an index: --resume records the same approved digests beside the canary", async () => {
+    const amd64 = `sha256:${"e".repeat(64)}`;
+    const r = await child(
+      { flags: rolloutFlags({ image: IMAGE }), hangAtUp: 1, ignoreCancel: true, amd64 },
+      once("up 1\n", "SIGKILL"),
+    );
+    assert.equal(r.signal, "SIGKILL");
+    const index = IMAGE.split("@")[1];
+    assert.deepEqual(readState(dir, "staging", "api")?.approval, {
+      approvedDigests: { index, linuxAmd64: amd64 },
+    });
+    // The resumed run reads no gate (its stand-in would approve a single-platform image): it records
+    // what the interrupted one approved.
+    const s = standIn();
+    assert.equal(await runRolloutCommand("api", rolloutFlags({ resume: true }), s.runtime), 0, s.stdout.text);
+    assert.match(
+      s.pulumi.ups[0],
+      new RegExp(`approvedDigests:\\n\\s+index: ${index}\\n\\s+linuxAmd64: ${amd64}\\n`),
     );
     assert.equal(api().stable.image, IMAGE);
   });

@@ -212,14 +212,16 @@ export class FakeRegistry {
 
 /**
  * Gate sources for tests about something else: every image resolves to itself (a single-platform
- * image) and its scan finished with no findings, so the gate passes.
+ * image, or with `amd64` an index whose linux/amd64 image is that digest) and its scan finished with
+ * no findings, so the gate passes.
  */
-export function cleanScanSources(): GateSources {
+export function cleanScanSources(o: { readonly amd64?: string } = {}): GateSources {
   return {
     resolve: async (ref) => {
       const parsed = parseImageRef(ref);
       if (!parsed?.digest) throw new Error(`the stand-in registry resolves digests only, not ${ref}`);
-      return { repository: parsed.repository, digests: { linuxAmd64: parsed.digest } };
+      const digests = o.amd64 ? { index: parsed.digest, linuxAmd64: o.amd64 } : { linuxAmd64: parsed.digest };
+      return { repository: parsed.repository, digests };
     },
     scans: () => ({ read: async (url) => ({ resourceUrl: url, scan: { kind: "finished" }, findings: [] }) }),
     clock: { now: () => 0, sleep: async () => undefined },

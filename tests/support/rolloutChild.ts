@@ -9,6 +9,7 @@ import type { RolloutFlags } from "../../cli/commands/rollout";
 import { CliError } from "../../cli/output";
 import { runRolloutCommand } from "../../cli/rollout/run";
 import type { StandInUrls } from "./rolloutOutputs";
+import { cleanScanSources } from "./fakeScanner";
 import { standInRuntime } from "./rolloutRuntime";
 
 interface ChildConfig {
@@ -19,6 +20,8 @@ interface ChildConfig {
   metricsUrl: string;
   hangAtUp?: number;
   ignoreCancel?: boolean;
+  /** The gate resolves the image as an index whose linux/amd64 image is this digest. */
+  amd64?: string;
 }
 
 const c = JSON.parse(process.env.ROLLOUT_CHILD ?? "{}") as ChildConfig;
@@ -28,6 +31,7 @@ const { runtime } = standInRuntime({
   urls: c.urls,
   cloudFile: c.cloudFile,
   metricsUrl: c.metricsUrl,
+  gate: cleanScanSources(c.amd64 ? { amd64: c.amd64 } : {}),
   onUp: (n) => {
     process.stderr.write(`up ${n}\n`);
     if (n !== c.hangAtUp) return;

@@ -177,6 +177,8 @@ export class FakeRegistry {
   private readonly byRef = new Map<string, StoredManifest>();
   /** Answer any digest it does not hold as a single-platform image of that digest. */
   anyDigest = false;
+  /** Answer every request with this status instead (a 403 from a registry that refuses the caller). */
+  refuseWith?: number;
   private server?: { url: string; close: () => Promise<void> };
 
   /** Holds `m` under `name`, by its digest and under `tag`. */
@@ -189,6 +191,11 @@ export class FakeRegistry {
     this.server = await serve((req, res) => {
       const accept = String(req.headers.accept ?? "");
       this.requests.push({ path: req.url ?? "", accept });
+      if (this.refuseWith) {
+        res.writeHead(this.refuseWith, { "content-type": "application/json" });
+        res.end(JSON.stringify({ errors: [{ code: "DENIED" }] }));
+        return;
+      }
       const m = /^\/v2\/(.+)\/manifests\/(.+)$/.exec(req.url ?? "");
       const key = m ? `${m[1]}${m[2].startsWith("sha256:") ? "@" : ":"}${m[2]}` : "";
       const stored =

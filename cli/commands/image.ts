@@ -1,8 +1,7 @@
 import type { Command } from "@commander-js/extra-typings";
 import { allowVulnerableOption, jsonOption, requiredStackOption } from "./options";
 import * as image from "../supplyChain/imageCheck";
-import { CONTAINER_ANALYSIS_ENDPOINT_ENV } from "../supplyChain/containerAnalysis";
-import { REGISTRY_ENDPOINT_ENV } from "../supplyChain/registry";
+import { CONTAINER_ANALYSIS_ENDPOINT_ENV, REGISTRY_ENDPOINT_ENV } from "../supplyChain/scan";
 
 export function registerImage(program: Command): void {
   const cmd = program.command("image").description("Check container images before they are released");

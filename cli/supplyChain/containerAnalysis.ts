@@ -7,36 +7,14 @@ import {
   type ScanStatus,
   type Severity,
 } from "../../model/supplyChain/vulnerabilities";
+import { CONTAINER_ANALYSIS_ENDPOINT_ENV, ScanReadError, type ScanRead } from "./scan";
 
 type Occurrence = protos.grafeas.v1.IOccurrence;
 type GrafeasClient = ReturnType<ContainerAnalysisClient["getGrafeasClient"]>;
 type ClientOptions = NonNullable<ConstructorParameters<typeof ContainerAnalysisClient>[0]>;
 
-/** Env var naming a local Container Analysis (Grafeas v1) emulator, `HOST:PORT` (gRPC, no TLS). */
-export const CONTAINER_ANALYSIS_ENDPOINT_ENV = "ORCHESTRA_CONTAINER_ANALYSIS_ENDPOINT";
-
 /** The role that reads an image's occurrences. */
 export const OCCURRENCES_VIEWER_ROLE = "roles/containeranalysis.occurrences.viewer";
-
-/** What Artifact Analysis says about one image URL: how far its scan got, and its findings. */
-export interface ScanRead {
-  readonly resourceUrl: string;
-  readonly scan: ScanStatus;
-  readonly findings: readonly Finding[];
-}
-
-/** A read Container Analysis refused for good: the reason, and what to do about it. */
-export class ScanReadError extends Error {
-  constructor(
-    message: string,
-    readonly fix: string,
-  ) {
-    super(message);
-  }
-}
-
-/** Artifact Analysis names an image by its URL with the digest: `https://HOST/PROJECT/REPO/IMAGE@sha256:...`. */
-export const resourceUrl = (repository: string, digest: string) => `https://${repository}@${digest}`;
 
 /**
  * Client options from the environment: Google's endpoint with Application Default Credentials, or

@@ -10,8 +10,7 @@ import type { StackConfig } from "../../model/types";
 import { CliError } from "../output";
 import { formatDuration } from "../rollout/steps";
 import { systemClock, type Clock } from "../rollout/ports";
-import { resourceUrl, ScanReadError, type ScanRead } from "./containerAnalysis";
-import type { ResolvedImage } from "./registry";
+import { resourceUrl, ScanReadError, type ResolvedImage, type ScanRead } from "./scan";
 
 /**
  * The vulnerability gate as the CLI runs it: resolve the reference to the digest Cloud Run runs, read

@@ -1,25 +1,14 @@
 import { createHash } from "node:crypto";
-import { GoogleAuth } from "google-auth-library";
 import {
   approvedDigests,
   INDEX_MEDIA_TYPES,
   MANIFEST_MEDIA_TYPES,
   type IndexEntry,
 } from "../../model/supplyChain/digests";
-import type { ApprovedDigests } from "../../model/supplyChain/vulnerabilities";
 import { parseImageRef } from "../../model/imageRef";
 import { CliError } from "../output";
 import { loopbackUrl } from "../live/endpoint";
-
-/** Env var naming a local registry, `http://127.0.0.1:PORT`, spoken to over plain HTTP without credentials. */
-export const REGISTRY_ENDPOINT_ENV = "ORCHESTRA_REGISTRY_ENDPOINT";
-
-/** A reference resolved to the digests that matter: what it names, and what Cloud Run runs. */
-export interface ResolvedImage {
-  /** `REPOSITORY` of the reference, without tag or digest. */
-  readonly repository: string;
-  readonly digests: ApprovedDigests;
-}
+import { REGISTRY_ENDPOINT_ENV, type ResolvedImage } from "./scan";
 
 const ACCEPT = [...INDEX_MEDIA_TYPES, ...MANIFEST_MEDIA_TYPES].join(", ");
 
@@ -45,6 +34,9 @@ export async function resolveImage(
   if (!local) {
     let token;
     try {
+      // Loaded on use: every command the CLI registers loads this module at start.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { GoogleAuth } = require("google-auth-library") as typeof import("google-auth-library");
       token = await new GoogleAuth({
         scopes: ["https://www.googleapis.com/auth/cloud-platform"],
       }).getAccessToken();

@@ -2,8 +2,7 @@ import * as fs from "node:fs";
 import { spawn } from "node:child_process";
 import * as os from "node:os";
 import * as path from "node:path";
-import { CONTAINER_ANALYSIS_ENDPOINT_ENV } from "../../cli/supplyChain/containerAnalysis";
-import { REGISTRY_ENDPOINT_ENV } from "../../cli/supplyChain/registry";
+import { CONTAINER_ANALYSIS_ENDPOINT_ENV, REGISTRY_ENDPOINT_ENV } from "../../cli/supplyChain/scan";
 import { FakeContainerAnalysis, FakeRegistry } from "./fakeScanner";
 
 /**

@@ -26,6 +26,13 @@ function judgeDefaults(): Omit<JudgeFlags, "input" | "json"> {
 const CANARY_EXAMPLE = "pinned by `orchestra canary start`";
 
 describe("docs examples", () => {
+  it("the runtime block of the docs is Pulumi.yaml's", () => {
+    const example = docBlock("nodeargs:", "yaml");
+    assert.ok(example, "a yaml block with nodeargs");
+    const project = parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as { runtime: unknown };
+    assert.deepEqual(parse(example), { runtime: project.runtime });
+  });
+
   it("the canary example is a valid config whose pinned revision is the real stable revision", () => {
     const example = docBlock(CANARY_EXAMPLE, "yaml");
     assert.ok(example, "the docs show a canary example");

@@ -2,12 +2,13 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import { builtinModules } from "node:module";
 import * as path from "node:path";
+import { languageHostLaunch } from "./support/pulumiEngine";
 import { ROOT } from "./support/render";
 
 /**
  * `npm ci --omit=dev` (and an install that also omits optional packages) must leave everything the
- * Pulumi runtime needs to run the program: the packages its files import, and the TypeScript compiler
- * and ts-node it compiles them with (else it falls back to its bundled TypeScript 3.8 and fails).
+ * Pulumi runtime needs to run the program: the packages its files import, and the loader Pulumi.yaml's
+ * `nodeargs` has Node require to run TypeScript, with its peers.
  */
 
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
@@ -38,8 +39,19 @@ const packageOf = (specifier: string) =>
   specifier.startsWith("@") ? specifier.split("/").slice(0, 2).join("/") : specifier.split("/")[0];
 
 describe("packaging", () => {
-  it("the program's runtime compiler (typescript, ts-node) are runtime dependencies", () => {
-    for (const name of ["typescript", "ts-node"]) {
+  it("the loader Pulumi.yaml's nodeargs requires, and its peers, are runtime dependencies", () => {
+    const launch = languageHostLaunch(ROOT);
+    assert.equal(
+      launch.typescript,
+      false,
+      "the runtime's own ts-node is off: the loader runs the TypeScript",
+    );
+    const required = launch.nodeArgs.flatMap((a, i) => (launch.nodeArgs[i - 1] === "--require" ? [a] : []));
+    assert.deepEqual(required, ["@swc-node/register"]);
+    const loader = JSON.parse(
+      fs.readFileSync(path.join(ROOT, "node_modules/@swc-node/register/package.json"), "utf8"),
+    ) as { peerDependencies: Record<string, string> };
+    for (const name of [...required, ...Object.keys(loader.peerDependencies)]) {
       assert.ok(pkg.dependencies[name], `${name} is in dependencies`);
       assert.equal(pkg.devDependencies[name], undefined, `${name} is not a devDependency`);
     }

@@ -2,6 +2,7 @@ import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
+import { parse as parseYaml } from "yaml";
 import * as analyzerrpc from "@pulumi/pulumi/proto/analyzer_grpc_pb";
 import * as analyzerproto from "@pulumi/pulumi/proto/analyzer_pb";
 import * as enginerpc from "@pulumi/pulumi/proto/engine_grpc_pb";
@@ -371,8 +372,37 @@ export interface ProgramRunOptions {
   readonly parallel?: number;
   /** Extra environment, on top of this process's. */
   readonly env?: NodeJS.ProcessEnv;
-  /** Node's own flags, before the runtime's path (Pulumi.yaml's `runtime.options.nodeargs`). */
+  /** More of Node's own flags, after Pulumi.yaml's `nodeargs` (a profiler's, say). */
   readonly nodeArgs?: readonly string[];
+}
+
+/** What the Node.js language host takes from Pulumi.yaml's `runtime.options` to start the program. */
+export interface LanguageHostLaunch {
+  /** `nodeargs`, split into words: Node's flags, before the runtime's path. */
+  readonly nodeArgs: readonly string[];
+  /** `typescript` (default true): the language host sets `PULUMI_NODEJS_TYPESCRIPT=true`, and cmd/run registers ts-node. */
+  readonly typescript: boolean;
+}
+
+/**
+ * Pulumi.yaml's runtime options as pulumi-language-nodejs reads them (`parseOptions`, `execRuntime`):
+ * `typescript` a boolean defaulting to true, `nodeargs` a string split with shlex. Only plain words
+ * are split here; a `nodeargs` with quotes or escapes is refused rather than split differently.
+ */
+export function languageHostLaunch(dir: string): LanguageHostLaunch {
+  const project = parseYaml(fs.readFileSync(path.join(dir, "Pulumi.yaml"), "utf8")) as {
+    runtime?: string | { options?: { typescript?: unknown; nodeargs?: unknown } };
+  };
+  const options = (typeof project.runtime === "object" && project.runtime.options) || {};
+  const { typescript = true, nodeargs = "" } = options;
+  if (typeof typescript !== "boolean")
+    throw new Error("Pulumi.yaml: runtime.options.typescript must be a boolean");
+  if (typeof nodeargs !== "string") throw new Error("Pulumi.yaml: runtime.options.nodeargs must be a string");
+  if (/["'\\]/.test(nodeargs))
+    throw new Error(
+      `Pulumi.yaml: runtime.options.nodeargs ${JSON.stringify(nodeargs)}: quotes and escapes are not emulated here`,
+    );
+  return { typescript, nodeArgs: nodeargs.split(/\s+/).filter(Boolean) };
 }
 
 export interface ProgramRun {
@@ -387,17 +417,19 @@ export interface ProgramRun {
 
 /**
  * Runs the program as `pulumi preview` does: the language host resolves `@pulumi/pulumi/cmd/run` from
- * the program's folder and runs it with node, with the monitor's and engine's addresses and the stack's
- * identity as flags, the config in `PULUMI_CONFIG` / `PULUMI_CONFIG_SECRET_KEYS`, and
- * `PULUMI_NODEJS_TYPESCRIPT=true` (Pulumi.yaml's `runtime.options.typescript`). The program directory's
- * tsconfig.json is the one ts-node reads. `--sync` (the pipes for synchronous invokes) is left out:
- * the SDK opens them only for `invokeSync`, which the program does not use.
+ * the program's folder and runs it with node in that folder, with Pulumi.yaml's `nodeargs` before it
+ * and `PULUMI_NODEJS_TYPESCRIPT` as its `typescript` option says (languageHostLaunch), the monitor's and
+ * engine's addresses and the stack's identity as flags, and the config in `PULUMI_CONFIG` /
+ * `PULUMI_CONFIG_SECRET_KEYS`. `--sync` (the pipes for synchronous invokes) is left out: the SDK opens
+ * them only for `invokeSync`, which the program does not use.
  */
 export async function runProgram(options: ProgramRunOptions): Promise<ProgramRun> {
   const dir = path.resolve(options.dir);
+  const launch = languageHostLaunch(dir);
   const engine = await new FakeEngine({ project: options.project, stack: options.stack }).start();
   const runPath = require.resolve("@pulumi/pulumi/cmd/run", { paths: [dir] });
   const args = [
+    ...launch.nodeArgs,
     ...(options.nodeArgs ?? []),
     runPath,
     "--monitor",
@@ -425,8 +457,10 @@ export async function runProgram(options: ProgramRunOptions): Promise<ProgramRun
     ...options.env,
     PULUMI_CONFIG: languageHostConfig(options.config.flat),
     PULUMI_CONFIG_SECRET_KEYS: JSON.stringify(options.config.secretKeys),
-    PULUMI_NODEJS_TYPESCRIPT: "true",
   };
+  // The language host sets it only when the option is on; an inherited one would be seen all the same.
+  if (launch.typescript) env.PULUMI_NODEJS_TYPESCRIPT = "true";
+  else delete env.PULUMI_NODEJS_TYPESCRIPT;
   const start = process.hrtime.bigint();
   try {
     const done = await new Promise<Omit<ProgramRun, "engine" | "ms">>((resolve, reject) => {

@@ -5,6 +5,7 @@ import {
   promoteCanary,
   rollbackCanary,
   setCanaryPercent,
+  startAttempt,
   startCanary,
 } from "../model/canary/lifecycle";
 import { runtimeAccountId, serviceAccountEmail } from "../model/identity";
@@ -16,7 +17,7 @@ import {
   MAX_SERVICE_NAME_WITH_BASELINE,
 } from "../model/release/baseline";
 import { desiredState } from "../model/release/desiredState";
-import { builtFrom, canonicalJson } from "../model/release/revisionName";
+import { attemptId, builtFrom, canonicalJson, nextAttemptId } from "../model/release/revisionName";
 import { serviceScaling } from "../model/release/template";
 import { planRelease } from "../model/release/traffic";
 import type { ServiceConfig, StackConfig } from "../model/types";
@@ -284,6 +285,28 @@ describe("baseline: the stable release deployed afresh beside the canary", () =>
     const retried = api(ok(flat)).canary!;
     assert.notEqual(retried.baseline?.revision, baseline);
     for (const result of up(regions, flat)) assert.ok(result.ok);
+  });
+
+  it("a start within the second of a rolled-back one, or with a clock behind it, names revisions never used", () => {
+    const t = Date.UTC(2026, 10, 30, 9, 0, 0);
+    let flat = start();
+    const first = startAttempt(ok(flat), "api", t);
+    assert.equal(first, attemptId(t), "the clock's attempt when nothing later is recorded");
+    flat = edit(flat, startCanary(ok(flat), "api", CANARY, { attempt: first, baseline: true }));
+    const used = api(ok(flat)).canary!;
+    flat = edit(flat, rollbackCanary(ok(flat), "api"));
+    for (const now of [t + 400, t - 60_000]) {
+      const again = startAttempt(ok(flat), "api", now);
+      assert.ok(parseInt(again, 36) > parseInt(first, 36), `${again} after ${first}`);
+      const retried = api(
+        ok(edit(flat, startCanary(ok(flat), "api", CANARY, { attempt: again, baseline: true }))),
+      );
+      assert.notEqual(retried.canary!.revision, used.revision);
+      assert.notEqual(retried.canary!.baseline!.revision, used.baseline!.revision);
+    }
+    // Content names carry no attempt; an attempt is the six characters after the content hash.
+    assert.equal(nextAttemptId(t, ["api-0123456789", undefined]), attemptId(t));
+    assert.equal(nextAttemptId(0, ["api-0123456789-zzzzzz"]), "1000000");
   });
 
   it("a staged baseline can be dropped without evidence: the template moves on to the canary", () => {

@@ -6,6 +6,7 @@ import {
   rollbackCanary,
   setCanaryPercent,
   stablePin,
+  startAttempt,
   startCanary,
 } from "../../model/canary/lifecycle";
 import { checkStablePin } from "./pinCheck";
@@ -18,7 +19,6 @@ import { describeService, splitLine } from "../trafficView";
 import { formatLiveStatus, readLiveStatus } from "./liveStatus";
 import { notReadyAdvice } from "../../model/canary/liveStatus";
 import { readRevisionReadiness } from "../live/readiness";
-import { attemptId } from "../../model/release/revisionName";
 import { awaitedRevision } from "../../model/release/baseline";
 import { acceptGate, gateSources, runGate, type GateSources } from "../supplyChain/gate";
 
@@ -69,7 +69,7 @@ export async function start(
   const dir = projectDir();
   const config = loadForEdit(dir, opts.stack);
   checkCanaryPercentRule(config, service, percent, percentFix(config));
-  const attempt = attemptId(Date.now());
+  const attempt = startAttempt(config, service, Date.now());
   const startOptions = { percent, attempt, ...(opts.baseline ? { baseline: true } : {}) };
   // The start's own refusals (another canary, the stable image, an image the stack would not accept)
   // come before anything is read.

@@ -2,11 +2,11 @@ import {
   promoteCanary,
   rollbackCanary,
   setCanaryPercent,
+  startAttempt,
   startCanary,
   type ReadyRevision,
 } from "../../model/canary/lifecycle";
 import { awaitedRevision, BASELINE_TAG, baselinePercentProblem } from "../../model/release/baseline";
-import { attemptId } from "../../model/release/revisionName";
 import { servicePlan } from "../../model/release/servicePlan";
 import type { ServiceConfig, StackConfig } from "../../model/types";
 import { StackFileError } from "../../render/stackFile";
@@ -500,7 +500,8 @@ class Rollout {
     let unapplied = false;
     if (!canary) {
       // A new canary, or a resumed start: staged, so `up` creates its revision without giving it traffic.
-      const attempt = this.state.attempt ?? attemptId(this.deps.clock.now());
+      const attempt =
+        this.state.attempt ?? startAttempt(this.wsConfig().config, o.service, this.deps.clock.now());
       editStack(this.ws!.path, o.stack, (c) =>
         startCanary(c, o.service, this.state.image, {
           percent: this.state.steps[0],

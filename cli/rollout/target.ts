@@ -1,7 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CanaryRuleError, startCanary } from "../../model/canary/lifecycle";
-import { attemptId } from "../../model/release/revisionName";
+import { CanaryRuleError, startAttempt, startCanary } from "../../model/canary/lifecycle";
 import type { CanaryRelease, ServiceConfig, StackConfig } from "../../model/types";
 import { formatIssues } from "../../config/errors";
 import { stackFilePath } from "../../render/stackFile";
@@ -63,7 +62,7 @@ export function rolloutTarget(
       throw new RolloutRefusal(
         `Service "${o.service}" already has a canary (${cur.image}); promote or roll it back before rolling out ${o.image}.`,
       );
-    attempt = attemptId(now);
+    attempt = startAttempt(config, o.service, now);
     image = o.image;
   } else if (cur) {
     if (o.baseline && !cur.baseline)

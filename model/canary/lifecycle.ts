@@ -7,7 +7,7 @@ import {
   MAX_PERCENT_WITH_BASELINE,
 } from "../release/baseline";
 import { stableRevision } from "../release/desiredState";
-import { attemptRevisionName } from "../release/revisionName";
+import { attemptRevisionName, nextAttemptId } from "../release/revisionName";
 import { runtimeEmail } from "../release/servicePlan";
 import { revisionTemplate } from "../release/template";
 import { canaryPercentViolation } from "../policy";
@@ -81,6 +81,19 @@ export interface StartOptions {
   readonly approvedDigests?: ApprovedDigests;
   /** The override that let blocking findings through (`--allow-vulnerable`). */
   readonly vulnerabilityOverride?: VulnerabilityOverrideRecord;
+}
+
+/**
+ * The attempt of a start of `name`'s canary at `nowMs`: later than every attempt its stack file records
+ * (stable's pin, a rolled-back canary and its baseline), so the start names revisions never used.
+ */
+export function startAttempt(config: StackConfig, name: string, nowMs: number): string {
+  const service = config.services.find((s) => s.name === name);
+  return nextAttemptId(nowMs, [
+    service?.stable.revision,
+    service?.canary?.revision,
+    service?.canary?.baseline?.revision,
+  ]);
 }
 
 /**

@@ -41,8 +41,26 @@ export function attemptRevisionName(service: string, template: RevisionTemplate,
  * sort by start time and two starts of one release a second apart differ.
  */
 export function attemptId(nowMs: number): string {
-  const seconds = Math.max(0, Math.floor((nowMs - Date.UTC(2025, 0, 1)) / 1000));
-  return seconds.toString(36).padStart(6, "0");
+  return attemptText(Math.max(0, Math.floor((nowMs - Date.UTC(2025, 0, 1)) / 1000)));
+}
+
+/**
+ * The attempt of a start at `nowMs`: the clock's, or the one after the latest attempt the service's
+ * recorded revisions carry when that is not earlier (a second start within the second of a rolled-back
+ * one, or a clock behind the last start's), so a start never names a revision already used.
+ */
+export function nextAttemptId(nowMs: number, recorded: readonly (string | undefined)[]): string {
+  const clock = parseInt(attemptId(nowMs), 36);
+  const latest = Math.max(-1, ...recorded.map(attemptOf).filter((a): a is number => a !== undefined));
+  return attemptText(Math.max(clock, latest + 1));
+}
+
+const attemptText = (seconds: number) => seconds.toString(36).padStart(6, "0");
+
+/** The attempt a revision name carries, as a number, or undefined for a content name. */
+function attemptOf(name: string | undefined): number | undefined {
+  const m = name === undefined ? null : new RegExp(`-[0-9a-f]{${HASH_LENGTH}}-([0-9a-z]{6,})$`).exec(name);
+  return m ? parseInt(m[1], 36) : undefined;
 }
 
 /**

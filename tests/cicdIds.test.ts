@@ -168,7 +168,7 @@ describe("orchestra cicd ids (against a fake GitHub API)", function () {
   it("matching ids: a table of configured against GitHub's ids, exit 0, nothing written", async () => {
     const project = temp();
     const before = project.read("prod");
-    const r = await project.runWith(env(github.url), "cicd", "ids", "--stack", "prod");
+    const r = await ids(project, github.url, "--stack", "prod");
     assert.equal(r.status, 0, describeRun(r));
     assert.match(r.stdout, /ai-orchestra:cicd\.github\.ownerId\s+ai-orchestra\s+165432109\s+165432109\s+ok/);
     assert.match(

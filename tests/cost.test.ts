@@ -31,14 +31,9 @@ import {
   type Price,
 } from "../model/cost/prices";
 import type { StackConfig } from "../model/types";
-import {
-  cleanupTempProjects,
-  describeRun,
-  makeTempProject,
-  runCli,
-  type CliResult,
-} from "./support/cliHarness";
+import { cleanupTempProjects, describeRun, makeTempProject, type CliResult } from "./support/cliHarness";
 import { docBlock, readDoc } from "./support/docs";
+import { runInProcess } from "./support/inProcessCli";
 import {
   baseConfig,
   REPO,
@@ -437,8 +432,8 @@ describe("orchestra cost", function () {
 
   const expectExit = (r: CliResult, code: number) => assert.equal(r.status, code, describeRun(r));
 
-  it("prints a line per service and region, the balancer, Cloud Armor, the total and the price date", () => {
-    const r = runCli(ROOT, ["cost", "--stack", "prod"]);
+  it("prints a line per service and region, the balancer, Cloud Armor, the total and the price date", async () => {
+    const r = await runInProcess(ROOT, ["cost", "--stack", "prod"]);
     expectExit(r, 0);
     const line = (label: string) => r.stdout.split("\n").find((l) => l.trimStart().startsWith(label)) ?? "";
     assert.match(
@@ -460,8 +455,8 @@ describe("orchestra cost", function () {
     assert.match(r.stdout, /Not estimated: anything traffic drives/);
   });
 
-  it("--json prints the documented document", () => {
-    const r = runCli(ROOT, ["cost", "--stack", "prod", "--json"]);
+  it("--json prints the documented document", async () => {
+    const r = await runInProcess(ROOT, ["cost", "--stack", "prod", "--json"]);
     expectExit(r, 0);
     const doc = JSON.parse(r.stdout) as Record<string, unknown> & { services: Record<string, unknown>[] };
     assert.deepEqual(Object.keys(doc), [
@@ -500,25 +495,27 @@ describe("orchestra cost", function () {
     assert.deepEqual(doc.armor, { policies: 1, rules: 10, monthlyUsd: 15 });
   });
 
-  it("a region without a price is named, and the total is a lower bound", () => {
+  it("a region without a price is named, and the total is a lower bound", async () => {
     const project = makeTempProject({
       stacks: {
         prod: (text) => text.replace("    - europe-west4\n", "    - europe-west4\n    - mars-north1\n"),
       },
     });
-    const r = runCli(project.dir, ["cost", "--stack", "prod"]);
+    const r = await runInProcess(project.dir, ["cost", "--stack", "prod"]);
     expectExit(r, 0);
     assert.match(r.stdout, /api {2,}mars-north1 {2,}\? .*unpriced/);
     assert.match(r.stdout, /total {2,}at least \$138\.37/);
     assert.match(r.stdout, /warning: api in mars-north1 is not in the price table/);
-    const json = JSON.parse(runCli(project.dir, ["cost", "--stack", "prod", "--json"]).stdout) as {
+    const json = JSON.parse(
+      (await runInProcess(project.dir, ["cost", "--stack", "prod", "--json"])).stdout,
+    ) as {
       complete: boolean;
     };
     assert.equal(json.complete, false);
   });
 
-  it("an unknown stack is an error that names the stacks there are", () => {
-    const r = runCli(ROOT, ["cost", "--stack", "qa"]);
+  it("an unknown stack is an error that names the stacks there are", async () => {
+    const r = await runInProcess(ROOT, ["cost", "--stack", "qa"]);
     expectExit(r, 1);
     assert.match(r.stderr, /Pulumi\.qa\.yaml/);
     assert.match(r.stderr, /dev, prod, staging|dev.*prod.*staging/s);

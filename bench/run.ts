@@ -4,7 +4,8 @@
  *
  *  (a) cold `orchestra plan --stack prod` against the floor: a bare Node process that loads the same
  *      Pulumi modules the plan loaded (recorded from a plan run), as a ratio (target: at most 2x);
- *  (b) the full test suite (`npm test`), wall time (target: under 30 s on a quiet 2-core machine);
+ *  (b) the test suite (`npm test`), wall time (target: under 30 s on a quiet 2-core machine), and the
+ *      end-to-end tests with real processes (`npm run test:e2e`, one run), for information;
  *  (c) the policy pack started as `pulumi preview --policy-pack policy` starts it, from spawn to its
  *      first answered AnalyzeStack with prod's resources (target: under 5 s), beside its floor: Node
  *      loading @pulumi/policy alone;
@@ -218,10 +219,13 @@ function main(argv: string[]): void {
 
   // (b) the test suite.
   let tests: Series | undefined;
+  let e2e: Series | undefined;
   if (!skipTests) {
     log(`npm test (${runs.tests} runs)`);
     const npm = process.platform === "win32" ? "npm.cmd" : "npm";
     tests = series(runs.tests, () => timed(npm, ["test", "--", "--reporter", "dot"], ROOT, process.env).ms);
+    log("npm run test:e2e (1 run)");
+    e2e = series(1, () => timed(npm, ["run", "test:e2e", "--", "--reporter", "dot"], ROOT, process.env).ms);
   }
   fs.rmSync(stateDir, { recursive: true, force: true });
 
@@ -257,6 +261,7 @@ function main(argv: string[]): void {
     ratio,
     ...(withSizes ? { sizes, fit: { msPerResource, interceptMs: Math.round(fit.intercept) } } : {}),
     ...(tests ? { tests } : {}),
+    ...(e2e ? { e2e } : {}),
     ...(runtime ? { runtime } : {}),
     targets,
   };
@@ -277,6 +282,7 @@ function main(argv: string[]): void {
     tests
       ? `(b) npm test: ${fmt(tests)} (target < ${TARGETS.testSuiteMs} ms: ${mark(tests.median < TARGETS.testSuiteMs)})`
       : "(b) npm test: skipped (--skip-tests)",
+    ...(e2e ? [`    npm run test:e2e (real processes, CI runs it too; no target): ${fmt(e2e)}`] : []),
     "",
     ...(runtime
       ? [

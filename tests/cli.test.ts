@@ -16,10 +16,10 @@ import { FakeCloudRunAdmin, type DeployOutcome } from "./support/fakeCloudRunAdm
 import { runInProcess } from "./support/inProcessCli";
 
 /**
- * End to end against temporary copies of the stack files. The exit codes of the real `orchestra`
- * process (bin/orchestra.js) and a large `plan --json` written to a pipe are checked on spawned runs;
- * the commands' behaviour (help, the canary lifecycle, refusals) runs through the CLI's `main` inside
- * this process (support/inProcessCli.ts), without a process start-up per run.
+ * End to end against temporary copies of the stack files, through the CLI's `main` inside this process
+ * (support/inProcessCli.ts), without a process start-up per run: help, plan, the canary lifecycle,
+ * refusals. What only the real `orchestra` process shows (its exit codes, a large `plan --json` through
+ * a pipe, stdin) is checked on spawned runs in e2e/cliProcess.test.ts.
  */
 
 /** `orchestra ...args` in `project`, inside this process. */
@@ -233,7 +233,7 @@ describe("orchestra CLI (end to end)", function () {
     before(async () => {
       project = makeTempProject();
       [typo, missingStack] = await Promise.all([
-        project.runAsync("plna"),
+        runHere(project, "plna"),
         expectUntouched(project, ["canary", "set", "api", "10"]),
       ]);
     });
@@ -282,8 +282,8 @@ describe("orchestra CLI (end to end)", function () {
       const broken = makeTempProject({ program: true, stacks: { prod: breakProd } });
       [dev, prodJson, configError, unknownStack] = await Promise.all([
         runHere(project, "plan", "--stack", "dev"),
-        project.runAsync("plan", "--stack", "prod", "--json"),
-        broken.runAsync("plan", "--stack", "prod"),
+        runHere(project, "plan", "--stack", "prod", "--json"),
+        runHere(broken, "plan", "--stack", "prod"),
         runHere(project, "plan", "--stack", "nope"),
       ]);
     });

@@ -107,7 +107,7 @@ describe("docs examples", () => {
     assert.equal(printed.trim(), shown.trim());
   });
 
-  it("the quick start and .ci/run agree on the install and test commands", () => {
+  it("the quick start and .ci/run agree on the install and test commands, and CI also runs the end-to-end tests", () => {
     const quickStart = fencedBlocks("README.md").filter((b) => b.lang === "sh")[0]?.text ?? "";
     const ci = fs.readFileSync(path.join(ROOT, ".ci", "run"), "utf8");
     assert.match(quickStart, /npm ci && npx orchestra plan --stack dev/);
@@ -115,6 +115,7 @@ describe("docs examples", () => {
     assert.match(ci, /npm ci/);
     assert.match(ci, /npx orchestra plan --stack dev/);
     assert.match(ci, /npm test/);
+    assert.match(ci, /npm run test:e2e/);
   });
 });
 

@@ -2,33 +2,9 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { Interval, RegionSides, Side } from "../model/judgment/input";
-import { describeRun, runCliAsync } from "./support/cliHarness";
+import { describeRun } from "./support/cliHarness";
+import { errors, healthy, side, steps } from "./support/judgeInput";
 import { runInProcess } from "./support/inProcessCli";
-
-const LAYOUT = { exponentialBuckets: { numFiniteBuckets: 40, growthFactor: 1.4, scale: 1 } };
-/** `n` requests with `e5` 5xx and 2% 4xx, latencies around 80 ms (bucket 13 of growth 1.4). */
-function side(n: number, e5: number, slow = false): Side {
-  const counts = Array<number>(slow ? 16 : 15).fill(0);
-  counts[12] = Math.floor(n / 4);
-  counts[13] = Math.floor(n / 2);
-  counts[slow ? 15 : 14] = n - counts[12] - counts[13];
-  const e4 = Math.round(n * 0.02);
-  return {
-    requests: { "2xx": n - e5 - e4, "3xx": 0, "4xx": e4, "5xx": e5 },
-    latencies: { count: n, bucketOptions: LAYOUT, bucketCounts: counts },
-  };
-}
-const healthy = (percent: number): RegionSides => ({
-  canary: side(200 * percent, 2 * percent),
-  stable: side(200 * (100 - percent), 2 * (100 - percent)),
-});
-const errors = (percent: number, ratio: number): RegionSides => ({
-  canary: side(200 * percent, 2 * percent * ratio),
-  stable: side(200 * (100 - percent), 2 * (100 - percent)),
-});
-const steps = (at: (percent: number) => Interval, looks = 6) =>
-  [5, 25, 50, 100].map((percent) => ({ percent, intervals: Array(looks).fill(at(percent)) }));
 
 describe("orchestra rollout judge", function () {
   let dir: string;
@@ -77,15 +53,6 @@ describe("orchestra rollout judge", function () {
     };
     assert.equal(await run(), "rollback");
     assert.equal(await run("--margins", "5xx=2", "--detect", "5xx=3"), "promote");
-  });
-
-  it("reads stdin with --input -, and prints one line per scenario without --json", async () => {
-    const r = await runCliAsync(dir, ["rollout", "judge", "--input", "-", "--interval", "5m"], {
-      input: JSON.stringify({ scenarios: [{ name: "healthy", steps: steps(healthy) }] }),
-    });
-    assert.equal(r.status, 0, describeRun(r));
-    assert.match(r.stdout, /^promote  healthy: at 100%, look 1, after \d+m\. Every step passed/);
-    assert.match(r.stdout, /\n1 scenario: 1 promoted, 0 rolled back\.\n$/);
   });
 
   it("judges thousands of scenarios in one call", async () => {

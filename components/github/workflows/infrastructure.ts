@@ -137,6 +137,7 @@ export function pullRequestWorkflow(input: InfraWorkflowInput): Workflow {
           { name: "Lint", run: "npm run lint" },
           { name: "Format check", run: "npm run format:check" },
           { name: "Tests", run: "npm test" },
+          { name: "End-to-end tests", run: "npm run test:e2e" },
         ],
       },
       changes: {

@@ -1,12 +1,12 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { checkGuardrails } from "../cli/plan/guardrails";
-import { loadValidStack } from "../cli/stackEditor";
-import { validateStackConfig } from "../config/validate";
-import { RULES } from "../policy/rules";
-import type { PolicyReport } from "../policy/rules/run";
-import { readStackConfig } from "../render/stackFile";
+import { checkGuardrails } from "../../cli/plan/guardrails";
+import { loadValidStack } from "../../cli/stackEditor";
+import { validateStackConfig } from "../../config/validate";
+import { RULES } from "../../policy/rules";
+import type { PolicyReport } from "../../policy/rules/run";
+import { readStackConfig } from "../../render/stackFile";
 import {
   analyzePreview,
   cliConfig,
@@ -19,8 +19,8 @@ import {
   type PackVerdicts,
   type ProgramRun,
   type RegisteredResource,
-} from "./support/pulumiEngine";
-import { renderRepoStack, renderWithConfig, ROOT } from "./support/render";
+} from "../support/pulumiEngine";
+import { renderRepoStack, renderWithConfig, ROOT } from "../support/render";
 
 const PROJECT = "ai-orchestra";
 const STACKS = ["dev", "staging", "prod"] as const;

@@ -4,12 +4,12 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
-import type { RolloutFlags } from "../cli/commands/rollout";
-import type { RolloutReport } from "../cli/rollout/machine";
-import { runRolloutCommand } from "../cli/rollout/run";
-import { readState } from "../cli/rollout/state";
-import { REPO_ROOT } from "./support/cliHarness";
-import { StandInCloudRun } from "./support/rolloutCloud";
+import type { RolloutFlags } from "../../cli/commands/rollout";
+import type { RolloutReport } from "../../cli/rollout/machine";
+import { runRolloutCommand } from "../../cli/rollout/run";
+import { readState } from "../../cli/rollout/state";
+import { REPO_ROOT } from "../support/cliHarness";
+import { StandInCloudRun } from "../support/rolloutCloud";
 import {
   intervalQueryOf,
   NORMAL_SHAPE,
@@ -17,9 +17,9 @@ import {
   standInInterval,
   tempProjectDir,
   type Profile,
-} from "./support/rolloutHarness";
-import { isCanaryRevision, type StandInUrls } from "./support/rolloutOutputs";
-import { cloudFileOf, rolloutFlags, standInRuntime, type StandInOptions } from "./support/rolloutRuntime";
+} from "../support/rolloutHarness";
+import { isCanaryRevision, type StandInUrls } from "../support/rolloutOutputs";
+import { cloudFileOf, rolloutFlags, standInRuntime, type StandInOptions } from "../support/rolloutRuntime";
 
 const IMAGE =
   "europe-west1-docker.pkg.dev/ai-orchestra-staging/orchestra/api@sha256:1111111111111111111111111111111111111111111111111111111111111111";
@@ -308,7 +308,7 @@ describe("orchestra rollout command: report files, step summary, progress, signa
       [
         "--require",
         require.resolve("@swc-node/register"),
-        path.join(__dirname, "support", "rolloutChild.ts"),
+        path.join(__dirname, "..", "support", "rolloutChild.ts"),
       ],
       {
         cwd: dir,

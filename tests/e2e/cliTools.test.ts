@@ -12,8 +12,8 @@ import {
   type CliResult,
   type RunOptions,
   type TempProject,
-} from "./support/cliHarness";
-import { runInProcess } from "./support/inProcessCli";
+} from "../support/cliHarness";
+import { runInProcess } from "../support/inProcessCli";
 import {
   cleanupToolDirs,
   closedPort,
@@ -23,7 +23,7 @@ import {
   readLog,
   startFakeGitHub,
   type FakeGitHub,
-} from "./support/toolsHarness";
+} from "../support/toolsHarness";
 
 /**
  * End to end: doctor, auth, preview/up, diff, history, suggestions and completion through the CLI's

@@ -1,21 +1,26 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { cleanScanSources } from "./support/fakeScanner";
+import { cleanScanSources } from "../support/fakeScanner";
 import { parse, parseDocument } from "yaml";
-import { promoteCanary, startCanary } from "../model/canary/lifecycle";
-import { rolloutSettings, runRollout, type RolloutDeps, type RolloutOptions } from "../cli/rollout/machine";
-import { judgeScenario } from "../model/judgment/judge";
-import { intervalRegions, type ScenarioInput, type Side } from "../model/judgment/input";
-import { TOKEN_BUCKETS, TTFT_BUCKETS } from "../model/llm";
-import { lognormal } from "./support/llmData";
-import { REPO_ROOT } from "./support/cliHarness";
-import { smokeCheck, type IntervalQuery, type UpRequest } from "../cli/rollout/ports";
-import type { PreflightProblem } from "../cli/rollout/preflight";
-import { reportMarkdown } from "../cli/rollout/report";
-import { acquireLock, LOCK_STALE_MS, LockHeldError, readState } from "../cli/rollout/state";
-import { editStack, loadValidStack } from "../cli/stackEditor";
-import { StandInCloudRun, type CloudScenario } from "./support/rolloutCloud";
+import { promoteCanary, startCanary } from "../../model/canary/lifecycle";
+import {
+  rolloutSettings,
+  runRollout,
+  type RolloutDeps,
+  type RolloutOptions,
+} from "../../cli/rollout/machine";
+import { judgeScenario } from "../../model/judgment/judge";
+import { intervalRegions, type ScenarioInput, type Side } from "../../model/judgment/input";
+import { TOKEN_BUCKETS, TTFT_BUCKETS } from "../../model/llm";
+import { lognormal } from "../support/llmData";
+import { REPO_ROOT } from "../support/cliHarness";
+import { smokeCheck, type IntervalQuery, type UpRequest } from "../../cli/rollout/ports";
+import type { PreflightProblem } from "../../cli/rollout/preflight";
+import { reportMarkdown } from "../../cli/rollout/report";
+import { acquireLock, LOCK_STALE_MS, LockHeldError, readState } from "../../cli/rollout/state";
+import { editStack, loadValidStack } from "../../cli/stackEditor";
+import { StandInCloudRun, type CloudScenario } from "../support/rolloutCloud";
 import {
   FakeClock,
   FakePulumi,
@@ -27,9 +32,9 @@ import {
   standInInterval,
   tempProjectDir,
   type Profile,
-} from "./support/rolloutHarness";
-import { isCanaryRevision, standInOutputs, type StandInUrls } from "./support/rolloutOutputs";
-import { cloudFileOf } from "./support/rolloutRuntime";
+} from "../support/rolloutHarness";
+import { isCanaryRevision, standInOutputs, type StandInUrls } from "../support/rolloutOutputs";
+import { cloudFileOf } from "../support/rolloutRuntime";
 
 const IMAGE =
   "europe-west1-docker.pkg.dev/ai-orchestra-staging/orchestra/api@sha256:1111111111111111111111111111111111111111111111111111111111111111";

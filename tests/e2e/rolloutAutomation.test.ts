@@ -1,16 +1,16 @@
 import * as assert from "node:assert/strict";
-import { cleanScannerEnv } from "./support/cleanScanner";
+import { cleanScannerEnv } from "../support/cleanScanner";
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { AutomationPulumiDriver } from "../cli/rollout/automation";
-import { WorkDir } from "../cli/rollout/workDir";
-import { loadValidStack } from "../cli/stackEditor";
-import { servicePlan } from "../model/release/servicePlan";
-import { CLI, REPO_ROOT } from "./support/cliHarness";
-import { FakeCloudRunAdmin } from "./support/fakeCloudRunAdmin";
-import { tempProjectDir } from "./support/rolloutHarness";
+import { AutomationPulumiDriver } from "../../cli/rollout/automation";
+import { WorkDir } from "../../cli/rollout/workDir";
+import { loadValidStack } from "../../cli/stackEditor";
+import { servicePlan } from "../../model/release/servicePlan";
+import { CLI, REPO_ROOT } from "../support/cliHarness";
+import { FakeCloudRunAdmin } from "../support/fakeCloudRunAdmin";
+import { tempProjectDir } from "../support/rolloutHarness";
 
 /**
  * A `pulumi` stand-in that behaves like the CLI where the work folder matters: it finds Pulumi.yaml by

@@ -45,9 +45,8 @@ import {
   withServingCanary,
 } from "./support/render";
 
-const SEED = 20261130;
 const check = <T>(property: fc.IPropertyWithHooks<T> | fc.IProperty<T>, numRuns = 200) =>
-  fc.assert(property, { numRuns, seed: Number(process.env.PROPERTY_SEED ?? SEED) });
+  fc.assert(property, { numRuns });
 
 const near = (actual: number, expected: number, what = "") =>
   assert.ok(Math.abs(actual - expected) < 1e-9, `${what} ${actual} != ${expected}`);

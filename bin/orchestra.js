@@ -5,6 +5,16 @@
 // with TypeScript extensions: the SDK's thousand JavaScript modules load as Node loads them.
 require("@swc-node/register");
 
+// google-auth-library probes for Google's metadata server when no credentials are set, and off Google
+// Cloud its probe (gcp-metadata) reads fetch's failure as unexpected and prints a MetadataLookupWarning;
+// the command then says itself that credentials are missing and how to fix it. Every other warning
+// prints as Node prints it.
+const [printWarning] = process.listeners("warning");
+if (printWarning) {
+  process.removeListener("warning", printWarning);
+  process.on("warning", (w) => w.name === "MetadataLookupWarning" || printWarning(w));
+}
+
 require("../cli/main")
   .main(process.argv.slice(2))
   // Exit once stdout is flushed: to a pipe, a large `plan --json` is still being written.

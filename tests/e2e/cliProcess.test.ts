@@ -1,4 +1,9 @@
 import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
 import { cleanupTempProjects, describeRun, makeTempProject, stackTraceLines } from "../support/cliHarness";
 import { runInProcess } from "../support/inProcessCli";
 import { healthy, steps } from "../support/judgeInput";
@@ -38,6 +43,41 @@ describe("the orchestra process", function () {
     assert.ok(piped.stdout.length > 100_000, `${piped.stdout.length} bytes`);
     const printed = await runInProcess(project.dir, ["plan", "--stack", "prod", "--json"]);
     assert.equal(piped.stdout, printed.stdout);
+  });
+
+  it("prints no MetadataLookupWarning off Google Cloud without credentials, and other warnings as Node does", async () => {
+    const project = makeTempProject();
+    // Something answers at the metadata address, but not Google's metadata server (its header missing),
+    // as on a machine off Google Cloud: the probe that warns.
+    const notGoogle = http.createServer((_, res) => res.end("not the metadata server"));
+    await new Promise<void>((resolve) => notGoogle.listen(0, "127.0.0.1", resolve));
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), "orchestra-home-"));
+    const warn = path.join(home, "warn.js");
+    fs.writeFileSync(warn, 'process.nextTick(() => process.emitWarning("still printed", "OtherWarning"));\n');
+    try {
+      const r = await project.runWith(
+        {
+          env: {
+            HOME: home,
+            GOOGLE_APPLICATION_CREDENTIALS: undefined,
+            GCE_METADATA_HOST: `127.0.0.1:${(notGoogle.address() as AddressInfo).port}`,
+            NODE_OPTIONS: `--require ${warn}`,
+          },
+        },
+        "canary",
+        "status",
+        "--stack",
+        "prod",
+        "--live",
+      );
+      assert.equal(r.status, 1, describeRun(r));
+      assert.match(r.stdout, /not read \(unauthenticated\)/);
+      assert.doesNotMatch(r.stderr, /MetadataLookupWarning/);
+      assert.match(r.stderr, /OtherWarning: still printed/);
+    } finally {
+      notGoogle.close();
+      fs.rmSync(home, { recursive: true, force: true });
+    }
   });
 
   it("reads the judge's input from stdin with --input -", async () => {

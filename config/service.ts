@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { memoryMiB } from "../model/memory";
 import { fix } from "./errors";
 import { parseImageRef } from "../model/imageRef";
 import { pinProblems } from "../model/release/pins";
@@ -637,7 +638,8 @@ function serviceRules(name: string, s: ParsedService, environment: Environment, 
 
   // Container shape.
   const { cpu, memory } = s;
-  const mib = memoryMiB(memory);
+  // The schema allows Mi and Gi only (MEMORY); anything else was refused before this check.
+  const mib = memoryMiB(memory) ?? 0;
   const minCpu = mib > 24 * 1024 ? 8 : mib > 16 * 1024 ? 6 : mib > 8 * 1024 ? 4 : mib > 4 * 1024 ? 2 : 1;
   if (mib < 128 || mib > 32 * 1024) {
     push(["memory"], memory, "must be between 128Mi and 32Gi.\nFix: pick a size in that range.");
@@ -762,12 +764,6 @@ export function queueRules(
 /** Cloud Run's smallest memory for a CPU count: 4 vCPU need 2 GiB, 6 and 8 need 4 GiB. */
 function minMemoryMiB(cpu: string): number {
   return Number(cpu) >= 6 ? 4096 : Number(cpu) >= 4 ? 2048 : 0;
-}
-
-function memoryMiB(memory: string): number {
-  const m = MEMORY.exec(memory);
-  if (!m?.groups) return 0;
-  return Number(m.groups.n) * (m.groups.unit === "Gi" ? 1024 : 1);
 }
 
 /** `ai-orchestra:services` for an environment: each service is checked on its own once its keys parse. */

@@ -1,4 +1,5 @@
 import { serviceScaling, revisionTemplate } from "../release/template";
+import { memoryMiB } from "../memory";
 import { planRelease } from "../release/traffic";
 import type { StackConfig } from "../types";
 
@@ -49,20 +50,12 @@ export function parseCpu(text: string): number {
   return Number(m[1]) / (m[2] ? 1000 : 1);
 }
 
-const MEMORY_UNITS: Readonly<Record<string, number>> = {
-  Ki: 1 / 1024 ** 2,
-  Mi: 1 / 1024,
-  Gi: 1,
-  K: 1e3 / 1024 ** 3,
-  M: 1e6 / 1024 ** 3,
-  G: 1e9 / 1024 ** 3,
-};
-
 /** `512Mi`, `1Gi`, `2G` → GiB. */
 export function parseMemoryGiB(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|K|M|G)$/.exec(text.trim());
-  if (!m) throw new Error(`cannot read the memory limit "${text}": expected e.g. "512Mi" or "1Gi".`);
-  return Number(m[1]) * MEMORY_UNITS[m[2]];
+  const mib = memoryMiB(text);
+  if (mib === undefined)
+    throw new Error(`cannot read the memory limit "${text}": expected e.g. "512Mi" or "1Gi".`);
+  return mib / 1024;
 }
 
 /**

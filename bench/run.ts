@@ -57,6 +57,22 @@ function series(times: number, once: () => number): Series {
   return seriesOf(runs, [before, load1()]);
 }
 
+/**
+ * Two measures taken in turns (a, b, a, b...), so that a machine that slows down or speeds up during
+ * the series weighs on both alike: their ratio is what is compared.
+ */
+function pairedSeries(times: number, a: () => number, b: () => number): [Series, Series] {
+  const before = load1();
+  const runsA: number[] = [];
+  const runsB: number[] = [];
+  for (let i = 0; i < times; i++) {
+    runsA.push(Math.round(a()));
+    runsB.push(Math.round(b()));
+  }
+  const load: [number, number] = [before, load1()];
+  return [seriesOf(runsA, load), seriesOf(runsB, load)];
+}
+
 function seriesOf(runs: number[], load: [number, number]): Series {
   return { runs, median: median(runs), min: Math.min(...runs), max: Math.max(...runs), load };
 }
@@ -163,11 +179,14 @@ function main(argv: string[]): void {
   const gcpWhole = modules.some((m) => m.endsWith(path.join("@pulumi", "gcp", "index.js")));
   const gcpLoaded = gcpWhole ? "@pulumi/gcp whole" : "@pulumi/gcp by submodule";
   log(
-    `floor: node loading the same ${modules.length} @pulumi module files, ${gcpLoaded} (${runs.plan} runs)`,
+    `floor: node loading the same ${modules.length} @pulumi module files, ${gcpLoaded}, and ` +
+      `plan --stack prod, in turns (${runs.plan} runs each)`,
   );
-  const floor = series(runs.plan, () => timed(process.execPath, [floorScript], ROOT).ms);
-  log(`plan --stack prod (${runs.plan} runs)`);
-  const plan = series(runs.plan, () => timed(process.execPath, [CLI, "plan", "--stack", "prod"], ROOT).ms);
+  const [floor, plan] = pairedSeries(
+    runs.plan,
+    () => timed(process.execPath, [floorScript], ROOT).ms,
+    () => timed(process.execPath, [CLI, "plan", "--stack", "prod"], ROOT).ms,
+  );
   const ratio = Math.round((plan.median / floor.median) * 100) / 100;
 
   // Synthetic stacks, on request.

@@ -6,9 +6,9 @@ import { languageHostLaunch } from "./support/pulumiEngine";
 import { ROOT } from "./support/render";
 
 /**
- * `npm ci --omit=dev` (and an install that also omits optional packages) must leave everything the
- * Pulumi runtime needs to run the program: the packages its files import, and the loader Pulumi.yaml's
- * `nodeargs` has Node require to run TypeScript, with its peers.
+ * `npm ci --omit=dev` must leave everything the Pulumi runtime needs to run the program: the packages
+ * its files import, and the loader Pulumi.yaml's `nodeargs` has Node require to run TypeScript, with
+ * its peers. Not `--omit=optional`: @swc/core ships its compiler as one optional package per platform.
  */
 
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as {

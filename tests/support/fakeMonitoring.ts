@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import type { Distribution } from "../../model/judgment/input";
-import { serveGrpc, stopGrpc } from "./grpcFake";
+import { ListServiceFake } from "./grpcFake";
 
 /**
  * A local stand-in for Cloud Monitoring's MetricService over gRPC on 127.0.0.1, loaded from the
@@ -112,22 +112,14 @@ function seriesJson(s: FakeSeries, interval: Json): Json {
   };
 }
 
-export class FakeMonitoring {
+export class FakeMonitoring extends ListServiceFake {
   readonly requests: ReceivedRequest[] = [];
   series: FakeSeries[] = [];
   executionErrors: { code: number; message: string }[] = [];
-  pageSize = 0;
-  private failures: { code: grpc.status; details: string }[] = [];
-  private server?: grpc.Server;
-
-  /** The next `count` calls answer `code`. */
-  fail(code: grpc.status, details: string, count = 1): void {
-    for (let i = 0; i < count; i++) this.failures.push({ code, details });
-  }
 
   /** Starts on a free port; returns the address to put in ORCHESTRA_MONITORING_ENDPOINT. */
-  async start(): Promise<string> {
-    const { address, server } = await serveGrpc(
+  start(): Promise<string> {
+    return this.listen(
       "google/monitoring/v3/metric_service.proto",
       [PROTOS],
       "google.monitoring.v3.MetricService",
@@ -138,26 +130,15 @@ export class FakeMonitoring {
         ) => this.listTimeSeries(call.request, callback),
       },
     );
-    this.server = server;
-    return address;
-  }
-
-  stop(): Promise<void> {
-    return stopGrpc(this.server);
   }
 
   private listTimeSeries(request: ReceivedRequest, callback: grpc.sendUnaryData<Json>): void {
     this.requests.push(request);
-    const failure = this.failures.shift();
+    const failure = this.nextFailure();
     if (failure) return callback({ code: failure.code, details: failure.details });
     const interval = { startTime: request.interval.startTime, endTime: request.interval.endTime };
     const all = this.series.filter((s) => selects(request.filter, s)).map((s) => seriesJson(s, interval));
-    const from = Number(request.pageToken || 0);
-    const to = this.pageSize > 0 ? from + this.pageSize : all.length;
-    callback(null, {
-      timeSeries: all.slice(from, to),
-      nextPageToken: to < all.length ? String(to) : "",
-      executionErrors: this.executionErrors,
-    });
+    const { items, nextPageToken } = this.page(all, request.pageToken);
+    callback(null, { timeSeries: items, nextPageToken, executionErrors: this.executionErrors });
   }
 }

@@ -4,7 +4,7 @@ import * as grpc from "@grpc/grpc-js";
 import type { GateSources } from "../../cli/supplyChain/gate";
 import { parseImageRef } from "../../model/imageRef";
 import { serve } from "./localServer";
-import { serveGrpc, stopGrpc } from "./grpcFake";
+import { ListServiceFake } from "./grpcFake";
 
 /**
  * Local stand-ins for what the vulnerability gate reads: Container Analysis's Grafeas v1 service over
@@ -69,46 +69,26 @@ export const vulnerability = (
   },
 });
 
-export class FakeContainerAnalysis {
+export class FakeContainerAnalysis extends ListServiceFake {
   readonly requests: ListRequest[] = [];
   occurrences: Json[] = [];
-  pageSize = 0;
   /** The DISCOVERY status of an image it holds no occurrence for; default none (not scanned yet). */
   defaultScan?: string;
   /** Called before each answer with the number of calls so far (1 for the first). */
   script?: (call: number) => void;
-  private failures: { code: grpc.status; details: string }[] = [];
-  private server?: grpc.Server;
-
-  fail(code: grpc.status, details: string, count = 1): void {
-    for (let i = 0; i < count; i++) this.failures.push({ code, details });
-  }
 
   /** Starts on a free port; returns the address for ORCHESTRA_CONTAINER_ANALYSIS_ENDPOINT. */
-  async start(): Promise<string> {
-    const { address, server } = await serveGrpc(
-      "grafeas/v1/grafeas.proto",
-      [GRAFEAS_PROTOS],
-      "grafeas.v1.Grafeas",
-      {
-        ListOccurrences: (
-          call: grpc.ServerUnaryCall<ListRequest, Json>,
-          callback: grpc.sendUnaryData<Json>,
-        ) => this.list(call.request, callback),
-      },
-    );
-    this.server = server;
-    return address;
-  }
-
-  stop(): Promise<void> {
-    return stopGrpc(this.server);
+  start(): Promise<string> {
+    return this.listen("grafeas/v1/grafeas.proto", [GRAFEAS_PROTOS], "grafeas.v1.Grafeas", {
+      ListOccurrences: (call: grpc.ServerUnaryCall<ListRequest, Json>, callback: grpc.sendUnaryData<Json>) =>
+        this.list(call.request, callback),
+    });
   }
 
   private list(request: ListRequest, callback: grpc.sendUnaryData<Json>): void {
     this.requests.push(request);
     this.script?.(this.requests.length);
-    const failure = this.failures.shift();
+    const failure = this.nextFailure();
     if (failure) return callback({ code: failure.code, details: failure.details });
     const terms = new Map<string, string>();
     for (const m of request.filter.matchAll(/(\w+)\s*=\s*("(?:[^"\\]|\\.)*")/g))
@@ -126,10 +106,8 @@ export class FakeContainerAnalysis {
       !this.occurrences.some((o) => o.resourceUri === url)
     )
       all = [discovery(url, this.defaultScan)];
-    const from = Number(request.pageToken || 0);
-    const size = this.pageSize > 0 ? this.pageSize : all.length;
-    const to = from + size;
-    callback(null, { occurrences: all.slice(from, to), nextPageToken: to < all.length ? String(to) : "" });
+    const { items, nextPageToken } = this.page(all, request.pageToken);
+    callback(null, { occurrences: items, nextPageToken });
   }
 }
 

@@ -41,3 +41,42 @@ export async function serveGrpc(
 /** Stops a server started by serveGrpc, letting calls in flight finish. */
 export const stopGrpc = (server: grpc.Server | undefined): Promise<void> =>
   new Promise((resolve) => (server ? server.tryShutdown(() => resolve()) : resolve()));
+
+/**
+ * What the fakes of Google's List APIs share: the next calls can be scripted to fail with a gRPC
+ * error, and answers come in pages of `pageSize` items (0: one page), linked by `nextPageToken`, the
+ * offset of the next page's first item.
+ */
+export abstract class ListServiceFake {
+  pageSize = 0;
+  private failures: { code: grpc.status; details: string }[] = [];
+  private server?: grpc.Server;
+
+  /** The next `count` calls answer `code`. */
+  fail(code: grpc.status, details: string, count = 1): void {
+    for (let i = 0; i < count; i++) this.failures.push({ code, details });
+  }
+
+  stop(): Promise<void> {
+    return stopGrpc(this.server);
+  }
+
+  /** Serves `handlers` (serveGrpc); returns the address. */
+  protected async listen(...args: Parameters<typeof serveGrpc>): Promise<string> {
+    const { address, server } = await serveGrpc(...args);
+    this.server = server;
+    return address;
+  }
+
+  /** The failure scripted for this call, if any. */
+  protected nextFailure(): { code: grpc.status; details: string } | undefined {
+    return this.failures.shift();
+  }
+
+  /** The page of `all` that `pageToken` starts, and the token of the next. */
+  protected page<T>(all: readonly T[], pageToken: string | undefined): { items: T[]; nextPageToken: string } {
+    const from = Number(pageToken || 0);
+    const to = this.pageSize > 0 ? from + this.pageSize : all.length;
+    return { items: all.slice(from, to), nextPageToken: to < all.length ? String(to) : "" };
+  }
+}

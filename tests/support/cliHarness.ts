@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -51,11 +51,6 @@ export class TempProject {
 
   write(stack: string, text: string): void {
     fs.writeFileSync(this.stackFile(stack), text);
-  }
-
-  /** Runs `orchestra ...args` here and waits for it (blocks the test process). */
-  run(...args: string[]): CliResult {
-    return runCli(this.dir, args);
   }
 
   /** Runs `orchestra ...args` here without blocking, so independent runs can overlap. */
@@ -162,17 +157,6 @@ export function cliEnv(extra: RunOptions["env"] = {}): NodeJS.ProcessEnv {
 
 // Long enough for a busy machine; a test file running many at once sets its own, longer timeout.
 const TIMEOUT_MS = 180_000;
-
-export function runCli(cwd: string, args: readonly string[]): CliResult {
-  const r = spawnSync(process.execPath, [CLI, ...args], {
-    cwd,
-    env: cliEnv(),
-    encoding: "utf8",
-    timeout: TIMEOUT_MS,
-  });
-  if (r.error) throw r.error;
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 // Each run is CPU-bound (module loading, renders), so more parallel runs than cores only adds contention.
 const MAX_PARALLEL = Math.max(2, os.availableParallelism());

@@ -500,12 +500,10 @@ class Rollout {
     let unapplied = false;
     if (!canary) {
       // A new canary, or a resumed start: staged, so `up` creates its revision without giving it traffic.
-      const attempt =
-        this.state.attempt ?? startAttempt(this.wsConfig().config, o.service, this.deps.clock.now());
       editStack(this.ws!.path, o.stack, (c) =>
         startCanary(c, o.service, this.state.image, {
           percent: this.state.steps[0],
-          attempt,
+          attempt: this.state.attempt ?? startAttempt(c, o.service, this.deps.clock.now()),
           ...(this.state.baseline ? { baseline: true } : {}),
           ...this.state.approval,
         }),

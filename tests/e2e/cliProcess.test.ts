@@ -45,6 +45,44 @@ describe("the orchestra process", function () {
     assert.equal(piped.stdout, printed.stdout);
   });
 
+  it("leaves once its work is done: the loader's transpile cache is written whole and read by the next run", async () => {
+    const project = makeTempProject({ program: true });
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), "orchestra-swc-cache-"));
+    const run = () => project.runWith({ env: { SWC_NODE_CACHE_DIR: cache } }, "plan", "--stack", "dev");
+    try {
+      const first = await run();
+      assert.equal(first.status, 0, describeRun(first));
+      const written = fs.readdirSync(cache);
+      // A write cut off by the exit leaves an empty `<key>.json.<pid>.<n>.tmp` instead.
+      assert.deepEqual(
+        written.filter((f) => !f.endsWith(".json")),
+        [],
+        "writes left unfinished",
+      );
+      assert.ok(written.length > 50, `${written.length} modules cached`);
+      const second = await run();
+      assert.equal(second.status, 0, describeRun(second));
+      assert.deepEqual(fs.readdirSync(cache).sort(), written.sort(), "the second run transpiled again");
+    } finally {
+      fs.rmSync(cache, { recursive: true, force: true });
+    }
+  });
+
+  it("a handle left open does not keep it from exiting, with the command's exit code", async () => {
+    const project = makeTempProject({ program: true });
+    const hold = path.join(project.dir, "hold.js");
+    fs.writeFileSync(hold, 'require("node:net").createServer().listen(0, "127.0.0.1");\n');
+    const env = { NODE_OPTIONS: `--require ${hold}` };
+    const [ok, failed] = await Promise.all([
+      project.runWith({ env }, "plan", "--stack", "dev"),
+      project.runWith({ env }, "plan", "--stack", "nope"),
+    ]);
+    assert.equal(ok.status, 0, describeRun(ok));
+    assert.match(ok.stdout, /dev/);
+    assert.equal(failed.status, 1, describeRun(failed));
+    assert.match(failed.stderr, /There is no stack "nope"/);
+  });
+
   it("prints no MetadataLookupWarning off Google Cloud without credentials, and other warnings as Node does", async () => {
     const project = makeTempProject();
     // Something answers at the metadata address, but not Google's metadata server (its header missing),

@@ -55,6 +55,9 @@ function renderInChild(projectDir: string, stack: string): Promise<RenderedStack
       ],
       {
         cwd: projectDir,
+        // The checkout is a fresh worktree each time, so the loader's cache of its files would never be
+        // read again; and the child's process.exit() would cut its writes off (see bin/orchestra.js).
+        env: { ...process.env, SWC_NODE_CACHE: "0" },
         stdio: ["ignore", "pipe", "pipe"],
         timeout: 180_000,
       },

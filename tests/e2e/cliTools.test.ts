@@ -67,6 +67,8 @@ describe("orchestra tools (end to end)", function () {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "orchestra-history-"));
   let gitProject: ReturnType<typeof makeGitProject>;
   let worktreesAfter: string;
+  // The render child's loader cache, which must stay empty: each diff renders a fresh worktree.
+  const diffCache = path.join(stateDir, "swc-cache");
 
   before(async () => {
     const resetIn10Min = String(Math.floor(Date.now() / 1000) + 600);
@@ -249,7 +251,14 @@ describe("orchestra tools (end to end)", function () {
 
       diff: inProcess(gitProject, { env: { ...SUGGESTIONS } }, "diff", "--stack", "prod"),
       diffMarkdown: inProcess(gitProject, {}, "diff", "--stack", "prod", "--base", "main", "--markdown"),
-      diffJson: inProcess(gitProject, {}, "diff", "--stack", "dev", "--json"),
+      diffJson: inProcess(
+        gitProject,
+        { env: { SWC_NODE_CACHE_DIR: diffCache } },
+        "diff",
+        "--stack",
+        "dev",
+        "--json",
+      ),
       diffBadRef: inProcess(gitProject, {}, "diff", "--stack", "prod", "--base", "no-such-ref"),
 
       completionBash: inProcess(project, {}, "completion", "bash"),
@@ -573,7 +582,7 @@ describe("orchestra tools (end to end)", function () {
       assert.ok(r.stdout.indexOf("#### Monthly cost") < r.stdout.indexOf("#### Resources"));
     });
 
-    it("--json for an unchanged stack, and the temporary worktrees are gone", () => {
+    it("--json for an unchanged stack; the temporary worktrees are gone and left nothing in the loader's cache", () => {
       expectExit(results.diffJson, 0);
       const out = JSON.parse(results.diffJson.stdout) as Json;
       assert.equal(out.stack, "dev");
@@ -583,6 +592,7 @@ describe("orchestra tools (end to end)", function () {
       assert.equal(out.cost.beforeUsd, out.cost.afterUsd);
       assert.equal(out.cost.complete, true);
       assert.equal(worktreesAfter.trim().split("\n").length, 1, worktreesAfter);
+      assert.deepEqual(fs.existsSync(diffCache) ? fs.readdirSync(diffCache) : [], []);
     });
 
     it("a base that is not a commit is a usage error", () => {

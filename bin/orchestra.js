@@ -3,6 +3,9 @@
 // The CLI runs from the TypeScript sources, so it can never be older than the program it renders.
 // @swc-node/register only transpiles (type errors are CI's job, `npm run typecheck`), and only files
 // with TypeScript extensions: the SDK's thousand JavaScript modules load as Node loads them.
+// The hook takes its compiler options from tsconfig.json in the working folder (or from
+// TS_NODE_PROJECT): the CLI's own are the ones beside it, from whichever folder it is started.
+process.env.SWC_NODE_PROJECT = require("node:path").join(__dirname, "..", "tsconfig.json");
 require("@swc-node/register");
 
 // google-auth-library probes for Google's metadata server when no credentials are set, and off Google

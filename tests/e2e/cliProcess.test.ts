@@ -4,7 +4,13 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { cleanupTempProjects, describeRun, makeTempProject, stackTraceLines } from "../support/cliHarness";
+import {
+  cleanupTempProjects,
+  describeRun,
+  makeTempProject,
+  runCliAsync,
+  stackTraceLines,
+} from "../support/cliHarness";
 import { runInProcess } from "../support/inProcessCli";
 import { healthy, steps } from "../support/judgeInput";
 
@@ -45,12 +51,16 @@ describe("the orchestra process", function () {
     assert.equal(piped.stdout, printed.stdout);
   });
 
-  it("leaves once its work is done: the loader's transpile cache is written whole and read by the next run", async () => {
+  it("leaves once its work is done: the loader's transpile cache is written whole, and read by the next run from any folder", async () => {
     const project = makeTempProject({ program: true });
+    // A folder of the project with other compiler options, which must not change how the CLI runs.
+    const sub = path.join(project.dir, "sub");
+    fs.mkdirSync(sub);
+    fs.writeFileSync(path.join(sub, "tsconfig.json"), '{ "compilerOptions": { "target": "es2015" } }\n');
     const cache = fs.mkdtempSync(path.join(os.tmpdir(), "orchestra-swc-cache-"));
-    const run = () => project.runWith({ env: { SWC_NODE_CACHE_DIR: cache } }, "plan", "--stack", "dev");
+    const env = { SWC_NODE_CACHE_DIR: cache };
     try {
-      const first = await run();
+      const first = await project.runWith({ env }, "plan", "--stack", "dev");
       assert.equal(first.status, 0, describeRun(first));
       const written = fs.readdirSync(cache);
       // A write cut off by the exit leaves an empty `<key>.json.<pid>.<n>.tmp` instead.
@@ -60,8 +70,9 @@ describe("the orchestra process", function () {
         "writes left unfinished",
       );
       assert.ok(written.length > 50, `${written.length} modules cached`);
-      const second = await run();
+      const second = await runCliAsync(sub, ["plan", "--stack", "dev"], { env });
       assert.equal(second.status, 0, describeRun(second));
+      assert.equal(second.stdout, first.stdout);
       assert.deepEqual(fs.readdirSync(cache).sort(), written.sort(), "the second run transpiled again");
     } finally {
       fs.rmSync(cache, { recursive: true, force: true });

@@ -108,7 +108,7 @@ export function binomial(n: number, p: number, rand: () => number): number {
 }
 
 /** Standard normal CDF (for bucket probabilities; 1e-7 is plenty here). */
-function phi(z: number): number {
+export function phi(z: number): number {
   const x = Math.abs(z) / Math.SQRT2;
   const t = 1 / (1 + 0.3275911 * x);
   const poly =
@@ -133,8 +133,11 @@ function bucketProbabilities(scale: number, tail: number): number[] {
   return probs;
 }
 
-/** A multinomial draw over buckets by successive binomials; trailing zeros left out, as Cloud Monitoring does. */
-function latencies(n: number, probs: readonly number[], rand: () => number): Distribution {
+/**
+ * A multinomial draw of `n` over `probs` by successive binomials; it stops at the last nonzero count,
+ * so trailing zeros are left out, as Cloud Monitoring leaves them out.
+ */
+export function multinomial(n: number, probs: readonly number[], rand: () => number): number[] {
   const counts: number[] = [];
   let left = n;
   let mass = 1;
@@ -146,8 +149,14 @@ function latencies(n: number, probs: readonly number[], rand: () => number): Dis
     mass -= q;
   }
   if (left > 0) counts[counts.length - 1] += left;
-  return { count: n, bucketOptions: LATENCY_BUCKETS, bucketCounts: counts };
+  return counts;
 }
+
+const latencies = (n: number, probs: readonly number[], rand: () => number): Distribution => ({
+  count: n,
+  bucketOptions: LATENCY_BUCKETS,
+  bucketCounts: multinomial(n, probs, rand),
+});
 
 interface Revision {
   readonly errorFactor: number;

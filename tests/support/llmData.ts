@@ -1,9 +1,13 @@
 import type { Distribution } from "../../model/judgment/input";
-import { prng } from "../../bench/rolloutSim";
+import { bucketBounds } from "../../model/judgment/distribution";
+import { multinomial, phi, prng } from "../../bench/rolloutSim";
 
 /** Model call data for judgment tests: seeded, so every run sees the same numbers. */
 
-/** `n` log-normal values (median `median`, log-sd `sigma`) as a Distribution on an exponential layout. */
+/**
+ * `n` log-normal values (median `median`, log-sd `sigma`) as a Distribution on an exponential layout:
+ * one multinomial draw over the layout's buckets, as `n` values drawn one by one would fall.
+ */
 export function lognormal(
   n: number,
   median: number,
@@ -11,19 +15,10 @@ export function lognormal(
   layout: { numFiniteBuckets: number; growthFactor: number; scale: number },
   seed: number,
 ): Distribution {
-  const next = prng(seed);
-  const counts = Array<number>(layout.numFiniteBuckets + 2).fill(0);
-  for (let i = 0; i < n; i++) {
-    const z = Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
-    const x = median * Math.exp(sigma * z);
-    const k =
-      x < layout.scale
-        ? 0
-        : Math.min(
-            layout.numFiniteBuckets + 1,
-            1 + Math.floor(Math.log(x / layout.scale) / Math.log(layout.growthFactor)),
-          );
-    counts[k]++;
-  }
-  return { count: n, bucketOptions: { exponentialBuckets: { ...layout } }, bucketCounts: counts };
+  const bucketOptions = { exponentialBuckets: { ...layout } };
+  const below = bucketBounds(bucketOptions).map((edge) => phi(Math.log(edge / median) / sigma));
+  // Underflow, each finite bucket, overflow.
+  const probs = [...below.map((c, i) => c - (i > 0 ? below[i - 1] : 0)), 1 - below[below.length - 1]];
+  const drawn = multinomial(n, probs, prng(seed));
+  return { count: n, bucketOptions, bucketCounts: probs.map((_, i) => drawn[i] ?? 0) };
 }

@@ -33,3 +33,24 @@ export function skipCallSites(target: unknown = pulumi.Resource): () => void {
     resource.callsites = original;
   };
 }
+
+/**
+ * Runs `work` with the SDK's stack traces off, as every offline build of resources runs. Pulumi records
+ * a stack trace with every promise it makes (several per resource), for leak reports nobody reads
+ * offline, and a full one per resource for source positions (`skipCallSites`); with source maps on,
+ * each frame is mapped too. Errors still carry their messages. ORCHESTRA_STACK_TRACES=1 runs the SDK as
+ * it is, to debug.
+ */
+export async function withoutStackTraces<T>(work: () => Promise<T>): Promise<T> {
+  if (process.env.ORCHESTRA_STACK_TRACES === "1") return work();
+  // First: it throws if the SDK has changed, before anything else is switched.
+  const restoreCallSites = skipCallSites();
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return await work();
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
+    restoreCallSites();
+  }
+}

@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { skipCallSites } from "./callSites";
+import { withoutStackTraces } from "./callSites";
 import { OfflineMocks } from "./offlineMocks";
 import { readProjectFile, readStackConfig } from "./stackFile";
 
@@ -110,36 +110,29 @@ export async function renderStack(options: RenderOptions): Promise<RenderedStack
   pulumi.runtime.setAllConfig(config.flat, [...(config.secretKeys ?? [])]);
   forgetProgram(program);
 
-  // Pulumi records a stack trace with every promise it makes (several per resource), for leak reports
-  // nobody reads offline, and a full one per resource for source positions (callSites.ts). Errors
-  // still carry messages. ORCHESTRA_STACK_TRACES=1 runs the SDK as it is, to debug.
-  const debugging = process.env.ORCHESTRA_STACK_TRACES === "1";
-  // First: it throws if the SDK has changed, before anything else is switched.
-  const restoreCallSites = debugging ? () => undefined : skipCallSites();
-  const stackTraceLimit = Error.stackTraceLimit;
-  if (!debugging) Error.stackTraceLimit = 0;
   const restoreWarn = captureWarnings(warnings);
   let outputs: Record<string, unknown>;
   try {
-    outputs =
-      (await pulumi.runtime.runInPulumiStack(async () => {
-        pulumi.runtime.registerStackTransformation((args) => {
-          declarationOrder.set(`${args.type}::${args.name}`, declarationOrder.size);
-          const parent = args.opts.parent;
-          if (parent) parents.set(`${args.type}::${args.name}`, pulumi.resourceName(parent));
-          if ((args.opts as pulumi.CustomResourceOptions).deleteBeforeReplace)
-            deleteFirst.add(`${args.type}::${args.name}`);
-          return undefined;
-        });
-        // require, not import(): forgetProgram clears require's cache, and the module loader keeps its own.
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        return { ...require(program) };
-      })) ?? {};
-    // Resources nothing exported depends on (IAM bindings) may still be registering.
-    await pulumi.runtime.disconnect();
+    outputs = await withoutStackTraces(async () => {
+      const exported =
+        (await pulumi.runtime.runInPulumiStack(async () => {
+          pulumi.runtime.registerStackTransformation((args) => {
+            declarationOrder.set(`${args.type}::${args.name}`, declarationOrder.size);
+            const parent = args.opts.parent;
+            if (parent) parents.set(`${args.type}::${args.name}`, pulumi.resourceName(parent));
+            if ((args.opts as pulumi.CustomResourceOptions).deleteBeforeReplace)
+              deleteFirst.add(`${args.type}::${args.name}`);
+            return undefined;
+          });
+          // require, not import(): forgetProgram clears require's cache, and the module loader keeps its own.
+          // eslint-disable-next-line @typescript-eslint/no-require-imports
+          return { ...require(program) };
+        })) ?? {};
+      // Resources nothing exported depends on (IAM bindings) may still be registering.
+      await pulumi.runtime.disconnect();
+      return exported;
+    });
   } finally {
-    Error.stackTraceLimit = stackTraceLimit;
-    restoreCallSites();
     restoreWarn();
   }
 

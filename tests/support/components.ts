@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ServiceMonitoring } from "../../model/monitoring";
 import type { ServiceConfig } from "../../model/types";
+import { withoutStackTraces } from "../../render/callSites";
 import { OfflineMocks } from "../../render/offlineMocks";
 import { redactSecrets } from "../../render/renderStack";
 import { digest, oneAtATime, REPO } from "./render";
@@ -59,29 +60,32 @@ export function buildComponent<T>(
     );
     pulumi.runtime.setAllConfig(options.config ?? {}, []);
     let value: T | undefined;
-    await pulumi.runtime.runInPulumiStack(async () => {
-      pulumi.runtime.registerStackTransformation((t) => {
-        const deps = t.opts.dependsOn;
-        declared.push({
-          type: t.type,
-          name: t.name,
-          ...(t.opts.parent && t.opts.parent !== pulumi.runtime.getStackResource()
-            ? { parent: pulumi.resourceName(t.opts.parent) }
-            : {}),
-          ...(deps
-            ? {
-                dependsOn: (Array.isArray(deps) ? deps : [deps]).map((d) =>
-                  pulumi.resourceName(d as pulumi.Resource),
-                ),
-              }
-            : {}),
+    // As the offline render builds them (render/callSites.ts).
+    await withoutStackTraces(async () => {
+      await pulumi.runtime.runInPulumiStack(async () => {
+        pulumi.runtime.registerStackTransformation((t) => {
+          const deps = t.opts.dependsOn;
+          declared.push({
+            type: t.type,
+            name: t.name,
+            ...(t.opts.parent && t.opts.parent !== pulumi.runtime.getStackResource()
+              ? { parent: pulumi.resourceName(t.opts.parent) }
+              : {}),
+            ...(deps
+              ? {
+                  dependsOn: (Array.isArray(deps) ? deps : [deps]).map((d) =>
+                    pulumi.resourceName(d as pulumi.Resource),
+                  ),
+                }
+              : {}),
+          });
+          return undefined;
         });
-        return undefined;
+        value = declare();
+        return {};
       });
-      value = declare();
-      return {};
+      await pulumi.runtime.disconnect();
     });
-    await pulumi.runtime.disconnect();
     const resources = declared.map((d) => ({
       ...d,
       inputs: inputs.get(`${d.type}::${d.name}`) ?? {},

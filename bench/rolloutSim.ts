@@ -117,14 +117,11 @@ export function phi(z: number): number {
   return z >= 0 ? (1 + erf) / 2 : (1 - erf) / 2;
 }
 
-/** Bucket probabilities of the latency mixture with every latency times `scale`, the tail times `tail`. */
-function bucketProbabilities(scale: number, tail: number): number[] {
-  const cdf = (x: number) =>
-    MODEL.fast.weight * phi(Math.log(x / (MODEL.fast.medianMs * scale)) / MODEL.fast.sigma) +
-    MODEL.slow.weight * phi(Math.log(x / (MODEL.slow.medianMs * scale * tail)) / MODEL.slow.sigma);
+/** The chance of each bucket (underflow, each finite bucket, overflow) of a distribution with this CDF. */
+export function bucketProbabilities(bounds: readonly number[], cdf: (x: number) => number): number[] {
   const probs: number[] = [];
   let prev = 0;
-  for (const b of BOUNDS) {
+  for (const b of bounds) {
     const c = cdf(b);
     probs.push(c - prev);
     prev = c;
@@ -132,6 +129,15 @@ function bucketProbabilities(scale: number, tail: number): number[] {
   probs.push(1 - prev);
   return probs;
 }
+
+/** Bucket probabilities of the latency mixture with every latency times `scale`, the tail times `tail`. */
+const latencyProbabilities = (scale: number, tail: number): number[] =>
+  bucketProbabilities(
+    BOUNDS,
+    (x) =>
+      MODEL.fast.weight * phi(Math.log(x / (MODEL.fast.medianMs * scale)) / MODEL.fast.sigma) +
+      MODEL.slow.weight * phi(Math.log(x / (MODEL.slow.medianMs * scale * tail)) / MODEL.slow.sigma),
+  );
 
 /**
  * A multinomial draw of `n` over `probs` by successive binomials; it stops at the last nonzero count,
@@ -170,7 +176,7 @@ function side(n: number, rev: Revision, sc: Scenario, od: number, lat: number, r
   const e4 = rev.all4xx ? n - e5 : binomial(n - e5, Math.min(1, MODEL.clientErrorRatio * od), rand);
   return {
     requests: { "2xx": n - e5 - e4, "3xx": 0, "4xx": e4, "5xx": e5 },
-    latencies: latencies(n, bucketProbabilities(rev.latencyFactor * lat, rev.tailFactor), rand),
+    latencies: latencies(n, latencyProbabilities(rev.latencyFactor * lat, rev.tailFactor), rand),
   };
 }
 

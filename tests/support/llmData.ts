@@ -1,6 +1,6 @@
 import type { Distribution } from "../../model/judgment/input";
 import { bucketBounds } from "../../model/judgment/distribution";
-import { multinomial, phi, prng } from "../../bench/rolloutSim";
+import { bucketProbabilities, multinomial, phi, prng } from "../../bench/rolloutSim";
 
 /** Model call data for judgment tests: seeded, so every run sees the same numbers. */
 
@@ -16,9 +16,7 @@ export function lognormal(
   seed: number,
 ): Distribution {
   const bucketOptions = { exponentialBuckets: { ...layout } };
-  const below = bucketBounds(bucketOptions).map((edge) => phi(Math.log(edge / median) / sigma));
-  // Underflow, each finite bucket, overflow.
-  const probs = [...below.map((c, i) => c - (i > 0 ? below[i - 1] : 0)), 1 - below[below.length - 1]];
+  const probs = bucketProbabilities(bucketBounds(bucketOptions), (x) => phi(Math.log(x / median) / sigma));
   const drawn = multinomial(n, probs, prng(seed));
   return { count: n, bucketOptions, bucketCounts: probs.map((_, i) => drawn[i] ?? 0) };
 }

@@ -18,17 +18,19 @@ if (printWarning) {
   process.on("warning", (w) => w.name === "MetadataLookupWarning" || printWarning(w));
 }
 
+// Leave as Node leaves when its work is done, so that file writes still pending finish: the loader
+// stores its transpiled output asynchronously, and a process.exit() at once cut those writes off every
+// run (a fresh transpile each time, and an empty file left behind per module). Once stdout is flushed,
+// a connection a client keeps open may hold the process a moment at most.
+const end = (code) => {
+  process.exitCode = code;
+  process.stdout.write("", () => setTimeout(() => process.exit(code), 250).unref());
+};
+
 require("../cli/main")
   .main(process.argv.slice(2))
-  // Leave as Node leaves when its work is done, so that file writes still pending finish: the loader
-  // stores its transpiled output asynchronously, and a process.exit() here cut those writes off every
-  // run (a fresh transpile each time, and an empty file left behind per module). Once stdout is
-  // flushed, a connection a client keeps open may hold the process a moment at most.
-  .then((code) => {
-    process.exitCode = code;
-    process.stdout.write("", () => setTimeout(() => process.exit(code), 250).unref());
-  })
+  .then(end)
   .catch((err) => {
     process.stderr.write(`orchestra: unexpected error: ${err && err.stack ? err.stack : err}\n`);
-    process.exit(1);
+    end(1);
   });
